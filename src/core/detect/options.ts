@@ -1,0 +1,58 @@
+import type { SpikeOptions } from './spikeScorer';
+
+export interface ExplosionOptions extends SpikeOptions {
+  /** Run this detector. Default: true. */
+  enabled: boolean;
+}
+
+export interface DivergenceOptions {
+  /** Run this detector. Default: true. */
+  enabled: boolean;
+  /** Half-life, in steps, of the loss average. Default: 20. */
+  smoothing: number;
+  /** Smoothed loss / best smoothed loss that counts as diverged. Default: 4. */
+  factor: number;
+  /** Smoothed loss / best above which a run counts as rising. Default: 1.5. */
+  risingFactor: number;
+  /** Consecutive steps above risingFactor that count as diverging. Default: 500. */
+  risingSteps: number;
+}
+
+export interface VanishingOptions {
+  /** Run this detector. Default: true. */
+  enabled: boolean;
+  /** Absolute gradient norm below which a layer counts as vanishing. Default: 1e-7. */
+  floor: number;
+  /** Layer norm / largest layer norm below which a layer counts as vanishing. Default: 1e-5. */
+  ratioToMax: number;
+  /** Consecutive steps a layer must stay below before it is flagged. Default: 10. */
+  patience: number;
+}
+
+export interface DetectorOptions {
+  /** Global gradient norm far above its running robust level. Defaults: window 50, minHistory 8, ratio 5, zScore 3.5. */
+  explosion: ExplosionOptions;
+  /** Loss far above its running robust level. Defaults: window 50, minHistory 8, ratio 3, zScore 4. */
+  lossSpike: ExplosionOptions;
+  divergence: DivergenceOptions;
+  vanishing: VanishingOptions;
+}
+
+/** The defaults, as the job schema states them (a unit test keeps the two equal). */
+export const defaultDetectorOptions: DetectorOptions = {
+  explosion: { enabled: true, window: 50, minHistory: 8, ratio: 5, zScore: 3.5 },
+  lossSpike: { enabled: true, window: 50, minHistory: 8, ratio: 3, zScore: 4 },
+  divergence: { enabled: true, smoothing: 20, factor: 4, risingFactor: 1.5, risingSteps: 500 },
+  vanishing: { enabled: true, floor: 1e-7, ratioToMax: 1e-5, patience: 10 },
+};
+
+export type DetectorOptionsInput = { [K in keyof DetectorOptions]?: Partial<DetectorOptions[K]> };
+
+export function resolveDetectorOptions(input: DetectorOptionsInput = {}): DetectorOptions {
+  return {
+    explosion: { ...defaultDetectorOptions.explosion, ...input.explosion },
+    lossSpike: { ...defaultDetectorOptions.lossSpike, ...input.lossSpike },
+    divergence: { ...defaultDetectorOptions.divergence, ...input.divergence },
+    vanishing: { ...defaultDetectorOptions.vanishing, ...input.vanishing },
+  };
+}
