@@ -1,7 +1,7 @@
 // Source of schema/job.schema.json. The schedule definitions are repetitive, so they are generated
 // here from a compact table; run `node scripts/schema-src.mjs` after editing and commit both files.
 // A unit test fails if the committed schema differs from what this script writes.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const positive = (description) => ({ type: 'number', exclusiveMinimum: 0, description });
 const nonNegative = (description) => ({ type: 'number', minimum: 0, description });
@@ -160,4 +160,13 @@ const schema = {
   definitions,
 };
 
-writeFileSync(new URL('../schema/job.schema.json', import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
+const target = new URL('../schema/job.schema.json', import.meta.url);
+const text = `${JSON.stringify(schema, null, 2)}\n`;
+if (process.argv.includes('--check')) {
+  if (readFileSync(target, 'utf8') !== text) {
+    console.error('schema/job.schema.json is out of date: run node scripts/schema-src.mjs');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(target, text);
+}

@@ -24,20 +24,29 @@ export function validatorFor(name: 'job' | 'schedule'): ValidateFunction {
   return validate;
 }
 
+export interface LocatedProblem {
+  readonly path: JsonPath;
+  readonly problem: Problem;
+  /** Mark the field's key rather than its value (for fields that should not be there). */
+  readonly pointAt?: 'key';
+}
+
 /** Ajv errors → one problem per offending location, in words a user understands. */
-export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefined, base: JsonPath = []): { path: JsonPath; problem: Problem }[] {
-  const out: { path: JsonPath; problem: Problem }[] = [];
+export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefined, base: JsonPath = []): LocatedProblem[] {
+  const out: LocatedProblem[] = [];
   const seen = new Set<string>();
   for (const error of errors ?? []) {
     // A failing oneOf/discriminator repeats the specific error already reported for the chosen branch.
     if (error.keyword === 'oneOf' || error.keyword === 'if') continue;
     const path = [...base, ...parsePointer(error.instancePath)];
     let message = error.message ?? 'is invalid';
+    let pointAt: 'key' | undefined;
     const params = error.params as Record<string, unknown>;
     switch (error.keyword) {
       case 'additionalProperties':
         path.push(String(params.additionalProperty));
         message = 'is not a known field';
+        pointAt = 'key';
         break;
       case 'required':
         path.push(String(params.missingProperty));
@@ -61,7 +70,7 @@ export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefine
     const key = `${formatPath(path)}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ path, problem: { path: formatPath(path), message } });
+    out.push({ path, problem: { path: formatPath(path), message }, ...(pointAt ? { pointAt } : {}) });
   }
   return out;
 }

@@ -1,21 +1,17 @@
-import { problemsFromAjv, validatorFor, type JsonPath } from '../schema';
-import { formatPath, SpecError, type Problem } from '../specError';
+import { problemsFromAjv, validatorFor, type JsonPath, type LocatedProblem } from '../schema';
+import { formatPath, SpecError } from '../specError';
 import { fixedSchedule, type LrAt } from './fixed';
 import { PlateauScheduler } from './plateau';
 import type { FixedScheduleSpec, ScheduleSpec } from './spec';
 
 export * from './spec';
+export type { LocatedProblem } from '../schema';
 export { PlateauScheduler, type PlateauStep } from './plateau';
 
 export interface Schedule {
   readonly spec: ScheduleSpec;
   /** Planned rate of update k. For `plateau`, the starting rate: cuts depend on metrics seen while training. */
   readonly at: LrAt;
-}
-
-export interface LocatedProblem {
-  readonly path: JsonPath;
-  readonly problem: Problem;
 }
 
 /**

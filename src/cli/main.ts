@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../../package.json';
+import { SpecError } from '../core/specError';
+import { scheduleCommand } from './scheduleCommand';
+import { UsageError } from './usageError';
+
+const EXIT_BAD_INPUT = 2;
+
+function buildProgram(): Command {
+  const program = new Command('gradscope')
+    .description('Train with learning-rate schedules and catch exploding gradients.')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(run gradscope --help for usage)');
+
+  program
+    .command('schedule')
+    .description('print the learning rate of each update for a schedule spec')
+    .argument('<spec>', 'schedule as JSON, e.g. \'{"type":"cosine","lr":0.1,"tMax":100}\' (or a file holding it)')
+    .option('--steps <n>', 'number of updates to print')
+    .option('--metrics <list>', 'plateau only: comma-separated metric values; prints the rate after each')
+    .action((spec: string, options: { steps?: string; metrics?: string }) => {
+      process.stdout.write(`${JSON.stringify(scheduleCommand(spec, options))}\n`);
+    });
+
+  return program;
+}
+
+function main(argv: string[]): void {
+  try {
+    buildProgram().parse(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help / version text).
+    return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  }
+  if (error instanceof UsageError || error instanceof SpecError) {
+    process.stderr.write(`gradscope: ${error.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  process.stderr.write(`gradscope: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}
+
+main(process.argv);

@@ -1,0 +1,144 @@
+// Every message between the trainer child process, the extension host and the webview.
+// Trainer ↔ host messages travel over the fork IPC channel with `serialization: 'advanced'`, so NaN
+// and Infinity survive; host ↔ webview messages are structured-cloned by VS Code.
+import type { DetectorEvent, DetectorEventKind } from './detect/events';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Per-step metrics, column by column (one array per field, all the same length). */
+export interface StepBatch {
+  step: number[];
+  /** Learning rate actually used (after backoff, plateau cuts and the user's multiplier). */
+  lr: number[];
+  loss: number[];
+  /** Global L2 norm of the gradient before clipping. */
+  gradNorm: number[];
+  /** Global norm after clipping; equal to gradNorm when nothing was clipped. */
+  clippedNorm?: number[];
+  /** layerGradNorms[i][row]: gradient norm of layer i (names in `started.layerNames`). */
+  layerGradNorms?: number[][];
+  /** ‖update‖ / ‖weights‖ over all trainable weights. */
+  updateRatio?: number[];
+}
+
+export type GuardAction = 'warn' | 'skip' | 'backoff' | 'rollback' | 'stop';
+
+/** What a guard did about a detector event. */
+export interface GuardEvent {
+  kind: 'guard';
+  step: number;
+  action: GuardAction;
+  cause: DetectorEventKind;
+  /** Learning-rate multiplier in force after the action (backoff, rollback). */
+  lrMultiplier?: number;
+}
+
+/** A plateau schedule cut the learning rate. */
+export interface LrCutEvent {
+  kind: 'lrCut';
+  step: number;
+  lr: number;
+  previousLr: number;
+}
+
+export type RunEvent = DetectorEvent | GuardEvent | LrCutEvent;
+export type RunEventKind = RunEvent['kind'];
+
+export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+
+export interface RunSummary {
+  status: Exclude<RunStatus, 'running' | 'paused'>;
+  steps: number;
+  finalLoss: number;
+  /** Number of events of each kind. */
+  eventCounts: Partial<Record<RunEventKind, number>>;
+  durationMs: number;
+  backend: BackendName;
+  message?: string;
+}
+
+/** Trainer child → host. */
+export type TrainerMessage =
+  | {
+      type: 'started';
+      runDir: string;
+      backend: BackendName;
+      /** Why the backend asked for was not used, if it was not. */
+      backendNote?: string;
+      parameterCount: number;
+      layerNames: string[];
+      totalSteps: number;
+      /** Planned learning rate of every update. */
+      plannedLr: number[];
+    }
+  | { type: 'steps'; batch: StepBatch }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'epoch'; epoch: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'finished'; summary: RunSummary }
+  | { type: 'failed'; message: string; runDir?: string };
+
+/** Host → trainer child. */
+export type TrainerCommand =
+  | { type: 'stop' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'setLrMultiplier'; value: number }
+  | { type: 'setClipThreshold'; value: number };
+
+/** Everything the panel needs to draw a run from scratch (answer to `ready`). */
+export interface RunSnapshot {
+  runId: string;
+  title: string;
+  status: RunStatus;
+  backend?: BackendName;
+  layerNames: string[];
+  totalSteps: number;
+  plannedLr: number[];
+  batch: StepBatch;
+  events: RunEvent[];
+  clipThreshold?: number;
+}
+
+/** Host → webview. */
+export type HostToWebview =
+  | { type: 'snapshot'; runs: RunSnapshot[]; activeRunId?: string }
+  | { type: 'steps'; runId: string; batch: StepBatch }
+  | { type: 'event'; runId: string; event: RunEvent }
+  | { type: 'status'; runId: string; status: RunStatus }
+  | { type: 'focusStep'; runId: string; step: number };
+
+/** Webview → host. Untrusted: the host checks each with parseWebviewMessage. */
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'selectRun'; runId: string }
+  | { type: 'stop'; runId: string }
+  | { type: 'pause'; runId: string }
+  | { type: 'resume'; runId: string }
+  | { type: 'setLrMultiplier'; runId: string; value: number }
+  | { type: 'setClipThreshold'; runId: string; value: number }
+  | { type: 'revealEvent'; runId: string; step: number };
+
+/** Validates a message from the webview; undefined for anything malformed. */
+export function parseWebviewMessage(message: unknown): WebviewToHost | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const m = message as Record<string, unknown>;
+  const runId = typeof m.runId === 'string' && m.runId.length <= 200 ? m.runId : undefined;
+  const positive = typeof m.value === 'number' && Number.isFinite(m.value) && m.value > 0 ? m.value : undefined;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'selectRun':
+    case 'stop':
+    case 'pause':
+    case 'resume':
+      return runId ? { type: m.type, runId } : undefined;
+    case 'setLrMultiplier':
+    case 'setClipThreshold':
+      return runId && positive !== undefined ? { type: m.type, runId, value: positive } : undefined;
+    case 'revealEvent':
+      return runId && Number.isInteger(m.step) && (m.step as number) >= 0 ? { type: 'revealEvent', runId, step: m.step as number } : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,11 @@
+/** File names inside a run folder. */
+export const RUN_FILES = {
+  /** The job as run (after defaults and command-line overrides). */
+  job: 'job.json',
+  /** One object per step, streamed. */
+  metrics: 'metrics.jsonl',
+  /** One object per event (detector events, guard actions), in step order. */
+  events: 'events.jsonl',
+  /** Written last: its presence means the run ended and was closed. */
+  summary: 'summary.json',
+} as const;
