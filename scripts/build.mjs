@@ -1,5 +1,6 @@
 // Builds the four bundles: extension host, trainer child, CLI (node, cjs) and the webview (browser, iife).
 import * as esbuild from 'esbuild';
+import { packMnist } from './mnist.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -45,6 +46,7 @@ const bundles = [
   },
 ];
 
+packMnist();
 const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...options, outdir: 'dist' })));
 if (watch) {
   await Promise.all(contexts.map((context) => context.watch()));

@@ -134,6 +134,131 @@ const detectorOptions = {
   },
 };
 
+
+const fraction = (description) => ({ type: 'number', minimum: 0, exclusiveMaximum: 1, description });
+const variant = (name, description, properties, required = []) => ({
+  type: 'object', description, additionalProperties: false, required: ['type', ...required],
+  properties: { type: { const: name, description }, ...properties },
+});
+const union = (description, variants) => {
+  const names = variants.map((v) => v.properties.type.const);
+  return { type: 'object', description, required: ['type'], properties: { type: { enum: names, description: 'Variant.' } }, discriminator: { propertyName: 'type' }, oneOf: variants };
+};
+const modulePath = { type: 'string', minLength: 1, description: 'Path of a JavaScript file, relative to the job file. Runs only in a trusted workspace.' };
+
+const augment = {
+  type: 'object', additionalProperties: false, description: 'Augmentation applied to every training batch (never to validation data).',
+  properties: {
+    shift: withDefault({ type: 'integer', minimum: 0, maximum: 8, description: 'Images: random translation of up to this many pixels in each direction, per sample.' }, 0),
+    noise: withDefault(nonNegative('Standard deviation of gaussian noise added to the inputs (images and tabular data).'), 0),
+  },
+};
+const validationSplit = withDefault(fraction('Fraction of the samples held out for validation.'), 0.2);
+
+const data = union('Training data.', [
+  variant('mnist', 'Real MNIST digits (10,000 labelled 28×28 images shipped with Gradscope; no download).', {
+    samples: withDefault({ type: 'integer', minimum: 10, maximum: 10000, description: 'How many digits to use (a seeded random subset).' }, 10000),
+    validationSplit, augment,
+  }),
+  variant('synthetic', 'Seeded synthetic data: gaussian-blob classification or a noisy linear regression.', {
+    task: withDefault({ enum: ['classification', 'regression'], description: 'Kind of problem.' }, 'classification'),
+    samples: withDefault({ type: 'integer', minimum: 10, description: 'Number of samples.' }, 2000),
+    features: withDefault(count('Input features.'), 20),
+    classes: withDefault({ type: 'integer', minimum: 2, description: 'Classes (classification).' }, 3),
+    noise: withDefault(nonNegative('Label noise: standard deviation of the blobs around their centres, or of the regression target noise.'), 1),
+    scale: withDefault(positive('Multiplier of the inputs; large values make badly scaled data that explodes easily.'), 1),
+    validationSplit, augment,
+  }),
+  variant('csv', 'A CSV file with a header row: one label column, the other columns numeric features.', {
+    path: { type: 'string', minLength: 1, description: 'Path of the CSV file, relative to the job file.' },
+    label: { type: 'string', minLength: 1, description: 'Name of the label column.' },
+    task: withDefault({ enum: ['classification', 'regression'], description: 'Classification labels may be numbers or strings.' }, 'classification'),
+    standardize: withDefault({ type: 'boolean', description: 'Scale each feature to zero mean and unit variance (statistics from the training part).' }, true),
+    validationSplit, augment,
+  }, ['path', 'label']),
+  variant('module', 'A user JavaScript module exporting loadData(tf) → {x, y, xVal?, yVal?, task?}.', { path: modulePath, validationSplit, augment }, ['path']),
+]);
+
+const initializer = { enum: ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'leCunNormal', 'zeros', 'ones'], description: 'Weight initializer.' };
+const activation = { enum: ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softmax', 'softplus', 'swish', 'gelu'], description: 'Activation function.' };
+const inputShape = { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, description: 'Shape of one input sample (first layer only). Default: the data\'s own shape.' };
+const layer = union('A layer.', [
+  variant('dense', 'Fully connected layer.', {
+    units: count('Output units.'), activation: withDefault(activation, 'linear'), useBias: withDefault({ type: 'boolean', description: 'Add a bias.' }, true),
+    kernelInitializer: withDefault(initializer, 'glorotUniform'), inputShape,
+  }, ['units']),
+  variant('conv2d', '2-D convolution (channels last). The wasm backend cannot train it (no Conv2DBackpropFilter kernel): Gradscope then uses cpu.', {
+    filters: count('Output channels.'), kernelSize: { type: 'integer', minimum: 1, description: 'Kernel height and width.' },
+    strides: withDefault(count('Stride.'), 1), padding: withDefault({ enum: ['valid', 'same'], description: 'Padding.' }, 'valid'),
+    activation: withDefault(activation, 'linear'), kernelInitializer: withDefault(initializer, 'glorotUniform'), inputShape,
+  }, ['filters', 'kernelSize']),
+  variant('maxPooling2d', 'Max pooling.', { poolSize: withDefault(count('Window size.'), 2), strides: count('Stride. Default: poolSize.'), inputShape }),
+  variant('flatten', 'Flattens each sample to a vector.', { inputShape }),
+  variant('dropout', 'Dropout (training only).', { rate: { type: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of inputs dropped.' }, inputShape }, ['rate']),
+  variant('batchNormalization', 'Batch normalization.', { momentum: withDefault(fraction('Moving-average momentum.'), 0.99), epsilon: withDefault(positive('Variance epsilon.'), 1e-3), inputShape }),
+  variant('layerNormalization', 'Layer normalization over the last axis.', { epsilon: withDefault(positive('Variance epsilon.'), 1e-3), inputShape }),
+  variant('activation', 'A separate activation layer.', { activation, inputShape }, ['activation']),
+]);
+const model = {
+  description: 'Model: a list of layers (the last one gives the outputs), or a user module exporting createModel(tf).',
+  // if/then/else rather than oneOf: ajv fills in defaults only outside oneOf.
+  if: { type: 'array' },
+  then: { type: 'array', minItems: 1, items: layer },
+  else: variant('module', 'A user JavaScript module exporting createModel(tf) → a tf.LayersModel.', { path: modulePath }, ['path']),
+};
+
+const lrField = withDefault(positive('Learning rate before the schedule takes over (the schedule sets it every step).'), 0.01);
+const optimizer = union('Optimizer. Its learning rate is set from the schedule before every update.', [
+  variant('sgd', 'Plain stochastic gradient descent.', { lr: lrField }),
+  variant('momentum', 'SGD with momentum.', { lr: lrField, momentum: withDefault(fraction('Momentum.'), 0.9), nesterov: withDefault({ type: 'boolean', description: 'Nesterov momentum.' }, false) }),
+  variant('adam', 'Adam.', { lr: lrField, beta1: withDefault(fraction('First-moment decay.'), 0.9), beta2: withDefault(fraction('Second-moment decay.'), 0.999), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7) }),
+  variant('adamw', 'Adam with decoupled weight decay (w ← w·(1 − lr·weightDecay) before each Adam update).', {
+    lr: lrField, beta1: withDefault(fraction('First-moment decay.'), 0.9), beta2: withDefault(fraction('Second-moment decay.'), 0.999), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7),
+    weightDecay: withDefault(nonNegative('Decoupled weight decay.'), 0.01),
+  }),
+  variant('rmsprop', 'RMSProp.', { lr: lrField, decay: withDefault(fraction('Decay of the squared-gradient average.'), 0.9), momentum: withDefault(fraction('Momentum.'), 0), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7) }),
+  variant('adagrad', 'Adagrad.', { lr: lrField, initialAccumulatorValue: withDefault(positive('Starting accumulator.'), 0.1) }),
+  variant('lbfgs', 'Full-batch L-BFGS with a backtracking (Armijo) line search; one iteration per step. The schedule gives the initial step length.', {
+    lr: withDefault(positive('Initial step length of the line search.'), 1),
+    historySize: withDefault(count('Curvature pairs kept.'), 10),
+    maxLineSearch: withDefault(count('Most function evaluations per line search.'), 20),
+    c1: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Armijo sufficient-decrease constant.' }, 1e-4),
+  }),
+]);
+
+const clip = union('Gradient clipping, applied after the detectors saw the raw gradient. Default: none.', [
+  variant('none', 'No clipping.', {}),
+  variant('globalNorm', 'Scale the whole gradient down when its global L2 norm exceeds maxNorm (PyTorch clip_grad_norm_).', { maxNorm: positive('Largest global norm allowed.') }, ['maxNorm']),
+  variant('value', 'Clamp every gradient element to [−clipValue, clipValue].', { clipValue: positive('Largest absolute element.') }, ['clipValue']),
+  variant('agc', 'Adaptive gradient clipping: each unit\'s gradient norm is kept below factor × its weight norm.', {
+    factor: withDefault(positive('Largest gradient-to-weight norm ratio per unit.'), 0.01), eps: withDefault(positive('Floor of the weight norm.'), 1e-3),
+  }),
+  variant('adaptive', 'ZClip-style: clip the global norm to mean + zThreshold·std of its EMA statistics.', {
+    zThreshold: withDefault(positive('Z-score above which the norm is clipped.'), 2.5),
+    alpha: withDefault(fraction('EMA decay of the mean and variance.'), 0.97),
+    warmupSteps: withDefault(count('Steps that only collect statistics.'), 25),
+  }),
+]);
+
+const guard = {
+  type: 'object', additionalProperties: false, description: 'What the trainer does when a detector fires. Every action is an event in the run log.',
+  properties: {
+    nonFinite: withDefault({ enum: ['skip', 'stop'], description: 'On NaN/Inf: skip the update (weights stay finite) or stop the run.' }, 'skip'),
+    explosion: withDefault({ enum: ['warn', 'skip', 'backoff', 'rollback', 'stop'], description: 'On a gradient explosion: only report it, skip the update, cut the LR and ramp it back, restore the last good weights and back off, or stop.' }, 'warn'),
+    backoffFactor: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'LR multiplier applied by backoff and rollback.' }, 0.1),
+    recoverySteps: withDefault(count('Steps over which the LR multiplier ramps back to 1 (geometrically).'), 100),
+    snapshotEvery: withDefault(count('Rollback: steps between in-memory snapshots of weights and optimizer state (taken only at healthy steps).'), 50),
+  },
+};
+
+const plateauCheck = {
+  type: 'object', additionalProperties: false, description: 'For a plateau schedule: which metric it reads and how often.',
+  properties: {
+    metric: withDefault({ enum: ['validationLoss', 'trainLoss'], description: 'Validation loss, or the training loss averaged since the last check (used when there is no validation data).' }, 'validationLoss'),
+    every: count('Steps between checks. Default: one epoch.'),
+  },
+};
+
 const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://gradscope.invalid/schema/job.schema.json',
@@ -141,18 +266,19 @@ const schema = {
   description: 'A training job for Gradscope (*.gradscope.json).',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'schedule'],
+  required: ['name', 'data', 'model', 'optimizer', 'schedule'],
   properties: {
     $schema: { type: 'string', description: 'Path or URL of this schema (for editors).' },
     name: { type: 'string', minLength: 1, pattern: '^[^/\\\\]+$', description: 'Name of the job, used in run folder names.' },
     seed: withDefault({ type: 'integer', minimum: 0, description: 'Seed for weights, shuffling and augmentation.' }, 0),
     backend: withDefault({ enum: ['auto', 'tensorflow', 'wasm', 'cpu'], description: 'TensorFlow.js backend: auto tries tensorflow (tfjs-node), then wasm, then cpu.' }, 'auto'),
-    data: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: 'Training data (see the trainer documentation).' },
-    model: { type: ['object', 'array'], description: 'Model: a list of layers or a user module.' },
-    optimizer: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: 'Optimizer and its options.' },
+    data,
+    model,
+    optimizer,
     schedule: { $ref: '#/definitions/schedule' },
-    clip: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: 'Gradient clipping. Default: none.' },
-    guard: { type: 'object', description: 'What happens on an event (skip, back off, roll back, stop).' },
+    plateauCheck,
+    clip,
+    guard,
     detect: detectorOptions,
     epochs: withDefault(count('Passes over the training data.'), 1),
     batchSize: withDefault(count('Samples per update.'), 32),

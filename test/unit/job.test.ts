@@ -8,6 +8,8 @@ import { checkJobText, parseJobText } from '../../src/core/job';
 import { SpecError } from '../../src/core/specError';
 
 const root = join(__dirname, '../..');
+/** The fields every job needs besides the schedule, on one line so that positions in tests stay simple. */
+const BASE = '"data": {"type": "synthetic"}, "model": [{"type": "dense", "units": 3}], "optimizer": {"type": "sgd"}';
 
 /** Where a problem points, as `line:character` (1-based, as an editor shows it) and the path. */
 function located(text: string): string[] {
@@ -16,7 +18,7 @@ function located(text: string): string[] {
 
 describe('job files', () => {
   test('a valid job gets its defaults from the schema', () => {
-    const job = parseJobText('{"name":"mlp","schedule":{"type":"cyclic","baseLr":0.01,"maxLr":0.1}}');
+    const job = parseJobText(`{"name":"mlp",${BASE},"schedule":{"type":"cyclic","baseLr":0.01,"maxLr":0.1}}`);
     assert.equal(job.seed, 0);
     assert.equal(job.epochs, 1);
     assert.equal(job.batchSize, 32);
@@ -29,6 +31,7 @@ describe('job files', () => {
       '{',
       '  "name": "mlp",',
       '  "epochs": 0,',
+      `  ${BASE},`,
       '  "schedule": {',
       '    "type": "oneCycle",',
       '    "maxLr": 0.1,',
@@ -40,20 +43,20 @@ describe('job files', () => {
     ].join('\n');
     assert.deepEqual(located(text), [
       '3:13 epochs must be >= 1 (got 0)',
-      '8:17 schedule.pctStart must be < 1 (got 1.5)',
-      '9:5 schedule.warmup is not a known field',
+      '9:17 schedule.pctStart must be < 1 (got 1.5)',
+      '10:5 schedule.warmup is not a known field',
     ]);
   });
 
   test('a missing field points at the object that lacks it; an unknown type names the choices', () => {
-    assert.deepEqual(located('{\n  "name": "x",\n  "schedule": {"type": "step", "lr": 0.1}\n}'), ['3:3 schedule.stepSize is required']);
-    const [unknownType] = located('{"name": "x", "schedule": {"type": "cosinus", "lr": 1}}');
-    assert.match(unknownType, /^1:36 schedule\.type must be one of "constant", .* \(got "cosinus"\)$/);
+    assert.deepEqual(located(`{\n  "name": "x", ${BASE},\n  "schedule": {"type": "step", "lr": 0.1}\n}`), ['3:3 schedule.stepSize is required']);
+    const [unknownType] = located(`{"name": "x", ${BASE},\n"schedule": {"type": "cosinus", "lr": 1}}`);
+    assert.match(unknownType, /^2:22 schedule\.type must be one of "constant", .* \(got "cosinus"\)$/);
   });
 
   test('rules beyond the schema are located too', () => {
     assert.deepEqual(
-      located('{"name": "x",\n "schedule": {"type": "sequential", "milestones": [10, 5],\n  "schedules": [{"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}]}}'),
+      located(`{"name": "x", ${BASE},\n "schedule": {"type": "sequential", "milestones": [10, 5],\n  "schedules": [{"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}]}}`),
       ['2:56 schedule.milestones[1] must be greater than the previous milestone (got 5 after 10)'],
     );
   });
@@ -64,9 +67,9 @@ describe('job files', () => {
   });
 
   test('parseJobText throws one line naming the file, line and field', () => {
-    assert.throws(() => parseJobText('{"name": "x", "schedule": {"type": "constant", "lr": -1}}', 'jobs/a.gradscope.json'), (error: unknown) => {
+    assert.throws(() => parseJobText(`{"name": "x", ${BASE},\n"schedule": {"type": "constant", "lr": -1}}`, 'jobs/a.gradscope.json'), (error: unknown) => {
       assert.ok(error instanceof SpecError);
-      assert.equal(error.message, 'jobs/a.gradscope.json:1:54: schedule.lr must be > 0 (got -1)');
+      assert.equal(error.message, 'jobs/a.gradscope.json:2:40: schedule.lr must be > 0 (got -1)');
       return true;
     });
   });
