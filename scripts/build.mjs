@@ -12,6 +12,8 @@ const common = {
   minify: production,
   logLevel: 'warning',
   target: 'es2022',
+  // ESM builds first: some packages' UMD builds (jsonc-parser) require files esbuild cannot follow.
+  mainFields: ['module', 'main'],
 };
 
 /** @type {esbuild.BuildOptions[]} */

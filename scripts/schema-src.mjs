@@ -107,14 +107,14 @@ const detectorOptions = {
     explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its recent robust level.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window of log-norms.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the detector may fire.' }, 8),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
       ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a step can be an explosion.' }, 5),
       zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
     } },
     lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its recent robust level.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the detector may fire.' }, 8),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
       ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a step can be a spike.' }, 3),
       zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
     } },

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
+import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
 
 const EXIT_BAD_INPUT = 2;
@@ -23,12 +24,25 @@ function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(scheduleCommand(spec, options))}\n`);
     });
 
+  program
+    .command('train')
+    .description('train a job file in a child process, printing events as they happen')
+    .argument('<job>', 'a *.gradscope.json job file')
+    .option('--schedule <spec>', 'override the job\'s schedule (JSON)')
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu (overrides the job)')
+    .option('--max-steps <n>', 'stop after this many updates')
+    .option('--runs-dir <dir>', 'where run logs go (default: .gradscope/runs beside the job file)')
+    .option('--json', 'write NDJSON to stdout: step, event, epoch and summary objects')
+    .action(async (job: string, options: TrainOptions) => {
+      process.exitCode = await trainCommand(job, options);
+    });
+
   return program;
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   try {
-    buildProgram().parse(argv);
+    await buildProgram().parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeFor(error);
   }
@@ -47,4 +61,4 @@ function exitCodeFor(error: unknown): number {
   return 1;
 }
 
-main(process.argv);
+void main(process.argv);

@@ -1,35 +1,10 @@
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import type { DetectorOptionsInput } from './detect/options';
+import type { JobSpec } from './jobSpec';
 import { problemsFromAjv, validatorFor, type JsonPath } from './schema';
-import { scheduleRuleProblems, type LocatedProblem, type ScheduleSpec } from './schedules';
-import { SpecError, type Problem, type TextRange } from './specError';
+import { scheduleRuleProblems, type LocatedProblem } from './schedules';
 
-/** A job file (`*.gradscope.json`) after validation; defaults filled in from the schema. */
-export interface JobSpec {
-  /** Name of the job, used in run folder names. */
-  name: string;
-  /** Seed for weights, shuffling and augmentation. Default: 0. */
-  seed: number;
-  /** TensorFlow.js backend. Default: 'auto' (tensorflow, then wasm, then cpu). */
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-  /** Training data; the trainer defines the variants. */
-  data?: { type: string } & Record<string, unknown>;
-  /** Model: a list of layers or a user module. */
-  model?: unknown;
-  /** Optimizer and its options. */
-  optimizer?: { type: string } & Record<string, unknown>;
-  schedule: ScheduleSpec;
-  /** Gradient clipping. Default: none. */
-  clip?: { type: string } & Record<string, unknown>;
-  /** What happens on an event. */
-  guard?: Record<string, unknown>;
-  /** Detector thresholds; see DetectorOptions for the defaults. */
-  detect?: DetectorOptionsInput;
-  /** Passes over the training data. Default: 1. */
-  epochs: number;
-  /** Samples per update. Default: 32. */
-  batchSize: number;
-}
+export type * from './jobSpec';
+import { SpecError, type Problem, type TextRange } from './specError';
 
 export interface JobCheck {
   /** The validated job, when there were no problems. */

@@ -2,6 +2,7 @@
 // Trainer ↔ host messages travel over the fork IPC channel with `serialization: 'advanced'`, so NaN
 // and Infinity survive; host ↔ webview messages are structured-cloned by VS Code.
 import type { DetectorEvent, DetectorEventKind } from './detect/events';
+import type { JobSpec } from './jobSpec';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -78,8 +79,25 @@ export type TrainerMessage =
   | { type: 'finished'; summary: RunSummary }
   | { type: 'failed'; message: string; runDir?: string };
 
+/** What the host asks the trainer child to run (the first message it sends). */
+export interface TrainRequest {
+  /** The validated job, with command-line or UI overrides applied. */
+  job: JobSpec;
+  /** The job file, for messages; relative paths in the job resolve against its folder. */
+  jobFile?: string;
+  jobDir: string;
+  runsDir: string;
+  /** Overrides the job's backend. */
+  backend?: JobSpec['backend'];
+  /** Stops after this many updates. */
+  maxSteps?: number;
+  /** Where to look for a user's @tensorflow/tfjs-node (workspace folders). */
+  searchPaths: string[];
+}
+
 /** Host → trainer child. */
 export type TrainerCommand =
+  | { type: 'start'; request: TrainRequest }
   | { type: 'stop' }
   | { type: 'pause' }
   | { type: 'resume' }

@@ -1,11 +1,61 @@
-// Trainer child process entry (forked by the extension host and the CLI). The training loop arrives
-// with the training-engine issue; until then the child reports that clearly instead of hanging.
-import type { TrainerMessage } from '../core/protocol';
+// Trainer child process (forked by the extension host and the CLI). It speaks the typed protocol of
+// src/core/protocol.ts over the IPC channel: the first message is `start`, later ones control the run.
+import type { TrainerCommand, TrainerMessage } from '../core/protocol';
+import { SpecError } from '../core/specError';
+import { firstLine } from './backend';
+import { DataError } from './data';
+import { RunControl } from './runControl';
+import { runJob } from './run';
+
+const control = new RunControl();
+let started = false;
 
 function send(message: TrainerMessage): void {
-  if (process.send) process.send(message);
-  else process.stdout.write(`${JSON.stringify(message)}\n`);
+  if (process.connected) process.send!(message);
 }
 
-send({ type: 'failed', message: 'the Gradscope trainer is not available in this version yet' });
-process.exitCode = 1;
+/** Exits once the last message has left: process.send is asynchronous. */
+function exitAfterSend(message: TrainerMessage, code: number): void {
+  if (!process.connected) process.exit(code);
+  process.send!(message, () => process.exit(code));
+}
+
+process.on('message', (command: TrainerCommand) => {
+  switch (command.type) {
+    case 'start':
+      if (started) return;
+      started = true;
+      runJob(command.request, send, control).then(
+        (summary) => exitAfterSend({ type: 'finished', summary }, 0),
+        (error: unknown) => {
+          // Input problems are the user's to fix: one clear line. Anything else is ours: keep the stack for the log.
+          const known = error instanceof DataError || error instanceof SpecError;
+          if (!known) send({ type: 'log', level: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+          exitAfterSend({ type: 'failed', message: firstLine(error) }, 1);
+        },
+      );
+      break;
+    case 'stop':
+      control.stop();
+      break;
+    case 'pause':
+      control.pause();
+      break;
+    case 'resume':
+      control.resume();
+      break;
+    case 'setLrMultiplier':
+      control.lrMultiplier = command.value;
+      break;
+    case 'setClipThreshold':
+      control.clipThreshold = command.value;
+      break;
+  }
+});
+
+// The parent went away (window closed, CLI killed): finish the step, close the run log, leave.
+process.on('disconnect', () => control.stop());
+if (!process.send) {
+  process.stderr.write('gradscope trainer: run me through the extension or `gradscope train`, not directly\n');
+  process.exit(2);
+}

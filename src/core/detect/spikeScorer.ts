@@ -3,7 +3,7 @@ import { RollingRobust } from './rollingRobust';
 export interface SpikeOptions {
   /** Steps in the running window of log-values. Default: 50. */
   window: number;
-  /** Values seen before the scorer may flag. Default: 8. */
+  /** Values seen before the z-score test applies; before that (from the second value) the ratio alone decides. Default: 8. */
   minHistory: number;
   /** Value / running median above which a step can be a spike. */
   ratio: number;
@@ -16,7 +16,7 @@ export interface SpikeScore {
   readonly level: number;
   /** Value / level. */
   readonly ratio: number;
-  /** (log value − median log) / (1.4826 · MAD of log values), with a floor on the scale. */
+  /** (log value − median log) / (1.4826 · MAD of log values), with a floor on the scale; NaN before minHistory. */
   readonly zScore: number;
   readonly flagged: boolean;
 }
@@ -26,6 +26,10 @@ export interface SpikeScore {
  * run's noise. A run whose norm climbs steadily early on has a wide window and a low z; a quiet run
  * with a small wobble has a high z but a low ratio. Neither alone separates healthy from exploding
  * on the reference traces; together they raise no alarm on the healthy ones.
+ *
+ * In the first steps a z-score over a handful of values means nothing, yet that is exactly when a
+ * too-high learning rate explodes (Adam's first update moves every weight by about lr). So until
+ * minHistory values are seen, the ratio alone decides; healthy runs stay under 2× there.
  */
 export class SpikeScorer {
   /** A log-scale spread below this (≈10 %) is noise too small to make a z-score meaningful. */
@@ -38,19 +42,26 @@ export class SpikeScorer {
     this.logRatio = Math.log(options.ratio);
   }
 
-  /** Scores a positive finite value and adds it to the history; undefined while the history is short. */
+  /** Scores a positive finite value and adds it to the history; undefined for the very first value. */
   observe(value: number): SpikeScore | undefined {
     let logValue = Math.log(value);
     let score: SpikeScore | undefined;
-    if (this.window.count >= this.options.minHistory) {
+    if (this.window.count > 0) {
       const center = this.window.median();
-      const scale = Math.max(1.4826 * this.window.medianAbsoluteDeviation(center), SpikeScorer.minScale);
-      const zScore = (logValue - center) / scale;
-      const flagged = logValue - center >= this.logRatio && zScore >= this.options.zScore;
+      const aboveRatio = logValue - center >= this.logRatio;
+      let zScore = NaN;
+      let cap = center + this.logRatio;
+      let flagged = aboveRatio;
+      if (this.window.count >= this.options.minHistory) {
+        const scale = Math.max(1.4826 * this.window.medianAbsoluteDeviation(center), SpikeScorer.minScale);
+        zScore = (logValue - center) / scale;
+        flagged = aboveRatio && zScore >= this.options.zScore;
+        cap = center + this.options.zScore * scale;
+      }
       score = { level: Math.exp(center), ratio: Math.exp(logValue - center), zScore, flagged };
       // A spike enters the history capped, so one outlier does not raise the level, while a lasting
       // shift still moves it within half a window (as ZClip feeds back clipped values).
-      if (flagged) logValue = center + this.options.zScore * scale;
+      if (flagged) logValue = Math.min(logValue, cap);
     }
     this.window.push(logValue);
     return score;

@@ -1,0 +1,116 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { RunEvent, RunSummary, StepBatch, TrainerMessage } from '../core/protocol';
+import { stringifyJsonLine } from '../core/runlog';
+
+export interface TrainReporter {
+  message(message: TrainerMessage): void;
+  close(): void;
+}
+
+/** One line per event, as the CLI prints it. */
+export function describeEvent(event: RunEvent): string {
+  const n = (value: number) => (Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(2) : value.toPrecision(3));
+  switch (event.kind) {
+    case 'explosion': return `step ${event.step}: gradient explosion: ‖g‖ ${n(event.gradNorm)} is ${n(event.ratio)}× its running level ${n(event.level)}`;
+    case 'nonFinite': return `step ${event.step}: non-finite ${event.fields.join(', ')}${event.layers ? ` (${event.layers.join(', ')})` : ''}`;
+    case 'vanishing': return `step ${event.step}: vanishing gradient in ${event.layer}: ‖g‖ ${n(event.gradNorm)}`;
+    case 'lossSpike': return `step ${event.step}: loss spike: ${n(event.loss)} is ${n(event.ratio)}× its running level`;
+    case 'divergence': return `step ${event.step}: loss diverging (${event.reason}): ${n(event.loss)} vs best ${n(event.best)}`;
+    case 'guard': return `step ${event.step}: guard ${event.action} after ${event.cause}${event.lrMultiplier !== undefined ? ` (LR ×${n(event.lrMultiplier)})` : ''}`;
+    case 'lrCut': return `step ${event.step}: learning rate cut ${n(event.previousLr)} → ${n(event.lr)}`;
+  }
+}
+
+export function describeSummary(summary: RunSummary, runDir: string | undefined): string {
+  const events = Object.entries(summary.eventCounts).map(([kind, count]) => `${count} ${kind}`).join(', ') || 'no events';
+  return `${summary.status} after ${summary.steps} steps in ${(summary.durationMs / 1000).toFixed(1)} s on ${summary.backend}: final loss ${summary.finalLoss.toPrecision(4)}, ${events}${summary.message ? ` (${summary.message})` : ''}${runDir ? `\nrun log: ${runDir}` : ''}`;
+}
+
+/** NDJSON: one object per step, event and epoch, then a summary. */
+export class JsonReporter implements TrainReporter {
+  constructor(private readonly write: (line: string) => void) {}
+
+  message(message: TrainerMessage): void {
+    switch (message.type) {
+      case 'started': {
+        const { plannedLr: _planned, ...rest } = message;
+        this.write(stringifyJsonLine(rest));
+        break;
+      }
+      case 'steps':
+        forEachRow(message.batch, (row) => this.write(stringifyJsonLine({ type: 'step', ...row })));
+        break;
+      case 'event': this.write(stringifyJsonLine({ type: 'event', ...message.event })); break;
+      case 'epoch': this.write(stringifyJsonLine(message)); break;
+      case 'finished': this.write(stringifyJsonLine({ type: 'summary', ...message.summary })); break;
+      case 'failed': this.write(stringifyJsonLine(message)); break;
+      case 'log': this.write(stringifyJsonLine(message)); break;
+    }
+  }
+
+  close(): void {}
+}
+
+/** Progress bar on a terminal (events printed above it), plain lines otherwise. */
+export class TextReporter implements TrainReporter {
+  private multi: MultiBar | undefined;
+  private bar: SingleBar | undefined;
+  private runDir: string | undefined;
+
+  constructor(private readonly tty: boolean, private readonly print: (line: string) => void) {}
+
+  message(message: TrainerMessage): void {
+    switch (message.type) {
+      case 'started':
+        this.runDir = message.runDir;
+        this.line(`training on ${message.backend}: ${message.parameterCount} parameters, ${message.totalSteps} steps`);
+        if (this.tty) {
+          this.multi = new MultiBar({ format: ' {bar} {value}/{total} steps | loss {loss} | ‖g‖ {gradNorm} | lr {lr}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+          this.bar = this.multi.create(message.totalSteps, 0, { loss: '-', gradNorm: '-', lr: '-' });
+        }
+        break;
+      case 'steps': {
+        const last = message.batch.step.length - 1;
+        if (last >= 0) this.bar?.update(message.batch.step[last] + 1, { loss: message.batch.loss[last].toPrecision(3), gradNorm: message.batch.gradNorm[last].toPrecision(3), lr: message.batch.lr[last].toExponential(2) });
+        break;
+      }
+      case 'event':
+        this.line(describeEvent(message.event));
+        break;
+      case 'epoch':
+        this.line(`epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`);
+        break;
+      case 'log':
+        this.line(`${message.level}: ${message.message}`);
+        break;
+      case 'finished':
+        this.close();
+        this.print(describeSummary(message.summary, this.runDir));
+        break;
+      case 'failed':
+        this.close();
+        this.print(`failed: ${message.message}${this.runDir ? `\nrun log: ${this.runDir}` : ''}`);
+        break;
+    }
+  }
+
+  close(): void {
+    this.multi?.stop();
+    this.multi = undefined;
+    this.bar = undefined;
+  }
+
+  private line(text: string): void {
+    if (this.multi) this.multi.log(`${text}\n`);
+    else this.print(text);
+  }
+}
+
+export function forEachRow(batch: StepBatch, visit: (row: Record<string, number>) => void): void {
+  for (let i = 0; i < batch.step.length; i++) {
+    const row: Record<string, number> = { step: batch.step[i], lr: batch.lr[i], loss: batch.loss[i], gradNorm: batch.gradNorm[i] };
+    if (batch.clippedNorm) row.clippedNorm = batch.clippedNorm[i];
+    if (batch.updateRatio) row.updateRatio = batch.updateRatio[i];
+    visit(row);
+  }
+}

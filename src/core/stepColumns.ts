@@ -1,0 +1,61 @@
+import type { StepBatch } from './protocol';
+
+/** One step as the trainer reports it. */
+export interface StepRow {
+  step: number;
+  lr: number;
+  loss: number;
+  gradNorm: number;
+  clippedNorm: number;
+  updateRatio: number;
+  layerGradNorms: number[];
+}
+
+/** Accumulates rows column by column and hands them out as a StepBatch (one IPC message for many steps). */
+export class StepColumns {
+  private batch: StepBatch = StepColumns.empty(0);
+
+  constructor(private readonly layerCount: number) {
+    this.batch = StepColumns.empty(layerCount);
+  }
+
+  get length(): number {
+    return this.batch.step.length;
+  }
+
+  push(row: StepRow): void {
+    const b = this.batch;
+    b.step.push(row.step);
+    b.lr.push(row.lr);
+    b.loss.push(row.loss);
+    b.gradNorm.push(row.gradNorm);
+    b.clippedNorm!.push(row.clippedNorm);
+    b.updateRatio!.push(row.updateRatio);
+    row.layerGradNorms.forEach((norm, i) => b.layerGradNorms![i].push(norm));
+  }
+
+  /** The rows so far, and starts a new batch. */
+  take(): StepBatch {
+    const out = this.batch;
+    this.batch = StepColumns.empty(this.layerCount);
+    return out;
+  }
+
+  private static empty(layers: number): StepBatch {
+    return { step: [], lr: [], loss: [], gradNorm: [], clippedNorm: [], updateRatio: [], layerGradNorms: Array.from({ length: layers }, () => []) };
+  }
+}
+
+/** Appends one batch to another (the host keeps all points of a run this way). */
+export function appendBatch(target: StepBatch, more: StepBatch): void {
+  target.step.push(...more.step);
+  target.lr.push(...more.lr);
+  target.loss.push(...more.loss);
+  target.gradNorm.push(...more.gradNorm);
+  if (more.clippedNorm) (target.clippedNorm ??= []).push(...more.clippedNorm);
+  if (more.updateRatio) (target.updateRatio ??= []).push(...more.updateRatio);
+  if (more.layerGradNorms) {
+    target.layerGradNorms ??= more.layerGradNorms.map(() => []);
+    more.layerGradNorms.forEach((column, i) => target.layerGradNorms![i].push(...column));
+  }
+}
