@@ -111,6 +111,7 @@ export function forEachRow(batch: StepBatch, visit: (row: Record<string, number>
     const row: Record<string, number> = { step: batch.step[i], lr: batch.lr[i], loss: batch.loss[i], gradNorm: batch.gradNorm[i] };
     if (batch.clippedNorm) row.clippedNorm = batch.clippedNorm[i];
     if (batch.updateRatio) row.updateRatio = batch.updateRatio[i];
+    if (batch.weightNorm) row.weightNorm = batch.weightNorm[i];
     visit(row);
   }
 }

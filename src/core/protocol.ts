@@ -20,6 +20,8 @@ export interface StepBatch {
   layerGradNorms?: number[][];
   /** ‖update‖ / ‖weights‖ over all trainable weights. */
   updateRatio?: number[];
+  /** ‖weights‖ over all trainable weights, before the step's update. */
+  weightNorm?: number[];
 }
 
 export type GuardAction = 'warn' | 'skip' | 'backoff' | 'rollback' | 'stop';

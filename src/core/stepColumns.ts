@@ -8,6 +8,8 @@ export interface StepRow {
   gradNorm: number;
   clippedNorm: number;
   updateRatio: number;
+  /** ‖w‖ over all trainable weights before this step's update. */
+  weightNorm: number;
   layerGradNorms: number[];
 }
 
@@ -31,6 +33,7 @@ export class StepColumns {
     b.gradNorm.push(row.gradNorm);
     b.clippedNorm!.push(row.clippedNorm);
     b.updateRatio!.push(row.updateRatio);
+    b.weightNorm!.push(row.weightNorm);
     row.layerGradNorms.forEach((norm, i) => b.layerGradNorms![i].push(norm));
   }
 
@@ -42,7 +45,7 @@ export class StepColumns {
   }
 
   private static empty(layers: number): StepBatch {
-    return { step: [], lr: [], loss: [], gradNorm: [], clippedNorm: [], updateRatio: [], layerGradNorms: Array.from({ length: layers }, () => []) };
+    return { step: [], lr: [], loss: [], gradNorm: [], clippedNorm: [], updateRatio: [], weightNorm: [], layerGradNorms: Array.from({ length: layers }, () => []) };
   }
 }
 
@@ -54,6 +57,7 @@ export function appendBatch(target: StepBatch, more: StepBatch): void {
   target.gradNorm.push(...more.gradNorm);
   if (more.clippedNorm) (target.clippedNorm ??= []).push(...more.clippedNorm);
   if (more.updateRatio) (target.updateRatio ??= []).push(...more.updateRatio);
+  if (more.weightNorm) (target.weightNorm ??= []).push(...more.weightNorm);
   if (more.layerGradNorms) {
     target.layerGradNorms ??= more.layerGradNorms.map(() => []);
     more.layerGradNorms.forEach((column, i) => target.layerGradNorms![i].push(...column));

@@ -62,6 +62,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
         break;
       }
       const g = current.gradient;
+      const lossBefore = current.loss;
       const layerGradNorms = built.layers.map((layer) => Math.sqrt(layer.variables.reduce((sum, v) => sum + squaredNorm(g.subarray(offsets[v], offsets[v] + sizes[v])), 0)));
       const gradNorm = Math.sqrt(squaredNorm(g));
       const events = detectors.observe({ step, loss: current.loss, gradNorm, layerGradNorms });
@@ -97,6 +98,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
       }
       let curvatureOk = false;
       let updateRatio = 0;
+      const weightNorm = Math.sqrt(squaredNorm(weights));
       if (accepted) {
         const s = accepted.weights.map((w, i) => w - weights[i]);
         const yDiff = accepted.evaluation.gradient.map((v, i) => v - g[i]);
@@ -106,7 +108,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
           history.push({ s, y: yDiff, rho: 1 / sy });
           if (history.length > historySize) history.shift();
         }
-        updateRatio = Math.sqrt(squaredNorm(s)) / Math.sqrt(squaredNorm(weights));
+        updateRatio = Math.sqrt(squaredNorm(s)) / weightNorm;
         weights = accepted.weights;
         current = accepted.evaluation;
       } else {
@@ -114,7 +116,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
         history.length = 0;
         stepLength = 0;
       }
-      const row = { step, lr: stepLength, loss: current.loss, gradNorm, clippedNorm: gradNorm, updateRatio, layerGradNorms };
+      const row = { step, lr: stepLength, loss: lossBefore, gradNorm, clippedNorm: gradNorm, updateRatio, weightNorm, layerGradNorms };
       const { layerGradNorms: _layers, ...scalars } = row;
       const flat: Record<string, number | boolean> = { ...scalars, lineSearchEvaluations: evaluations, curvatureOk };
       built.layers.forEach((layer, i) => (flat[`gradNorm/${layer.name}`] = layerGradNorms[i]));

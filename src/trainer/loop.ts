@@ -56,7 +56,6 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   let lastSent = Date.now();
   // A step's row waits for the next readback, which brings the size of its update.
   let pending: StepRow | undefined;
-  let pendingWeightNorm = NaN;
   let step = 0;
   let lastLoss = NaN;
   let lossSinceCheck = 0;
@@ -70,7 +69,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   };
   const flushRow = (updateSquare: number) => {
     if (!pending) return;
-    pending.updateRatio = Math.sqrt(updateSquare) / pendingWeightNorm;
+    pending.updateRatio = Math.sqrt(updateSquare) / pending.weightNorm;
     const { layerGradNorms, ...row } = pending;
     const flat: Record<string, number> = { ...row };
     built.layers.forEach((layer, i) => (flat[`gradNorm/${layer.name}`] = layerGradNorms[i]));
@@ -127,8 +126,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
         } else {
           gradientStep.skip();
         }
-        pending = { step, lr, loss: stats.loss, gradNorm, clippedNorm: decision.apply ? clippedNorm : 0, updateRatio: NaN, layerGradNorms };
-        pendingWeightNorm = Math.sqrt(stats.weightSquare);
+        pending = { step, lr, loss: stats.loss, gradNorm, clippedNorm: decision.apply ? clippedNorm : 0, updateRatio: NaN, weightNorm: Math.sqrt(stats.weightSquare), layerGradNorms };
         if (snapshots && events.length === 0 && step % guard.snapshotEvery === 0) await snapshots.take();
         lastLoss = stats.loss;
         if (Number.isFinite(stats.loss)) {
