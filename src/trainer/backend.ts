@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { BackendName } from '../core/protocol';
+import { loadAtRuntime } from './loadAtRuntime';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 
@@ -19,17 +20,17 @@ export async function loadBackend(requested: 'auto' | BackendName, searchPaths: 
   if (requested === 'auto' || requested === 'tensorflow') {
     try {
       const path = require.resolve('@tensorflow/tfjs-node', { paths: [...searchPaths, __dirname] });
-      const tf = require(path) as Tf;
+      const tf = loadAtRuntime<Tf>(path);
       await tf.ready();
       return { tf, backend: 'tensorflow' };
     } catch (error) {
       if (requested === 'tensorflow') note = `tfjs-node could not be loaded (${firstLine(error)}); using wasm instead`;
     }
   }
-  const tf = require('@tensorflow/tfjs') as Tf;
+  const tf = loadAtRuntime<Tf>('@tensorflow/tfjs');
   if (requested !== 'cpu') {
     try {
-      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+      const wasm = loadAtRuntime<typeof import('@tensorflow/tfjs-backend-wasm')>('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/')}`);
       if (await tf.setBackend('wasm')) return { tf, backend: 'wasm', ...(note ? { note } : {}) };
       note = 'the wasm backend did not initialise; using cpu';

@@ -4,6 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { AugmentSpec, DataSpec, Task } from '../core/jobSpec';
 import { seededNormal, seededUniform } from '../core/random';
 import type { Tf } from './backend';
+import { loadAtRuntime } from './loadAtRuntime';
 
 export interface Split {
   /** count × sampleSize inputs, row-major. */
@@ -134,7 +135,7 @@ function loadCsv(spec: Extract<DataSpec, { type: 'csv' }>, file: string, seed: n
 interface ModuleData { x: unknown; y: unknown; xVal?: unknown; yVal?: unknown; task?: Task }
 
 async function loadModule(spec: Extract<DataSpec, { type: 'module' }>, file: string, seed: number, tf: Tf): Promise<Dataset> {
-  const loaded = require(file) as { loadData?: (tf: Tf) => ModuleData | Promise<ModuleData> };
+  const loaded = loadAtRuntime<{ loadData?: (tf: Tf) => ModuleData | Promise<ModuleData> }>(file);
   if (typeof loaded.loadData !== 'function') throw new DataError(`${file}: does not export a function loadData(tf)`);
   const data = await loaded.loadData(tf);
   const x = toTensor(tf, data.x, `${file}: loadData().x`);

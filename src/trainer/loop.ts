@@ -180,16 +180,15 @@ export function evaluate(tf: Tf, model: LayersModel, dataset: Dataset, split: Sp
     const count = Math.min(size, split.count - start);
     const indices = Uint32Array.from({ length: count }, (_, i) => start + i);
     const { x: xs, y: ys } = batches.make(split, indices, false);
-    const [loss, hits] = tf.tidy(() => {
+    const values = tf.tidy(() => {
       const x = tf.tensor(xs, inputShapeFor(model, count));
       const y = tf.tensor(ys, [count, dataset.targetWidth]);
       const out = model.apply(x, { training: false }) as Tensor;
       const hits = dataset.task === 'classification' ? tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32')) : tf.scalar(0);
-      return [tf.mul(lossOf(y, out), count), hits];
+      return tf.stack([tf.mul(lossOf(y, out), count), hits]);
     });
-    const values = tf.concat([loss.reshape([1]), hits.reshape([1])]);
     const [l, h] = values.dataSync();
-    tf.dispose([loss, hits, values]);
+    values.dispose();
     lossSum += l;
     correct += h;
   }

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { LayerSpec, ModelSpec } from '../core/jobSpec';
 import type { Tf } from './backend';
 import { DataError, type Dataset } from './data';
+import { loadAtRuntime } from './loadAtRuntime';
 
 export interface BuiltModel {
   model: LayersModel;
@@ -70,8 +72,8 @@ function fromLayers(tf: Tf, specs: LayerSpec[], dataset: Dataset): LayersModel {
 }
 
 function fromModule(tf: Tf, path: string, jobDir: string): LayersModel {
-  const file = require('node:path').resolve(jobDir, path) as string;
-  const loaded = require(file) as { createModel?: (tf: Tf) => LayersModel };
+  const file = resolve(jobDir, path);
+  const loaded = loadAtRuntime<{ createModel?: (tf: Tf) => LayersModel }>(file);
   if (typeof loaded.createModel !== 'function') throw new DataError(`${file}: does not export a function createModel(tf)`);
   const model = loaded.createModel(tf);
   if (!model || !Array.isArray(model.layers)) throw new DataError(`${file}: createModel(tf) did not return a tf.LayersModel`);

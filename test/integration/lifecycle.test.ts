@@ -1,0 +1,187 @@
+// What a user does to a run (stop it, kill it, pause it, turn the LR down) and what it leaves behind;
+// determinism, tensor hygiene, backend fallback and the CLI around the trainer.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseJobText } from '../../src/core/job';
+import type { TrainerMessage } from '../../src/core/protocol';
+import { RunControl } from '../../src/trainer/runControl';
+import { exampleJob, openRunLog, readAll, root, tinyJob, train } from './harness';
+
+const longJob = () => tinyJob({ epochs: 400 });
+
+describe('controlling a run', () => {
+  test('stop ends the child promptly with a complete run log', async () => {
+    let sent = false;
+    const run = await train(longJob(), {
+      onMessage(message, result) {
+        if (message.type === 'steps' && !sent) {
+          sent = true;
+          result.trainer.send({ type: 'stop' });
+        }
+      },
+    });
+    assert.equal(run.exit.code, 0);
+    assert.equal(run.summary?.status, 'stopped');
+    assert.ok(run.summary!.steps < run.started!.totalSteps);
+    const log = openRunLog(run.started!.runDir);
+    assert.deepEqual((log.summary as { status: string }).status, 'stopped');
+    const rows = await readAll(log.metrics());
+    assert.equal(rows.length, run.summary!.steps);
+    assert.deepEqual(rows.map((row) => row.step), Array.from({ length: rows.length }, (_, i) => i));
+  });
+
+  test('a killed child leaves a readable run log without a summary', async () => {
+    let killed = false;
+    let lastStep = -1;
+    const run = await train(longJob(), {
+      onMessage(message, result) {
+        if (message.type === 'steps') lastStep = message.batch.step.at(-1)!;
+        if (message.type === 'steps' && lastStep > 300 && !killed) {
+          killed = true;
+          result.trainer.kill(0).catch(() => {});
+        }
+      },
+    });
+    assert.ok(run.exit.signal === 'SIGTERM' || run.exit.signal === 'SIGKILL', `exit ${JSON.stringify(run.exit)}`);
+    const log = openRunLog(run.started!.runDir);
+    assert.equal(log.summary, undefined);
+    let truncated = 0;
+    const rows = await readAll(log.metrics({ onTruncatedTail: () => truncated++ }));
+    // Rows are flushed in batches: all but the last unflushed ones survive, in order.
+    assert.ok(rows.length > 0 && rows.length <= lastStep + 1 + 256, `${rows.length} rows`);
+    assert.deepEqual(rows.map((row) => row.step), Array.from({ length: rows.length }, (_, i) => i));
+    assert.ok(truncated <= 1);
+  });
+
+  test('pause holds the run, resume continues it, and the LR multiplier applies from then on', async () => {
+    const seen: number[] = [];
+    let phase: 'running' | 'paused' | 'resumed' = 'running';
+    let pausedAt = -1;
+    let countAtPause = 0;
+    const run = await train(tinyJob({ epochs: 60 }), {
+      onMessage(message: TrainerMessage, result) {
+        if (message.type !== 'steps') return;
+        seen.push(...message.batch.step);
+        if (phase === 'running' && seen.length > 50) {
+          phase = 'paused';
+          result.trainer.send({ type: 'pause' });
+          // Whatever was already on its way arrives; after that nothing may, until resume.
+          setTimeout(() => {
+            countAtPause = seen.length;
+            setTimeout(() => {
+              pausedAt = seen.length;
+              phase = 'resumed';
+              result.trainer.send({ type: 'setLrMultiplier', value: 0.5 });
+              result.trainer.send({ type: 'resume' });
+            }, 400);
+          }, 300);
+        }
+      },
+    });
+    assert.equal(run.summary?.status, 'finished');
+    assert.equal(pausedAt, countAtPause, 'no steps while paused');
+    assert.equal(run.batch.step.length, run.started!.totalSteps);
+    const last = run.batch.lr.at(-1)!;
+    assert.ok(Math.abs(last - 0.05) < 1e-12, `lr after the multiplier: ${last}`);
+    assert.equal(run.batch.lr[0], 0.1);
+  });
+});
+
+describe('repeatability and hygiene', () => {
+  test('the same job and seed give the same losses', async () => {
+    const a = await train(tinyJob({ model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }], data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } } }), { maxSteps: 30 });
+    const b = await train(tinyJob({ model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }], data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } } }), { maxSteps: 30 });
+    const c = await train(tinyJob({ seed: 2 }), { maxSteps: 30 });
+    assert.deepEqual(a.batch.loss, b.batch.loss);
+    assert.notDeepEqual(a.batch.loss, c.batch.loss);
+  });
+
+  test('no tensor leaks: the tensor count is flat across steps', async () => {
+    const { runJob } = await import('../../src/trainer/run');
+    const tf = await import('@tensorflow/tfjs');
+    const counts: number[] = [];
+    const job = parseJobText(JSON.stringify(tinyJob({ optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 }, clip: { type: 'agc' }, epochs: 6 })));
+    const dir = mkdtempSync(join(tmpdir(), 'gradscope-leak-'));
+    const summary = await runJob({ job, jobDir: dir, runsDir: dir, searchPaths: [], backend: 'wasm' }, (message) => {
+      // Sampled between epochs, where no step's gradients are in flight.
+      if (message.type === 'epoch') counts.push(tf.memory().numTensors);
+    }, new RunControl());
+    assert.equal(summary.status, 'finished');
+    assert.ok(counts.length > 3);
+    assert.equal(new Set(counts).size, 1, `tensor counts ${counts}`);
+  });
+});
+
+describe('backends and bad input', () => {
+  test('a conv2d job on wasm falls back to cpu and says why', async () => {
+    const job = exampleJob('mnist-warmup-cosine', (j) => {
+      j.data = { type: 'mnist', samples: 200 };
+      j.model = [{ type: 'conv2d', filters: 4, kernelSize: 3, inputShape: [28, 28, 1], activation: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' }];
+    });
+    const run = await train(job, { maxSteps: 3, backend: 'wasm' });
+    assert.equal(run.summary?.status, 'finished', run.failure);
+    assert.equal(run.started?.backend, 'cpu');
+    assert.match(run.started!.backendNote!, /Conv2DBackpropFilter/);
+  });
+
+  test('asking for tfjs-node where it is not installed falls back with a note', async (t) => {
+    if (existsSync(join(root, 'node_modules/@tensorflow/tfjs-node/package.json'))) return t.skip('tfjs-node is installed here');
+    const run = await train(tinyJob({ backend: 'tensorflow' }), { maxSteps: 2 });
+    assert.equal(run.started?.backend, 'wasm');
+    assert.match(run.started!.backendNote!, /tfjs-node could not be loaded/);
+  });
+
+  test('a data module that is missing its export fails with one clear line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradscope-bad-'));
+    writeFileSync(join(dir, 'data.js'), 'exports.somethingElse = 1;');
+    const run = await train(tinyJob({ data: { type: 'module', path: 'data.js' } }), { jobDir: dir });
+    assert.equal(run.exit.code, 1);
+    assert.match(run.failure!, /data\.js: does not export a function loadData\(tf\)$/);
+  });
+});
+
+describe('gradscope train', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), ...args], { encoding: 'utf8', cwd: mkdtempSync(join(tmpdir(), 'gradscope-cli-')) });
+  const writeJob = (job: unknown) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gradscope-cli-job-')), 'a.gradscope.json');
+    writeFileSync(file, typeof job === 'string' ? job : JSON.stringify(job, null, 2));
+    return file;
+  };
+
+  test('--json streams steps, events and a summary; an explosion stopped by the guard exits 1', async () => {
+    const file = writeJob(tinyJob({
+      data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 }, model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }],
+      schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [40] }, guard: { explosion: 'stop' }, epochs: 8,
+    }));
+    const result = cli('train', file, '--json');
+    assert.equal(result.status, 1, result.stderr);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
+    const steps = lines.filter((l) => l.type === 'step');
+    assert.ok(steps.length > 40 && ['step', 'lr', 'loss', 'gradNorm'].every((key) => key in steps[0]));
+    const explosion = lines.find((l) => l.type === 'event' && l.kind === 'explosion');
+    assert.ok(explosion && explosion.step > 40);
+    const summary = lines.at(-1);
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.status, 'stopped');
+  });
+
+  test('a finished run exits 0; its events are printed as they happen', async () => {
+    const result = cli('train', writeJob(tinyJob()), '--max-steps', '10');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /finished after 10 steps .* on wasm/);
+    assert.match(result.stderr, /run log: /);
+  });
+
+  test('an invalid job exits 2 naming the file, line and field', () => {
+    const file = writeJob('{\n  "name": "x",\n  "data": {"type": "synthetic"},\n  "model": [{"type": "dense", "units": 3}],\n  "optimizer": {"type": "sgd"},\n  "schedule": {"type": "cosine", "lr": 0.1, "tMax": 0}\n}');
+    const result = cli('train', file);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim(), `gradscope: ${file}:6:53: schedule.tMax must be >= 1 (got 0)`);
+    assert.equal(cli('train', '/no/such/job.json').status, 2);
+    assert.equal(cli('train', file, '--backend', 'gpu').status, 2);
+  });
+});
