@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseJobText } from '../../src/core/job';
 import type { TrainerMessage } from '../../src/core/protocol';
+import { runJob } from '../../src/trainer/run';
 import { RunControl } from '../../src/trainer/runControl';
 import { exampleJob, openRunLog, readAll, root, tinyJob, train } from './harness';
 
@@ -101,7 +102,6 @@ describe('repeatability and hygiene', () => {
   });
 
   test('no tensor leaks: the tensor count is flat across steps', async () => {
-    const { runJob } = await import('../../src/trainer/run');
     const tf = await import('@tensorflow/tfjs');
     const counts: number[] = [];
     const job = parseJobText(JSON.stringify(tinyJob({ optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 }, clip: { type: 'agc' }, epochs: 6 })));
