@@ -23,6 +23,11 @@ export interface StepStats {
 export class GradientStep {
   private pendingUpdateSquare: Scalar | undefined;
   private gradients: NamedTensorMap | undefined;
+  /**
+   * The weights before the latest update. Variable.assign shares the data instead of copying it, and
+   * optimizers replace a variable's data rather than writing into it, so this costs no copy.
+   */
+  private previous: Variable[] | undefined;
 
   constructor(
     private readonly tf: Tf,
@@ -67,11 +72,12 @@ export class GradientStep {
   apply(scale: number, applyUpdate: (gradients: NamedTensorMap) => void): void {
     const { tf, variables } = this;
     const gradients = this.takeGradients();
-    const before = variables.map((v) => v.clone());
+    if (this.previous) this.previous.forEach((p, i) => p.assign(variables[i]));
+    else this.previous = variables.map((v) => tf.variable(v, false));
+    const previous = this.previous;
     const scaled = scale === 1 ? gradients : tf.tidy(() => Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, tf.mul(g, scale)])));
     applyUpdate(scaled);
-    this.pendingUpdateSquare = tf.tidy(() => tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, before[i]))))) as Scalar);
-    tf.dispose(before);
+    this.pendingUpdateSquare = tf.tidy(() => tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, previous[i]))))) as Scalar);
     if (scaled !== gradients) tf.dispose(Object.values(scaled));
     tf.dispose(Object.values(gradients));
   }
@@ -94,6 +100,7 @@ export class GradientStep {
   dispose(): void {
     if (this.gradients) this.tf.dispose(Object.values(this.gradients));
     this.pendingUpdateSquare?.dispose();
+    if (this.previous) this.tf.dispose(this.previous);
   }
 
   private takeGradients(): NamedTensorMap {
