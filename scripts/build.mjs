@@ -1,5 +1,8 @@
 // Builds the four bundles: extension host, trainer child, CLI (node, cjs) and the webview (browser, iife).
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { packMnist } from './mnist.mjs';
 
 const watch = process.argv.includes('--watch');
@@ -30,8 +33,9 @@ const bundles = [
     entryPoints: { trainer: 'src/trainer/main.ts' },
     platform: 'node',
     format: 'cjs',
-    // tfjs and its backends load native addons and .wasm files relative to their own package folders.
-    external: ['@tensorflow/*'],
+    // tfjs and the wasm backend are bundled (the .wasm files are copied beside the bundle); tfjs-node
+    // is a native addon loaded at run time, from the user's workspace or this package, when present.
+    external: ['@tensorflow/tfjs-node'],
   },
   {
     ...common,
@@ -49,6 +53,10 @@ const bundles = [
 ];
 
 packMnist();
+const require = createRequire(import.meta.url);
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+mkdirSync('dist', { recursive: true });
+for (const file of readdirSync(wasmDir).filter((name) => name.endsWith('.wasm'))) copyFileSync(join(wasmDir, file), join('dist', file));
 const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...options, outdir: 'dist' })));
 if (watch) {
   await Promise.all(contexts.map((context) => context.watch()));

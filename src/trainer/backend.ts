@@ -1,8 +1,11 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as tfjs from '@tensorflow/tfjs';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../core/protocol';
-import { loadAtRuntime } from './loadAtRuntime';
+import { loadAtRuntime, resolveAtRuntime } from './loadAtRuntime';
 
-export type Tf = typeof import('@tensorflow/tfjs');
+export type Tf = typeof tfjs;
 
 export interface LoadedBackend {
   tf: Tf;
@@ -18,20 +21,23 @@ export interface LoadedBackend {
 export async function loadBackend(requested: 'auto' | BackendName, searchPaths: string[]): Promise<LoadedBackend> {
   let note: string | undefined;
   if (requested === 'auto' || requested === 'tensorflow') {
-    try {
-      const path = require.resolve('@tensorflow/tfjs-node', { paths: [...searchPaths, __dirname] });
-      const tf = loadAtRuntime<Tf>(path);
-      await tf.ready();
-      return { tf, backend: 'tensorflow' };
-    } catch (error) {
-      if (requested === 'tensorflow') note = `tfjs-node could not be loaded (${firstLine(error)}); using wasm instead`;
+    const found = findTfjsNode([...searchPaths, __dirname]);
+    if (found.path) {
+      try {
+        const tf = loadAtRuntime<Tf>(found.path);
+        await tf.ready();
+        return { tf, backend: 'tensorflow' };
+      } catch (error) {
+        note = `tfjs-node could not be loaded (${firstLine(error)}); using wasm instead`;
+      }
+    } else if (requested === 'tensorflow' || found.problem) {
+      note = `${found.problem ?? 'tfjs-node is not installed'}; using wasm instead`;
     }
   }
-  const tf = loadAtRuntime<Tf>('@tensorflow/tfjs');
+  const tf = tfjs;
   if (requested !== 'cpu') {
     try {
-      const wasm = loadAtRuntime<typeof import('@tensorflow/tfjs-backend-wasm')>('@tensorflow/tfjs-backend-wasm');
-      wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/')}`);
+      wasm.setWasmPaths(`${wasmBinaryDir()}/`);
       if (await tf.setBackend('wasm')) return { tf, backend: 'wasm', ...(note ? { note } : {}) };
       note = 'the wasm backend did not initialise; using cpu';
     } catch (error) {
@@ -40,6 +46,30 @@ export async function loadBackend(requested: 'auto' | BackendName, searchPaths: 
   }
   await tf.setBackend('cpu');
   return { tf, backend: 'cpu', ...(note ? { note } : {}) };
+}
+
+/**
+ * tfjs-node from the user's workspace or this package. Its installer downloads libtensorflow; where
+ * that failed the package is there without its native binding, and loading it would only half-load
+ * a second copy of tfjs: check first.
+ */
+function findTfjsNode(paths: string[]): { path?: string; problem?: string } {
+  let manifest: string;
+  try {
+    manifest = resolveAtRuntime('@tensorflow/tfjs-node/package.json', paths);
+  } catch {
+    return {};
+  }
+  const lib = join(dirname(manifest), 'lib');
+  const hasBinding = existsSync(lib) && readdirSync(lib).some((dir) => dir.startsWith('napi-v') && existsSync(join(lib, dir, 'tfjs_binding.node')));
+  if (!hasBinding) return { problem: `tfjs-node at ${dirname(manifest)} has no native binding (its install could not download libtensorflow)` };
+  return { path: dirname(manifest) };
+}
+
+/** The bundle ships the .wasm files beside itself (dist/); from sources they are in the package. */
+function wasmBinaryDir(): string {
+  if (existsSync(join(__dirname, 'tfjs-backend-wasm.wasm'))) return __dirname;
+  return dirname(resolveAtRuntime('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 }
 
 /** Kernels a training step needs that a backend lacks, e.g. wasm has no Conv2DBackpropFilter. */

@@ -7,3 +7,8 @@ export function loadAtRuntime<T>(specifierOrPath: string): T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(specifierOrPath) as T;
 }
+
+/** Resolves a package file at run time, optionally from given folders (a user's workspace). */
+export function resolveAtRuntime(specifier: string, paths?: string[]): string {
+  return require.resolve(specifier, paths ? { paths } : undefined);
+}

@@ -14,8 +14,6 @@ import { RunControl } from './runControl';
 export async function runJob(request: TrainRequest, send: (message: TrainerMessage) => void, control: RunControl): Promise<RunSummary> {
   const started = Date.now();
   const { job } = request;
-  // Weight initializers and dropout draw from Math.random: seeding it makes a run repeatable.
-  Math.random = seededUniform(job.seed);
   const loaded = await loadBackend(request.backend ?? job.backend, request.searchPaths);
   const { tf } = loaded;
   let { backend, note } = loaded;
@@ -27,6 +25,9 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
     backend = 'cpu';
     note = 'the wasm backend has no Conv2DBackpropFilter kernel (needed to train conv2d layers); using cpu';
   }
+  // Weight initializers and dropout draw from Math.random. Seeding it here, after the backend and the
+  // data are loaded, makes a run repeatable whatever those loads drew from it.
+  Math.random = seededUniform(job.seed);
   const built = buildModel(tf, job.model, dataset, request.jobDir);
   if (built.usesConv2d && backend === 'wasm' && missingKernel(tf, backend, ['Conv2DBackpropFilter'])) {
     await tf.setBackend('cpu');

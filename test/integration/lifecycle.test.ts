@@ -128,11 +128,11 @@ describe('backends and bad input', () => {
     assert.match(run.started!.backendNote!, /Conv2DBackpropFilter/);
   });
 
-  test('asking for tfjs-node where it is not installed falls back with a note', async (t) => {
-    if (existsSync(join(root, 'node_modules/@tensorflow/tfjs-node/package.json'))) return t.skip('tfjs-node is installed here');
+  test('asking for tfjs-node where it cannot load falls back to wasm with a note', async (t) => {
+    if (existsSync(join(root, 'node_modules/@tensorflow/tfjs-node/lib'))) return t.skip('a working tfjs-node may be installed here');
     const run = await train(tinyJob({ backend: 'tensorflow' }), { maxSteps: 2 });
     assert.equal(run.started?.backend, 'wasm');
-    assert.match(run.started!.backendNote!, /tfjs-node could not be loaded/);
+    assert.match(run.started!.backendNote!, /tfjs-node (is not installed|.* has no native binding .*); using wasm instead/);
   });
 
   test('a data module that is missing its export fails with one clear line', async () => {
