@@ -10,14 +10,21 @@ import { runJob } from './run';
 const control = new RunControl();
 let started = false;
 
+/**
+ * Sends to the host. The channel can break before 'disconnect' arrives (the host died mid-step);
+ * with a callback Node reports that error here instead of throwing, and the run stops cleanly.
+ */
 function send(message: TrainerMessage): void {
-  if (process.connected) process.send!(message);
+  if (!process.connected) return;
+  process.send!(message, undefined, {}, (error) => {
+    if (error) control.stop();
+  });
 }
 
 /** Exits once the last message has left: process.send is asynchronous. */
 function exitAfterSend(message: TrainerMessage, code: number): void {
   if (!process.connected) process.exit(code);
-  process.send!(message, () => process.exit(code));
+  process.send!(message, undefined, {}, () => process.exit(code));
 }
 
 process.on('message', (command: TrainerCommand) => {
