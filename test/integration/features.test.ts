@@ -2,7 +2,7 @@
 // clip threshold, and a parent that dies.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -111,7 +111,7 @@ describe('the parent going away', () => {
     while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
     const runs = join(dir, 'runs');
     assert.ok(existsSync(runs));
-    const [folder] = require('node:fs').readdirSync(runs) as string[];
+    const [folder] = readdirSync(runs);
     const log = openRunLog(join(runs, folder));
     assert.equal((log.summary as { status: string }).status, 'stopped');
     assert.ok((await readAll(log.metrics())).length > 0);
