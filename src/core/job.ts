@@ -23,16 +23,19 @@ export function checkJobText(text: string): JobCheck {
       path: '',
       message: `is not valid JSON: ${describeSyntaxError(error)}`,
       range: toRange(lines, error.offset, error.length),
+      origin: 'syntax',
     }));
-    return { problems: problems.length ? problems : [{ path: '', message: 'is empty', range: toRange(lines, 0, 0) }] };
+    return { problems: problems.length ? problems : [{ path: '', message: 'is empty', range: toRange(lines, 0, 0), origin: 'syntax' }] };
   }
   const value: unknown = JSON.parse(text);
   const validate = validatorFor('job');
-  const located: LocatedProblem[] = validate(value)
+  const schemaValid = validate(value);
+  const located: LocatedProblem[] = schemaValid
     ? scheduleRuleProblems((value as JobSpec).schedule, ['schedule'])
     : problemsFromAjv(validate.errors);
   if (located.length === 0) return { job: value as JobSpec, problems: [] };
-  const problems = located.map(({ path, problem, pointAt }) => ({ ...problem, range: rangeOfPath(root, path, lines, pointAt) }));
+  const origin = schemaValid ? 'rule' : 'schema';
+  const problems = located.map(({ path, problem, pointAt }) => ({ ...problem, range: rangeOfPath(root, path, lines, pointAt), origin }) as const);
   return { problems: problems.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character) };
 }
 

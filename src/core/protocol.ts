@@ -76,7 +76,7 @@ export type TrainerMessage =
     }
   | { type: 'steps'; batch: StepBatch }
   | { type: 'event'; event: RunEvent }
-  | { type: 'epoch'; epoch: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }
+  | { type: 'epoch'; epoch: number; /** The last step of the epoch. */ step: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'finished'; summary: RunSummary }
   | { type: 'failed'; message: string; runDir?: string };
@@ -117,7 +117,15 @@ export interface RunSnapshot {
   plannedLr: number[];
   batch: StepBatch;
   events: RunEvent[];
+  /** Validation results, one per epoch, at the epoch's last step. */
+  validation: ValidationPoint[];
   clipThreshold?: number;
+}
+
+export interface ValidationPoint {
+  step: number;
+  loss: number;
+  accuracy?: number;
 }
 
 /** Host → webview. */
@@ -125,6 +133,7 @@ export type HostToWebview =
   | { type: 'snapshot'; runs: RunSnapshot[]; activeRunId?: string }
   | { type: 'steps'; runId: string; batch: StepBatch }
   | { type: 'event'; runId: string; event: RunEvent }
+  | { type: 'validation'; runId: string; point: ValidationPoint }
   | { type: 'status'; runId: string; status: RunStatus }
   | { type: 'focusStep'; runId: string; step: number };
 

@@ -6,6 +6,8 @@ export interface Problem {
   readonly message: string;
   /** Zero-based position in the source text, when the input came from a file. */
   readonly range?: TextRange;
+  /** Which check found it: JSON syntax, the JSON schema, or a rule the schema cannot state. */
+  readonly origin?: 'syntax' | 'schema' | 'rule';
 }
 
 export interface TextRange {

@@ -1,27 +1,51 @@
 import * as vscode from 'vscode';
+import { DiagnosticsPanel } from './panel';
+import { JobProblems } from './problems';
+import { openRun } from './openRun';
+import { RunManager } from './runs';
+import { TrainingStatusBar } from './statusBar';
+import { createExampleJob, trainWithSchedule } from './train';
 
-/**
- * Entry point of the extension host. The foundation registers every contributed command so that
- * none fails with "command not found"; the training and panel issues replace these handlers.
- */
+let runs: RunManager | undefined;
+
+/** The extension-lifetime scope: everything created here is disposed on deactivation. */
 export function activate(context: vscode.ExtensionContext): void {
-  const pending: Record<string, string> = {
-    'gradscope.train': 'Train with Schedule',
-    'gradscope.stop': 'Stop Training',
-    'gradscope.showPanel': 'Show Diagnostics Panel',
-    'gradscope.openRun': 'Open Run…',
-    'gradscope.findLearningRate': 'Find Learning Rate',
-    'gradscope.compareSchedules': 'Compare Schedules',
-    'gradscope.previewSchedule': 'Preview Schedule',
-    'gradscope.watchMetrics': 'Watch Metrics File…',
-    'gradscope.openTensorBoard': 'Open TensorBoard Log…',
-  };
-  for (const [command, title] of Object.entries(pending)) {
-    context.subscriptions.push(
-      vscode.commands.registerCommand(command, () =>
-        vscode.window.showInformationMessage(`Gradscope: "${title}" is not available in this version yet.`)),
-    );
-  }
+  const output = vscode.window.createOutputChannel('Gradscope');
+  runs = new RunManager();
+  const problems = new JobProblems(runs);
+  const panel = new DiagnosticsPanel(context.extensionUri, runs, problems);
+  const statusBar = new TrainingStatusBar(runs);
+  context.subscriptions.push(output, runs, problems, panel, statusBar);
+
+  const manager = runs;
+  const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
+  const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
+  const notYet = (title: string) => () => vscode.window.showInformationMessage(`Gradscope: "${title}" is not available in this version yet.`);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('gradscope.train', (uri?: vscode.Uri) => trainWithSchedule(deps, uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('gradscope.stop', async (arg?: { runId?: string }) => {
+      const live = manager.live();
+      let run = targetRun(arg);
+      if (!arg?.runId && live.length > 1) {
+        const picked = await vscode.window.showQuickPick(live.map((r) => ({ label: r.title, run: r })), { title: 'Gradscope: stop which run?' });
+        run = picked?.run;
+      }
+      if (run) run.stop();
+      else void vscode.window.showInformationMessage('Gradscope: no run is training.');
+    }),
+    vscode.commands.registerCommand('gradscope.showPanel', (arg?: { runId?: string; step?: number }) => panel.show(arg)),
+    vscode.commands.registerCommand('gradscope.openRun', () => openRun(manager, (focus) => panel.show(focus))),
+    vscode.commands.registerCommand('gradscope.createExampleJob', () => createExampleJob(context)),
+    vscode.commands.registerCommand('gradscope.findLearningRate', notYet('Find Learning Rate')),
+    vscode.commands.registerCommand('gradscope.compareSchedules', notYet('Compare Schedules')),
+    vscode.commands.registerCommand('gradscope.previewSchedule', notYet('Preview Schedule')),
+    vscode.commands.registerCommand('gradscope.watchMetrics', notYet('Watch Metrics File…')),
+    vscode.commands.registerCommand('gradscope.openTensorBoard', notYet('Open TensorBoard Log…')),
+  );
 }
 
-export function deactivate(): void {}
+/** No child process may outlive the extension: wait for every trainer to be gone. */
+export async function deactivate(): Promise<void> {
+  await runs?.killAll();
+}

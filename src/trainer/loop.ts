@@ -17,7 +17,7 @@ import { Snapshots } from './snapshots';
 export interface LoopOutput {
   steps(batch: StepBatch): void;
   event(event: RunEvent): void;
-  epoch(result: { epoch: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }): void;
+  epoch(result: { epoch: number; step: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }): void;
 }
 
 export interface LoopContext {
@@ -150,7 +150,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
         }
       }
       const validation = dataset.validation ? evaluate(tf, model, dataset, dataset.validation, lossOf, batches) : undefined;
-      out.epoch({ epoch, trainLoss: epochLoss / Math.max(1, epochSteps), ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}) });
+      out.epoch({ epoch, step: step - 1, trainLoss: epochLoss / Math.max(1, epochSteps), ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}) });
     }
   } finally {
     flushRow(gradientStep.finalUpdateSquare());

@@ -1,0 +1,50 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { JobSpec } from '../core/jobSpec';
+import type { RunEvent, RunSummary } from '../core/protocol';
+import { openRunLog } from '../core/runlog';
+import { StepColumns } from '../core/stepColumns';
+import { Run, type RunManager } from './runs';
+
+/** "Open Run…": a past run log from the runs directory, shown read-only in the panel. */
+export async function openRun(runs: RunManager, showPanel: (focus: { runId: string }) => void): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
+  const runsDir = join(folder.uri.fsPath, vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs'));
+  let folders: string[] = [];
+  try {
+    folders = readdirSync(runsDir).filter((name) => statSync(join(runsDir, name)).isDirectory()).sort().reverse();
+  } catch {
+    // no runs directory yet
+  }
+  if (folders.length === 0) return void vscode.window.showInformationMessage(`Gradscope: no runs in ${vscode.workspace.asRelativePath(runsDir)} yet.`);
+  const picked = await vscode.window.showQuickPick(folders, { title: 'Gradscope: open a run', placeHolder: 'Newest first' });
+  if (!picked) return;
+  try {
+    const run = await loadRun(join(runsDir, picked), runs);
+    showPanel({ runId: run.id });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Gradscope: ${(error as Error).message}`);
+  }
+}
+
+/** Reads a run folder into a read-only Run (a crashed run, without summary, reads as failed). */
+export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
+  const log = openRunLog(dir);
+  const job = log.job as JobSpec;
+  const run = new Run(`${job.name} (${dir.split(/[\\/]/).pop()})`, undefined, undefined, job, false);
+  run.runDir = dir;
+  const rows = [];
+  for await (const record of log.metrics({ onBadLine: () => {} })) rows.push(record.value as Record<string, number>);
+  const layerNames = rows.length ? Object.keys(rows[0]).filter((key) => key.startsWith('gradNorm/')).map((key) => key.slice('gradNorm/'.length)) : [];
+  const columns = new StepColumns(layerNames.length);
+  for (const row of rows) {
+    columns.push({ step: row.step, lr: row.lr, loss: row.loss, gradNorm: row.gradNorm, clippedNorm: row.clippedNorm ?? row.gradNorm, updateRatio: row.updateRatio ?? NaN, weightNorm: row.weightNorm ?? NaN, layerGradNorms: layerNames.map((name) => row[`gradNorm/${name}`]) });
+  }
+  const summary = log.summary as RunSummary | undefined;
+  const events: RunEvent[] = [];
+  for await (const record of log.events({ onBadLine: () => {} })) events.push(record.value as RunEvent);
+  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, status: summary?.status ?? 'failed', ...(summary ? { backend: summary.backend } : {}) });
+  return runs.add(run);
+}

@@ -1,0 +1,190 @@
+import * as vscode from 'vscode';
+import type { JobSpec } from '../core/jobSpec';
+import type { RunEvent, RunSnapshot, RunStatus, RunSummary, StepBatch, TrainerMessage, TrainRequest, ValidationPoint } from '../core/protocol';
+import { appendBatch } from '../core/stepColumns';
+import { TrainerProcess } from '../trainer/process';
+
+export type RunChange =
+  | { type: 'started' }
+  | { type: 'steps'; batch: StepBatch }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'validation'; point: ValidationPoint }
+  | { type: 'status'; status: RunStatus; summary?: RunSummary; message?: string };
+
+let counter = 0;
+
+/**
+ * One run, live or read back from its log. It owns its run scope: the trainer process, its
+ * listeners and timers. Everything in the scope goes when the run ends or the run is disposed.
+ */
+export class Run implements vscode.Disposable {
+  readonly id = `run-${++counter}`;
+  readonly snapshot: RunSnapshot;
+  runDir: string | undefined;
+  summary: RunSummary | undefined;
+  private trainer: TrainerProcess | undefined;
+  private readonly scope: vscode.Disposable[] = [];
+  private readonly changed = new vscode.EventEmitter<RunChange>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    readonly title: string,
+    /** The job file the run came from; events attach to it. */
+    readonly jobUri: vscode.Uri | undefined,
+    /** The job file's text as run (quick fixes and advice are computed against it). */
+    readonly jobText: string | undefined,
+    readonly job: JobSpec | undefined,
+    readonly live: boolean,
+  ) {
+    this.snapshot = { runId: this.id, title, status: live ? 'running' : 'finished', layerNames: [], totalSteps: 0, plannedLr: [], batch: { step: [], lr: [], loss: [], gradNorm: [] }, events: [], validation: [] };
+    if (job?.clip?.type === 'globalNorm') this.snapshot.clipThreshold = job.clip.maxNorm;
+    this.scope.push(this.changed);
+  }
+
+  get status(): RunStatus {
+    return this.snapshot.status;
+  }
+
+  /** Starts the trainer child for this run. */
+  start(trainerScript: string, request: TrainRequest, log: (line: string) => void): void {
+    this.trainer = new TrainerProcess(trainerScript, request, {
+      message: (message) => this.receive(message, log),
+      output: (line) => log(line),
+    });
+    void this.trainer.stopped.then((exit) => {
+      if (this.status === 'running' || this.status === 'paused') {
+        this.setStatus('failed', undefined, `the trainer exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`);
+      }
+      this.trainer = undefined;
+    });
+  }
+
+  /** Feeds a message, from the trainer or from a run log being read. */
+  receive(message: TrainerMessage, log: (line: string) => void = () => {}): void {
+    const s = this.snapshot;
+    switch (message.type) {
+      case 'started':
+        Object.assign(s, { backend: message.backend, layerNames: message.layerNames, totalSteps: message.totalSteps, plannedLr: message.plannedLr });
+        this.runDir = message.runDir;
+        log(`[${this.title}] training on ${message.backend}: ${message.parameterCount} parameters, ${message.totalSteps} steps; run log ${message.runDir}`);
+        if (message.backendNote) log(`[${this.title}] ${message.backendNote}`);
+        this.changed.fire({ type: 'started' });
+        break;
+      case 'steps':
+        appendBatch(s.batch, message.batch);
+        this.changed.fire({ type: 'steps', batch: message.batch });
+        break;
+      case 'event':
+        s.events.push(message.event);
+        this.changed.fire({ type: 'event', event: message.event });
+        break;
+      case 'epoch':
+        if (message.validationLoss !== undefined) {
+          const point = { step: message.step, loss: message.validationLoss, ...(message.validationAccuracy !== undefined ? { accuracy: message.validationAccuracy } : {}) };
+          s.validation.push(point);
+          this.changed.fire({ type: 'validation', point });
+        }
+        log(`[${this.title}] epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`);
+        break;
+      case 'log':
+        log(`[${this.title}] ${message.level}: ${message.message}`);
+        break;
+      case 'finished':
+        this.summary = message.summary;
+        this.setStatus(message.summary.status, message.summary, message.summary.message);
+        break;
+      case 'failed':
+        this.setStatus('failed', undefined, message.message);
+        break;
+    }
+  }
+
+  stop(): void {
+    void this.trainer?.stop();
+  }
+
+  pause(): void {
+    if (this.status !== 'running') return;
+    this.trainer?.send({ type: 'pause' });
+    this.setStatus('paused');
+  }
+
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.trainer?.send({ type: 'resume' });
+    this.setStatus('running');
+  }
+
+  setLrMultiplier(value: number): void {
+    this.trainer?.send({ type: 'setLrMultiplier', value });
+  }
+
+  setClipThreshold(value: number): void {
+    this.snapshot.clipThreshold = value;
+    this.trainer?.send({ type: 'setClipThreshold', value });
+  }
+
+  setStatus(status: RunStatus, summary?: RunSummary, message?: string): void {
+    this.snapshot.status = status;
+    this.changed.fire({ type: 'status', status, ...(summary ? { summary } : {}), ...(message ? { message } : {}) });
+    if (status === 'finished' || status === 'stopped' || status === 'failed') this.endScope();
+  }
+
+  /** Whether the trainer child is still there. */
+  get hasProcess(): boolean {
+    return this.trainer !== undefined;
+  }
+
+  /** Kills the child if it still runs; resolves when it is gone. */
+  async kill(): Promise<void> {
+    await this.trainer?.kill();
+  }
+
+  private endScope(): void {
+    // Listeners of a finished run are released on the next tick, after they saw the final status.
+    setTimeout(() => this.scope.splice(0).forEach((d) => d.dispose()), 0);
+  }
+
+  dispose(): void {
+    void this.trainer?.kill();
+    this.scope.splice(0).forEach((d) => d.dispose());
+  }
+}
+
+/** The runs of this window: the extension-lifetime scope that owns every run scope. */
+export class RunManager implements vscode.Disposable {
+  private readonly runs = new Map<string, Run>();
+  private readonly added = new vscode.EventEmitter<Run>();
+  readonly onDidAddRun = this.added.event;
+  /** The run the status bar and the panel show first: the latest started or selected. */
+  focused: Run | undefined;
+
+  add(run: Run): Run {
+    this.runs.set(run.id, run);
+    this.focused = run;
+    this.added.fire(run);
+    return run;
+  }
+
+  get(id: string): Run | undefined {
+    return this.runs.get(id);
+  }
+
+  all(): Run[] {
+    return [...this.runs.values()];
+  }
+
+  live(): Run[] {
+    return this.all().filter((run) => run.status === 'running' || run.status === 'paused');
+  }
+
+  /** Deactivation: no child process may outlive the extension. */
+  async killAll(): Promise<void> {
+    await Promise.all(this.all().map((run) => run.kill()));
+  }
+
+  dispose(): void {
+    this.all().forEach((run) => run.dispose());
+    this.added.dispose();
+  }
+}

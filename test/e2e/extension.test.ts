@@ -1,0 +1,186 @@
+// End to end in a real VS Code (code-server + chromium): what a user does, and what they see.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { panelFrame, pick, root, runCommand, screenshot, launch, type VsCode } from './vscode';
+
+let vs: VsCode;
+const runsDir = () => join(vs.workspace, '.gradscope', 'runs');
+const runFolders = () => (existsSync(runsDir()) ? readdirSync(runsDir()).sort() : []);
+
+/** Waits until a new run folder appears and (optionally) its summary is written. */
+async function waitForRun(before: string[], finished = true, timeout = 120_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const fresh = runFolders().filter((f) => !before.includes(f));
+    if (fresh.length && (!finished || existsSync(join(runsDir(), fresh[0], 'summary.json')))) return join(runsDir(), fresh[0]);
+    await vs.page.waitForTimeout(250);
+  }
+  throw new Error('no run finished in time');
+}
+
+const events = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
+const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
+
+/** Line (1-based) of the schedule's "lr" in a job file. */
+function scheduleLrLine(file: string): number {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const schedule = lines.findIndex((line) => line.includes('"schedule"'));
+  return lines.findIndex((line, i) => i >= schedule && /"lr"/.test(line)) + 1;
+}
+
+/** Opens a workspace file by clicking it in the Explorer (which notices new files by itself). */
+async function openFile(name: string): Promise<void> {
+  await runCommand(vs.page, 'View: Show Explorer');
+  const row = vs.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await vs.page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+async function problems(): Promise<string[]> {
+  await runCommand(vs.page, 'Focus on Problems View');
+  const rows = vs.page.locator('.markers-panel .monaco-list-row');
+  await rows.first().waitFor({ timeout: 30_000 });
+  await vs.page.waitForTimeout(500);
+  return rows.allInnerTexts();
+}
+
+async function applyQuickFix(line: number, title: string): Promise<void> {
+  await vs.page.keyboard.press('Control+G');
+  await vs.page.locator('.quick-input-widget input').fill(`:${line}:10`);
+  await vs.page.keyboard.press('Enter');
+  await vs.page.keyboard.press('Control+.');
+  const item = vs.page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  await item.waitFor({ timeout: 15_000 });
+  // A freshly opened menu sits under a pointer block until the mouse moves: hover, then choose.
+  await item.hover({ force: true });
+  await vs.page.waitForTimeout(200);
+  await vs.page.keyboard.press('Enter');
+  await vs.page.keyboard.press('Control+S');
+  await vs.page.waitForTimeout(500);
+}
+
+describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
+  before(async () => {
+    vs = await launch(['mnist-exploding', 'mnist-fixed']);
+  });
+  after(async () => {
+    await vs?.close();
+  });
+
+  test('training the exploding example flags the explosion in the status bar, the Problems panel and the charts', async () => {
+    const { page } = vs;
+    const previous = runFolders();
+    await runCommand(page, 'Gradscope: Train with Schedule');
+    await pick(page, 'mnist-exploding.gradscope.json');
+    await pick(page, "Job's schedule");
+    const alert = page.locator('.statusbar-item', { hasText: 'Gradient explosion at step' });
+    await alert.waitFor({ timeout: 60_000 });
+    const run = await waitForRun(previous);
+    const explosions = events(run).filter((e) => e.kind === 'explosion');
+    assert.ok(explosions.length > 0);
+    assert.match(await alert.innerText(), new RegExp(`Gradient explosion at step ${explosions[0].step}`));
+    assert.match((await alert.getAttribute('class')) ?? '', /warning-kind/);
+
+    const frame = await panelFrame(page);
+    await frame.locator('#root[data-run-status="finished"]').waitFor({ timeout: 30_000 });
+    const marked = ((await frame.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps')) ?? '').split(',').map(Number);
+    for (const e of events(run)) assert.ok(marked.includes(e.step), `no marker at step ${e.step}`);
+    await screenshot(page, 'exploding-panel');
+
+    const line = scheduleLrLine(join(vs.workspace, 'mnist-exploding.gradscope.json'));
+    const rows = await problems();
+    const entry = rows.find((row) => row.includes(`Gradient explosion at step ${explosions[0].step}`));
+    assert.ok(entry, `Problems: ${rows.join(' | ')}`);
+    assert.match(entry, new RegExp(`\\[Ln ${line}, Col \\d+\\]`));
+    await screenshot(page, 'exploding-problems');
+  });
+
+  test('quick fixes edit the job file; trained again, it does not explode', async () => {
+    const { page } = vs;
+    const file = join(vs.workspace, 'mnist-exploding.gradscope.json');
+    await openFile('mnist-exploding.gradscope.json');
+    await applyQuickFix(scheduleLrLine(file), 'Add a linear warmup over 5% of the steps');
+    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
+    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
+    const job = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(job.schedule.type, 'warmupStableDecay');
+    assert.equal(job.schedule.warmupSteps, 16);
+    assert.equal(job.schedule.lr, 0.025);
+    assert.equal(job.optimizer.lr, 0.025);
+    await screenshot(page, 'quick-fixed-job');
+
+    const previous = runFolders();
+    await runCommand(page, 'Gradscope: Train with Schedule');
+    await pick(page, "Job's schedule");
+    const run = await waitForRun(previous);
+    assert.equal(summary(run).status, 'finished');
+    assert.deepEqual(events(run).filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'), []);
+    const frame = await panelFrame(page);
+    await frame.locator('#root[data-run-status="finished"]').waitFor({ timeout: 30_000 });
+    assert.equal(await frame.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps'), '');
+  });
+
+  test('a run can be followed after reopening the panel, and stopped from the status bar', async () => {
+    const { page } = vs;
+    const long = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
+    long.name = 'long-run';
+    long.epochs = 200;
+    writeFileSync(join(vs.workspace, 'long.gradscope.json'), JSON.stringify(long, null, 2));
+    const previous = runFolders();
+    await runCommand(page, 'Gradscope: Train with Schedule');
+    await pick(page, 'long.gradscope.json');
+    await pick(page, "Job's schedule");
+    const run = await waitForRun(previous, false);
+    let frame = await panelFrame(page);
+    await frame.locator('#root[data-run-status="running"]').waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(2000);
+
+    // Close the panel mid-run, reopen it: every point so far comes back.
+    await runCommand(page, 'View: Close All Editors');
+    await page.waitForTimeout(1500);
+    await runCommand(page, 'Gradscope: Show Diagnostics Panel');
+    frame = await panelFrame(page);
+    await frame.locator('#root[data-run-status="running"]').waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    const status = await frame.locator('#run-status').innerText();
+    const shown = Number(/step (\d+)\//.exec(status)?.[1]);
+    assert.ok(shown > 60, `the reopened panel shows ${status}`);
+    assert.ok(Number(await frame.locator('[data-chart="loss"]').getAttribute('data-points')) > 100);
+    await screenshot(page, 'reopened-panel');
+
+    // Stop from the status bar tooltip's link.
+    const item = page.locator('.statusbar-item', { hasText: 'step' }).first();
+    await item.hover();
+    const stop = page.locator('.monaco-hover a', { hasText: 'Stop' });
+    await stop.waitFor({ timeout: 15_000 });
+    await stop.click();
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(run, 'summary.json')) && Date.now() < deadline) await page.waitForTimeout(250);
+    assert.equal(summary(run).status, 'stopped');
+    await frame.locator('#root[data-run-status="stopped"]').waitFor({ timeout: 30_000 });
+  });
+
+  test('a job file with errors gets Problems entries, and training it says what is wrong without crashing', async () => {
+    const { page } = vs;
+    const broken = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
+    broken.schedule = { type: 'oneCycle', maxLr: 0.1, totalSteps: 315, pctStart: 1.5 };
+    writeFileSync(join(vs.workspace, 'broken.gradscope.json'), JSON.stringify(broken, null, 2));
+    await openFile('broken.gradscope.json');
+    const rows = await problems();
+    assert.ok(rows.some((row) => /1\.5|maximum|pctStart/i.test(row)), `Problems: ${rows.join(' | ')}`);
+
+    await runCommand(page, 'Gradscope: Train with Schedule');
+    const toast = page.locator('.notification-toast', { hasText: 'broken.gradscope.json' });
+    await toast.waitFor({ timeout: 30_000 });
+    assert.match(await toast.innerText(), /broken\.gradscope\.json:\d+:\d+: schedule\.pctStart must be < 1 \(got 1\.5\)/);
+    await screenshot(page, 'broken-job');
+
+    // The extension is still alive: its commands still answer.
+    await runCommand(page, 'Gradscope: Show Diagnostics Panel');
+    await panelFrame(page);
+  });
+});
+
