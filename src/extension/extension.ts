@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 }
 
-/** No child process may outlive the extension: wait for every trainer to be gone. */
+/** No child process may outlive the extension: each trainer is asked to stop, then killed if it lingers. */
 export async function deactivate(): Promise<void> {
-  await runs?.killAll();
+  await runs?.shutdownAll();
 }

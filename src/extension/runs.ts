@@ -135,9 +135,9 @@ export class Run implements vscode.Disposable {
     return this.trainer !== undefined;
   }
 
-  /** Kills the child if it still runs; resolves when it is gone. */
-  async kill(): Promise<void> {
-    await this.trainer?.kill();
+  /** Stops the child politely (it closes its run log), killing it after `graceMs`; resolves when it is gone. */
+  async shutdown(graceMs: number): Promise<void> {
+    await this.trainer?.stop(graceMs);
   }
 
   private endScope(): void {
@@ -178,9 +178,9 @@ export class RunManager implements vscode.Disposable {
     return this.all().filter((run) => run.status === 'running' || run.status === 'paused');
   }
 
-  /** Deactivation: no child process may outlive the extension. */
-  async killAll(): Promise<void> {
-    await Promise.all(this.all().map((run) => run.kill()));
+  /** Deactivation: no child process may outlive the extension, and each leaves a complete run log. */
+  async shutdownAll(graceMs = 3000): Promise<void> {
+    await Promise.all(this.all().map((run) => run.shutdown(graceMs)));
   }
 
   dispose(): void {

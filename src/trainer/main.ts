@@ -60,8 +60,10 @@ process.on('message', (command: TrainerCommand) => {
   }
 });
 
-// The parent went away (window closed, CLI killed): finish the step, close the run log, leave.
+// The parent went away (window closed, CLI killed) or asked us to terminate: finish the step,
+// close the run log, leave. Only SIGKILL ends a run without its summary.
 process.on('disconnect', () => control.stop());
+process.on('SIGTERM', () => control.stop());
 if (!process.send) {
   process.stderr.write('gradscope trainer: run me through the extension or `gradscope train`, not directly\n');
   process.exit(2);

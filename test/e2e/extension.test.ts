@@ -1,5 +1,6 @@
 // End to end in a real VS Code (code-server + chromium): what a user does, and what they see.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +23,12 @@ async function waitForRun(before: string[], finished = true, timeout = 120_000):
 
 const events = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
 const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
+
+/** Trainer child processes of the installed extension (their command line names its dist/trainer.js). */
+function trainerProcesses(): string[] {
+  const out = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((line) => line.includes('gradscope.gradscope') && line.includes('trainer.js'));
+}
 
 /** Line (1-based) of the schedule's "lr" in a job file. */
 function scheduleLrLine(file: string): number {
@@ -90,7 +97,11 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     for (const e of events(run)) assert.ok(marked.includes(e.step), `no marker at step ${e.step}`);
     await screenshot(page, 'exploding-panel');
 
+    // Choosing the event in the table reveals the job-file line it is attached to.
     const line = scheduleLrLine(join(vs.workspace, 'mnist-exploding.gradscope.json'));
+    await frame.locator('vscode-data-grid-row', { hasText: 'Explosion' }).first().click();
+    await page.locator('.tab.active', { hasText: 'mnist-exploding.gradscope.json' }).waitFor({ timeout: 15_000 });
+    await page.locator('.statusbar-item', { hasText: `Ln ${line},` }).waitFor({ timeout: 15_000 });
     const rows = await problems();
     const entry = rows.find((row) => row.includes(`Gradient explosion at step ${explosions[0].step}`));
     assert.ok(entry, `Problems: ${rows.join(' | ')}`);
@@ -161,6 +172,23 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     while (!existsSync(join(run, 'summary.json')) && Date.now() < deadline) await page.waitForTimeout(250);
     assert.equal(summary(run).status, 'stopped');
     await frame.locator('#root[data-run-status="stopped"]').waitFor({ timeout: 30_000 });
+  });
+
+  test('closing VS Code mid-run leaves no trainer process behind', async () => {
+    const { page } = vs;
+    const previous = runFolders();
+    await openFile('long.gradscope.json');
+    await runCommand(page, 'Gradscope: Train with Schedule');
+    await pick(page, "Job's schedule");
+    const run = await waitForRun(previous, false);
+    await page.locator('.statusbar-item', { hasText: 'step' }).first().waitFor({ timeout: 30_000 });
+    await vs.close();
+    const deadline = Date.now() + 30_000;
+    while (trainerProcesses().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.deepEqual(trainerProcesses(), []);
+    // The child noticed its parent go, finished its step and closed the run log.
+    assert.equal(summary(run).status, 'stopped');
+    vs = await launch(['mnist-fixed']);
   });
 
   test('a job file with errors gets Problems entries, and training it says what is wrong without crashing', async () => {

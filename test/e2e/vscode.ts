@@ -83,7 +83,8 @@ export async function runCommand(page: Page, query: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor();
   await input.fill(`>${query}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: query }).first().click({ timeout: 20_000 });
+  // The first commands wait for the extension host to start and register contributions.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: query }).first().click({ timeout: 60_000 });
 }
 
 /** Picks a quick pick item by (part of) its label. */
