@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
+import { lrFindCommand, type LrFindCommandOptions } from './lrFindCommand';
 import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
 
@@ -35,6 +36,20 @@ function buildProgram(): Command {
     .option('--json', 'write NDJSON to stdout: step, event, epoch and summary objects')
     .action(async (job: string, options: TrainOptions) => {
       process.exitCode = await trainCommand(job, options);
+    });
+
+  program
+    .command('lr-find')
+    .description('learning-rate range test: sweep the rate from fresh weights and suggest a peak')
+    .argument('<job>', 'a *.gradscope.json job file (its data, model, optimizer and clipping are used)')
+    .option('--start <lr>', 'first learning rate (default 1e-7)')
+    .option('--end <lr>', 'last learning rate (default 10)')
+    .option('--steps <n>', 'updates in the sweep (default 100)')
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu')
+    .option('--runs-dir <dir>', 'where the sweep\'s run log goes')
+    .option('--json', 'print {"suggestion", "methods", "explosionLr", "lrs", "losses"} as JSON')
+    .action(async (job: string, options: LrFindCommandOptions) => {
+      process.exitCode = await lrFindCommand(job, options);
     });
 
   return program;

@@ -3,6 +3,7 @@
 // and Infinity survive; host ↔ webview messages are structured-cloned by VS Code.
 import type { DetectorEvent, DetectorEventKind } from './detect/events';
 import type { JobSpec } from './jobSpec';
+import type { LrFindOptions, LrFindResult } from './lrFind';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -78,6 +79,7 @@ export type TrainerMessage =
   | { type: 'event'; event: RunEvent }
   | { type: 'epoch'; epoch: number; /** The last step of the epoch. */ step: number; trainLoss: number; validationLoss?: number; validationAccuracy?: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'lrFind'; result: LrFindResult }
   | { type: 'finished'; summary: RunSummary }
   | { type: 'failed'; message: string; runDir?: string };
 
@@ -95,6 +97,8 @@ export interface TrainRequest {
   maxSteps?: number;
   /** Where to look for a user's @tensorflow/tfjs-node (workspace folders). */
   searchPaths: string[];
+  /** A learning-rate range test instead of training (the job's schedule is replaced by the sweep). */
+  lrFind?: LrFindOptions;
 }
 
 /** Host → trainer child. */

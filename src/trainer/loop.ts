@@ -31,6 +31,10 @@ export interface LoopContext {
   control: RunControl;
   /** Longest time between two step batches sent to the host. Default: 100 ms. */
   batchIntervalMs?: number;
+  /** Ends the run after a step when it returns a reason (a range test's blow-up). Default: never. */
+  stopAfter?: (step: { step: number; lr: number; loss: number; gradNorm: number }) => string | undefined;
+  /** Evaluate on the validation split after each epoch. Default: true. */
+  validate?: boolean;
 }
 
 /** Runs a first-order job (every optimizer but L-BFGS) to the end, a stop, or a guard stop. */
@@ -141,6 +145,11 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
           message = `stopped by the guard: ${decision.cause} at step ${step - 1}`;
           break training;
         }
+        const reason = context.stopAfter?.({ step: step - 1, lr, loss: stats.loss, gradNorm });
+        if (reason) {
+          message = `ended at step ${step - 1}: ${reason}`;
+          break training;
+        }
         if (plateau && step % plateauEvery === 0) {
           const metric = job.plateauCheck?.metric === 'trainLoss' || !dataset.validation ? lossSinceCheck / Math.max(1, stepsSinceCheck) : evaluate(tf, model, dataset, dataset.validation, lossOf, batches).loss;
           lossSinceCheck = 0;
@@ -149,7 +158,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
           if (plateau.observe(metric).reduced) emit({ kind: 'lrCut', step: step - 1, lr: plateau.lr, previousLr });
         }
       }
-      const validation = dataset.validation ? evaluate(tf, model, dataset, dataset.validation, lossOf, batches) : undefined;
+      const validation = dataset.validation && context.validate !== false ? evaluate(tf, model, dataset, dataset.validation, lossOf, batches) : undefined;
       out.epoch({ epoch, step: step - 1, trainLoss: epochLoss / Math.max(1, epochSteps), ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}) });
     }
   } finally {

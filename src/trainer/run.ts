@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import type { RunEventKind, RunSummary, TrainerMessage, TrainRequest } from '../core/protocol';
 import { seededUniform } from '../core/random';
 import { RunLogWriter } from '../core/runlog';
-import { createSchedule, plannedRates } from '../core/schedules';
+import { defaultGuard } from '../core/guard';
+import type { JobSpec } from '../core/jobSpec';
+import { suggest, SweepMonitor, sweepSchedule, type LrFindOptions } from '../core/lrFind';
+import { createSchedule, parseScheduleSpec, plannedRates } from '../core/schedules';
+import { SpecError } from '../core/specError';
 import { firstLine, loadBackend, missingKernel } from './backend';
 import { loadDataset } from './data';
 import { trainLbfgs } from './lbfgs';
@@ -10,10 +14,10 @@ import { trainFirstOrder, type LoopContext } from './loop';
 import { buildModel } from './model';
 import { RunControl } from './runControl';
 
-/** Loads the backend, data and model, then trains, streaming every message through `send`. */
+/** Loads the backend, data and model, then trains (or runs a range test), streaming every message through `send`. */
 export async function runJob(request: TrainRequest, send: (message: TrainerMessage) => void, control: RunControl): Promise<RunSummary> {
   const started = Date.now();
-  const { job } = request;
+  const job = request.lrFind ? lrFindJob(request.job, request.lrFind) : request.job;
   const loaded = await loadBackend(request.backend ?? job.backend, request.searchPaths);
   const { tf } = loaded;
   let { backend, note } = loaded;
@@ -36,7 +40,7 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   }
   if (note) send({ type: 'log', level: 'warn', message: note });
   const stepsPerEpoch = Math.ceil(dataset.train.count / job.batchSize);
-  const totalSteps = Math.min(request.maxSteps ?? Infinity, job.epochs * stepsPerEpoch);
+  const totalSteps = request.lrFind ? request.lrFind.steps : Math.min(request.maxSteps ?? Infinity, job.epochs * stepsPerEpoch);
   const log = RunLogWriter.create(request.runsDir, job.name, { ...job, backend, maxSteps: request.maxSteps });
   const layerNames = built.layers.map((layer) => layer.name);
   send({
@@ -44,8 +48,16 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
     layerNames, totalSteps, plannedLr: Array.from(plannedRates(createSchedule(job.schedule), totalSteps)),
   });
   const eventCounts: Partial<Record<RunEventKind, number>> = {};
+  const sweep = request.lrFind ? new SweepMonitor(request.lrFind) : undefined;
+  const rows = { lr: [] as number[], loss: [] as number[], gradNorm: [] as number[] };
   const context: LoopContext = {
     tf, job, dataset, built, totalSteps, log, control,
+    ...(sweep ? { validate: false, stopAfter: (row: { lr: number; loss: number; gradNorm: number }) => {
+      rows.lr.push(row.lr);
+      rows.loss.push(row.loss);
+      rows.gradNorm.push(row.gradNorm);
+      return sweep.observe(row.loss);
+    } } : {}),
     out: {
       steps: (batch) => send({ type: 'steps', batch }),
       event: (event) => {
@@ -59,6 +71,7 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   try {
     const result = job.optimizer.type === 'lbfgs' ? await trainLbfgs(context) : await trainFirstOrder(context);
     summary = { ...result, eventCounts, durationMs: Date.now() - started, backend };
+    if (sweep) send({ type: 'lrFind', result: suggest(rows.lr, rows.loss, sweep.smoothed, rows.gradNorm, result.message) });
   } catch (error) {
     summary = { status: 'failed', steps: 0, finalLoss: NaN, eventCounts, durationMs: Date.now() - started, backend, message: firstLine(error) };
     log.close(summary);
@@ -68,4 +81,13 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   }
   log.close(summary);
   return summary;
+}
+
+/**
+ * The job a range test runs: the same data, model, optimizer and clipping from fresh weights, with
+ * the sweep as its schedule, and guards that only report (a sweep is meant to blow up at its end).
+ */
+function lrFindJob(job: JobSpec, options: LrFindOptions): JobSpec {
+  if (job.optimizer.type === 'lbfgs') throw new SpecError([{ path: 'optimizer.type', message: 'is "lbfgs": a range test needs a first-order optimizer (its line search picks its own step length)' }]);
+  return { ...job, name: `${job.name}-lr-find`, schedule: parseScheduleSpec(sweepSchedule(options)), guard: { ...defaultGuard, explosion: 'warn', nonFinite: 'skip' } };
 }
