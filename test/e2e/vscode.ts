@@ -77,14 +77,28 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs a command from the command palette: types `query`, picks the row that shows it. */
+/**
+ * Runs a command from the command palette: types `query`, picks the row that shows it. An open
+ * palette does not refresh its list, so while the extension host is still registering commands the
+ * palette is closed and opened again until the command shows (for at most a minute).
+ */
 export async function runCommand(page: Page, query: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`>${query}`);
-  // The first commands wait for the extension host to start and register contributions.
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: query }).first().click({ timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${query}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: query }).first();
+    try {
+      await row.waitFor({ timeout: 5_000 });
+      await row.click();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** Picks a quick pick item by (part of) its label. */
