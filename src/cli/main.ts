@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
+import { compareCommand, type CompareOptions } from './compareCommand';
 import { lrFindCommand, type LrFindCommandOptions } from './lrFindCommand';
 import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
@@ -50,6 +51,23 @@ function buildProgram(): Command {
     .option('--json', 'print {"suggestion", "methods", "explosionLr", "lrs", "losses"} as JSON')
     .action(async (job: string, options: LrFindCommandOptions) => {
       process.exitCode = await lrFindCommand(job, options);
+    });
+
+  program
+    .command('compare')
+    .description('run one job under several strategies (same seed and data) and print a table')
+    .argument('<job>', 'a *.gradscope.json job file')
+    .option('--strategies <list|file>', 'comma-separated names (constant, adam, step, cosine, warmup-cosine, one-cycle, plateau, backoff, clip, lbfgs) or a JSON file of strategies; default: all')
+    .option('--parallel <n>', 'strategies trained at once (default 1)')
+    .option('--target <loss>', 'loss for the steps-to-target column (default: twice the best final loss)')
+    .option('--sort <column>', 'column to sort by (default finalValidationLoss)')
+    .option('--format <format>', 'table (Markdown), csv or json (default table)')
+    .option('--max-steps <n>', 'cap every strategy at this many updates')
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu')
+    .option('--runs-dir <dir>', 'where the run logs go')
+    .option('--json', 'same as --format json')
+    .action(async (job: string, options: CompareOptions) => {
+      process.exitCode = await compareCommand(job, options);
     });
 
   return program;

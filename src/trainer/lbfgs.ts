@@ -4,7 +4,7 @@ import type { RunSummary } from '../core/protocol';
 import { createSchedule } from '../core/schedules';
 import { StepColumns } from '../core/stepColumns';
 import { BatchMaker } from './data';
-import { lossFunction, type LoopContext } from './loop';
+import { evaluate as evaluateSplit, lossFunction, type LoopContext } from './loop';
 import { inputShapeFor } from './model';
 
 interface Evaluation { loss: number; gradient: Float64Array }
@@ -127,6 +127,9 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
   } finally {
     tf.dispose([x, y]);
   }
+  // Full-batch iterations have no epochs; one validation at the end makes runs comparable.
+  const validation = dataset.validation && context.validate !== false ? evaluateSplit(tf, model, dataset, dataset.validation, lossOf, new BatchMaker(dataset, undefined, job.seed)) : undefined;
+  out.epoch({ epoch: 0, step: step - 1, trainLoss: current.loss, ...(validation ? { validationLoss: validation.loss, ...(validation.accuracy !== undefined ? { validationAccuracy: validation.accuracy } : {}) } : {}) });
   return { status, steps: step, finalLoss: current.loss, ...(message ? { message } : {}) };
 }
 

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { root, tinyJob } from './harness';
+
+test('gradscope compare runs each strategy and prints the table as JSON, CSV or Markdown', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-compare-'));
+  const file = join(dir, 'job.gradscope.json');
+  writeFileSync(file, JSON.stringify(tinyJob({ epochs: 3 })));
+  const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'compare', file, ...args], { encoding: 'utf8' });
+  const json = run('--strategies', 'constant,cosine,backoff,lbfgs', '--parallel', '2', '--json');
+  assert.equal(json.status, 0, json.stderr);
+  const table = JSON.parse(json.stdout) as { target: number; sortedBy: string; rows: Record<string, unknown>[] };
+  assert.equal(table.sortedBy, 'finalValidationLoss');
+  assert.deepEqual(table.rows.map((r) => r.strategy).sort(), ['backoff', 'constant', 'cosine', 'lbfgs']);
+  for (const r of table.rows) {
+    assert.equal(r.status, 'finished');
+    assert.ok(typeof r.finalTrainLoss === 'number' && typeof r.finalValidationLoss === 'number' && typeof r.finalValidationAccuracy === 'number', JSON.stringify(r));
+  }
+  const losses = table.rows.map((r) => r.finalValidationLoss as number);
+  assert.deepEqual(losses, [...losses].sort((a, b) => a - b));
+  assert.ok(table.rows.some((r) => r.stepsToTarget !== null));
+  assert.match(json.stderr, /\[4\/4\]/);
+
+  const csv = run('--strategies', 'constant', '--format', 'csv', '--max-steps', '5');
+  assert.equal(csv.status, 0, csv.stderr);
+  assert.match(csv.stdout, /^strategy,description,status,steps,/);
+  assert.match(csv.stdout, /\nconstant,constant 0\.1,finished,5,/);
+
+  const unknown = run('--strategies', 'constant,bogus');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown strategy "bogus" \(known: constant, adam, step/);
+});
