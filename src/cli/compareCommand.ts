@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { COLUMNS, finalLoss, sortRows, stepsToTarget, toCsv, toMarkdown, type CompareRow } from '../core/compareTable';
+import { COLUMNS, toCsv, toMarkdown, type CompareRow } from '../core/compareTable';
 import { parseJobText, type JobSpec } from '../core/job';
 import { estimateTotalSteps } from '../core/jobPlan';
-import type { TrainerMessage } from '../core/protocol';
 import { SpecError } from '../core/specError';
 import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES, type Strategy } from '../core/strategies';
-import { TrainerProcess } from '../trainer/process';
+import { compareRows, runStrategies } from '../trainer/compareRunner';
 import { loadJob } from './trainCommand';
 import { parsePositiveInteger, UsageError } from './usageError';
 
@@ -21,8 +20,6 @@ export interface CompareOptions {
   backend?: string;
   runsDir?: string;
 }
-
-interface Outcome { strategy: Strategy; steps: number[]; losses: number[]; validationLoss: number | null; validationAccuracy: number | null; status: string; explosions: number; nonFinite: number; wallTimeMs: number; message?: string }
 
 /** `gradscope compare <job>`: the same job under several strategies, same seed and data, as a table. */
 export async function compareCommand(file: string, options: CompareOptions): Promise<number> {
@@ -46,31 +43,16 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   if (target !== undefined && !(target > 0)) throw new UsageError(`--target must be a positive loss (got ${JSON.stringify(options.target)})`);
 
   const jobDir = dirname(resolve(file));
-  const runsDir = resolve(options.runsDir ?? join(jobDir, '.gradscope', 'runs'));
-  const outcomes: Outcome[] = new Array(strategies.length);
-  let next = 0;
+  const where = { distDir: __dirname, jobFile: resolve(file), jobDir, runsDir: resolve(options.runsDir ?? join(jobDir, '.gradscope', 'runs')), searchPaths: [jobDir, process.cwd()], ...(maxSteps ? { maxSteps } : {}) };
   let done = 0;
-  const worker = async () => {
-    while (next < strategies.length) {
-      const index = next++;
-      outcomes[index] = await runStrategy(strategies[index], jobs[index], { jobFile: resolve(file), jobDir, runsDir, maxSteps: Math.min(maxSteps ?? Infinity, strategies[index].maxSteps ?? Infinity) });
-      done++;
-      const o = outcomes[index];
-      process.stderr.write(`[${done}/${strategies.length}] ${o.strategy.name}: ${o.status} after ${o.steps.length} steps in ${(o.wallTimeMs / 1000).toFixed(1)} s${o.explosions ? `, ${o.explosions} explosions` : ''}${o.message ? ` (${o.message})` : ''}\n`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, strategies.length) }, worker));
-
-  const finals = outcomes.map((o) => finalLoss(o.losses)).filter((v): v is number => v !== null);
-  const lossTarget = target ?? (finals.length ? 2 * Math.min(...finals) : Infinity);
-  const rows = sortRows(outcomes.map((o): CompareRow => ({
-    strategy: o.strategy.name, description: o.strategy.description, status: o.status, steps: o.steps.length,
-    finalTrainLoss: finalLoss(o.losses), finalValidationLoss: o.validationLoss, finalValidationAccuracy: o.validationAccuracy,
-    stepsToTarget: stepsToTarget(o.steps, o.losses, lossTarget), explosions: o.explosions, nonFinite: o.nonFinite, wallTimeMs: o.wallTimeMs,
-  })), sort);
+  const outcomes = await runStrategies(strategies.map((strategy, i) => ({ strategy, job: jobs[i] })), where, parallel, (o) => {
+    done++;
+    process.stderr.write(`[${done}/${strategies.length}] ${o.strategy.name}: ${o.status} after ${o.run.step.length} steps in ${(o.wallTimeMs / 1000).toFixed(1)} s${o.explosions ? `, ${o.explosions} explosions` : ''}${o.message ? ` (${o.message})` : ''}\n`);
+  });
+  const { target: lossTarget, rows } = compareRows(outcomes, sort, target);
   if (format === 'json') process.stdout.write(`${JSON.stringify({ target: lossTarget, sortedBy: sort, rows })}\n`);
   else if (format === 'csv') process.stdout.write(toCsv(rows));
-  else process.stdout.write(`target loss ${lossTarget.toPrecision(3)}; sorted by ${sort}\n\n${toMarkdown(rows)}`);
+  else process.stdout.write(`target loss ${lossTarget?.toPrecision(3) ?? 'none'}; sorted by ${sort}\n\n${toMarkdown(rows)}`);
   return 0;
 }
 
@@ -94,32 +76,4 @@ function chooseStrategies(job: JobSpec, totalSteps: number, choice: string | und
     if (!found) throw new UsageError(`unknown strategy "${name.trim()}" (known: ${DEFAULT_STRATEGY_NAMES.join(', ')}; or give a JSON file)`);
     return found;
   });
-}
-
-function runStrategy(strategy: Strategy, job: JobSpec, where: { jobFile: string; jobDir: string; runsDir: string; maxSteps: number }): Promise<Outcome> {
-  const outcome: Outcome = { strategy, steps: [], losses: [], validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0 };
-  const started = Date.now();
-  const trainer = new TrainerProcess(join(__dirname, 'trainer.js'), {
-    job, jobFile: where.jobFile, jobDir: where.jobDir, runsDir: where.runsDir, searchPaths: [where.jobDir, process.cwd()],
-    ...(Number.isFinite(where.maxSteps) ? { maxSteps: where.maxSteps } : {}),
-  }, {
-    message(message: TrainerMessage) {
-      if (message.type === 'steps') {
-        outcome.steps.push(...message.batch.step);
-        outcome.losses.push(...message.batch.loss);
-      } else if (message.type === 'epoch') {
-        outcome.validationLoss = message.validationLoss ?? null;
-        outcome.validationAccuracy = message.validationAccuracy ?? null;
-      } else if (message.type === 'event') {
-        if (message.event.kind === 'explosion') outcome.explosions++;
-        if (message.event.kind === 'nonFinite') outcome.nonFinite++;
-      } else if (message.type === 'finished') {
-        outcome.status = message.summary.status;
-        if (message.summary.message) outcome.message = message.summary.message;
-      } else if (message.type === 'failed') {
-        outcome.message = message.message;
-      }
-    },
-  });
-  return trainer.stopped.then(() => ({ ...outcome, wallTimeMs: Date.now() - started }));
 }

@@ -59,6 +59,25 @@ export function jobFixEdits(text: string, fix: JobFix, totalSteps: number): Text
   }
 }
 
+/**
+ * Sets the job's peak learning rate to `peak`, scaling every learning-rate field in proportion (the
+ * schedule's shape and the optimizer's starting rate move together). One whole-text replacement.
+ */
+export function setPeakLrEdits(text: string, peak: number): TextEditSpec[] {
+  const root = parseTree(text);
+  if (!root) return [];
+  const path = peakLrPath(root);
+  const current = path ? nodeValue(findNodeAtLocation(root, path)) : undefined;
+  if (typeof current !== 'number' || current <= 0) return [];
+  const factor = peak / current;
+  let updated = text;
+  for (const lrPath of lrPaths(root)) {
+    const value = nodeValue(findNodeAtLocation(parseTree(updated)!, lrPath));
+    if (typeof value === 'number') updated = applyEdits(updated, modify(updated, lrPath, roundTo(value * factor), FORMAT));
+  }
+  return updated === text ? [] : [{ offset: 0, length: text.length, content: updated }];
+}
+
 /** Paths of every peak learning rate in a job: the schedule's peak(s) and the optimizer's lr. */
 export function lrPaths(root: Node): JSONPath[] {
   const paths: JSONPath[] = [];
@@ -99,7 +118,7 @@ function nodeValue(node: Node | undefined): unknown {
   }
 }
 
-/** 0.05 / 2 → 0.025, without 0.025000000000000001-style noise. */
+/** 0.05 / 2 → 0.025, without 0.025000000000000001-style noise; 4 significant digits. */
 function roundTo(value: number): number {
-  return Number(value.toPrecision(6));
+  return Number(value.toPrecision(4));
 }

@@ -2,6 +2,7 @@
 // Trainer ↔ host messages travel over the fork IPC channel with `serialization: 'advanced'`, so NaN
 // and Infinity survive; host ↔ webview messages are structured-cloned by VS Code.
 import type { DetectorEvent, DetectorEventKind } from './detect/events';
+import { COLUMNS, type CompareRow } from './compareTable';
 import type { JobSpec } from './jobSpec';
 import type { LrFindOptions, LrFindResult } from './lrFind';
 
@@ -132,6 +133,37 @@ export interface ValidationPoint {
   accuracy?: number;
 }
 
+/** One strategy of a comparison: its table row and its series, for the overlay charts. */
+export interface CompareRun {
+  strategy: string;
+  step: number[];
+  lr: number[];
+  loss: number[];
+  gradNorm: number[];
+  events: RunEvent[];
+}
+
+export interface CompareState {
+  title: string;
+  target: number | null;
+  sortedBy: keyof CompareRow;
+  rows: CompareRow[];
+  runs: CompareRun[];
+  /** Strategies still to run or running. */
+  pending: string[];
+}
+
+export interface PreviewState {
+  title: string;
+  totalSteps: number;
+  /** How totalSteps was found (from epochs, batch size and data size, or a guess). */
+  stepsNote: string;
+  planned: number[];
+  /** The range the actual rate can move in: plateau cuts and guard backoffs only go down. */
+  band?: { low: number[]; label: string };
+  problems: string[];
+}
+
 /** Host → webview. */
 export type HostToWebview =
   | { type: 'snapshot'; runs: RunSnapshot[]; activeRunId?: string }
@@ -139,7 +171,10 @@ export type HostToWebview =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'validation'; runId: string; point: ValidationPoint }
   | { type: 'status'; runId: string; status: RunStatus }
-  | { type: 'focusStep'; runId: string; step: number };
+  | { type: 'focusStep'; runId: string; step: number }
+  | { type: 'lrFind'; title: string; result: LrFindResult; currentPeak?: number; applied?: boolean }
+  | { type: 'compare'; state: CompareState }
+  | { type: 'preview'; state: PreviewState };
 
 /** Webview → host. Untrusted: the host checks each with parseWebviewMessage. */
 export type WebviewToHost =
@@ -150,7 +185,10 @@ export type WebviewToHost =
   | { type: 'resume'; runId: string }
   | { type: 'setLrMultiplier'; runId: string; value: number }
   | { type: 'setClipThreshold'; runId: string; value: number }
-  | { type: 'revealEvent'; runId: string; step: number };
+  | { type: 'revealEvent'; runId: string; step: number }
+  | { type: 'applyLr' }
+  | { type: 'sortCompare'; column: keyof CompareRow }
+  | { type: 'exportCompare'; format: 'csv' | 'markdown' };
 
 /** Validates a message from the webview; undefined for anything malformed. */
 export function parseWebviewMessage(message: unknown): WebviewToHost | undefined {
@@ -171,6 +209,12 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
       return runId && positive !== undefined ? { type: m.type, runId, value: positive } : undefined;
     case 'revealEvent':
       return runId && Number.isInteger(m.step) && (m.step as number) >= 0 ? { type: 'revealEvent', runId, step: m.step as number } : undefined;
+    case 'applyLr':
+      return { type: 'applyLr' };
+    case 'sortCompare':
+      return typeof m.column === 'string' && (COLUMNS as string[]).includes(m.column) ? { type: 'sortCompare', column: m.column as keyof CompareRow } : undefined;
+    case 'exportCompare':
+      return m.format === 'csv' || m.format === 'markdown' ? { type: 'exportCompare', format: m.format } : undefined;
     default:
       return undefined;
   }

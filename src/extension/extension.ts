@@ -4,6 +4,7 @@ import { JobProblems } from './problems';
 import { openRun } from './openRun';
 import { RunManager } from './runs';
 import { TrainingStatusBar } from './statusBar';
+import { StrategyTools } from './tools';
 import { createExampleJob, trainWithSchedule } from './train';
 
 let runs: RunManager | undefined;
@@ -19,6 +20,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const manager = runs;
   const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
+  const tools = new StrategyTools(deps);
+  context.subscriptions.push(tools);
+  const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
   const notYet = (title: string) => () => vscode.window.showInformationMessage(`Gradscope: "${title}" is not available in this version yet.`);
 
@@ -37,9 +41,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('gradscope.showPanel', (arg?: { runId?: string; step?: number }) => panel.show(arg)),
     vscode.commands.registerCommand('gradscope.openRun', () => openRun(manager, (focus) => panel.show(focus))),
     vscode.commands.registerCommand('gradscope.createExampleJob', () => createExampleJob(context)),
-    vscode.commands.registerCommand('gradscope.findLearningRate', notYet('Find Learning Rate')),
-    vscode.commands.registerCommand('gradscope.compareSchedules', notYet('Compare Schedules')),
-    vscode.commands.registerCommand('gradscope.previewSchedule', notYet('Preview Schedule')),
+    vscode.commands.registerCommand('gradscope.findLearningRate', (arg?: unknown) => tools.findLearningRate(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.compareSchedules', (arg?: unknown) => tools.compareSchedules(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.previewSchedule', (arg?: unknown) => tools.previewSchedule(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.watchMetrics', notYet('Watch Metrics File…')),
     vscode.commands.registerCommand('gradscope.openTensorBoard', notYet('Open TensorBoard Log…')),
   );

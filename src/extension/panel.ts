@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { adviceFor } from '../core/eventAdvice';
 import { parseWebviewMessage, type HostToWebview, type StepBatch, type WebviewToHost } from '../core/protocol';
 import { appendBatch } from '../core/stepColumns';
 import type { JobProblems } from './problems';
 import type { Run, RunManager } from './runs';
+import { webviewHtml } from './webviewHtml';
 
 /**
  * The diagnostics panel's host side. The webview announces itself with `ready` and gets a snapshot
@@ -37,7 +37,7 @@ export class DiagnosticsPanel implements vscode.Disposable {
       enableScripts: true,
       localResourceRoots: [dist],
     });
-    this.panel.webview.html = this.html(this.panel.webview, dist);
+    this.panel.webview.html = webviewHtml(this.panel.webview, dist, 'diagnostics');
     this.panel.webview.onDidReceiveMessage((raw) => this.receive(parseWebviewMessage(raw)), undefined, this.disposables);
     // A hidden webview is torn down; when it shows again it says ready and gets a fresh snapshot.
     this.panel.onDidChangeViewState(() => !this.panel?.visible && (this.ready = false), undefined, this.disposables);
@@ -88,6 +88,7 @@ export class DiagnosticsPanel implements vscode.Disposable {
       this.sendFocus();
       return;
     }
+    if (!('runId' in message)) return; // the tool views' messages go to their own panels
     const run = this.runs.get(message.runId);
     if (!run) return;
     switch (message.type) {
@@ -133,26 +134,6 @@ export class DiagnosticsPanel implements vscode.Disposable {
 
   private post(message: HostToWebview): void {
     void this.panel?.webview.postMessage(message);
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}" nonce="${nonce}">
-<title>Gradscope</title>
-</head>
-<body>
-<div id="root" data-nonce="${nonce}"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {

@@ -23,6 +23,25 @@ const CREATE_EXAMPLE = '$(add) Create example job…';
 export async function trainWithSchedule(deps: TrainDeps, uri?: vscode.Uri): Promise<Run | undefined> {
   const jobUri = uri ?? (await pickJobFile(deps.context));
   if (!jobUri) return undefined;
+  const loaded = await loadJobForRun(deps, jobUri);
+  if (!loaded) return undefined;
+  const { job, text } = loaded;
+  const totalSteps = estimateTotalSteps(job, job.data.type === 'csv' ? countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined) ?? 1000;
+  const picked = await vscode.window.showQuickPick(
+    schedulePresets(job.schedule, peakLearningRate(job), totalSteps).map((preset) => ({ label: preset.label, detail: preset.detail, preset })),
+    { title: `Train ${vscode.workspace.asRelativePath(jobUri)} with schedule`, placeHolder: 'The learning rate of each step', matchOnDetail: true },
+  );
+  if (!picked) return undefined;
+  job.schedule = parseScheduleSpec(picked.preset.spec);
+  return startRun(deps, jobUri, text, job, picked.preset.label.replace(/^\$\([^)]*\)\s*/, ''));
+}
+
+/**
+ * Reads and checks a job file for any run (training, range test, comparison). An invalid job shows
+ * its problems (Problems panel, a message naming file, line and field, the cursor on the first);
+ * a job that runs user code needs a trusted workspace. Undefined when it cannot run.
+ */
+export async function loadJobForRun(deps: Pick<TrainDeps, 'problems'>, jobUri: vscode.Uri): Promise<{ job: JobSpec; text: string } | undefined> {
   const document = await vscode.workspace.openTextDocument(jobUri);
   const text = document.getText();
   const { job, problems } = checkJobText(text);
@@ -41,20 +60,19 @@ export async function trainWithSchedule(deps: TrainDeps, uri?: vscode.Uri): Prom
     if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
     return undefined;
   }
-  const totalSteps = estimateTotalSteps(job, job.data.type === 'csv' ? countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined) ?? 1000;
-  const picked = await vscode.window.showQuickPick(
-    schedulePresets(job.schedule, peakLearningRate(job), totalSteps).map((preset) => ({ label: preset.label, detail: preset.detail, preset })),
-    { title: `Train ${vscode.workspace.asRelativePath(jobUri)} with schedule`, placeHolder: 'The learning rate of each step', matchOnDetail: true },
-  );
-  if (!picked) return undefined;
-  job.schedule = parseScheduleSpec(picked.preset.spec);
-  return startRun(deps, jobUri, text, job, picked.preset.label.replace(/^\$\([^)]*\)\s*/, ''));
+  return { job, text };
+}
+
+/** The runs folder for a job file: the setting, under the job's workspace folder. */
+export function runsDirFor(jobUri: vscode.Uri): string {
+  const folder = vscode.workspace.getWorkspaceFolder(jobUri)?.uri.fsPath ?? dirname(jobUri.fsPath);
+  return join(folder, vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs'));
 }
 
 export function startRun(deps: TrainDeps, jobUri: vscode.Uri, text: string, job: JobSpec, scheduleLabel: string): Run {
   const config = vscode.workspace.getConfiguration('gradscope');
   const folder = vscode.workspace.getWorkspaceFolder(jobUri)?.uri.fsPath ?? dirname(jobUri.fsPath);
-  const runsDir = join(folder, config.get<string>('runsDirectory', '.gradscope/runs'));
+  const runsDir = runsDirFor(jobUri);
   const backend = config.get<JobSpec['backend']>('backend', 'auto');
   applyDetectorSettings(job, config);
   const run = deps.runs.add(new Run(`${job.name} · ${scheduleLabel}`, jobUri, text, job, true));
@@ -97,7 +115,7 @@ function applyDetectorSettings(job: JobSpec, config: vscode.WorkspaceConfigurati
   vanishing.floor ??= config.get<number>('detect.vanishingFloor');
 }
 
-async function pickJobFile(context: vscode.ExtensionContext): Promise<vscode.Uri | undefined> {
+export async function pickJobFile(context: vscode.ExtensionContext): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active?.path.endsWith('.gradscope.json')) return active;
   const files = await vscode.workspace.findFiles('**/*.gradscope.json', '**/node_modules/**', 200);

@@ -108,16 +108,16 @@ export async function pick(page: Page, label: string): Promise<void> {
   await row.click();
 }
 
-/** The webview frame that holds the Gradscope panel (webviews are nested frames of the page). */
-export async function panelFrame(page: Page, timeout = 60_000): Promise<Frame> {
+/** The webview frame that holds a Gradscope view (webviews are nested frames of the page). */
+export async function panelFrame(page: Page, timeout = 60_000, selector = '[data-chart="gradNorm"]'): Promise<Frame> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (await frame.locator('[data-chart="gradNorm"]').count().catch(() => 0)) return frame;
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
     }
     await page.waitForTimeout(250);
   }
-  throw new Error('the Gradscope panel did not appear');
+  throw new Error(`no Gradscope view with ${selector} appeared`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

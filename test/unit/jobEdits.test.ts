@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { applyEdits } from 'jsonc-parser';
 import { adviceFor } from '../../src/core/eventAdvice';
 import { checkJobText } from '../../src/core/job';
-import { jobFixEdits, type JobFix } from '../../src/core/jobEdits';
+import { jobFixEdits, setPeakLrEdits, type JobFix } from '../../src/core/jobEdits';
 import { describe as describeSchedule, schedulePresets } from '../../src/core/schedulePresets';
 import { createSchedule, type ScheduleSpec } from '../../src/core/schedules';
 
@@ -49,6 +49,13 @@ describe('quick fixes', () => {
     assert.ok(clipped.startsWith(exploding.slice(0, exploding.indexOf('"epochs"'))));
     assert.deepEqual(jobFixEdits(clipped, 'addClipping', 315), []);
   });
+});
+
+test('setting the peak lr scales every lr field in proportion', () => {
+  const text = readFileSync(join(__dirname, '../../examples/mnist-warmup-cosine.gradscope.json'), 'utf8');
+  const job = parsed(applyEdits(text, setPeakLrEdits(text, 0.005857020818)));
+  assert.equal((job.schedule as { lr: number }).lr, 0.005857);
+  assert.equal(job.optimizer.lr, 0.005857);
 });
 
 describe('event advice', () => {

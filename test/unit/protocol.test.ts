@@ -7,7 +7,9 @@ test('well-formed webview messages pass; anything else is dropped', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'stop', runId: 'r1', extra: 1 }), { type: 'stop', runId: 'r1' });
   assert.deepEqual(parseWebviewMessage({ type: 'setLrMultiplier', runId: 'r1', value: 0.5 }), { type: 'setLrMultiplier', runId: 'r1', value: 0.5 });
   assert.deepEqual(parseWebviewMessage({ type: 'revealEvent', runId: 'r1', step: 12 }), { type: 'revealEvent', runId: 'r1', step: 12 });
-  for (const bad of [null, 'ready', {}, { type: 'stop' }, { type: 'stop', runId: 3 }, { type: 'setLrMultiplier', runId: 'r', value: -1 },
+  assert.deepEqual(parseWebviewMessage({ type: 'sortCompare', column: 'wallTimeMs' }), { type: 'sortCompare', column: 'wallTimeMs' });
+  assert.deepEqual(parseWebviewMessage({ type: 'exportCompare', format: 'csv' }), { type: 'exportCompare', format: 'csv' });
+  for (const bad of [{ type: 'sortCompare', column: 'constructor' }, { type: 'exportCompare', format: 'html' }, null, 'ready', {}, { type: 'stop' }, { type: 'stop', runId: 3 }, { type: 'setLrMultiplier', runId: 'r', value: -1 },
     { type: 'setClipThreshold', runId: 'r', value: NaN }, { type: 'revealEvent', runId: 'r', step: 1.5 }, { type: 'eval', code: 'x' }]) {
     assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
   }

@@ -1,0 +1,95 @@
+// Runs strategies of a comparison in trainer children (shared by the CLI and the extension).
+import { join } from 'node:path';
+import { finalLoss, sortRows, stepsToTarget, type CompareRow } from '../core/compareTable';
+import type { JobSpec } from '../core/jobSpec';
+import type { CompareRun, TrainerMessage } from '../core/protocol';
+import type { Strategy } from '../core/strategies';
+import { TrainerProcess } from './process';
+
+export interface StrategyOutcome {
+  strategy: Strategy;
+  run: CompareRun;
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+  status: string;
+  explosions: number;
+  nonFinite: number;
+  wallTimeMs: number;
+  message?: string;
+}
+
+export interface CompareWhere {
+  /** Folder holding dist/trainer.js. */
+  distDir: string;
+  jobFile: string;
+  jobDir: string;
+  runsDir: string;
+  searchPaths: string[];
+  /** Cap on updates, on top of the strategy's own. */
+  maxSteps?: number;
+}
+
+/** Trains one strategy's job to the end; never rejects (a failure is an outcome). */
+export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void): Promise<StrategyOutcome> {
+  const outcome: StrategyOutcome = {
+    strategy, run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
+    validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0,
+  };
+  const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
+  const started = Date.now();
+  const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), {
+    job, jobFile: where.jobFile, jobDir: where.jobDir, runsDir: where.runsDir, searchPaths: where.searchPaths,
+    ...(Number.isFinite(maxSteps) ? { maxSteps } : {}),
+  }, {
+    message(message: TrainerMessage) {
+      const r = outcome.run;
+      if (message.type === 'steps') {
+        r.step.push(...message.batch.step);
+        r.lr.push(...message.batch.lr);
+        r.loss.push(...message.batch.loss);
+        r.gradNorm.push(...message.batch.gradNorm);
+      } else if (message.type === 'epoch') {
+        outcome.validationLoss = message.validationLoss ?? null;
+        outcome.validationAccuracy = message.validationAccuracy ?? null;
+      } else if (message.type === 'event') {
+        r.events.push(message.event);
+        if (message.event.kind === 'explosion') outcome.explosions++;
+        if (message.event.kind === 'nonFinite') outcome.nonFinite++;
+      } else if (message.type === 'finished') {
+        outcome.status = message.summary.status;
+        if (message.summary.message) outcome.message = message.summary.message;
+      } else if (message.type === 'failed') {
+        outcome.message = message.message;
+      }
+    },
+  });
+  onProcess?.(trainer);
+  return trainer.stopped.then(() => ({ ...outcome, wallTimeMs: Date.now() - started }));
+}
+
+/** Runs strategies with at most `parallel` at once, calling back as each finishes. */
+export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void): Promise<StrategyOutcome[]> {
+  const outcomes: StrategyOutcome[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      outcomes[index] = await runStrategy(items[index].strategy, items[index].job, where, onProcess);
+      onDone(outcomes[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
+  return outcomes;
+}
+
+/** The table rows; the target defaults to twice the best final training loss. */
+export function compareRows(outcomes: StrategyOutcome[], sort: keyof CompareRow, target?: number): { target: number | null; rows: CompareRow[] } {
+  const finals = outcomes.map((o) => finalLoss(o.run.loss)).filter((v): v is number => v !== null);
+  const lossTarget = target ?? (finals.length ? 2 * Math.min(...finals) : null);
+  const rows = sortRows(outcomes.map((o): CompareRow => ({
+    strategy: o.strategy.name, description: o.strategy.description, status: o.status, steps: o.run.step.length,
+    finalTrainLoss: finalLoss(o.run.loss), finalValidationLoss: o.validationLoss, finalValidationAccuracy: o.validationAccuracy,
+    stepsToTarget: lossTarget === null ? null : stepsToTarget(o.run.step, o.run.loss, lossTarget), explosions: o.explosions, nonFinite: o.nonFinite, wallTimeMs: o.wallTimeMs,
+  })), sort);
+  return { target: lossTarget, rows };
+}
