@@ -51,15 +51,20 @@ export class StepColumns {
 
 /** Appends one batch to another (the host keeps all points of a run this way). */
 export function appendBatch(target: StepBatch, more: StepBatch): void {
-  target.step.push(...more.step);
-  target.lr.push(...more.lr);
-  target.loss.push(...more.loss);
-  target.gradNorm.push(...more.gradNorm);
-  if (more.clippedNorm) (target.clippedNorm ??= []).push(...more.clippedNorm);
-  if (more.updateRatio) (target.updateRatio ??= []).push(...more.updateRatio);
-  if (more.weightNorm) (target.weightNorm ??= []).push(...more.weightNorm);
+  append(target.step, more.step);
+  append(target.lr, more.lr);
+  append(target.loss, more.loss);
+  append(target.gradNorm, more.gradNorm);
+  if (more.clippedNorm) append((target.clippedNorm ??= []), more.clippedNorm);
+  if (more.updateRatio) append((target.updateRatio ??= []), more.updateRatio);
+  if (more.weightNorm) append((target.weightNorm ??= []), more.weightNorm);
   if (more.layerGradNorms) {
     target.layerGradNorms ??= more.layerGradNorms.map(() => []);
-    more.layerGradNorms.forEach((column, i) => target.layerGradNorms![i].push(...column));
+    more.layerGradNorms.forEach((column, i) => append(target.layerGradNorms![i], column));
   }
+}
+
+/** push(...values) in slices: spreading more than ~100k arguments overflows the call stack. */
+function append(target: number[], values: readonly number[]): void {
+  for (let i = 0; i < values.length; i += 50_000) target.push(...values.slice(i, i + 50_000));
 }

@@ -40,3 +40,12 @@ test('a zoomed range decimates only that range', () => {
   assert.ok([...indices].every((i) => i >= 5000 && i < 6000));
   assert.ok(indices.includes(5500) && !indices.includes(10));
 });
+
+test('appending a batch of a million steps (a large run log read back) works', async () => {
+  const { appendBatch } = await import('../../src/core/stepColumns');
+  const big = Array.from({ length: 1_000_000 }, (_, i) => i);
+  const target = { step: [0], lr: [0], loss: [0], gradNorm: [0] };
+  appendBatch(target, { step: big, lr: big, loss: big, gradNorm: big, layerGradNorms: [big] });
+  assert.equal(target.step.length, 1_000_001);
+  assert.equal(target.gradNorm.at(-1), 999_999);
+});

@@ -38,11 +38,6 @@ export function plannedRates(schedule: Schedule, steps: number): Float64Array {
   return out;
 }
 
-/** A stateful schedule for plateau specs, a fixed one otherwise: what a training loop steps through. */
-export function createPlateauScheduler(spec: ScheduleSpec): PlateauScheduler | undefined {
-  return spec.type === 'plateau' ? new PlateauScheduler(spec) : undefined;
-}
-
 /** Rules a JSON schema cannot express; the schema has already checked types and ranges. */
 export function scheduleRuleProblems(spec: ScheduleSpec, path: JsonPath): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
