@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decimate } from '../../src/core/decimate';
+import { appendBatch } from '../../src/core/stepColumns';
 
 const series = fc.array(fc.oneof({ weight: 20, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(NaN) }), { minLength: 1, maxLength: 3000 });
 
@@ -41,8 +42,7 @@ test('a zoomed range decimates only that range', () => {
   assert.ok(indices.includes(5500) && !indices.includes(10));
 });
 
-test('appending a batch of a million steps (a large run log read back) works', async () => {
-  const { appendBatch } = await import('../../src/core/stepColumns');
+test('appending a batch of a million steps (a large run log read back) works', () => {
   const big = Array.from({ length: 1_000_000 }, (_, i) => i);
   const target = { step: [0], lr: [0], loss: [0], gradNorm: [0] };
   appendBatch(target, { step: big, lr: big, loss: big, gradNorm: big, layerGradNorms: [big] });

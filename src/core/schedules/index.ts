@@ -1,7 +1,6 @@
 import { problemsFromAjv, validatorFor, type JsonPath, type LocatedProblem } from '../schema';
 import { formatPath, SpecError } from '../specError';
 import { fixedSchedule, type LrAt } from './fixed';
-import { PlateauScheduler } from './plateau';
 import type { FixedScheduleSpec, ScheduleSpec } from './spec';
 
 export * from './spec';
