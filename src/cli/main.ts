@@ -3,6 +3,7 @@ import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
 import { compareCommand, type CompareOptions } from './compareCommand';
+import { inspectCommand, type InspectOptions } from './inspectCommand';
 import { lrFindCommand, type LrFindCommandOptions } from './lrFindCommand';
 import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
@@ -68,6 +69,16 @@ function buildProgram(): Command {
     .option('--json', 'same as --format json')
     .action(async (job: string, options: CompareOptions) => {
       process.exitCode = await compareCommand(job, options);
+    });
+
+  program
+    .command('inspect')
+    .description('run the detectors over a metrics log (JSON lines from any framework, or a run folder)')
+    .argument('<file|dir>', 'a .jsonl file with one object per step, or a Gradscope run folder')
+    .option('--map <pairs>', 'name your columns: field=column pairs, e.g. gradNorm=total_norm,loss=train_loss')
+    .option('--json', 'one JSON object per event (NDJSON)')
+    .action(async (target: string, options: InspectOptions) => {
+      process.exitCode = await inspectCommand(target, options);
     });
 
   return program;

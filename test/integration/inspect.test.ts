@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { sharedReference } from '../unit/shared';
+import { root } from './harness';
+
+const inspect = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'inspect', ...args], { encoding: 'utf8' });
+const temp = () => mkdtempSync(join(tmpdir(), 'gradscope-inspect-'));
+
+describe('gradscope inspect', () => {
+  test('a Hugging Face-style log with a spike: exit 1 and one JSON object per event', () => {
+    const file = join(temp(), 'trainer_log.jsonl');
+    const lines = Array.from({ length: 300 }, (_, step) => JSON.stringify({ 'train/global_step': step, 'train/learning_rate': 1e-4, 'train/loss': 2 - step / 300, 'train/grad_norm': step === 240 ? 80 : 1 + 0.02 * (step % 5) }));
+    writeFileSync(file, `${lines.join('\n')}\n{"train/global_step": 300, "train/lo`);
+    const result = inspect(file, '--json');
+    assert.equal(result.status, 1, result.stderr);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(events.map((e) => [e.kind, e.step]), [['explosion', 240]]);
+    assert.equal(events[0].gradNorm, 80);
+    assert.match(result.stderr, /:301: the last line is cut off/);
+  });
+
+  test('a clean run folder exits 0; unreadable input exits 2 with the reason', () => {
+    const dir = temp();
+    const rows = Array.from({ length: 100 }, (_, step) => JSON.stringify({ step, lr: 0.01, loss: 1 / (step + 1), gradNorm: 1, 'gradNorm/dense_1': 0.5 }));
+    writeFileSync(join(dir, 'metrics.jsonl'), `${rows.join('\n')}\n`);
+    writeFileSync(join(dir, 'job.json'), '{}');
+    const clean = inspect(dir);
+    assert.equal(clean.status, 0, clean.stderr);
+    assert.match(clean.stderr, /100 rows, 0 events, 1 layers/);
+
+    assert.equal(inspect(join(dir, 'missing.jsonl')).status, 2);
+    const noColumns = join(temp(), 'x.jsonl');
+    writeFileSync(noColumns, '{"step": 0, "accuracy": 0.5}\n');
+    const result = inspect(noColumns);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /no loss or gradient-norm column found .* --map gradNorm=<column>/);
+    const mapped = join(temp(), 'y.jsonl');
+    writeFileSync(mapped, Array.from({ length: 60 }, (_, step) => JSON.stringify({ it: step, total: step === 50 ? 100 : 1 })).join('\n'));
+    assert.equal(inspect(mapped, '--map', 'gradNorm=total,step=it').status, 1);
+    const tb = temp();
+    mkdirSync(join(tb, 'run1'));
+    writeFileSync(join(tb, 'events.out.tfevents.1.host'), '');
+    assert.equal(inspect(tb).status, 2);
+  });
+
+  test('the reference traces: healthy ones are clean, exploding ones are flagged at their onset', { skip: sharedReference('traces') ? false : 'shared/reference not found' }, () => {
+    const dir = sharedReference('traces')!;
+    assert.equal(inspect(join(dir, 'dev-mlp3-adam.jsonl')).status, 0);
+    const exploding = inspect(join(dir, 'dev-mlp-adam-lr-jump.jsonl'), '--json');
+    assert.equal(exploding.status, 1);
+    const first = JSON.parse(exploding.stdout.split('\n')[0]);
+    assert.deepEqual([first.kind, first.step], ['explosion', 901]);
+  });
+});
