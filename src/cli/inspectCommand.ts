@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inspector } from '../core/inspect';
+import { findTbRuns, readTbRun, scalarsToRows, type TbRun } from '../core/tensorboardLog';
 import { readMetricsRow, FIELD_ALIASES, type FieldName } from '../core/metricsFormat';
 import { readJsonl, RUN_FILES, stringifyJsonLine } from '../core/runlog';
 import { describeEvent } from './trainReporters';
@@ -13,8 +14,12 @@ export interface InspectOptions {
 
 /** `gradscope inspect <file|dir>`: the detectors over a metrics log. 0 clean, 1 events found, 2 unreadable. */
 export async function inspectCommand(target: string, options: InspectOptions): Promise<number> {
-  const file = metricsFile(target);
   const mapping = parseMapping(options.map);
+  if (existsSync(target) && statSync(target).isDirectory() && !existsSync(join(target, RUN_FILES.metrics))) {
+    const runs = findTbRuns(target);
+    if (runs.length) return inspectTensorBoard(runs, mapping, options);
+  }
+  const file = metricsFile(target);
   const inspector = new Inspector();
   let index = 0;
   let skipped = 0;
@@ -45,15 +50,34 @@ export async function inspectCommand(target: string, options: InspectOptions): P
   return result.events.length > 0 ? 1 : 0;
 }
 
+/** Each TensorBoard run in turn; events are prefixed with the run's name when there are several. */
+function inspectTensorBoard(runs: TbRun[], mapping: Partial<Record<FieldName, string>>, options: InspectOptions): number {
+  let events = 0;
+  let checked = 0;
+  for (const run of runs) {
+    const rows = scalarsToRows(readTbRun(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`)));
+    const inspector = new Inspector();
+    rows.forEach((row, i) => {
+      for (const event of inspector.add(readMetricsRow(row, i, mapping))) {
+        events++;
+        const prefix = runs.length > 1 ? `${run.name}: ` : '';
+        process.stdout.write(options.json ? `${stringifyJsonLine({ ...(runs.length > 1 ? { run: run.name } : {}), ...event })}\n` : `${prefix}${describeEvent(event)}\n`);
+      }
+    });
+    const result = inspector.result();
+    if (result.fields.gradNorm || result.fields.loss) checked++;
+    if (!options.json) process.stderr.write(`${run.name}: ${result.rows} steps, ${result.events.length} events\n`);
+  }
+  if (checked === 0) throw new UsageError(`no run has a loss or gradient-norm scalar (looked for ${[...FIELD_ALIASES.loss, ...FIELD_ALIASES.gradNorm].join(', ')}); name yours with --map`);
+  return events > 0 ? 1 : 0;
+}
+
 /** A JSONL file, or a run folder's metrics.jsonl. */
 function metricsFile(target: string): string {
   if (!existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
   if (!statSync(target).isDirectory()) return target;
   if (existsSync(join(target, RUN_FILES.metrics))) return join(target, RUN_FILES.metrics);
-  if (readdirSync(target).some((name) => name.startsWith('events.out.tfevents'))) {
-    throw new UsageError(`${target}: TensorBoard event files are not read by this version yet; export the scalars as JSON lines, or inspect a run folder`);
-  }
-  throw new UsageError(`${target}: neither a metrics file nor a run folder (no ${RUN_FILES.metrics})`);
+  throw new UsageError(`${target}: neither a metrics file, a run folder (no ${RUN_FILES.metrics}) nor a TensorBoard log (no events.out.tfevents.* files)`);
 }
 
 /** `--map gradNorm=total_norm,loss=train_loss` */

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { concat, eventBytes, record } from '../support/tfevents';
 import { sharedReference } from '../unit/shared';
 import { root } from './harness';
 
@@ -54,5 +55,25 @@ describe('gradscope inspect', () => {
     assert.equal(exploding.status, 1);
     const first = JSON.parse(exploding.stdout.split('\n')[0]);
     assert.deepEqual([first.kind, first.step], ['explosion', 901]);
+  });
+});
+
+describe('gradscope inspect on TensorBoard logs', () => {
+  test('every run is read, every step kept; a spike is flagged with its run; a bad record is reported by offset', () => {
+    const dir = temp();
+    const write = (run: string, spikeAt: number | undefined, corruptAt?: number) => {
+      mkdirSync(join(dir, run), { recursive: true });
+      const parts = Array.from({ length: 200 }, (_, step) => record(eventBytes(step, { 'train/loss': 2 - step / 200, 'train/grad_norm': step === spikeAt ? 50 : 1 + 0.01 * (step % 3), 'train/learning_rate': 1e-3 }, step % 2 ? 'simple' : 'tensorContent')));
+      const bytes = concat(parts);
+      if (corruptAt !== undefined) bytes[parts.slice(0, corruptAt).reduce((n, p) => n + p.length, 0) + 30] ^= 0xff;
+      writeFileSync(join(dir, run, 'events.out.tfevents.1700000000.host.1.0'), bytes);
+    };
+    write('clean', undefined, 100);
+    write('spiky', 150);
+    const result = inspect(dir, '--json');
+    assert.equal(result.status, 1, result.stderr);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(events.map((e) => [e.run, e.kind, e.step]), [['spiky', 'explosion', 150]]);
+    assert.match(result.stderr, /clean[/\\]events\.out\.tfevents\.[^ ]+ at byte \d+: the record data checksum does not match; record skipped/);
   });
 });

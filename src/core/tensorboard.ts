@@ -1,0 +1,136 @@
+// TensorBoard event files (events.out.tfevents.*): TFRecord framing with masked CRC32C checksums
+// around Event protos. Scalars may be a Summary.Value simple_value (PyTorch's SummaryWriter, the
+// Hugging Face Trainer, Lightning) or a one-element tensor (TF 2's tf.summary.scalar).
+import { crc32c } from '@aws-crypto/crc32c';
+import { Reader } from 'protobufjs/minimal';
+
+export interface TbScalar {
+  tag: string;
+  step: number;
+  wallTime: number;
+  value: number;
+}
+
+export interface TbProblem {
+  offset: number;
+  message: string;
+}
+
+/** TFRecord's checksum: CRC32C, rotated and offset so that a CRC of CRCs does not collide. */
+export function maskedCrc32c(data: Uint8Array): number {
+  const crc = crc32c(data) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/**
+ * Reads the complete records of a buffer from `offset` on. A record with a bad checksum is reported
+ * with its offset and skipped (its length is trusted when its own checksum holds; otherwise the rest
+ * of the file cannot be framed and reading stops there). Returns where the next record would start:
+ * a record cut off at the end (a file still being written) is left for the next read.
+ */
+export function readRecords(buffer: Uint8Array, offset: number, onRecord: (data: Uint8Array, offset: number) => void, onProblem: (problem: TbProblem) => void): number {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  let at = offset;
+  while (at + 12 <= buffer.length) {
+    const lengthBytes = buffer.subarray(at, at + 8);
+    const length = Number(view.getBigUint64(at, true));
+    if (view.getUint32(at + 8, true) !== maskedCrc32c(lengthBytes)) {
+      onProblem({ offset: at, message: 'the record length checksum does not match; the rest of the file is skipped' });
+      return buffer.length;
+    }
+    const end = at + 12 + length + 4;
+    if (end > buffer.length) break; // cut off: wait for the rest
+    const data = buffer.subarray(at + 12, at + 12 + length);
+    if (view.getUint32(at + 12 + length, true) !== maskedCrc32c(data)) onProblem({ offset: at, message: 'the record data checksum does not match; record skipped' });
+    else onRecord(data, at);
+    at = end;
+  }
+  return at;
+}
+
+const DT_FLOAT = 1;
+const DT_DOUBLE = 2;
+const DT_HALF = 19;
+
+/** The scalars of one Event proto (none for file-version, graph and other events). */
+export function decodeScalars(data: Uint8Array): TbScalar[] {
+  const reader = Reader.create(data);
+  let wallTime = 0;
+  let step = 0;
+  const values: { tag: string; value: number }[] = [];
+  while (reader.pos < reader.len) {
+    const key = reader.uint32();
+    switch (key >>> 3) {
+      case 1: wallTime = reader.double(); break;
+      case 2: step = Number(reader.int64()); break;
+      case 5: {
+        const summary = Reader.create(reader.bytes());
+        while (summary.pos < summary.len) {
+          const field = summary.uint32();
+          if (field >>> 3 === 1) {
+            const value = decodeValue(summary.bytes());
+            if (value) values.push(value);
+          } else {
+            summary.skipType(field & 7);
+          }
+        }
+        break;
+      }
+      default: reader.skipType(key & 7);
+    }
+  }
+  return values.map((v) => ({ ...v, step, wallTime }));
+}
+
+function decodeValue(data: Uint8Array): { tag: string; value: number } | undefined {
+  const reader = Reader.create(data);
+  let tag = '';
+  let value: number | undefined;
+  while (reader.pos < reader.len) {
+    const key = reader.uint32();
+    switch (key >>> 3) {
+      case 1: tag = reader.string(); break;
+      case 2: value = reader.float(); break;
+      case 8: value = decodeTensorScalar(reader.bytes()); break;
+      default: reader.skipType(key & 7);
+    }
+  }
+  return value === undefined ? undefined : { tag, value };
+}
+
+/** A one-element float, double or half tensor, from its repeated field or its raw content. */
+function decodeTensorScalar(data: Uint8Array): number | undefined {
+  const reader = Reader.create(data);
+  let dtype = 0;
+  let content: Uint8Array | undefined;
+  let value: number | undefined;
+  while (reader.pos < reader.len) {
+    const key = reader.uint32();
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (field === 1) dtype = reader.int32();
+    else if (field === 4) content = reader.bytes();
+    else if ((field === 5 || field === 6) && wire === 2) {
+      const packed = Reader.create(reader.bytes());
+      value = field === 5 ? packed.float() : packed.double();
+    } else if (field === 5 && wire === 5) value = reader.float();
+    else if (field === 6 && wire === 1) value = reader.double();
+    else reader.skipType(wire);
+  }
+  if (value !== undefined) return value;
+  if (!content || content.length === 0) return undefined;
+  const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
+  if (dtype === DT_FLOAT && content.length >= 4) return view.getFloat32(0, true);
+  if (dtype === DT_DOUBLE && content.length >= 8) return view.getFloat64(0, true);
+  if (dtype === DT_HALF && content.length >= 2) return halfToFloat(view.getUint16(0, true));
+  return undefined;
+}
+
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}

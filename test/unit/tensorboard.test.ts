@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { crc32c } from '@aws-crypto/crc32c';
+import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
+import { scalarsToRows } from '../../src/core/tensorboardLog';
+import { concat, eventBytes, record } from '../support/tfevents';
+
+test('CRC32C is the standard one (check value of "123456789"), masked as TFRecord does', () => {
+  const data = new TextEncoder().encode('123456789');
+  assert.equal(crc32c(data) >>> 0, 0xe3069283);
+  const crc = 0xe3069283;
+  assert.equal(maskedCrc32c(data), ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0);
+});
+
+test('scalars round-trip as simple_value, float_val and tensor_content', () => {
+  for (const encoding of ['simple', 'floatVal', 'tensorContent'] as const) {
+    const scalars = decodeScalars(eventBytes(42, { 'train/loss': 0.5, 'train/grad_norm': 3.25 }, encoding));
+    assert.deepEqual(scalars.map((s) => [s.tag, s.step, s.value]), [['train/loss', 42, 0.5], ['train/grad_norm', 42, 3.25]], encoding);
+  }
+});
+
+test('a corrupted record is reported with its offset and skipped; a cut-off tail is left for later', () => {
+  const records = [0, 1, 2].map((step) => record(eventBytes(step, { loss: step })));
+  const file = concat(records);
+  const corrupted = file.slice();
+  corrupted[records[0].length + 20] ^= 0xff; // a byte inside the second record's data
+  const problems: TbProblem[] = [];
+  const steps: number[] = [];
+  const end = readRecords(corrupted, 0, (data) => steps.push(...decodeScalars(data).map((s) => s.step)), (p) => problems.push(p));
+  assert.deepEqual(steps, [0, 2]);
+  assert.deepEqual(problems, [{ offset: records[0].length, message: 'the record data checksum does not match; record skipped' }]);
+  assert.equal(end, file.length);
+
+  const truncated = file.subarray(0, file.length - 5);
+  const seen: number[] = [];
+  const stop = readRecords(truncated, 0, (data) => seen.push(...decodeScalars(data).map((s) => s.step)), () => assert.fail('a cut-off tail is not a problem'));
+  assert.deepEqual(seen, [0, 1]);
+  assert.equal(stop, records[0].length + records[1].length);
+});
+
+test('scalars become one row per step, in step order', () => {
+  const rows = scalarsToRows([
+    { tag: 'a', step: 2, wallTime: 0, value: 1 }, { tag: 'a', step: 1, wallTime: 0, value: 2 }, { tag: 'b', step: 2, wallTime: 0, value: 3 },
+  ]);
+  assert.deepEqual(rows, [{ step: 1, a: 2 }, { step: 2, a: 1, b: 3 }]);
+});
