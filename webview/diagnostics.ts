@@ -135,10 +135,13 @@ function render(): void {
   const s = run.snapshot;
   const live = s.status === 'running' || s.status === 'paused';
   const last = s.batch.step.length - 1;
-  $('run-status').textContent = `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${last + 1}/${s.totalSteps}${last >= 0 ? ` · loss ${s.batch.loss[last].toPrecision(3)}` : ''} · ${s.events.length} events`;
+  const total = s.source === 'log' ? '' : `/${Math.max(s.totalSteps, last + 1)}`;
+  $('run-status').textContent = `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${last + 1}${total}${last >= 0 ? ` · loss ${s.batch.loss[last].toPrecision(3)}` : ''} · ${s.events.length} events`;
   root.dataset.runStatus = s.status;
   ($('pause') as HTMLButtonElement).textContent = s.status === 'paused' ? 'Resume' : 'Pause';
-  for (const id of ['pause', 'stop', 'apply-controls', 'lr-multiplier', 'clip-threshold']) ($(id) as HTMLButtonElement).disabled = !live;
+  // A log another program writes can only be stopped (followed no more), not steered.
+  for (const id of ['pause', 'apply-controls', 'lr-multiplier', 'clip-threshold']) ($(id) as HTMLButtonElement).disabled = !live || s.source === 'log';
+  ($('stop') as HTMLButtonElement).disabled = !live;
   charts.render(run, zoom);
   eventsGrid.rowsData = s.events.slice(-1000).map((event) => ({ step: String(event.step), kind: eventLabel(event), details: eventDetails(event), event }));
 }

@@ -124,6 +124,8 @@ export interface RunSnapshot {
   events: RunEvent[];
   /** Validation results, one per epoch, at the epoch's last step. */
   validation: ValidationPoint[];
+  /** Where the data comes from: a Gradscope trainer (controllable) or a log another program writes. Default: trainer. */
+  source?: 'trainer' | 'log';
   clipThreshold?: number;
 }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { LogViews } from './logs';
 import { DiagnosticsPanel } from './panel';
 import { JobProblems } from './problems';
 import { openRun } from './openRun';
@@ -21,10 +22,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const manager = runs;
   const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
   const tools = new StrategyTools(deps);
-  context.subscriptions.push(tools);
+  const logs = new LogViews(manager, (focus) => panel.show(focus));
+  context.subscriptions.push(tools, logs);
   const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
-  const notYet = (title: string) => () => vscode.window.showInformationMessage(`Gradscope: "${title}" is not available in this version yet.`);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gradscope.train', (uri?: vscode.Uri) => trainWithSchedule(deps, uri instanceof vscode.Uri ? uri : undefined)),
@@ -44,8 +45,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('gradscope.findLearningRate', (arg?: unknown) => tools.findLearningRate(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.compareSchedules', (arg?: unknown) => tools.compareSchedules(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.previewSchedule', (arg?: unknown) => tools.previewSchedule(uriArg(arg))),
-    vscode.commands.registerCommand('gradscope.watchMetrics', notYet('Watch Metrics File…')),
-    vscode.commands.registerCommand('gradscope.openTensorBoard', notYet('Open TensorBoard Log…')),
+    vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => logs.watchMetrics(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => logs.openTensorBoard(uriArg(arg))),
   );
 }
 

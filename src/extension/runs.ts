@@ -23,6 +23,8 @@ export class Run implements vscode.Disposable {
   runDir: string | undefined;
   summary: RunSummary | undefined;
   private trainer: TrainerProcess | undefined;
+  /** Stops what feeds a run that is not a training process (a followed log). */
+  private stopper: (() => void) | undefined;
   private readonly scope: vscode.Disposable[] = [];
   private readonly changed = new vscode.EventEmitter<RunChange>();
   readonly onDidChange = this.changed.event;
@@ -101,6 +103,16 @@ export class Run implements vscode.Disposable {
 
   stop(): void {
     void this.trainer?.stop();
+    if (this.stopper) {
+      this.stopper();
+      this.stopper = undefined;
+      this.setStatus('stopped');
+    }
+  }
+
+  /** A run fed by something else than a trainer (a followed log); `stop` ends the feed. */
+  follow(stop: () => void): void {
+    this.stopper = stop;
   }
 
   pause(): void {
@@ -130,9 +142,9 @@ export class Run implements vscode.Disposable {
     if (status === 'finished' || status === 'stopped' || status === 'failed') this.endScope();
   }
 
-  /** Whether the trainer child is still there. */
+  /** Whether something still feeds the run (a trainer child or a followed log) that Stop would end. */
   get hasProcess(): boolean {
-    return this.trainer !== undefined;
+    return this.trainer !== undefined || this.stopper !== undefined;
   }
 
   /** Stops the child politely (it closes its run log), killing it after `graceMs`; resolves when it is gone. */
@@ -146,6 +158,7 @@ export class Run implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.stopper?.();
     void this.trainer?.kill();
     this.scope.splice(0).forEach((d) => d.dispose());
   }

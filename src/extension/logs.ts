@@ -1,0 +1,117 @@
+
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { describeEvent } from '../core/describeEvent';
+import { FileFollower } from '../core/follow';
+import { Inspector } from '../core/inspect';
+import { readMetricsRow, type FieldName, type MetricsRow } from '../core/metricsFormat';
+import type { StepBatch } from '../core/protocol';
+import { parseJsonLine } from '../core/runlog';
+import { findTbRuns, readTbRun, scalarsToRows } from '../core/tensorboardLog';
+import { Run, type RunManager } from './runs';
+
+/** Rows of someone else's log → step batches and detector events of a Run. */
+class RowFeeder {
+  private layers: string[] | undefined;
+  private readonly inspector = new Inspector();
+  private pending: StepBatch | undefined;
+
+  constructor(private readonly run: Run, private readonly onEvent: (line: number | undefined, text: string, severity: vscode.DiagnosticSeverity) => void) {}
+
+  add(row: MetricsRow, line?: number): void {
+    if (!this.layers) {
+      this.layers = [...row.layers.keys()];
+      this.run.snapshot.layerNames = this.layers;
+    }
+    const b = (this.pending ??= { step: [], lr: [], loss: [], gradNorm: [], layerGradNorms: this.layers.map(() => []) });
+    b.step.push(row.step);
+    b.lr.push(row.lr ?? NaN);
+    b.loss.push(row.loss ?? NaN);
+    b.gradNorm.push(row.gradNorm ?? NaN);
+    this.layers.forEach((name, i) => b.layerGradNorms![i].push(row.layers.get(name) ?? NaN));
+    for (const event of this.inspector.add(row)) {
+      this.flush();
+      this.run.receive({ type: 'event', event });
+      this.onEvent(line, describeEvent(event), event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+    }
+  }
+
+  /** Sends what was added since the last flush as one batch. */
+  flush(): void {
+    if (!this.pending || this.pending.step.length === 0) return;
+    const batch = this.pending;
+    this.pending = undefined;
+    this.run.snapshot.totalSteps = Math.max(this.run.snapshot.totalSteps, (batch.step.at(-1) ?? 0) + 1);
+    this.run.receive({ type: 'steps', batch });
+  }
+}
+
+/** "Watch Metrics File…" and "Open TensorBoard Log…": logs from any framework as Gradscope runs. */
+export class LogViews implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('gradscope-logs');
+
+  constructor(private readonly runs: RunManager, private readonly showPanel: (focus: { runId: string }) => void) {}
+
+  async watchMetrics(uri?: vscode.Uri): Promise<void> {
+    const file = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: watch a metrics file', canSelectMany: false, filters: { 'JSON lines': ['jsonl', 'json', 'log'], 'All files': ['*'] } }))?.[0];
+    if (!file) return;
+    const mapping = vscode.workspace.getConfiguration('gradscope').get<Partial<Record<FieldName, string>>>('metrics.columns', {});
+    const run = new Run(`${basename(file.fsPath)} (watching)`, undefined, undefined, undefined, true);
+    run.snapshot.source = 'log';
+    this.runs.add(run);
+    const entries: vscode.Diagnostic[] = [];
+    this.diagnostics.set(file, entries);
+    const feeder = new RowFeeder(run, (line, text, severity) => {
+      const diagnostic = new vscode.Diagnostic(new vscode.Range(Math.max(0, (line ?? 1) - 1), 0, Math.max(0, (line ?? 1) - 1), 1000), text, severity);
+      diagnostic.source = 'Gradscope';
+      entries.push(diagnostic);
+      this.diagnostics.set(file, entries.slice(-500));
+    });
+    let index = 0;
+    const follower = new FileFollower(file.fsPath, (line, lineNumber) => {
+      if (!line.trim()) return;
+      try {
+        const value = parseJsonLine(line);
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) feeder.add(readMetricsRow(value as Record<string, unknown>, index++, mapping), lineNumber);
+      } catch {
+        // a line that is not JSON (a log message mixed in) is not a metric row
+      }
+    }, { onRestart: (why) => vscode.window.showInformationMessage(`Gradscope: ${basename(file.fsPath)} was ${why}; reading it again from the top.`) });
+    // Batches go out ten times a second, like a trainer's.
+    const flusher = setInterval(() => feeder.flush(), 100);
+    run.follow(() => {
+      follower.stop();
+      clearInterval(flusher);
+      feeder.flush();
+    });
+    await follower.start();
+    feeder.flush();
+    this.showPanel({ runId: run.id });
+  }
+
+  async openTensorBoard(uri?: vscode.Uri): Promise<void> {
+    const dir = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a TensorBoard log directory', canSelectFiles: false, canSelectFolders: true, canSelectMany: false }))?.[0];
+    if (!dir) return;
+    const tbRuns = findTbRuns(dir.fsPath);
+    if (tbRuns.length === 0) return void vscode.window.showErrorMessage(`Gradscope: no events.out.tfevents.* files under ${vscode.workspace.asRelativePath(dir)}.`);
+    const problems: string[] = [];
+    let first: Run | undefined;
+    for (const tbRun of tbRuns) {
+      const run = new Run(`${basename(dir.fsPath)}/${tbRun.name}`, undefined, undefined, undefined, false);
+      run.snapshot.source = 'log';
+      this.runs.add(run);
+      first ??= run;
+      const feeder = new RowFeeder(run, () => {});
+      scalarsToRows(readTbRun(tbRun, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`))).forEach((row, i) => feeder.add(readMetricsRow(row, i)));
+      feeder.flush();
+      run.setStatus('finished');
+    }
+    if (problems.length) void vscode.window.showWarningMessage(`Gradscope: ${problems.length} record(s) skipped: ${problems.slice(0, 3).join('; ')}`);
+    if (first) this.showPanel({ runId: first.id });
+  }
+
+  dispose(): void {
+    this.diagnostics.dispose();
+  }
+}
+

@@ -1,0 +1,42 @@
+// Bring your own run: a metrics log written by another framework, followed live in VS Code.
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launch, panelFrame, runCommand, screenshot, type VsCode } from './vscode';
+
+let vs: VsCode;
+const row = (step: number, spike = false) => JSON.stringify({ 'train/global_step': step, 'train/learning_rate': 1e-3, 'train/loss': 2 - step / 400, 'train/grad_norm': spike ? 90 : 1 + 0.02 * (step % 5) });
+
+describe('logs from other frameworks in VS Code', { timeout: 300_000 }, () => {
+  before(async () => {
+    vs = await launch([]);
+  });
+  after(async () => {
+    await vs?.close();
+  });
+
+  test('a watched metrics file drives the panel, the status bar and Problems as it grows', async () => {
+    const { page } = vs;
+    const file = join(vs.workspace, 'trainer_log.jsonl');
+    writeFileSync(file, `${Array.from({ length: 100 }, (_, step) => row(step)).join('\n')}\n`);
+    await runCommand(page, 'Gradscope: Watch Metrics File');
+    // code-server's file dialog is a quick input that takes a path.
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(file);
+    await page.keyboard.press('Enter');
+    const frame = await panelFrame(page);
+    await frame.locator('#run-status', { hasText: 'step 100 ·' }).waitFor({ timeout: 30_000 });
+
+    // The other framework goes on writing; a spike arrives at step 140.
+    appendFileSync(file, `${Array.from({ length: 60 }, (_, i) => row(100 + i, 100 + i === 140)).join('\n')}\n`);
+    await page.locator('.statusbar-item', { hasText: 'Gradient explosion at step 140' }).waitFor({ timeout: 30_000 });
+    await frame.locator('[data-chart="gradNorm"][data-event-steps="140"]').waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Focus on Problems View');
+    const entry = page.locator('.markers-panel .monaco-list-row', { hasText: 'step 140: gradient explosion' });
+    await entry.waitFor({ timeout: 15_000 });
+    assert.match(await entry.innerText(), /\[Ln 141, Col 1\]/);
+    await screenshot(page, 'watched-log');
+  });
+});
