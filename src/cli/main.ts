@@ -4,6 +4,7 @@ import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
 import { compareCommand, type CompareOptions } from './compareCommand';
 import { inspectCommand, type InspectOptions } from './inspectCommand';
+import { reportCommand, type ReportOptions } from './reportCommand';
 import { lrFindCommand, type LrFindCommandOptions } from './lrFindCommand';
 import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
@@ -79,6 +80,15 @@ function buildProgram(): Command {
     .option('--json', 'one JSON object per event (NDJSON)')
     .action(async (target: string, options: InspectOptions) => {
       process.exitCode = await inspectCommand(target, options);
+    });
+
+  program
+    .command('report')
+    .description('write one self-contained HTML file (no network) with the charts, flags and events of a log')
+    .argument('<run|file|dir>', 'a run folder, a .jsonl metrics file or a TensorBoard log directory')
+    .option('-o, --output <file>', 'where to write the report (default report.html)')
+    .action(async (target: string, options: ReportOptions) => {
+      process.exitCode = await reportCommand(target, options);
     });
 
   return program;

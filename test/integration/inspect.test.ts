@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -75,5 +75,25 @@ describe('gradscope inspect on TensorBoard logs', () => {
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
     assert.deepEqual(events.map((e) => [e.run, e.kind, e.step]), [['spiky', 'explosion', 150]]);
     assert.match(result.stderr, /clean[/\\]events\.out\.tfevents\.[^ ]+ at byte \d+: the record data checksum does not match; record skipped/);
+  });
+});
+
+describe('gradscope report', () => {
+  test('one self-contained HTML file: no network, every flagged step kept, the events table', () => {
+    const dir = temp();
+    const file = join(dir, 'log.jsonl');
+    const rows = Array.from({ length: 50_000 }, (_, step) => JSON.stringify({ step, lr: 1e-3, loss: 1, grad_norm: step === 31_337 ? 500 : 1 + 0.01 * (step % 7), note: '</script><b>' }));
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const out = join(dir, 'report.html');
+    const result = spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'report', file, '-o', out], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const html = readFileSync(out, 'utf8');
+    assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//, 'nothing is loaded from elsewhere');
+    const data = JSON.parse(/window\.GRADSCOPE_REPORT = (.*);<\/script>/.exec(html)![1].replace(/<\\\//g, '</'));
+    assert.deepEqual(data[0].events.map((e: { step: number }) => e.step), [31_337]);
+    const gradNorm = data[0].charts.find((c: { id: string }) => c.id === 'gradNorm').series[0];
+    assert.ok(gradNorm.steps.includes(31_337), 'the flagged step survives decimation');
+    assert.ok(gradNorm.steps.length < 7_000, `${gradNorm.steps.length} points for 50,000 steps`);
+    assert.equal(html.match(/<\/script>/g)!.length, 2, 'inlined text cannot close the script elements');
   });
 });

@@ -1,0 +1,50 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { reportRun } from '../core/reportData';
+import { loadLogs } from './logSource';
+
+export interface ReportOptions {
+  output?: string;
+}
+
+/** `gradscope report <run|file|dir> -o report.html`: one self-contained HTML file, no network. */
+export async function reportCommand(target: string, options: ReportOptions): Promise<number> {
+  const logs = await loadLogs(target);
+  const runs = logs.map((log) => reportRun(log.title, log.rows));
+  const output = resolve(options.output ?? 'report.html');
+  writeFileSync(output, reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
+  const events = runs.reduce((n, r) => n + r.events.length, 0);
+  process.stderr.write(`wrote ${output}: ${runs.length} run(s), ${runs.reduce((n, r) => n + r.rows, 0)} steps, ${events} events\n`);
+  return 0;
+}
+
+/** Inline script and data; `</` is escaped so that neither can close the <script> element. */
+export function reportHtml(runs: ReturnType<typeof reportRun>[], script: string): string {
+  const safe = (text: string) => text.replace(/<\//g, '<\\/');
+  const title = runs.map((r) => r.title).join(', ').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const data = JSON.stringify(runs);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<title>Gradscope report: ${title}</title>
+<style>
+:root { --fg: #1f2328; --bg: #ffffff; --grid: #d0d7de; --blue: #0969da; --green: #1a7f37; --orange: #bc4c00; --purple: #8250df; --yellow: #9a6700; --red: #cf222e; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --grid: #30363d; --blue: #58a6ff; --green: #3fb950; --orange: #f0883e; --purple: #bc8cff; --yellow: #d29922; --red: #f85149; } }
+body { font: 14px system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 24px; }
+.chart .canvas { position: relative; height: 200px; }
+h3 { font-size: 13px; margin: 16px 0 4px; }
+table { border-collapse: collapse; margin-top: 16px; }
+td, th { border-bottom: 1px solid var(--grid); padding: 4px 10px; text-align: left; }
+</style>
+</head>
+<body>
+<h1>Gradscope report</h1>
+<div id="report"></div>
+<script>window.GRADSCOPE_REPORT = ${safe(data)};</script>
+<script>${safe(script)}</script>
+</body>
+</html>
+`;
+}

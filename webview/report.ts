@@ -1,0 +1,65 @@
+// The script of a self-contained HTML report (gradscope report): the data is inlined in the page.
+import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
+import { describeEvent } from '../src/core/describeEvent';
+import type { ReportRun } from '../src/core/reportData';
+
+Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
+
+declare global {
+  interface Window { GRADSCOPE_REPORT: ReportRun[] }
+}
+
+const css = getComputedStyle(document.documentElement);
+const color = (name: string) => css.getPropertyValue(name).trim();
+const palette = ['--blue', '--green', '--orange', '--purple', '--yellow'].map(color);
+Chart.defaults.color = color('--fg');
+Chart.defaults.borderColor = color('--grid');
+
+const root = document.getElementById('report')!;
+for (const run of window.GRADSCOPE_REPORT) {
+  const section = document.createElement('section');
+  section.innerHTML = `<h2></h2><p class="summary"></p>`;
+  section.querySelector('h2')!.textContent = run.title;
+  section.querySelector('.summary')!.textContent = `${run.rows} steps, ${run.events.length} events`;
+  root.appendChild(section);
+  for (const chart of run.charts) {
+    const box = document.createElement('div');
+    box.className = 'chart';
+    box.dataset.chart = chart.id;
+    box.dataset.eventSteps = run.events.map((e) => e.step).join(',');
+    box.innerHTML = `<h3>${chart.title}</h3><div class="canvas"><canvas></canvas></div>`;
+    section.appendChild(box);
+    const first = chart.series[0];
+    const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = chart.series.map((s, i) => ({
+      label: s.label, data: s.steps.map((x, k) => ({ x, y: chart.log && (s.values[k] ?? 0) <= 0 ? null : s.values[k] })), borderColor: palette[i % palette.length], borderWidth: 1.25, pointRadius: 0,
+    }));
+    const top = Math.max(...first.values.filter((v): v is number => v !== null));
+    const at = new Map(first.steps.map((x, k) => [x, first.values[k]]));
+    datasets.push({
+      type: 'scatter', label: 'events', data: run.events.map((e) => ({ x: e.step, y: at.get(e.step) ?? top })), pointStyle: 'triangle', pointRadius: 5, borderColor: color('--red'), backgroundColor: color('--red'),
+    } as unknown as ChartDataset<'line', { x: number; y: number | null }[]>);
+    // Chart.js's log axis can guess its lower bound from a few points: give it the smallest value.
+    const positives = chart.series.flatMap((s) => s.values).filter((v): v is number => v !== null && v > 0);
+    const yMin = chart.log && positives.length ? positives.reduce((a, b) => Math.min(a, b)) : undefined;
+    new Chart(box.querySelector('canvas')!, {
+      type: 'line', data: { datasets },
+      options: {
+        animation: false, parsing: false, responsive: true, maintainAspectRatio: false,
+        scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: chart.log ? 'logarithmic' : 'linear', ...(yMin !== undefined ? { min: yMin } : {}) } },
+        plugins: { tooltip: { callbacks: { label: (item) => (item.dataset.label === 'events' ? describeEvent(run.events[item.dataIndex]) : `${item.dataset.label}: ${item.formattedValue}`) } } },
+      },
+    });
+  }
+  const table = document.createElement('table');
+  table.innerHTML = '<thead><tr><th>Step</th><th>Kind</th><th>What</th></tr></thead><tbody></tbody>';
+  for (const event of run.events) {
+    const tr = document.createElement('tr');
+    for (const text of [String(event.step), event.kind, describeEvent(event)]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    table.tBodies[0].appendChild(tr);
+  }
+  section.appendChild(table);
+}
