@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inspector } from '../core/inspect';
-import { findTbRuns, readTbRun, scalarsToRows, type TbRun } from '../core/tensorboardLog';
-import { readMetricsRow, FIELD_ALIASES, type FieldName } from '../core/metricsFormat';
+import { findTbRuns, readTbRows, type TbRun } from '../core/tensorboardLog';
+import { FIELD_ALIASES, MetricsReader, type FieldName } from '../core/metricsFormat';
 import { readJsonl, RUN_FILES, stringifyJsonLine } from '../core/runlog';
 import { describeEvent } from './trainReporters';
 import { UsageError } from './usageError';
@@ -21,7 +21,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
   }
   const file = metricsFile(target);
   const inspector = new Inspector();
-  let index = 0;
+  const reader = new MetricsReader(mapping);
   let skipped = 0;
   for await (const record of readJsonl(file, {
     onBadLine: (error) => {
@@ -34,7 +34,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
       skipped++;
       continue;
     }
-    for (const event of inspector.add(readMetricsRow(record.value as Record<string, unknown>, index++, mapping))) {
+    for (const event of inspector.add(reader.read(record.value as Record<string, unknown>))) {
       process.stdout.write(options.json ? `${stringifyJsonLine(event)}\n` : `${describeEvent(event)}\n`);
     }
   }
@@ -55,10 +55,11 @@ function inspectTensorBoard(runs: TbRun[], mapping: Partial<Record<FieldName, st
   let events = 0;
   let checked = 0;
   for (const run of runs) {
-    const rows = scalarsToRows(readTbRun(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`)));
+    const rows = readTbRows(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`));
     const inspector = new Inspector();
-    rows.forEach((row, i) => {
-      for (const event of inspector.add(readMetricsRow(row, i, mapping))) {
+    const reader = new MetricsReader(mapping);
+    rows.forEach((row) => {
+      for (const event of inspector.add(reader.read(row))) {
         events++;
         const prefix = runs.length > 1 ? `${run.name}: ` : '';
         process.stdout.write(options.json ? `${stringifyJsonLine({ ...(runs.length > 1 ? { run: run.name } : {}), ...event })}\n` : `${prefix}${describeEvent(event)}\n`);

@@ -1,9 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetricsRow, FieldName } from '../core/metricsFormat';
-import { readMetricsRow } from '../core/metricsFormat';
+import { MetricsReader, type FieldName, type MetricsRow } from '../core/metricsFormat';
 import { readJsonl, RUN_FILES } from '../core/runlog';
-import { findTbRuns, readTbRun, scalarsToRows } from '../core/tensorboardLog';
+import { findTbRuns, readTbRows } from '../core/tensorboardLog';
 import { UsageError } from './usageError';
 
 export interface LoadedLog {
@@ -23,14 +22,20 @@ export async function loadLogs(target: string, mapping: Partial<Record<FieldName
     if (runs.length === 0) throw new UsageError(`${target}: neither a metrics file, a run folder (no ${RUN_FILES.metrics}) nor a TensorBoard log (no events.out.tfevents.* files)`);
     return runs.map((run) => ({
       title: run.name === '.' ? target : `${target}/${run.name}`,
-      rows: scalarsToRows(readTbRun(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`))).map((row, i) => readMetricsRow(row, i, mapping)),
+      rows: readRows(readTbRows(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`)), mapping),
     }));
   }
   const file = isDir ? join(target, RUN_FILES.metrics) : target;
   const rows: MetricsRow[] = [];
+  const reader = new MetricsReader(mapping);
   for await (const record of readJsonl(file, { onBadLine: (error) => process.stderr.write(`gradscope: skipped ${error.message}\n`) })) {
-    if (typeof record.value === 'object' && record.value !== null && !Array.isArray(record.value)) rows.push(readMetricsRow(record.value as Record<string, unknown>, rows.length, mapping));
+    if (typeof record.value === 'object' && record.value !== null && !Array.isArray(record.value)) rows.push(reader.read(record.value as Record<string, unknown>));
   }
   if (rows.length === 0) throw new UsageError(`${file}: no metric rows`);
   return [{ title: target, rows }];
+}
+
+function readRows(raws: Record<string, number>[], mapping: Partial<Record<FieldName, string>>): MetricsRow[] {
+  const reader = new MetricsReader(mapping);
+  return raws.map((raw) => reader.read(raw));
 }

@@ -54,6 +54,13 @@ const DT_HALF = 19;
 
 /** The scalars of one Event proto (none for file-version, graph and other events). */
 export function decodeScalars(data: Uint8Array): TbScalar[] {
+  const scalars: TbScalar[] = [];
+  forEachScalar(data, (tag, step, value, wallTime) => scalars.push({ tag, step, value, wallTime }));
+  return scalars;
+}
+
+/** Visits the scalars of one Event proto without keeping objects around (for large logs). */
+export function forEachScalar(data: Uint8Array, visit: (tag: string, step: number, value: number, wallTime: number) => void): void {
   const reader = Reader.create(data);
   let wallTime = 0;
   let step = 0;
@@ -79,7 +86,7 @@ export function decodeScalars(data: Uint8Array): TbScalar[] {
       default: reader.skipType(key & 7);
     }
   }
-  return values.map((v) => ({ ...v, step, wallTime }));
+  for (const v of values) visit(v.tag, step, v.value, wallTime);
 }
 
 function decodeValue(data: Uint8Array): { tag: string; value: number } | undefined {

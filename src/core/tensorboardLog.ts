@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { decodeScalars, readRecords, type TbProblem, type TbScalar } from './tensorboard';
+import { forEachScalar, readRecords, type TbProblem } from './tensorboard';
 
 export interface TbRun {
   /** The run's folder relative to the log directory ('.' for the directory itself). */
@@ -28,30 +28,30 @@ export function findTbRuns(dir: string, depth = 3): TbRun[] {
   return runs;
 }
 
-/** All scalars of a run, every step kept, in file order; problems name the file and byte offset. */
-export function readTbRun(run: TbRun, onProblem: (file: string, problem: TbProblem) => void): TbScalar[] {
-  const scalars: TbScalar[] = [];
+/**
+ * A run's scalars as one row per step (tags become columns), every step kept, in step order.
+ * Scalars go straight into their row, with tag names shared, so a million of them stay small.
+ * Problems name the file and the byte offset of the record.
+ */
+export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProblem) => void): Record<string, number>[] {
+  const byStep = new Map<number, Record<string, number>>();
+  const tags = new Map<string, string>();
   for (const file of run.files) {
     const buffer = readFileSync(file);
     const end = readRecords(buffer, 0, (data, offset) => {
       try {
-        scalars.push(...decodeScalars(data));
+        forEachScalar(data, (tag, step, value) => {
+          let name = tags.get(tag);
+          if (name === undefined) tags.set(tag, (name = tag));
+          let row = byStep.get(step);
+          if (!row) byStep.set(step, (row = { step }));
+          row[name] = value;
+        });
       } catch (error) {
         onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
       }
     }, (problem) => onProblem(file, problem));
     if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
-  }
-  return scalars;
-}
-
-/** Scalars grouped into one row per step (tags become columns), in step order. */
-export function scalarsToRows(scalars: TbScalar[]): Record<string, number>[] {
-  const byStep = new Map<number, Record<string, number>>();
-  for (const s of scalars) {
-    let row = byStep.get(s.step);
-    if (!row) byStep.set(s.step, (row = { step: s.step }));
-    row[s.tag] = s.value;
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }

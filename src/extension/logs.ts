@@ -4,10 +4,10 @@ import * as vscode from 'vscode';
 import { describeEvent } from '../core/describeEvent';
 import { FileFollower } from '../core/follow';
 import { Inspector } from '../core/inspect';
-import { readMetricsRow, type FieldName, type MetricsRow } from '../core/metricsFormat';
+import { MetricsReader, type FieldName, type MetricsRow } from '../core/metricsFormat';
 import type { StepBatch } from '../core/protocol';
 import { parseJsonLine } from '../core/runlog';
-import { findTbRuns, readTbRun, scalarsToRows } from '../core/tensorboardLog';
+import { findTbRuns, readTbRows } from '../core/tensorboardLog';
 import { Run, type RunManager } from './runs';
 
 /** Rows of someone else's log → step batches and detector events of a Run. */
@@ -67,12 +67,12 @@ export class LogViews implements vscode.Disposable {
       entries.push(diagnostic);
       this.diagnostics.set(file, entries.slice(-500));
     });
-    let index = 0;
+    const reader = new MetricsReader(mapping);
     const follower = new FileFollower(file.fsPath, (line, lineNumber) => {
       if (!line.trim()) return;
       try {
         const value = parseJsonLine(line);
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) feeder.add(readMetricsRow(value as Record<string, unknown>, index++, mapping), lineNumber);
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) feeder.add(reader.read(value as Record<string, unknown>), lineNumber);
       } catch {
         // a line that is not JSON (a log message mixed in) is not a metric row
       }
@@ -102,7 +102,8 @@ export class LogViews implements vscode.Disposable {
       this.runs.add(run);
       first ??= run;
       const feeder = new RowFeeder(run, () => {});
-      scalarsToRows(readTbRun(tbRun, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`))).forEach((row, i) => feeder.add(readMetricsRow(row, i)));
+      const reader = new MetricsReader();
+      readTbRows(tbRun, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`)).forEach((row) => feeder.add(reader.read(row)));
       feeder.flush();
       run.setStatus('finished');
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Inspector } from '../../src/core/inspect';
-import { readMetricsRow } from '../../src/core/metricsFormat';
+import { MetricsReader, readMetricsRow } from '../../src/core/metricsFormat';
 
 test('rows from Hugging Face, Lightning, PyTorch loops and Gradscope read the same', () => {
   const hf = readMetricsRow({ 'train/global_step': 7, 'train/learning_rate': 1e-3, 'train/loss': 0.5, 'train/grad_norm': 2 }, 0);
@@ -22,4 +22,19 @@ test('the inspector finds an explosion at its step and says which fields it saw'
   const result = inspector.result();
   assert.deepEqual(result.events.map((e) => [e.kind, e.step]), [['explosion', 150]]);
   assert.deepEqual(result.fields, { lr: false, loss: true, gradNorm: true, layers: [] });
+});
+
+test('MetricsReader reads a stream like readMetricsRow, row after row, and copes with a row that changes shape', () => {
+  const raws: Record<string, unknown>[] = [
+    { step: 5, lr: 0.1, loss: 2, grad_norm: 1, 'grad_norm/a': 0.5 },
+    { step: 6, lr: 0.1, loss: 1.9, grad_norm: 1.1, 'grad_norm/a': 0.6 },
+    { step: 7, 'lr-Adam': 0.05, loss: 1.8, 'train/grad_norm': 2 },
+    { loss: 1.7, 'train/grad_norm': 2.1 },
+  ];
+  const reader = new MetricsReader();
+  raws.forEach((raw, i) => {
+    const a = reader.read(raw);
+    const b = readMetricsRow(raw, i);
+    assert.deepEqual({ ...a, layers: [...a.layers] }, { ...b, layers: [...b.layers] }, `row ${i}`);
+  });
 });

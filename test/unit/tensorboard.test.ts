@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c } from '@aws-crypto/crc32c';
 import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
-import { scalarsToRows } from '../../src/core/tensorboardLog';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findTbRuns, readTbRows } from '../../src/core/tensorboardLog';
 import { concat, eventBytes, record } from '../support/tfevents';
 
 test('CRC32C is the standard one (check value of "123456789"), masked as TFRecord does', () => {
@@ -38,9 +41,10 @@ test('a corrupted record is reported with its offset and skipped; a cut-off tail
   assert.equal(stop, records[0].length + records[1].length);
 });
 
-test('scalars become one row per step, in step order', () => {
-  const rows = scalarsToRows([
-    { tag: 'a', step: 2, wallTime: 0, value: 1 }, { tag: 'a', step: 1, wallTime: 0, value: 2 }, { tag: 'b', step: 2, wallTime: 0, value: 3 },
-  ]);
-  assert.deepEqual(rows, [{ step: 1, a: 2 }, { step: 2, a: 1, b: 3 }]);
+test('a run\'s scalars become one row per step, in step order, across files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-'));
+  writeFileSync(join(dir, 'events.out.tfevents.1.a'), concat([record(eventBytes(2, { a: 1 })), record(eventBytes(1, { a: 2 }))]));
+  writeFileSync(join(dir, 'events.out.tfevents.2.a'), record(eventBytes(2, { b: 3 }, 'floatVal')));
+  const [run] = findTbRuns(dir);
+  assert.deepEqual(readTbRows(run, () => assert.fail('no problem expected')), [{ step: 1, a: 2 }, { step: 2, a: 1, b: 3 }]);
 });

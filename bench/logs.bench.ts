@@ -1,0 +1,105 @@
+// Benchmark, not a test: reading 1,000,000 JSONL rows and 1,000,000 TensorBoard scalars (rows per
+// second, peak memory), and the panel's time to first paint on a million-step run.
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Inspector } from '../src/core/inspect';
+import { MetricsReader } from '../src/core/metricsFormat';
+import { readJsonl } from '../src/core/runlog';
+import { findTbRuns, readTbRows } from '../src/core/tensorboardLog';
+import { concat, eventBytes, record } from '../test/support/tfevents';
+
+const N = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'gradscope-logbench-'));
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+
+async function writeJsonl(file: string): Promise<void> {
+  const out = createWriteStream(file);
+  for (let step = 0; step < N; step++) {
+    const line = `{"step":${step},"lr":0.001,"loss":${(2 / (1 + step / 1e5)).toFixed(5)},"grad_norm":${(1 + (step % 13) * 0.01).toFixed(4)},"grad_norm/fc1.weight":0.5,"grad_norm/fc2.weight":0.25}\n`;
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+}
+
+async function jsonlRate(): Promise<string> {
+  const file = join(dir, 'metrics.jsonl');
+  await writeJsonl(file);
+  const before = process.memoryUsage().rss;
+  const start = performance.now();
+  const inspector = new Inspector();
+  const reader = new MetricsReader();
+  let index = 0;
+  for await (const record of readJsonl(file)) {
+    inspector.add(reader.read(record.value as Record<string, unknown>));
+    index++;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return `JSONL: ${index.toLocaleString('en')} rows in ${seconds.toFixed(2)} s = ${Math.round(index / seconds).toLocaleString('en')} rows/s (parse, alias mapping and all detectors); RSS grew ${mb(process.memoryUsage().rss - before)}`;
+}
+
+function tensorBoardRate(): string {
+  const run = join(dir, 'tb', 'run');
+  mkdirSync(run, { recursive: true });
+  const tags = 4; // one event per step with 4 scalars, as Hugging Face Trainer writes them
+  const chunks: Uint8Array[] = [];
+  for (let step = 0; step < N / tags; step++) chunks.push(record(eventBytes(step, { 'train/loss': 1, 'train/grad_norm': 1 + (step % 7) * 0.01, 'train/learning_rate': 1e-3, 'train/epoch': step / 1000 })));
+  writeFileSync(join(run, 'events.out.tfevents.1.bench'), concat(chunks));
+  const before = process.memoryUsage().rss;
+  const start = performance.now();
+  const [tb] = findTbRuns(join(dir, 'tb'));
+  const rows = readTbRows(tb, () => {});
+  const scalars = { length: rows.reduce((n, row) => n + Object.keys(row).length - 1, 0) };
+  const inspector = new Inspector();
+  const reader = new MetricsReader();
+  rows.forEach((row) => inspector.add(reader.read(row)));
+  const seconds = (performance.now() - start) / 1000;
+  return `TensorBoard: ${scalars.length.toLocaleString('en')} scalars (${rows.length.toLocaleString('en')} steps) in ${seconds.toFixed(2)} s = ${Math.round(scalars.length / seconds).toLocaleString('en')} scalars/s (framing, CRC32C, protobuf, rows, detectors); RSS grew ${mb(process.memoryUsage().rss - before)}`;
+}
+
+/** The panel bundle in headless Chromium with a stub VS Code API: ms from the snapshot message to drawn charts. */
+async function panelPaint(): Promise<string> {
+  if (!existsSync('/usr/bin/chromium')) return 'panel: chromium not installed (npm run test:e2e installs it)';
+  const { chromium } = await import('playwright-core');
+  const html = join(dir, 'panel.html');
+  writeFileSync(html, `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${join(__dirname, '../dist/webview.css')}"></head><body>
+    <div id="root" data-view="diagnostics"></div>
+    <script>window.acquireVsCodeApi = () => ({ postMessage() {} });</script>
+    <script src="file://${join(__dirname, '../dist/webview.js')}"></script></body></html>`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--allow-file-access-from-files'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`file://${html}`);
+    // Passed as text: the page must not see the helpers a TypeScript loader adds to functions.
+    const ms = await page.evaluate(`(async () => {
+      const n = ${N};
+      const steps = Array.from({ length: n }, (_, i) => i);
+      const noisy = steps.map((i) => 1 + 0.1 * Math.sin(i) + (i === 654321 ? 100 : 0));
+      const snapshot = { runId: 'r', title: 'a million steps', status: 'finished', layerNames: ['fc1'], totalSteps: n, plannedLr: steps.map(() => 1e-3),
+        batch: { step: steps, lr: steps.map(() => 1e-3), loss: noisy, gradNorm: noisy, updateRatio: noisy, layerGradNorms: [noisy] },
+        events: [{ kind: 'explosion', step: 654321, gradNorm: 101, level: 1, ratio: 100, zScore: 20 }], validation: [] };
+      const start = performance.now();
+      window.postMessage({ type: 'snapshot', runs: [snapshot], activeRunId: 'r' }, '*');
+      return await new Promise((resolve) => {
+        const check = () => (document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-event-steps') === '654321' ? resolve(performance.now() - start) : requestAnimationFrame(check));
+        check();
+      });
+    })()`) as number;
+    return `panel: first paint of a ${N.toLocaleString('en')}-step run ${Math.round(ms)} ms after its snapshot arrived (5 charts, decimated, the flagged step kept)`;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    console.log(await jsonlRate());
+    console.log(tensorBoardRate());
+    console.log(await panelPaint());
+    console.log(`peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
