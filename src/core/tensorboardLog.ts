@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { forEachScalar, readRecords, type TbProblem } from './tensorboard';
 
@@ -54,4 +54,66 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
     if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/**
+ * Follows a TensorBoard log directory that is still being written: new runs, new files and new
+ * complete records are picked up on each poll (a record cut off at the end waits for the rest).
+ * A step's row is handed out once a later step appears, since its tags may arrive in several events.
+ */
+export class TbFollower {
+  private readonly offsets = new Map<string, number>();
+  private readonly open = new Map<string, Map<number, Record<string, number>>>();
+  private readonly released = new Map<string, number>();
+
+  constructor(private readonly dir: string, private readonly onRows: (run: string, rows: Record<string, number>[]) => void, private readonly onProblem: (file: string, problem: TbProblem) => void) {}
+
+  /** One look at the directory. */
+  async poll(): Promise<void> {
+    for (const run of findTbRuns(this.dir)) {
+      const rows = this.open.get(run.name) ?? new Map<number, Record<string, number>>();
+      this.open.set(run.name, rows);
+      for (const file of run.files) {
+        const from = this.offsets.get(file) ?? 0;
+        let handle: fs.FileHandle | undefined;
+        try {
+          handle = await fs.open(file, 'r');
+          const { size } = await handle.stat();
+          if (size <= from) continue;
+          const buffer = Buffer.alloc(size - from);
+          await handle.read(buffer, 0, buffer.length, from);
+          const consumed = readRecords(buffer, 0, (data, offset) => {
+            try {
+              forEachScalar(data, (tag, step, value) => {
+                let row = rows.get(step);
+                if (!row) rows.set(step, (row = { step }));
+                row[tag] = value;
+              });
+            } catch (error) {
+              this.onProblem(file, { offset: from + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+            }
+          }, (problem) => this.onProblem(file, { ...problem, offset: from + problem.offset }));
+          this.offsets.set(file, from + consumed);
+        } finally {
+          await handle?.close();
+        }
+      }
+      this.release(run.name, rows, false);
+    }
+  }
+
+  /** Hands out every row still held (the run is over, or following stops). */
+  flush(): void {
+    for (const [run, rows] of this.open) this.release(run, rows, true);
+  }
+
+  private release(run: string, rows: Map<number, Record<string, number>>, all: boolean): void {
+    const steps = [...rows.keys()].sort((a, b) => a - b);
+    const ready = all ? steps : steps.slice(0, -1);
+    if (ready.length === 0) return;
+    const out = ready.map((step) => rows.get(step)!);
+    ready.forEach((step) => rows.delete(step));
+    this.released.set(run, ready[ready.length - 1]);
+    this.onRows(run, out);
+  }
 }

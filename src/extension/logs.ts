@@ -7,7 +7,7 @@ import { Inspector } from '../core/inspect';
 import { MetricsReader, type FieldName, type MetricsRow } from '../core/metricsFormat';
 import type { StepBatch } from '../core/protocol';
 import { parseJsonLine } from '../core/runlog';
-import { findTbRuns, readTbRows } from '../core/tensorboardLog';
+import { findTbRuns, TbFollower } from '../core/tensorboardLog';
 import { Run, type RunManager } from './runs';
 
 /** Rows of someone else's log → step batches and detector events of a Run. */
@@ -89,26 +89,39 @@ export class LogViews implements vscode.Disposable {
     this.showPanel({ runId: run.id });
   }
 
+  /** Opens a TensorBoard log directory, one run per folder of event files, and follows it while it grows. */
   async openTensorBoard(uri?: vscode.Uri): Promise<void> {
     const dir = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a TensorBoard log directory', canSelectFiles: false, canSelectFolders: true, canSelectMany: false }))?.[0];
     if (!dir) return;
-    const tbRuns = findTbRuns(dir.fsPath);
-    if (tbRuns.length === 0) return void vscode.window.showErrorMessage(`Gradscope: no events.out.tfevents.* files under ${vscode.workspace.asRelativePath(dir)}.`);
+    if (findTbRuns(dir.fsPath).length === 0) return void vscode.window.showErrorMessage(`Gradscope: no events.out.tfevents.* files under ${vscode.workspace.asRelativePath(dir)}.`);
+    const feeders = new Map<string, { run: Run; feeder: RowFeeder; reader: MetricsReader }>();
     const problems: string[] = [];
-    let first: Run | undefined;
-    for (const tbRun of tbRuns) {
-      const run = new Run(`${basename(dir.fsPath)}/${tbRun.name}`, undefined, undefined, undefined, false);
-      run.snapshot.source = 'log';
-      this.runs.add(run);
-      first ??= run;
-      const feeder = new RowFeeder(run, () => {});
-      const reader = new MetricsReader();
-      readTbRows(tbRun, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`)).forEach((row) => feeder.add(reader.read(row)));
-      feeder.flush();
-      run.setStatus('finished');
-    }
+    const follower = new TbFollower(dir.fsPath, (name, rows) => {
+      let entry = feeders.get(name);
+      if (!entry) {
+        const run = new Run(`${basename(dir.fsPath)}/${name} (following)`, undefined, undefined, undefined, true);
+        run.snapshot.source = 'log';
+        this.runs.add(run);
+        entry = { run, feeder: new RowFeeder(run, () => {}), reader: new MetricsReader() };
+        feeders.set(name, entry);
+        run.follow(() => stopAll());
+      }
+      for (const row of rows) entry.feeder.add(entry.reader.read(row));
+      entry.feeder.flush();
+    }, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`));
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stopAll = () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      follower.flush();
+      for (const { run } of feeders.values()) if (run.status === 'running') run.setStatus('stopped');
+    };
+    await follower.poll();
+    follower.flush();
     if (problems.length) void vscode.window.showWarningMessage(`Gradscope: ${problems.length} record(s) skipped: ${problems.slice(0, 3).join('; ')}`);
-    if (first) this.showPanel({ runId: first.id });
+    timer = setInterval(() => void follower.poll(), 1000);
+    const first = feeders.values().next().value;
+    if (first) this.showPanel({ runId: first.run.id });
   }
 
   dispose(): void {

@@ -1,8 +1,9 @@
 // Bring your own run: a metrics log written by another framework, followed live in VS Code.
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { concat, eventBytes, record } from '../support/tfevents';
 import { launch, panelFrame, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode;
@@ -38,5 +39,29 @@ describe('logs from other frameworks in VS Code', { timeout: 300_000 }, () => {
     await entry.waitFor({ timeout: 15_000 });
     assert.match(await entry.innerText(), /\[Ln 141, Col 1\]/);
     await screenshot(page, 'watched-log');
+  });
+
+  test('a TensorBoard log directory opens from the Explorer, one run per folder, spikes flagged', async () => {
+    const { page } = vs;
+    for (const [run, spikeAt] of [['clean', undefined], ['spiky', 150]] as const) {
+      mkdirSync(join(vs.workspace, 'tb', run), { recursive: true });
+      const events = Array.from({ length: 200 }, (_, step) => record(eventBytes(step, { 'train/loss': 2 - step / 200, 'train/grad_norm': step === spikeAt ? 70 : 1 + 0.01 * (step % 3) })));
+      writeFileSync(join(vs.workspace, 'tb', run, 'events.out.tfevents.1700000000.host'), concat(events));
+    }
+    await runCommand(page, 'View: Show Explorer');
+    const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^tb$/ }).first();
+    await folder.waitFor({ timeout: 30_000 });
+    await folder.click({ button: 'right' });
+    // A fresh menu sits under a pointer block until the mouse moves: hover, then choose.
+    await page.locator('.context-view .action-label', { hasText: 'Open TensorBoard Log' }).hover();
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Enter');
+    const frame = await panelFrame(page);
+    const picker = frame.locator('#run-picker');
+    await picker.locator('vscode-option', { hasText: 'tb/spiky' }).waitFor({ state: 'attached', timeout: 30_000 });
+    await picker.click();
+    await frame.locator('vscode-option', { hasText: 'tb/spiky' }).click();
+    await frame.locator('[data-chart="gradNorm"][data-event-steps="150"]').waitFor({ timeout: 30_000 });
+    await screenshot(page, 'tensorboard-log');
   });
 });

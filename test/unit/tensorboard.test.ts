@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c } from '@aws-crypto/crc32c';
 import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTbRuns, readTbRows } from '../../src/core/tensorboardLog';
+import { findTbRuns, readTbRows, TbFollower } from '../../src/core/tensorboardLog';
 import { concat, eventBytes, record } from '../support/tfevents';
 
 test('CRC32C is the standard one (check value of "123456789"), masked as TFRecord does', () => {
@@ -47,4 +47,26 @@ test('a run\'s scalars become one row per step, in step order, across files', ()
   writeFileSync(join(dir, 'events.out.tfevents.2.a'), record(eventBytes(2, { b: 3 }, 'floatVal')));
   const [run] = findTbRuns(dir);
   assert.deepEqual(readTbRows(run, () => assert.fail('no problem expected')), [{ step: 1, a: 2 }, { step: 2, a: 1, b: 3 }]);
+});
+
+test('a log directory still being written is followed: new records, new files, new runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tbfollow-'));
+  mkdirSync(join(dir, 'a'));
+  const file = join(dir, 'a', 'events.out.tfevents.1.h');
+  writeFileSync(file, concat([0, 1, 2].map((step) => record(eventBytes(step, { loss: step })))));
+  const seen: string[] = [];
+  const follower = new TbFollower(dir, (run, rows) => seen.push(...rows.map((r) => `${run}:${r.step}`)), () => assert.fail('no problem expected'));
+  await follower.poll();
+  assert.deepEqual(seen, ['a:0', 'a:1'], 'the newest step waits for more tags');
+  const next = record(eventBytes(3, { loss: 3 }));
+  appendFileSync(file, next.subarray(0, 10)); // a record being written
+  await follower.poll();
+  assert.deepEqual(seen, ['a:0', 'a:1']);
+  appendFileSync(file, next.subarray(10));
+  mkdirSync(join(dir, 'b'));
+  writeFileSync(join(dir, 'b', 'events.out.tfevents.2.h'), concat([record(eventBytes(0, { loss: 9 })), record(eventBytes(1, { loss: 8 }))]));
+  await follower.poll();
+  assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0']);
+  follower.flush();
+  assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0', 'a:3', 'b:1']);
 });
