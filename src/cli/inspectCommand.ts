@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inspector } from '../core/inspect';
-import { findTbRuns, readTbRows, type TbRun } from '../core/tensorboardLog';
 import { FIELD_ALIASES, MetricsReader, type FieldName } from '../core/metricsFormat';
 import { readJsonl, RUN_FILES, stringifyJsonLine } from '../core/runlog';
+import { isTensorBoardDir, loadLogs, type LoadedLog } from './logSource';
 import { describeEvent } from './trainReporters';
 import { UsageError } from './usageError';
 
@@ -15,10 +15,8 @@ export interface InspectOptions {
 /** `gradscope inspect <file|dir>`: the detectors over a metrics log. 0 clean, 1 events found, 2 unreadable. */
 export async function inspectCommand(target: string, options: InspectOptions): Promise<number> {
   const mapping = parseMapping(options.map);
-  if (existsSync(target) && statSync(target).isDirectory() && !existsSync(join(target, RUN_FILES.metrics))) {
-    const runs = findTbRuns(target);
-    if (runs.length) return inspectTensorBoard(runs, mapping, options);
-  }
+  // A TensorBoard log is read whole (its scalars are grouped into rows); a JSONL file is streamed below.
+  if (isTensorBoardDir(target)) return inspectTensorBoard(await loadLogs(target, mapping), options);
   const file = metricsFile(target);
   const inspector = new Inspector();
   const reader = new MetricsReader(mapping);
@@ -51,23 +49,21 @@ export async function inspectCommand(target: string, options: InspectOptions): P
 }
 
 /** Each TensorBoard run in turn; events are prefixed with the run's name when there are several. */
-function inspectTensorBoard(runs: TbRun[], mapping: Partial<Record<FieldName, string>>, options: InspectOptions): number {
+function inspectTensorBoard(logs: LoadedLog[], options: InspectOptions): number {
   let events = 0;
   let checked = 0;
-  for (const run of runs) {
-    const rows = readTbRows(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`));
+  for (const log of logs) {
+    const name = log.run ?? log.title;
     const inspector = new Inspector();
-    const reader = new MetricsReader(mapping);
-    rows.forEach((row) => {
-      for (const event of inspector.add(reader.read(row))) {
+    for (const row of log.rows) {
+      for (const event of inspector.add(row)) {
         events++;
-        const prefix = runs.length > 1 ? `${run.name}: ` : '';
-        process.stdout.write(options.json ? `${stringifyJsonLine({ ...(runs.length > 1 ? { run: run.name } : {}), ...event })}\n` : `${prefix}${describeEvent(event)}\n`);
+        process.stdout.write(options.json ? `${stringifyJsonLine({ ...(logs.length > 1 ? { run: name } : {}), ...event })}\n` : `${logs.length > 1 ? `${name}: ` : ''}${describeEvent(event)}\n`);
       }
-    });
+    }
     const result = inspector.result();
     if (result.fields.gradNorm || result.fields.loss) checked++;
-    if (!options.json) process.stderr.write(`${run.name}: ${result.rows} steps, ${result.events.length} events\n`);
+    if (!options.json) process.stderr.write(`${name}: ${result.rows} steps, ${result.events.length} events\n`);
   }
   if (checked === 0) throw new UsageError(`no run has a loss or gradient-norm scalar (looked for ${[...FIELD_ALIASES.loss, ...FIELD_ALIASES.gradNorm].join(', ')}); name yours with --map`);
   return events > 0 ? 1 : 0;

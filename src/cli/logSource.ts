@@ -7,6 +7,8 @@ import { UsageError } from './usageError';
 
 export interface LoadedLog {
   title: string;
+  /** The run's folder within a TensorBoard log ('.' for the directory itself); undefined for a file. */
+  run?: string;
   rows: MetricsRow[];
 }
 
@@ -14,18 +16,23 @@ export interface LoadedLog {
  * Every metric row of a JSONL file, a run folder or a TensorBoard log (one LoadedLog per run).
  * Bad lines and records are reported on stderr and skipped; unreadable input is a UsageError.
  */
+/** A directory that is not a Gradscope run folder: read as a TensorBoard log. */
+export function isTensorBoardDir(target: string): boolean {
+  return existsSync(target) && statSync(target).isDirectory() && !existsSync(join(target, RUN_FILES.metrics));
+}
+
 export async function loadLogs(target: string, mapping: Partial<Record<FieldName, string>> = {}): Promise<LoadedLog[]> {
   if (!existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
-  const isDir = statSync(target).isDirectory();
-  if (isDir && !existsSync(join(target, RUN_FILES.metrics))) {
+  if (isTensorBoardDir(target)) {
     const runs = findTbRuns(target);
     if (runs.length === 0) throw new UsageError(`${target}: neither a metrics file, a run folder (no ${RUN_FILES.metrics}) nor a TensorBoard log (no events.out.tfevents.* files)`);
     return runs.map((run) => ({
       title: run.name === '.' ? target : `${target}/${run.name}`,
+      run: run.name,
       rows: readRows(readTbRows(run, (file, problem) => process.stderr.write(`gradscope: ${file} at byte ${problem.offset}: ${problem.message}\n`)), mapping),
     }));
   }
-  const file = isDir ? join(target, RUN_FILES.metrics) : target;
+  const file = statSync(target).isDirectory() ? join(target, RUN_FILES.metrics) : target;
   const rows: MetricsRow[] = [];
   const reader = new MetricsReader(mapping);
   for await (const record of readJsonl(file, { onBadLine: (error) => process.stderr.write(`gradscope: skipped ${error.message}\n`) })) {
