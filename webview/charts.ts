@@ -8,7 +8,7 @@ import type { RunEvent, RunEventKind } from '../src/core/protocol';
 import { eventDetails, eventLabel, KIND_LABELS } from './eventText';
 import { logTick, logTickShown, si, sig3, tick } from './numbers';
 import { lowerBound, type RunData, type Rows } from './runData';
-import { ema } from './smoothing';
+import { RunningEma } from './smoothing';
 import { withAlpha, type Palette } from './theme';
 import { isChecked } from './toolkit';
 
@@ -109,6 +109,10 @@ interface Panel {
   chart: Chart<'line'>;
   element: HTMLElement;
   extras: Extras;
+  /** Scrolled out of view: its datasets are kept up to date but Chart.js does not redraw it. */
+  offscreen: boolean;
+  /** Has data Chart.js has not drawn yet (it was off screen). */
+  stale: boolean;
 }
 
 export interface ChartGridOptions {
@@ -132,6 +136,19 @@ export class ChartGrid {
   constructor(container: HTMLElement, private palette: Palette, private readonly options: ChartGridOptions) {
     for (const spec of SPECS) this.panels.push(this.create(container, spec));
     this.applyPalette();
+    // Live updates redraw only the charts on screen; one scrolled into view is drawn then.
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        const panel = this.panels.find((p) => p.element === entry.target);
+        if (!panel) continue;
+        panel.offscreen = !entry.isIntersecting;
+        if (!panel.offscreen && panel.stale) {
+          panel.stale = false;
+          panel.chart.update('none');
+        }
+      }
+    }, { rootMargin: '150px 0px' });
+    for (const panel of this.panels) observer.observe(panel.element);
   }
 
   private create(container: HTMLElement, spec: ChartSpec): Panel {
@@ -189,7 +206,7 @@ export class ChartGrid {
       this.options.onScaleChange();
     });
     element.dataset.scale = spec.log ? 'log' : 'linear';
-    return { spec, chart, element, extras };
+    return { spec, chart, element, extras, offscreen: false, stale: false };
   }
 
   private yScale(spec: ChartSpec, log: boolean) {
@@ -312,7 +329,11 @@ export class ChartGrid {
   private renderChart(panel: Panel, runs: ShownRun[], range: Range, overlay: boolean): boolean {
     const { spec, chart, element, extras } = panel;
     const log = element.dataset.scale === 'log';
-    const width = Math.max(100, element.clientWidth || 800);
+    // Min/max buckets of a few pixels: at most 4 points per bucket keep every spike and dip at screen
+    // resolution while a live update stays cheap (a bucket per pixel would draw up to 4 points a pixel).
+    // A smoothed line is smooth: 8 px buckets draw it exactly enough, and its faint raw series 4 px.
+    const pixels = element.clientWidth || 800;
+    const smoothing = this.smoothing > 0;
     const datasets: (LineDataset | MarkerDataset)[] = [];
     const markers = new Map<RunEventKind, MarkerDataset>();
     extras.events = [];
@@ -327,7 +348,8 @@ export class ChartGrid {
       for (const [i, s] of series.entries()) {
         const color = overlay ? shown.color : this.palette.series[i % this.palette.series.length];
         const dash = s.style === 'dashed' ? [5, 4] : overlay && spec.id === 'layers' ? DASHES[i % DASHES.length] : undefined;
-        const indices = decimate(s.values, width, { start: s.start, end: s.end, keep, keepNonFinite: true });
+        const smoothed = s.smooth && smoothing && s.style !== 'points';
+        const indices = decimate(s.values, Math.max(20, Math.round(pixels / (smoothed ? 4 : 3))), { start: s.start, end: s.end, keep, keepNonFinite: true });
         const raw: Point[] = new Array(indices.length);
         for (let k = 0; k < indices.length; k++) {
           const j = indices[k];
@@ -341,11 +363,11 @@ export class ChartGrid {
             extras.edges.push({ x: s.steps[j], top: Number.isNaN(v) || v === Infinity, color });
           }
         }
-        const smoothed = s.smooth && this.smoothing > 0 && s.style !== 'points';
         const base = { borderColor: color, backgroundColor: color, borderDash: dash, spanGaps: false, pointRadius: s.style === 'points' ? 3 : 0, pointHoverRadius: 4 };
         if (smoothed) {
-          const values = ema(s.values, this.smoothing, 0, s.end, { positiveOnly: log });
-          const points = Array.from(indices, (j): Point => {
+          const values = smoothedColumn(s.values, this.smoothing, s.end, log);
+          const smoothIndices = decimate(values, Math.max(20, Math.round(pixels / 8)), { start: s.start, end: s.end, keep });
+          const points = Array.from(smoothIndices, (j): Point => {
             const v = values[j];
             return { x: s.steps[j], y: Number.isFinite(v) && (!log || v > 0) ? v : null };
           });
@@ -373,7 +395,11 @@ export class ChartGrid {
     chart.options.plugins!.zoom!.limits = { x: { min: this.full.min, max: this.full.max, minRange: 4 } };
     // No empty charts: a chart without a single drawable value is hidden (the view lists it as "no data").
     element.hidden = finite === 0;
-    if (finite > 0) chart.update('none');
+    if (finite > 0 && panel.offscreen && element.dataset.drawn) panel.stale = true;
+    else if (finite > 0) {
+      chart.update('none');
+      element.dataset.drawn = 'true';
+    }
     // What this chart shows, for people reading the DOM and for the end-to-end tests.
     element.dataset.points = String(datasets.reduce((n, d) => n + d.data.length, 0));
     element.dataset.edges = String(extras.edges.length);
@@ -411,6 +437,18 @@ export class ChartGrid {
 }
 
 const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+
+/** Smoothed columns, extended as rows are appended (columns grow in place) instead of recomputed. */
+const smoothCache = new WeakMap<object, RunningEma>();
+
+function smoothedColumn(values: ArrayLike<number>, weight: number, end: number, log: boolean): ArrayLike<number> {
+  let running = smoothCache.get(values);
+  if (!running || running.weight !== weight || running.positiveOnly !== log || running.length > end) {
+    running = new RunningEma(weight, log);
+    smoothCache.set(values, running);
+  }
+  return running.extend(values, end);
+}
 
 function shortTitle(title: string): string {
   return title.length > 28 ? `${title.slice(0, 27)}…` : title;

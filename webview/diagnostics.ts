@@ -58,6 +58,7 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
   let renderTimer: ReturnType<typeof setTimeout> | undefined;
   let rangeTimer: ReturnType<typeof setTimeout> | undefined;
   let renders = 0;
+  let shownEvents = '';
   let palette: Palette = readPalette();
   const charts = new ChartGrid($('charts'), palette, {
     onEventClick: (run, event) => focusEvent(run, event),
@@ -304,7 +305,12 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     noData.textContent = `No data ${s.batch.step.length ? 'for' : 'yet for'}: ${charts.hiddenTitles.join(', ')}.`;
     root.dataset.zoomed = charts.range ? `${Math.round(charts.range.min)}-${Math.round(charts.range.max)}` : '';
     root.dataset.smoothing = String(charts.smoothing);
-    eventsGrid.rowsData = s.events.slice(-1000).map((event) => ({ step: String(event.step), kind: eventLabel(event), details: eventDetails(event), event }));
+    // The grid re-renders all its rows when given new ones: only when the events changed.
+    const eventsKey = `${s.runId}:${s.events.length}`;
+    if (eventsKey !== shownEvents) {
+      shownEvents = eventsKey;
+      eventsGrid.rowsData = s.events.slice(-1000).map((event) => ({ step: String(event.step), kind: eventLabel(event), details: eventDetails(event), event }));
+    }
     // The cost of a render, read by the benchmark (npm run bench:logs) and visible in the DOM.
     root.dataset.renderMs = (performance.now() - started).toFixed(2);
     root.dataset.renders = String(++renders);

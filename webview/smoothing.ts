@@ -21,3 +21,32 @@ export function ema(values: ArrayLike<number>, weight: number, start = 0, end = 
   }
   return out;
 }
+
+/** An EMA in progress over a column that only grows: `extend` smooths the new rows only. */
+export class RunningEma {
+  private last = 0;
+  private count = 0;
+  readonly out: number[] = [];
+
+  /** @param weight TensorBoard's smoothing weight in [0, 1). @param positiveOnly values <= 0 pass through (log axes); default false. */
+  constructor(readonly weight: number, readonly positiveOnly = false) {}
+
+  get length(): number {
+    return this.out.length;
+  }
+
+  /** Smooths values[length, end). Same values as `ema(values, weight, 0, end)`. */
+  extend(values: ArrayLike<number>, end: number): number[] {
+    for (let i = this.out.length; i < end; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v) || (this.positiveOnly && v <= 0)) {
+        this.out.push(v);
+        continue;
+      }
+      this.last = this.last * this.weight + (1 - this.weight) * v;
+      this.count++;
+      this.out.push(this.last / (this.weight === 1 ? 1 : 1 - this.weight ** this.count));
+    }
+    return this.out;
+  }
+}

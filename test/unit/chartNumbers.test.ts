@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { duration, logTick, logTickShown, si, sig3, tick } from '../../webview/numbers';
-import { ema } from '../../webview/smoothing';
+import { ema, RunningEma } from '../../webview/smoothing';
 
 test('tooltips show 3 significant digits, small and large values as exponents', () => {
   assert.equal(sig3(0.0006), '6e-4');
@@ -60,4 +60,13 @@ test('smoothing is TensorBoard\'s debiased EMA; non-finite values pass through',
   // On a log axis zeros do not drag the line down.
   const dead = [...ema([1, 1, 0, 0, 1], 0.9, 0, 5, { positiveOnly: true })];
   assert.deepEqual(dead.map((v) => Number(v.toFixed(6))), [1, 1, 0, 0, 1]);
+});
+
+test('a running EMA extended row by row equals the EMA of the whole column', () => {
+  const values = Array.from({ length: 500 }, (_, i) => (i % 97 === 0 ? NaN : 1 + Math.sin(i) + (i % 50 === 0 ? 0 : 0.1)));
+  const running = new RunningEma(0.8);
+  for (let end = 0; end <= values.length; end += 37) running.extend(values, end);
+  running.extend(values, values.length);
+  const whole = ema(values, 0.8);
+  running.out.forEach((v, i) => assert.ok(Object.is(v, whole[i]) || Math.abs(v - whole[i]) < 1e-12, `row ${i}`));
 });
