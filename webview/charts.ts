@@ -287,7 +287,9 @@ export class ChartGrid {
 
   /** A chart was zoomed or panned: every chart takes its x range. */
   private rangeFrom(chart: Chart): void {
-    const { min, max } = chart.scales.x;
+    // Whole steps: the axis then starts and ends on a step, not on 52.42.
+    const min = Math.max(this.full.min, Math.floor(chart.scales.x.min));
+    const max = Math.min(this.full.max, Math.ceil(chart.scales.x.max));
     this.range = min <= this.full.min && max >= this.full.max ? undefined : { min, max };
     this.options.onRangeChange(this.range);
   }
@@ -450,8 +452,10 @@ function smoothedColumn(values: ArrayLike<number>, weight: number, end: number, 
   return running.extend(values, end);
 }
 
+/** A run's name in a legend: its job name (before " · schedule"), cut to 20 characters. */
 function shortTitle(title: string): string {
-  return title.length > 28 ? `${title.slice(0, 27)}…` : title;
+  const name = title.split(' · ')[0];
+  return name.length > 20 ? `${name.slice(0, 19)}…` : name;
 }
 
 function logLabel(value: number, ticks: Tick[]): string {

@@ -338,7 +338,7 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
       ['Train loss', train ? `${sig3(train.final)} (best ${sig3(train.best)})` : '—'],
       ['Val. loss', val ? `${sig3(val.final)} (best ${sig3(val.best)})` : '—'],
       ['Val. accuracy', acc ? `${acc.final.toFixed(1)}% (best ${acc.best.toFixed(1)}%)` : '—'],
-      ['Events', counts.size ? [...counts].map(([kind, n]) => `${n} ${KIND_LABELS[kind].toLowerCase()}`).join(', ') : 'none'],
+      ['Events', counts.size ? [...counts].map(([kind, n]) => `${KIND_LABELS[kind]} ×${n}`).join(', ') : 'none'],
     ];
     $('run-stats').replaceChildren(...stats.map(([term, value]) => {
       const pair = document.createElement('div');
@@ -348,6 +348,7 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
       dd.textContent = value;
       dd.dataset.stat = term;
       pair.append(dt, dd);
+      if (term === 'Events') pair.className = 'wide';
       return pair;
     }));
   }

@@ -57,10 +57,10 @@ describe('logs from other frameworks in VS Code', { timeout: 300_000 }, () => {
     await page.waitForTimeout(200);
     await page.keyboard.press('Enter');
     const frame = await panelFrame(page);
-    const picker = frame.locator('#run-picker');
-    await picker.locator('vscode-option', { hasText: 'tb/spiky' }).waitFor({ state: 'attached', timeout: 30_000 });
-    await picker.click();
-    await frame.locator('vscode-option', { hasText: 'tb/spiky' }).click();
+    // The run list: a click on a run's name focuses it.
+    const spiky = frame.locator('#run-picker li', { hasText: 'tb/spiky' }).locator('.run-name');
+    await spiky.waitFor({ timeout: 30_000 });
+    await spiky.click();
     await frame.locator('[data-chart="gradNorm"][data-event-steps="150"]').waitFor({ timeout: 30_000 });
     await screenshot(page, 'tensorboard-log');
   });

@@ -17,8 +17,12 @@ export interface VsCode {
   close(): Promise<void>;
 }
 
-/** Starts code-server with the extension installed and a workspace holding the given example jobs. */
-export async function launch(examples: string[]): Promise<VsCode> {
+/**
+ * Starts code-server with the extension installed and a workspace holding the given example jobs.
+ * `settings` are added to the user settings (e.g. `{'workbench.colorTheme': 'Default Light Modern'}`;
+ * the default theme is Default Dark Modern).
+ */
+export async function launch(examples: string[], settings: Record<string, unknown> = {}): Promise<VsCode> {
   const base = mkdtempSync(join(tmpdir(), 'gradscope-e2e-'));
   const workspace = join(base, 'workspace');
   const userData = join(base, 'user-data');
@@ -30,6 +34,7 @@ export async function launch(examples: string[]): Promise<VsCode> {
     'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
     'window.commandCenter': false, 'workbench.colorTheme': 'Default Dark Modern', 'chat.commandCenter.enabled': false,
+    ...settings,
   }));
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
