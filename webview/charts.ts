@@ -314,7 +314,43 @@ export class ChartGrid {
   }
 
   /** Redraws every chart for the shown runs (the focused one first), within the shared x range. */
+  /**
+   * Live updates: redraw the charts one animation frame at a time (a few per frame, within a time
+   * budget) instead of all in one task, so that a live update never blocks the view for a whole frame.
+   * Off by default: a first paint, a zoom or a click draws everything at once.
+   */
+  sliced = false;
+  private readonly drawQueue = new Set<Panel>();
+  private drawStats = { total: 0, longest: 0 };
+  /** After each sliced redraw: its total drawing time and its longest single task, in ms. */
+  onSlicedDrawn: ((total: number, longest: number) => void) | undefined;
+
+  private queueDraw(panel: Panel): void {
+    if (this.drawQueue.size === 0) {
+      this.drawStats = { total: 0, longest: 0 };
+      requestAnimationFrame(() => this.drawSlice());
+    }
+    this.drawQueue.add(panel);
+  }
+
+  /** Draws queued charts for up to 6 ms (at least one), then yields to the next frame. */
+  private drawSlice(): void {
+    const start = performance.now();
+    for (const panel of this.drawQueue) {
+      this.drawQueue.delete(panel);
+      if (!panel.element.hidden) panel.chart.update('none');
+      if (performance.now() - start > 6) break;
+    }
+    const spent = performance.now() - start;
+    this.drawStats.total += spent;
+    this.drawStats.longest = Math.max(this.drawStats.longest, spent);
+    if (this.drawQueue.size) requestAnimationFrame(() => this.drawSlice());
+    else this.onSlicedDrawn?.(this.drawStats.total, this.drawStats.longest);
+  }
+
   render(runs: ShownRun[]): void {
+    // A full render supersedes any sliced redraw still pending.
+    if (!this.sliced) this.drawQueue.clear();
     const last = Math.max(1, ...runs.map((r) => Math.max(r.data.snapshot.totalSteps - 1, r.data.lastStep)));
     // The axis spans the runs' planned steps, never shrunk to where some series happens to have data.
     this.full = { min: 0, max: last };
@@ -398,6 +434,7 @@ export class ChartGrid {
     // No empty charts: a chart without a single drawable value is hidden (the view lists it as "no data").
     element.hidden = finite === 0;
     if (finite > 0 && panel.offscreen && element.dataset.drawn) panel.stale = true;
+    else if (finite > 0 && this.sliced && element.dataset.drawn) this.queueDraw(panel);
     else if (finite > 0) {
       chart.update('none');
       element.dataset.drawn = 'true';
