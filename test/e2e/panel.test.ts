@@ -2,11 +2,11 @@
 // overlaid, drag-zoom shared by every chart and its reset, smoothing, log/linear per chart, the run
 // header. Screenshots land in test-results/e2e (panel-dark*.png, panel-light*.png).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { launch, panelFrame, pick, runCommand, screenshot, type VsCode } from './vscode';
+import { launch, panelFrame, pick, root, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode | undefined;
 
@@ -172,5 +172,27 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     await dragAcross(v, frame, 'gradNorm', 0.2, 0.5);
     await frame.waitForFunction(() => Boolean(document.getElementById('root')?.dataset.zoomed));
     await shot(v, frame, 'panel-light-zoomed');
+    await frame.locator('#reset-zoom').click();
+
+    // A live run overlaid on a finished one: it grows on the charts while the finished one stays.
+    const long = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
+    long.name = 'long-run';
+    long.epochs = 200;
+    writeFileSync(join(v.workspace, 'long.gradscope.json'), JSON.stringify(long, null, 2));
+    await runCommand(v.page, 'Gradscope: Train with Schedule');
+    await pick(v.page, 'long.gradscope.json');
+    await pick(v.page, "Job's schedule");
+    await frame.locator('#run-picker li[aria-current]', { hasText: 'long-run' }).waitFor({ timeout: 60_000 });
+    await frame.locator('#root[data-run-status="running"]').waitFor({ timeout: 60_000 });
+    await frame.locator('#run-picker li', { hasText: 'mnist-mlp-fixed' }).locator('input[type="checkbox"]').check();
+    await frame.waitForFunction(() => (document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2);
+    const points = async () => Number(await attr(frame, '[data-chart="loss"]', 'data-points'));
+    const first = await points();
+    await v.page.waitForTimeout(3000);
+    assert.ok((await points()) > first, 'the live run grows while overlaid');
+    assert.match((await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '', /long-run.*mnist-mlp-fixed|mnist-mlp-fixed.*long-run/);
+    await shot(v, frame, 'panel-light-live');
+    await frame.locator('#stop').click();
+    await frame.locator('#root[data-run-status="stopped"]').waitFor({ timeout: 60_000 });
   });
 });
