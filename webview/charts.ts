@@ -101,7 +101,8 @@ interface Extras {
 }
 
 type MarkerDataset = ChartDataset<'scatter', Point[]> & { events: { run: RunData; event: RunEvent }[] };
-type LineDataset = ChartDataset<'line', Point[]> & { events?: undefined; inLegend?: boolean };
+/** `raw`: on a smoothed series, its raw column (the tooltip shows both values, as TensorBoard). */
+type LineDataset = ChartDataset<'line', Point[]> & { events?: undefined; inLegend?: boolean; raw?: { steps: ArrayLike<number>; values: ArrayLike<number> } };
 
 /** One chart: its element, Chart.js instance, log toggle. */
 interface Panel {
@@ -171,8 +172,14 @@ export class ChartGrid {
           y: this.yScale(spec, spec.log),
         },
         plugins: {
-          legend: { display: true, labels: { boxWidth: 10, sort: (a, b) => a.datasetIndex! - b.datasetIndex!, filter: (item, data) => (data.datasets[item.datasetIndex!] as LineDataset).inLegend !== false } },
+          legend: { display: true, labels: { boxWidth: 10, sort: (a, b) => a.datasetIndex! - b.datasetIndex!, filter: (item, data) => {
+            // Series without a point (a run with no validation yet) have no legend entry.
+            const dataset = data.datasets[item.datasetIndex!] as LineDataset;
+            return dataset.inLegend ?? dataset.data.length > 0;
+          } } },
           tooltip: {
+            // A faint raw series is not listed on its own: its smoothed twin shows its value.
+            filter: (item) => (item.dataset as LineDataset).inLegend !== false,
             callbacks: {
               title: (items) => (items.length ? `step ${Math.round(items[0].parsed.x ?? 0).toLocaleString('en')}` : ''),
               label: (item) => tooltipLabel(item.dataset as LineDataset | MarkerDataset, item.dataIndex, item.parsed.y ?? NaN),
@@ -212,7 +219,7 @@ export class ChartGrid {
   private yScale(spec: ChartSpec, log: boolean) {
     return log
       ? { type: 'logarithmic' as const, title: { display: true, text: spec.yTitle }, ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) } }
-      : { type: 'linear' as const, title: { display: true, text: spec.yTitle }, ticks: { callback: (value: string | number, _i: number, ticks: Tick[]) => tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0) } };
+      : { type: 'linear' as const, title: { display: true, text: spec.yTitle }, ticks: { callback: (value: string | number, _i: number, ticks: Tick[]) => tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, Math.max(...ticks.map((t) => Math.abs(t.value)))) } };
   }
 
   /** The event lines, the crosshair and the edge markers, drawn by each chart. */
@@ -410,7 +417,7 @@ export class ChartGrid {
             return { x: s.steps[j], y: Number.isFinite(v) && (!log || v > 0) ? v : null };
           });
           datasets.push({ ...base, label: `${prefix}${s.label} (raw)`, data: raw, borderColor: withAlpha(color, 0.25), backgroundColor: withAlpha(color, 0.25), borderWidth: 1, inLegend: false, order: 2 });
-          datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1 });
+          datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1, raw: { steps: s.steps, values: s.values } });
         } else {
           datasets.push({ ...base, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
         }
@@ -505,6 +512,11 @@ function tooltipLabel(dataset: LineDataset | MarkerDataset, index: number, y: nu
   if (dataset.events) {
     const { event } = dataset.events[index];
     return `${eventLabel(event)} at step ${event.step}: ${eventDetails(event)}`;
+  }
+  if (dataset.raw) {
+    const x = dataset.data[index].x;
+    const i = lowerBound(dataset.raw.steps, x);
+    if (dataset.raw.steps[i] === x) return `${dataset.label ?? ''}: ${sig3(y)} (raw ${sig3(dataset.raw.values[i])})`;
   }
   return `${dataset.label ?? ''}: ${sig3(y)}`;
 }

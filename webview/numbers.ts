@@ -17,15 +17,17 @@ function exponent(value: number, digits: number): string {
 }
 
 /**
- * A tick of an axis whose ticks are `step` apart: as many decimals as the step needs, an exponent
- * for very small or large values (1e-4, 2.5e6), and 0 exactly at zero.
+ * A tick of an axis whose ticks are `step` apart and whose largest tick is `largest` (default: this
+ * one): as many decimals as the step needs, exponents on axes of very small or large values (1e-4,
+ * 2.5e6), and 0 exactly at zero.
  */
-export function tick(value: number, step: number): string {
+export function tick(value: number, step: number, largest = Math.abs(value)): string {
   if (!Number.isFinite(value)) return String(value);
   // A tick within a hundredth of a step of zero is zero (ticks are sums of floats).
   if (Math.abs(value) < Math.abs(step) * 1e-2 || value === 0) return '0';
   const abs = Math.abs(value);
-  if (abs >= 1e5 || abs < 1e-3) return exponent(value, significantFor(value, step));
+  // One format for the whole axis, chosen by its largest tick: 0.00102 and 0.00098, not 9.8e-4 beside them.
+  if (largest >= 1e5 || largest < 1e-3) return exponent(value, significantFor(value, step));
   const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(Math.abs(step) || abs) + 1e-9)));
   return String(Number(value.toFixed(decimals)));
 }

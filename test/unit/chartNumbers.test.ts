@@ -22,6 +22,8 @@ test('ticks fit the range: no float noise, exponents beyond 1e±3', () => {
   assert.equal(tick(0.00045, 0.00005), '4.5e-4');
   assert.equal(tick(250000, 50000), '2.5e5');
   assert.equal(tick(1500, 500), '1500');
+  // One format per axis: its largest tick decides.
+  assert.deepEqual([0.00106, 0.00102, 0.00098, 0.00094].map((v) => tick(v, 0.00004, 0.00106)), ['0.00106', '0.00102', '0.00098', '0.00094']);
   assert.equal(si(250000), '250k');
   assert.equal(si(1_000_000), '1M');
   assert.equal(si(314), '314');
