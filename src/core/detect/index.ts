@@ -9,8 +9,12 @@ export { SpikeScorer, type SpikeScore, type SpikeOptions } from './spikeScorer';
 /** One training step's raw values, before any clipping. */
 export interface StepSample {
   step: number;
-  loss: number;
-  gradNorm: number;
+  /** Absent when the log has no loss at this step: the loss checks skip it. */
+  loss?: number;
+  /** Absent when the log has no gradient norm at this step: the norm checks skip it. */
+  gradNorm?: number;
+  /** Learning rate in force, when known. */
+  lr?: number;
   /** Per-layer gradient norms, in the order of the layer names the detectors were made with. */
   layerGradNorms?: ArrayLike<number>;
 }
@@ -45,12 +49,12 @@ export class Detectors {
     const nonFinite = nonFiniteEvent(sample, this.layerNames);
     if (nonFinite) emit(nonFinite);
 
-    if (this.explosion && Number.isFinite(gradNorm) && gradNorm > 0) {
+    if (this.explosion && gradNorm !== undefined && Number.isFinite(gradNorm) && gradNorm > 0) {
       const score = this.explosion.observe(gradNorm);
       if (score?.flagged) emit({ kind: 'explosion', step, gradNorm, level: score.level, ratio: score.ratio, zScore: score.zScore });
     }
     // Loss-based detectors work on a log scale and assume a positive loss (cross-entropy, MSE, …).
-    if (Number.isFinite(loss) && loss > 0) {
+    if (loss !== undefined && Number.isFinite(loss) && loss > 0) {
       const score = this.lossSpike?.observe(loss);
       if (score?.flagged) emit({ kind: 'lossSpike', step, loss, level: score.level, ratio: score.ratio, zScore: score.zScore });
       const divergence = this.divergence?.observe(step, loss);
@@ -63,8 +67,8 @@ export class Detectors {
 
 function nonFiniteEvent(sample: StepSample, layerNames: readonly string[]): NonFiniteEvent | undefined {
   const fields: NonFiniteEvent['fields'] = [];
-  if (!Number.isFinite(sample.loss)) fields.push('loss');
-  if (!Number.isFinite(sample.gradNorm)) fields.push('gradNorm');
+  if (sample.loss !== undefined && !Number.isFinite(sample.loss)) fields.push('loss');
+  if (sample.gradNorm !== undefined && !Number.isFinite(sample.gradNorm)) fields.push('gradNorm');
   let layers: string[] | undefined;
   const norms = sample.layerGradNorms;
   if (norms) {
@@ -74,7 +78,7 @@ function nonFiniteEvent(sample: StepSample, layerNames: readonly string[]): NonF
     if (layers) fields.push('layerGradNorm');
   }
   if (fields.length === 0) return undefined;
-  return { kind: 'nonFinite', step: sample.step, fields, loss: sample.loss, gradNorm: sample.gradNorm, ...(layers ? { layers } : {}) };
+  return { kind: 'nonFinite', step: sample.step, fields, loss: sample.loss ?? NaN, gradNorm: sample.gradNorm ?? NaN, ...(layers ? { layers } : {}) };
 }
 
 /** Exponentially smoothed loss against its best; each episode is reported once and re-armed on recovery. */
