@@ -1,5 +1,6 @@
 // Offline inspection: the streaming detectors over a log written by any framework.
-import { Detectors, type DetectorEvent } from './detect';
+import { Detectors, SpikeScorer, type DetectorEvent } from './detect';
+import { resolveDetectorOptions } from './detect/options';
 import type { DetectorOptionsInput } from './detect/options';
 import { isTrainingRow, type MetricsRow } from './logs/rows';
 
@@ -26,11 +27,17 @@ export class Inspector {
   private readonly events: DetectorEvent[] = [];
   private readonly seen = { lr: false, loss: false, gradNorm: false };
   private readonly notes = new Set<string>();
+  /** Validation results come once an epoch or every few hundred steps: a jump there is a loss spike too (Keras logs nothing else). */
+  private validation: SpikeScorer | undefined;
 
   constructor(private readonly options?: DetectorOptionsInput) {}
 
   add(row: MetricsRow): readonly DetectorEvent[] {
-    if (!isTrainingRow(row)) return [];
+    const validationEvent = this.checkValidation(row);
+    if (!isTrainingRow(row)) {
+      if (validationEvent) this.events.push(validationEvent);
+      return validationEvent ? [validationEvent] : [];
+    }
     if (!this.detectors || row.segment !== this.segment) {
       this.collectNotes();
       // The first training row that names layers fixes their order.
@@ -51,8 +58,24 @@ export class Inspector {
       ...(layerGradNorms && row.layers.size ? { layerGradNorms } : {}),
     });
     if (events.length) this.events.push(...events);
-    return events;
+    if (!validationEvent) return events;
+    this.events.push(validationEvent);
+    return [...events, validationEvent];
   }
+
+  private checkValidation(row: MetricsRow): DetectorEvent | undefined {
+    const value = row.validationLoss;
+    const spike = resolveDetectorOptions(this.options).lossSpike;
+    if (value === undefined || !spike.enabled || !Number.isFinite(value) || value <= 0) return undefined;
+    if (row.segment !== this.validationSegment) {
+      this.validation = new SpikeScorer(spike);
+      this.validationSegment = row.segment;
+    }
+    const score = this.validation!.observe(value);
+    if (!score?.flagged) return undefined;
+    return { kind: 'lossSpike', series: 'validation', step: row.step, loss: value, level: score.level, ratio: score.ratio, zScore: score.zScore };
+  }
+  private validationSegment = -1;
 
   result(): InspectResult {
     this.collectNotes();

@@ -39,6 +39,8 @@ export interface VanishingEvent {
 export interface LossSpikeEvent {
   kind: 'lossSpike';
   step: number;
+  /** Which loss jumped. Default: the training loss. */
+  series?: 'validation';
   loss: number;
   level: number;
   ratio: number;

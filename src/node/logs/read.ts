@@ -57,7 +57,13 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
     }
     case 'trainerState': {
       const text = await readText(source.file);
-      for (const record of trainerStateRecords(text).records) assembler.push(record);
+      let records: LogRecord[];
+      try {
+        records = trainerStateRecords(text).records;
+      } catch (error) {
+        throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`) : error;
+      }
+      for (const record of records) assembler.push(record);
       break;
     }
     case 'tensorboard':
