@@ -37,7 +37,7 @@ describe('gradscope inspect', () => {
     assert.equal(clean.status, 0, clean.stderr);
     assert.match(clean.stderr, /Gradscope run folder, 100 steps \(0–99\)/);
     assert.match(clean.stderr, /1 layer norms \(dense_1\)/);
-    assert.match(clean.stderr, /\n  0 events/);
+    assert.match(clean.stderr, /\n {2}0 events/);
 
     assert.equal(inspect(join(dir, 'missing.jsonl')).status, 2);
     const noColumns = join(temp(), 'x.jsonl');
