@@ -37,7 +37,11 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
     variables.forEach((v, i) => flat.set(v.dataSync(), offsets[i]));
     return flat;
   };
-  const write = (flat: Float64Array) => variables.forEach((v, i) => v.assign(tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape)));
+  const write = (flat: Float64Array) => variables.forEach((v, i) => {
+    const values = tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape);
+    v.assign(values);
+    values.dispose(); // the variable holds its own reference to the data
+  });
   const evaluate = (): Evaluation => {
     const values = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => lossOf(y, model.apply(x, { training: true }) as Tensor) as Scalar, variables);
