@@ -102,9 +102,10 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     this.comparePanel.show(`Compare: ${job.name}`);
     this.comparePanel.post({ type: 'compare', state });
     const parallel = vscode.workspace.getConfiguration('gradscope').get<number>('compare.parallel', 1);
-    const processes: TrainerProcess[] = [];
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: comparing ${items.length} strategies`, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => processes.forEach((p) => void p.stop()));
+      // Cancel stops the running strategies politely; the queued ones never start.
+      const cancel = new AbortController();
+      token.onCancellationRequested(() => cancel.abort());
       await runStrategies(items, { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)] }, parallel, (outcome) => {
         this.compare!.outcomes.push(outcome);
         state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
@@ -112,7 +113,11 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
         Object.assign(state, { target, rows, runs: this.compare!.outcomes.map((o) => o.run) });
         this.comparePanel.post({ type: 'compare', state });
         progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
-      }, (trainer) => processes.push(trainer));
+      }, undefined, cancel.signal);
+      if (cancel.signal.aborted && state.pending.length > 0) {
+        state.pending = [];
+        this.comparePanel.post({ type: 'compare', state });
+      }
     });
   }
 
