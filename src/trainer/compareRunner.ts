@@ -4,6 +4,7 @@ import { finalLoss, sortRows, stepsToTarget, type CompareRow } from '../core/com
 import type { JobSpec } from '../core/jobSpec';
 import type { CompareRun, TrainerMessage } from '../core/protocol';
 import type { Strategy } from '../core/strategies';
+import { buildTrainRequest, type RunSettings } from '../node/trainRequest';
 import { TrainerProcess } from './process';
 
 export interface StrategyOutcome {
@@ -22,9 +23,11 @@ export interface CompareWhere {
   /** Folder holding dist/trainer.js. */
   distDir: string;
   jobFile: string;
-  jobDir: string;
   runsDir: string;
-  searchPaths: string[];
+  /** Where to look for tfjs-node besides the job's folder (see RequestPlace). Default: none. */
+  searchRoots?: string[];
+  /** The host's settings (backend, detector thresholds). Default: none. */
+  settings?: RunSettings;
   /** Cap on updates, on top of the strategy's own. */
   maxSteps?: number;
 }
@@ -40,10 +43,8 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
   };
   const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
   const started = Date.now();
-  const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), {
-    job, jobFile: where.jobFile, jobDir: where.jobDir, runsDir: where.runsDir, searchPaths: where.searchPaths,
-    ...(Number.isFinite(maxSteps) ? { maxSteps } : {}),
-  }, {
+  const request = buildTrainRequest(job, where, where.settings, { maxSteps });
+  const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), request, {
     message(message: TrainerMessage) {
       const r = outcome.run;
       if (message.type === 'steps') {

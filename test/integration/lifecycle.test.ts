@@ -43,6 +43,7 @@ describe('controlling a run', () => {
     });
     assert.equal(run.exit.code, 0);
     assert.equal(run.summary?.status, 'stopped');
+    assert.equal(run.summary?.stopReason, 'user');
     assert.ok(run.summary!.steps < run.started!.totalSteps);
     const log = openRunLog(run.started!.runDir);
     assert.deepEqual((log.summary as { status: string }).status, 'stopped');
@@ -100,6 +101,7 @@ describe('controlling a run', () => {
       },
     });
     assert.equal(run.summary?.status, 'finished');
+    assert.equal(run.summary?.stopReason, 'completed');
     assert.equal(pausedAt, countAtPause, 'no steps while paused');
     assert.equal(run.batch.step.length, run.started!.totalSteps);
     const last = run.batch.lr.at(-1)!;
@@ -228,6 +230,7 @@ describe('gradscope train', () => {
     const summary = lines.at(-1);
     assert.equal(summary.type, 'summary');
     assert.equal(summary.status, 'stopped');
+    assert.equal(summary.stopReason, 'guard');
   });
 
   test('a finished run exits 0; its events are printed as they happen', async () => {
