@@ -44,7 +44,7 @@ test('cancelling a comparison stops the running strategy politely and never star
   const cancel = new AbortController();
   let started = 0;
   const done: string[] = [];
-  const where = { distDir: join(root, 'dist'), jobFile: join(dir, 'job.gradscope.json'), jobDir: dir, runsDir: join(dir, 'runs'), searchPaths: [dir] };
+  const where = { distDir: join(root, 'dist'), jobFile: join(dir, 'job.gradscope.json'), runsDir: join(dir, 'runs') };
   const outcomes = await runStrategies(items, where, 1, (outcome) => done.push(outcome.strategy.name), () => {
     started++;
     cancel.abort(); // as soon as the first child exists: the user pressed Cancel
