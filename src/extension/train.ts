@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { checkJobText, type JobSpec } from '../core/job';
@@ -7,6 +6,7 @@ import { schedulePresets } from '../core/schedulePresets';
 import { parseScheduleSpec } from '../core/schedules';
 import { formatProblem } from '../core/specError';
 import type { TrainRequest } from '../core/protocol';
+import { countCsvRows } from '../node/localFiles';
 import { buildTrainRequest, type RequestOptions } from '../node/trainRequest';
 import { readConfig, runSettings, type Config } from './config';
 import type { JobProblems } from './problems';
@@ -29,7 +29,8 @@ export async function trainWithSchedule(deps: TrainDeps, uri?: vscode.Uri): Prom
   const loaded = await loadJobForRun(deps, jobUri);
   if (!loaded) return undefined;
   const { job, text } = loaded;
-  const totalSteps = estimateTotalSteps(job, job.data.type === 'csv' ? countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined) ?? 1000;
+  const csvRows = job.data.type === 'csv' ? await countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined;
+  const totalSteps = estimateTotalSteps(job, csvRows) ?? 1000;
   const picked = await vscode.window.showQuickPick(
     schedulePresets(job.schedule, peakLearningRate(job), totalSteps).map((preset) => ({ label: preset.label, detail: preset.detail, preset })),
     { title: `Train ${vscode.workspace.asRelativePath(jobUri)} with schedule`, placeHolder: 'The learning rate of each step', matchOnDetail: true },
@@ -151,13 +152,5 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-function countCsvRows(file: string): number | undefined {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).length - 1;
-  } catch {
-    return undefined;
   }
 }
