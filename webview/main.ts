@@ -13,6 +13,6 @@ const vscode = acquireVsCodeApi();
 const post = (message: WebviewToHost) => vscode.postMessage(message);
 const root = document.getElementById('root')!;
 const view = root.dataset.view;
-if (view === 'lrFind' || view === 'compare' || view === 'preview') startTool(view, root, post);
+if (view === 'lrFind' || view === 'compare' || view === 'preview') startTool(root, post);
 else startDiagnostics(root, post);
 post({ type: 'ready' });

@@ -18,7 +18,7 @@ const COLUMN_TITLES: Record<keyof CompareRow, string> = {
   finalValidationAccuracy: 'Val. accuracy', stepsToTarget: 'Steps to target', explosions: 'Explosions', nonFinite: 'Non-finite', wallTimeMs: 'Time (ms)',
 };
 
-export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElement, post: Post): void {
+export function startTool(root: HTMLElement, post: Post): void {
   let palette = readPalette();
   let last: HostToWebview | undefined;
   const charts = new Map<string, Chart>();

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseTree, findNodeAtLocation } from 'jsonc-parser';
 import { toCsv, toMarkdown, sortRows, type CompareRow } from '../core/compareTable';
@@ -13,7 +13,8 @@ import { applyStrategy, defaultStrategies } from '../core/strategies';
 import { compareRows, runStrategies, type StrategyOutcome } from '../trainer/compareRunner';
 import { TrainerProcess } from '../trainer/process';
 import { ToolPanel } from './toolPanel';
-import { loadJobForRun, pickJobFile, runsDirFor, type TrainDeps } from './train';
+import { runSettings } from './config';
+import { configFor, loadJobForRun, pickJobFile, runsDirFor, searchRootsFor, trainRequestFor, type TrainDeps } from './train';
 
 /** Find Learning Rate, Compare Schedules and Preview Schedule (with its CodeLens). */
 export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider {
@@ -51,9 +52,7 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
       new Promise<LrFindResult | undefined>((resolve) => {
         let result: LrFindResult | undefined;
         let failure: string | undefined;
-        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), {
-          job: loaded.job, jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)], lrFind: defaultLrFindOptions,
-        }, {
+        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), trainRequestFor(jobUri, loaded.job, { lrFind: defaultLrFindOptions }), {
           message: (message: TrainerMessage) => {
             if (message.type === 'lrFind') result = message.result;
             if (message.type === 'failed') failure = message.message;
@@ -101,18 +100,24 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     this.compare = { state, outcomes: [], runsDir: runsDirFor(jobUri), name: job.name };
     this.comparePanel.show(`Compare: ${job.name}`);
     this.comparePanel.post({ type: 'compare', state });
-    const parallel = vscode.workspace.getConfiguration('gradscope').get<number>('compare.parallel', 1);
-    const processes: TrainerProcess[] = [];
+    const config = configFor(jobUri);
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: comparing ${items.length} strategies`, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => processes.forEach((p) => void p.stop()));
-      await runStrategies(items, { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)] }, parallel, (outcome) => {
+      // Cancel stops the running strategies politely; the queued ones never start.
+      const cancel = new AbortController();
+      token.onCancellationRequested(() => cancel.abort());
+      const where = { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, runsDir: runsDirFor(jobUri, config), searchRoots: searchRootsFor(jobUri), settings: runSettings(config) };
+      await runStrategies(items, where, config.compareParallel, (outcome) => {
         this.compare!.outcomes.push(outcome);
         state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
         const { target, rows } = compareRows(this.compare!.outcomes, state.sortedBy);
         Object.assign(state, { target, rows, runs: this.compare!.outcomes.map((o) => o.run) });
         this.comparePanel.post({ type: 'compare', state });
         progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
-      }, (trainer) => processes.push(trainer));
+      }, undefined, cancel.signal);
+      if (cancel.signal.aborted && state.pending.length > 0) {
+        state.pending = [];
+        this.comparePanel.post({ type: 'compare', state });
+      }
     });
   }
 
