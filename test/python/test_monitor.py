@@ -237,3 +237,22 @@ def test_bad_control_requests_warn_and_change_nothing(tmp_path):
         with pytest.warns(RuntimeWarning, match="lrMultiplier must be a positive number"):
             monitor.step(torch.tensor(1.0))
         assert monitor.lr_multiplier == 1.0 and monitor.clip is None
+
+
+def test_gradscope_control_from_the_cli_steers_the_loop(tmp_path):
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def steer(i):
+        if i == 2:
+            result = gradscope_cli("control", run_dir, "lr=0.5", "clip=2")
+            assert result.returncode == 0, result.stderr
+        if i == 4:
+            assert gradscope_cli("control", run_dir, "stop").returncode == 0
+
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=0) as monitor:
+        taken = train(monitor, model, optimizer, batches(20), before_step=steer)
+    assert taken == 5 and monitor.lr_multiplier == 0.5 and monitor.clip == 2.0
+    assert [row["lr"] for row in rows(run_dir)] == [0.1, 0.1, 0.05, 0.05, 0.05]
+    result = gradscope_cli("control", run_dir, "resume")
+    assert result.returncode == 2 and "the run has ended" in result.stderr
