@@ -54,6 +54,10 @@ class ControlFile:
         self._next_poll = 0.0
         self._seen = None
 
+    def due(self):
+        """True when ``poll`` would look at the file (a clock read; no system call)."""
+        return time.monotonic() >= self._next_poll
+
     def poll(self, state, force=False):
         """Updates ``state`` in place from the file if it changed; cheap when called every step."""
         now = time.monotonic()

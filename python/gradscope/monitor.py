@@ -97,23 +97,26 @@ class Monitor:
         loss_tensor = loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
         if loss_tensor.numel() != 1:
             raise ValueError("gradscope: step(loss) needs a scalar loss (got shape %s)" % (tuple(loss_tensor.shape),))
-        before = self._state.copy()
-        if self._control:
+        before = None  # the state before this step's changes, when there can be any
+        if self._control is not None and self._control.due():
+            before = self._state.copy()
             self._control.poll(self._state)
         grads = self._norms.grads()
         rank_losses = None
         if self._sync:
+            before = before or self._state.copy()
             reduced = self._sync.agree_step(self._state, loss_tensor)
-            param_norms, _ = self._norms.read(grads, [loss_tensor])
+            squares, _ = self._norms.read(grads, [loss_tensor])
             self._state, loss_value, rank_losses = self._sync.decode_step(reduced.tolist(), self._state)
         else:
-            param_norms, (loss_value,) = self._norms.read(grads, [loss_tensor])
-        self._record_changes(before, step)
+            squares, (loss_value,) = self._norms.read(grads, [loss_tensor])
+        if before is not None:
+            self._record_changes(before, step)
         if self._state.pause and not self._state.stop:
             self._wait_while_paused(step)
         if self._state.lr_multiplier != 1.0 and self._lr_scaling is None:
             self._lr_scaling = _LrScaling(self.optimizer, self._lr_multiplier)
-        total, module_norms = self._norms.reduce(param_norms)
+        total, module_norms = self._norms.reduce(squares)
         finite = math.isfinite(loss_value) and math.isfinite(total)
         lrs = [float(group["lr"]) * self._state.lr_multiplier for group in self.optimizer.param_groups]
         row = {"step": step, "lr": lrs[0], "loss": loss_value, "gradNorm": total}

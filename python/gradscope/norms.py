@@ -42,43 +42,80 @@ class ModuleLayout:
             raise ValueError("gradscope: the model has no trainable parameters (none with requires_grad)")
 
 
+# Squared norms of large dense float tensors come from torch.dot (a BLAS pass, about 3x faster on CPU
+# than the norm kernel); small ones go through one _foreach_norm call (one dispatch for all of them).
+_DOT_MIN_NUMEL = 16384
+_DOT_DTYPES = (torch.float32, torch.float64)
+
+
 class NormReader:
     """Computes, for the current ``.grad`` of a ModuleLayout's parameters, the global L2 norm and one
-    norm per module, plus any extra scalars (the loss) in the same single ``.tolist()``."""
+    norm per module, plus extra scalars (the loss) in the same single ``.tolist()``."""
 
     def __init__(self, layout):
         self.layout = layout
-        self._present_key = None
-        self._groups = None
+        self._plans = {}
 
     def grads(self):
         """The gradients that exist (a parameter not used in the forward pass has none)."""
         return [p.grad for p in self.layout.params if p.grad is not None]
 
     def read(self, grads, extras):
-        """``(per_param_norms_of_present_grads, extras_values)`` as Python floats, one sync."""
-        norms = _norms(grads) if grads else []
-        device = norms[0].device if norms else extras[0].device
-        values = torch.stack([n.float() for n in norms] + [e.to(device=device, dtype=torch.float32) for e in extras]).tolist()
-        return values[: len(norms)], values[len(norms):]
+        """``(squared norm of each gradient in ``grads``, extras' values)`` as Python floats, one sync."""
+        if not grads:
+            return [], torch.stack([e.detach().float().reshape(()) for e in extras]).tolist()
+        plan = self._plan(grads)
+        device = grads[0].device
+        parts = []
+        for i in plan.dot:
+            flat = grads[i].reshape(-1)
+            parts.append(torch.dot(flat, flat).float())
+        if plan.norm:
+            parts += [n.float() for n in _norms([grads[i] for i in plan.norm])]
+        parts += [e.detach() if e.dtype == torch.float32 and e.dim() == 0 and e.device == device else e.detach().to(device=device, dtype=torch.float32).reshape(()) for e in extras]
+        values = torch.stack(parts).tolist()
+        count = len(grads)
+        squares = [0.0] * count
+        for position, i in enumerate(plan.dot):
+            squares[i] = values[position]
+            if squares[i] == math.inf:  # the square overflowed float32; the norm itself may not have
+                squares[i] = grads[i].double().norm().item() ** 2
+        offset = len(plan.dot)
+        for position, i in enumerate(plan.norm):
+            squares[i] = values[offset + position] ** 2
+        return squares, values[count:]
 
-    def reduce(self, norms):
-        """(total, per-module norms) from per-parameter norms, summed in float64 on the host."""
-        groups = self._module_groups()
-        squares = [v * v for v in norms]
+    def reduce(self, squares):
+        """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host."""
+        groups = self._plan(None).modules
         total = math.sqrt(math.fsum(squares))
         per_module = [0.0] * len(self.layout.names)
         for position, module in enumerate(groups):
             per_module[module] += squares[position]
         return total, [math.sqrt(v) for v in per_module]
 
-    def _module_groups(self):
-        """Module index of each present gradient, cached while the same parameters have gradients."""
-        present = tuple(p.grad is not None for p in self.layout.params)
-        if present != self._present_key:
-            self._present_key = present
-            self._groups = [m for m, has in zip(self.layout.module_of, present) if has]
-        return self._groups
+    def _plan(self, grads):
+        """How to read the gradients present now; cached while the same parameters have gradients."""
+        if grads is None:
+            return self._current
+        present = tuple(p.grad is not None for p in self.layout.params) if len(grads) != len(self.layout.params) else None
+        plan = self._plans.get(present)
+        if plan is None:
+            plan = self._plans[present] = _Plan(grads, [m for m, p in zip(self.layout.module_of, self.layout.params) if p.grad is not None])
+        self._current = plan
+        return plan
+
+
+class _Plan:
+    __slots__ = ("dot", "norm", "modules")
+
+    def __init__(self, grads, modules):
+        device = grads[0].device
+        dot = [i for i, g in enumerate(grads) if g.numel() >= _DOT_MIN_NUMEL and g.dtype in _DOT_DTYPES and g.layout == torch.strided and g.device == device]
+        chosen = set(dot)
+        self.dot = dot
+        self.norm = [i for i in range(len(grads)) if i not in chosen]
+        self.modules = modules
 
 
 def _norms(grads):

@@ -24,6 +24,9 @@ SUMMARY_FILE = "summary.json"
 CONTROL_FILE = "control.json"
 
 
+_ROW_ENCODER = json.JSONEncoder(separators=(",", ":"))  # reused: json.dumps builds one per call when given options
+
+
 def default_run_dir(name, runs_dir=os.path.join(".gradscope", "runs"), now=None):
     """``<runs_dir>/<yyyymmdd-HHMMSS UTC>-<name>``, with ``-2``, ``-3``… when it exists (as the trainer names runs)."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
@@ -58,7 +61,7 @@ class RunFolder:
         self._events = os.open(os.path.join(path, EVENTS_FILE), flags, 0o644)
 
     def append_row(self, row):
-        self._buffer.append(json.dumps(row, separators=(",", ":")))
+        self._buffer.append(_ROW_ENCODER.encode(row))
         if len(self._buffer) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
 
