@@ -107,7 +107,7 @@ const detectorOptions = {
     explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run\'s own range, or it follows an LR rise; info otherwise.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
-      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 8),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
       minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
       ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
       zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
@@ -120,7 +120,7 @@ const detectorOptions = {
     lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
-      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 8),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
       minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
       ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
       zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),

@@ -53,12 +53,12 @@ export interface VanishingOptions {
 
 export interface DetectorOptions {
   /**
-   * Global gradient norm far above its running level. Defaults: window 50, levelWindow 8,
+   * Global gradient norm far above its running level. Defaults: window 50, levelWindow 12,
    * minHistory 8, ratio 5, zScore 3.5, sureRatio 10, absorbRows 3, absorbedRatio 2, rangeFactor 2, lrRise 2.
    */
   explosion: ExplosionOptions;
   /**
-   * Loss far above its running level. Defaults: window 50, levelWindow 8, minHistory 8, ratio 3,
+   * Loss far above its running level. Defaults: window 50, levelWindow 12, minHistory 8, ratio 3,
    * zScore 4, sureRatio 20, absorbRows 3, absorbedRatio 2.
    */
   lossSpike: LossSpikeOptions;
@@ -68,8 +68,8 @@ export interface DetectorOptions {
 
 /** The defaults, as the job schema states them (a unit test keeps the two equal). */
 export const defaultDetectorOptions: DetectorOptions = {
-  explosion: { enabled: true, window: 50, levelWindow: 8, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2, rangeFactor: 2, lrRise: 2 },
-  lossSpike: { enabled: true, window: 50, levelWindow: 8, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 },
+  explosion: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2, rangeFactor: 2, lrRise: 2 },
+  lossSpike: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 },
   divergence: { enabled: true, smoothing: 20, factor: 4, risingFactor: 1.5, risingSteps: 500 },
   vanishing: { enabled: true, floor: 1e-7, ratioToMax: 1e-5, patience: 10 },
 };

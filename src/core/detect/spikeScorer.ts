@@ -6,7 +6,7 @@ export interface SpikeOptions {
   /**
    * Logged rows behind the short level: the median of the last `levelWindow` values. It follows a
    * level that decays or grows (memorisation, warmup, the LR schedule), so a trend does not hide a
-   * jump of sureRatio; a median of 8 still ignores up to 3 outliers. Default: 8.
+   * jump of sureRatio; a median of 12 still ignores up to 5 outliers (and a bimodal run's low mode). Default: 12.
    */
   levelWindow: number;
   /** Rows seen before the z-score test applies; before that (from the second row) the ratio alone decides. Default: 8. */
@@ -40,8 +40,9 @@ export interface SpikeScore {
  *   run's noise; and a long median is not lifted by a run of rising rows (an instability building).
  * - the **level** (median of the last `levelWindow` rows) follows a norm that decays 2000× over 40
  *   rows (a memorising fine-tune) or climbs through warmup; a row at least `sureRatio` times it is a
- *   spike whatever the spread. Over a window that spans such a trend the spread is wide, and heavy-
- *   tailed runs are wide anyway: either would hide a 10× jump from the z-score.
+ *   spike whatever the spread, provided it is also above twice the window's median (so a bimodal
+ *   run's return from its low mode is no jump). Over a window that spans such a trend the spread is
+ *   wide, and heavy-tailed runs are wide anyway: either would hide a 10× jump from the z-score.
  *
  * In the first rows a z-score over a handful of values means nothing, yet that is exactly when a
  * too-high learning rate explodes (Adam's first update moves every weight by about lr). So until
@@ -50,6 +51,7 @@ export interface SpikeScore {
 export class SpikeScorer {
   /** A log-scale spread below this (≈10 %) is noise too small to make a z-score meaningful. */
   private static readonly minScale = 0.1;
+  private static readonly logAboveUsual = Math.log(2);
   private readonly levels: RollingRobust;
   private readonly history: RollingRobust;
   private readonly logRatio: number;
@@ -90,7 +92,9 @@ export class SpikeScorer {
     }
     const level = this.levels.median();
     const levelJump = logValue - level;
-    const flaggedLevel = levelJump >= this.logSure;
+    // Also above twice the window's median: in a bimodal run (RL steps with no reward signal) the
+    // short level can sit in the low mode, and a row back at the usual level is no jump.
+    const flaggedLevel = levelJump >= this.logSure && jump >= SpikeScorer.logAboveUsual;
     const flagged = flaggedWindow || flaggedLevel;
     // A spike enters the history capped, so one outlier does not raise the baselines, while a
     // lasting shift still moves them within half a window (as ZClip feeds back clipped values).
