@@ -101,6 +101,12 @@ export class Run implements vscode.Disposable {
     }
   }
 
+  /** A validation result read from a log (a trainer sends them in its `epoch` messages). */
+  addValidation(point: ValidationPoint): void {
+    this.snapshot.validation.push(point);
+    this.changed.fire({ type: 'validation', point });
+  }
+
   stop(): void {
     void this.trainer?.stop();
     if (this.stopper) {

@@ -82,6 +82,8 @@ export interface VanishingEvent {
 export interface LossSpikeEvent extends SpikeFields {
   kind: 'lossSpike';
   step: number;
+  /** Which loss jumped. Default: the training loss. */
+  series?: 'validation';
   loss: number;
   level: number;
   ratio: number;
