@@ -73,7 +73,7 @@ export class Inspector {
     }
     const score = this.validation!.observe(value);
     if (!score?.flagged) return undefined;
-    return { kind: 'lossSpike', series: 'validation', step: row.step, loss: value, level: score.level, ratio: score.ratio, zScore: score.zScore };
+    return { kind: 'lossSpike', series: 'validation', step: row.step, severity: 'info', grade: 'pending', loss: value, level: score.level, ratio: score.ratio, zScore: score.zScore };
   }
   private validationSegment = -1;
 

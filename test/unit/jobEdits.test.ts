@@ -60,7 +60,7 @@ test('setting the peak lr scales every lr field in proportion', () => {
 
 describe('event advice', () => {
   test('an explosion points at the peak lr, or at clip when the job clips', () => {
-    const event = { kind: 'explosion', step: 1, gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
+    const event = { kind: 'explosion', step: 1, severity: 'warning', grade: 'beyondRange', gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
     const advice = adviceFor(event, exploding)!;
     assert.deepEqual(advice.path, ['schedule', 'lr']);
     assert.equal(advice.message, 'Gradient explosion at step 1: ‖g‖ 30.6 is 24.3× its running level 1.26. Lower the peak learning rate, add a warmup, or clip the global gradient norm.');
@@ -69,8 +69,8 @@ describe('event advice', () => {
   });
 
   test('non-finite values point at the optimizer lr; vanishing at the layer', () => {
-    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
-    const vanishing = adviceFor({ kind: 'vanishing', step: 12, layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
+    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, severity: 'warning', fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
+    const vanishing = adviceFor({ kind: 'vanishing', step: 12, severity: 'warning', layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
     assert.deepEqual(vanishing.path, ['model', 2]);
     assert.match(vanishing.message, /^Vanishing gradient in dense_2 from step 12/);
   });
