@@ -2,16 +2,10 @@ import * as vscode from 'vscode';
 import { findNodeAtLocation, parseTree, type JSONPath } from 'jsonc-parser';
 import { adviceFor } from '../core/eventAdvice';
 import { checkJobText } from '../core/job';
-import { jobFixEdits, type JobFix } from '../core/jobEdits';
+import { fixTitle, jobFixEdits, type JobFix } from '../core/jobEdits';
 import type { Run, RunManager } from './runs';
 
-const FIX_TITLES: Record<JobFix, string> = {
-  addClipping: 'Add global-norm clipping (maxNorm 1.0)',
-  addWarmup: 'Add a linear warmup over 5% of the steps',
-  halvePeakLr: 'Halve the peak learning rate',
-};
-
-interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; count: number; baseMessage: string }
+interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; lrAtEvent?: number; count: number; baseMessage: string }
 
 /**
  * Problems entries for run events, on the job-file line a user would change, with quick fixes; and
@@ -66,7 +60,7 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
     this.runDiagnostics.delete(run.jobUri);
     run.onDidChange((change) => {
       if (change.type !== 'event') return;
-      const advice = adviceFor(change.event, run.jobText!);
+      const advice = adviceFor(change.event, run.jobText!, { totalSteps: run.snapshot.totalSteps, plannedLr: run.snapshot.plannedLr });
       if (!advice) return;
       const entries = this.entries.get(key)!;
       const id = `${change.event.kind}|${advice.path.join('.')}`;
@@ -79,7 +73,7 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
           advice.severity === 'error' ? vscode.DiagnosticSeverity.Error : advice.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
         diagnostic.source = 'Gradscope';
         diagnostic.code = change.event.kind;
-        entries.set(id, { diagnostic, path: advice.path, fixes: advice.fixes, totalSteps: run.snapshot.totalSteps, count: 1, baseMessage: advice.message });
+        entries.set(id, { diagnostic, path: advice.path, fixes: advice.fixes, totalSteps: run.snapshot.totalSteps, lrAtEvent: advice.lrAtEvent, count: 1, baseMessage: advice.message });
       }
       this.runDiagnostics.set(run.jobUri!, [...entries.values()].map((e) => e.diagnostic));
     });
@@ -120,10 +114,11 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
       const entry = [...entries.values()].find((e) => e.diagnostic.code === diagnostic.code && diagnostic.message.startsWith(e.baseMessage));
       for (const fix of entry?.fixes ?? []) {
         if (seen.has(fix)) continue;
-        const edits = jobFixEdits(document.getText(), fix, entry!.totalSteps);
+        const edits = jobFixEdits(document.getText(), fix, entry!.totalSteps, entry!.lrAtEvent);
         if (edits.length === 0) continue;
         seen.add(fix);
-        const action = new vscode.CodeAction(FIX_TITLES[fix], vscode.CodeActionKind.QuickFix);
+        const title = fixTitle(document.getText(), fix, { totalSteps: entry!.totalSteps, lrAtEvent: entry!.lrAtEvent });
+        const action = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
         action.diagnostics = [diagnostic];
         action.isPreferred = fix === entry!.fixes[0];
         action.edit = new vscode.WorkspaceEdit();
