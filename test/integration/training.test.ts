@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { readValidation } from '../../src/core/runlog';
 import { exampleJob, openRunLog, readAll, tinyJob, train } from './harness';
 
 const finite = (values: number[]) => values.every(Number.isFinite);
@@ -29,6 +30,9 @@ describe('the examples', () => {
     assert.ok(epochs[4].validationLoss! < epochs[0].validationLoss!, 'validation loss falls');
     assert.ok(epochs[4].validationAccuracy! > 0.9, `accuracy ${epochs[4].validationAccuracy}`);
     assert.ok(mean(run.batch.loss.slice(-20)) < 0.3 * mean(run.batch.loss.slice(0, 20)));
+    // The run log keeps the validation curve, so a reopened run shows it.
+    const stored = await readValidation(openRunLog(run.started!.runDir));
+    assert.deepEqual(stored, epochs.map((e) => ({ step: e.step, loss: e.validationLoss, accuracy: e.validationAccuracy })));
   });
 });
 
