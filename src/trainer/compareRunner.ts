@@ -29,25 +29,33 @@ export interface CompareWhere {
   maxSteps?: number;
 }
 
+/** Called as a strategy trains: its outcome so far (the run's series grow) and its planned update count. */
+export type StrategyProgress = (outcome: StrategyOutcome, totalSteps: number) => void;
+
 /** Trains one strategy's job to the end; never rejects (a failure is an outcome). */
-export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void): Promise<StrategyOutcome> {
+export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, onProgress?: StrategyProgress): Promise<StrategyOutcome> {
   const outcome: StrategyOutcome = {
     strategy, run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
     validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0,
   };
   const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
   const started = Date.now();
+  let totalSteps = 0;
   const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), {
     job, jobFile: where.jobFile, jobDir: where.jobDir, runsDir: where.runsDir, searchPaths: where.searchPaths,
     ...(Number.isFinite(maxSteps) ? { maxSteps } : {}),
   }, {
     message(message: TrainerMessage) {
       const r = outcome.run;
-      if (message.type === 'steps') {
+      if (message.type === 'started') {
+        totalSteps = message.totalSteps;
+        onProgress?.(outcome, totalSteps);
+      } else if (message.type === 'steps') {
         r.step.push(...message.batch.step);
         r.lr.push(...message.batch.lr);
         r.loss.push(...message.batch.loss);
         r.gradNorm.push(...message.batch.gradNorm);
+        onProgress?.(outcome, totalSteps);
       } else if (message.type === 'epoch') {
         outcome.validationLoss = message.validationLoss ?? null;
         outcome.validationAccuracy = message.validationAccuracy ?? null;
@@ -67,14 +75,14 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
   return trainer.stopped.then(() => ({ ...outcome, wallTimeMs: Date.now() - started }));
 }
 
-/** Runs strategies with at most `parallel` at once, calling back as each finishes. */
-export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void): Promise<StrategyOutcome[]> {
+/** Runs strategies with at most `parallel` at once, calling back as each progresses and finishes. */
+export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void): Promise<StrategyOutcome[]> {
   const outcomes: StrategyOutcome[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      outcomes[index] = await runStrategy(items[index].strategy, items[index].job, where, onProcess);
+      outcomes[index] = await runStrategy(items[index].strategy, items[index].job, where, onProcess, onProgress && ((outcome, total) => onProgress(outcome, index, total)));
       onDone(outcomes[index], index);
     }
   };
