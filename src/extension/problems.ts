@@ -9,7 +9,7 @@ interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]
 
 /**
  * Problems entries for run events, on the job-file line a user would change, with quick fixes; and
- * the job rules a JSON schema cannot state (the JSON language service reports the schema's own).
+ * the job file's schema and rule problems as you type, each once, as errors.
  */
 export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -35,16 +35,22 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
 
   /** Shows every problem of a job file (used when a run is refused because the job is invalid). */
   showJobProblems(uri: vscode.Uri, text: string): void {
-    const { problems } = checkJobText(text);
-    this.ruleDiagnostics.set(uri, problems.map((p) => this.toDiagnostic(p.range!, `${p.path || 'job'} ${p.message}`, vscode.DiagnosticSeverity.Error)));
+    this.ruleDiagnostics.set(uri, this.jobDiagnostics(text));
   }
 
   private checkRules(doc: vscode.TextDocument): void {
     if (!doc.uri.path.endsWith('.gradscope.json')) return;
-    const { problems } = checkJobText(doc.getText());
-    // Syntax and schema problems are the JSON language service's; the rules beyond the schema are ours.
-    const rules = problems.filter((p) => p.origin === 'rule');
-    this.ruleDiagnostics.set(doc.uri, rules.map((p) => this.toDiagnostic(p.range!, `${p.path} ${p.message}`, vscode.DiagnosticSeverity.Error)));
+    this.ruleDiagnostics.set(doc.uri, this.jobDiagnostics(doc.getText()));
+  }
+
+  /**
+   * The schema's problems and the rules a schema cannot state, as errors, each once: Gradscope owns
+   * them (VS Code's JSON service gets a documentation-only schema, see scripts/docs-schema.mjs). JSON
+   * syntax errors are the JSON service's own, already errors, so they are left to it.
+   */
+  private jobDiagnostics(text: string): vscode.Diagnostic[] {
+    const { problems } = checkJobText(text);
+    return problems.filter((p) => p.origin !== 'syntax').map((p) => this.toDiagnostic(p.range!, `${p.path || 'job'} ${p.message}`, vscode.DiagnosticSeverity.Error));
   }
 
   private toDiagnostic(range: { start: { line: number; character: number }; end: { line: number; character: number } }, message: string, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
