@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseControlAction, writeControl, type ControlRequest } from '../core/controlFile';
+import { parseControlAction, writeControl, type ControlRequest } from '../node/controlFile';
 import { RUN_FILES } from '../core/runlog';
 import { UsageError } from './usageError';
 

@@ -163,6 +163,18 @@ export interface CompareState {
   runs: CompareRun[];
   /** Strategies still to run or running. */
   pending: string[];
+  /** Each strategy's progress, in the order they were picked. Default: none (nothing to show). */
+  progress?: CompareProgress[];
+}
+
+/** How far one strategy of a comparison has got. */
+export interface CompareProgress {
+  strategy: string;
+  state: 'queued' | 'running' | 'done';
+  /** Updates done so far. */
+  step: number;
+  /** Updates the run plans; 0 until it has started. */
+  totalSteps: number;
 }
 
 export interface PreviewState {

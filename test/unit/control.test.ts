@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseControlAction, writeControl } from '../../src/core/controlFile';
+import { parseControlAction, writeControl } from '../../src/node/controlFile';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
 const gradscope = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
