@@ -112,7 +112,7 @@ describe('the real logs, as a user runs them', { skip: sharedReference('logs') ?
     const result = inspect(dir, '--json');
     assert.ok(result.status === 0 || result.status === 1, result.stderr);
     // NDJSON as Python writes it: a non-finite value is a bare NaN.
-    const summaries = result.stdout.trim().split('\n').map((line) => parseJsonLine(line) as { type: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> }).filter((l) => l.type === 'summary');
+    const summaries = result.stdout.trim().split('\n').map((line) => parseJsonLine(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> }).filter((l) => l.type === 'summary');
     assert.equal(summaries.length, 24, summaries.map((s) => s.run).join('\n'));
     for (const summary of summaries) {
       const { rows, firstStep, lastStep, columns } = summary;
