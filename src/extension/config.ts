@@ -1,7 +1,7 @@
 // Every `gradscope.*` setting, read in one place into one typed object (as rust-analyzer's Config).
 // Only a type comes from vscode, so the mapping is testable without an editor.
 import type { WorkspaceConfiguration } from 'vscode';
-import type { FieldName } from '../core/metricsFormat';
+import type { ColumnMapping } from '../core/logs/columns';
 import type { RunSettings } from '../node/trainRequest';
 
 /** The extension's settings; each field's default is package.json's (a unit test keeps them equal). */
@@ -21,7 +21,7 @@ export interface Config {
   /** `gradscope.compare.parallel`: strategies trained at once. Default: 1. */
   compareParallel: number;
   /** `gradscope.metrics.columns`: the log column holding each field. Default: {}. */
-  metricsColumns: Partial<Record<FieldName, string>>;
+  metricsColumns: ColumnMapping;
 }
 
 /** Reads the settings from `getConfiguration('gradscope', scope)`, falling back to the defaults. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobSpec } from '../core/jobSpec';
 import type { RunEvent, RunSummary } from '../core/protocol';
-import { openRunLog } from '../core/runlog';
+import { openRunLog, readValidation } from '../core/runlog';
 import { StepColumns } from '../core/stepColumns';
 import { listRunFolders } from '../node/localFiles';
 import { configFor } from './train';
@@ -42,6 +42,7 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   const summary = log.summary as RunSummary | undefined;
   const events: RunEvent[] = [];
   for await (const record of log.events({ onBadLine: () => {} })) events.push(record.value as RunEvent);
-  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, status: summary?.status ?? 'failed', ...(summary ? { backend: summary.backend } : {}) });
+  const validation = await readValidation(log);
+  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, validation, status: summary?.status ?? 'failed', ...(summary ? { backend: summary.backend } : {}) });
   return runs.add(run);
 }

@@ -32,26 +32,34 @@ export interface CompareWhere {
   maxSteps?: number;
 }
 
+/** Called as a strategy trains: its outcome so far (the run's series grow) and its planned update count. */
+export type StrategyProgress = (outcome: StrategyOutcome, totalSteps: number) => void;
+
 /**
  * Trains one strategy's job to the end, or until `signal` aborts (then it stops politely: the step
  * finishes and the run log is closed). Never rejects (a failure is an outcome).
  */
-export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, signal?: AbortSignal): Promise<StrategyOutcome> {
+export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, onProgress?: StrategyProgress, signal?: AbortSignal): Promise<StrategyOutcome> {
   const outcome: StrategyOutcome = {
     strategy, run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
     validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0,
   };
   const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
   const started = Date.now();
+  let totalSteps = 0;
   const request = buildTrainRequest(job, where, where.settings, { maxSteps });
   const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), request, {
     message(message: TrainerMessage) {
       const r = outcome.run;
-      if (message.type === 'steps') {
+      if (message.type === 'started') {
+        totalSteps = message.totalSteps;
+        onProgress?.(outcome, totalSteps);
+      } else if (message.type === 'steps') {
         r.step.push(...message.batch.step);
         r.lr.push(...message.batch.lr);
         r.loss.push(...message.batch.loss);
         r.gradNorm.push(...message.batch.gradNorm);
+        onProgress?.(outcome, totalSteps);
       } else if (message.type === 'epoch') {
         outcome.validationLoss = message.validationLoss ?? null;
         outcome.validationAccuracy = message.validationAccuracy ?? null;
@@ -78,17 +86,17 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
 }
 
 /**
- * Runs strategies with at most `parallel` at once, calling back as each finishes. When `signal`
- * aborts, the running strategies stop politely and the queued ones never start: the result holds
- * the outcomes of the strategies that ran, in the order given.
+ * Runs strategies with at most `parallel` at once, calling back as each progresses and finishes.
+ * When `signal` aborts, the running strategies stop politely and the queued ones never start: the
+ * result holds the outcomes of the strategies that ran, in the order given.
  */
-export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, signal?: AbortSignal): Promise<StrategyOutcome[]> {
+export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void, signal?: AbortSignal): Promise<StrategyOutcome[]> {
   const outcomes: (StrategyOutcome | undefined)[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length && !signal?.aborted) {
       const index = next++;
-      const outcome = await runStrategy(items[index].strategy, items[index].job, where, onProcess, signal);
+      const outcome = await runStrategy(items[index].strategy, items[index].job, where, onProcess, onProgress && ((o, total) => onProgress(o, index, total)), signal);
       outcomes[index] = outcome;
       onDone(outcome, index);
     }

@@ -64,7 +64,10 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
         eventCounts[event.kind] = (eventCounts[event.kind] ?? 0) + 1;
         send({ type: 'event', event });
       },
-      epoch: (result) => send({ type: 'epoch', ...result }),
+      epoch: (result) => {
+        log.appendEpoch(result);
+        send({ type: 'epoch', ...result });
+      },
     },
   };
   let summary: RunSummary;

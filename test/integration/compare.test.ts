@@ -48,7 +48,7 @@ test('cancelling a comparison stops the running strategy politely and never star
   const outcomes = await runStrategies(items, where, 1, (outcome) => done.push(outcome.strategy.name), () => {
     started++;
     cancel.abort(); // as soon as the first child exists: the user pressed Cancel
-  }, cancel.signal);
+  }, undefined, cancel.signal);
   assert.equal(started, 1, 'queued strategies started after the cancel');
   assert.deepEqual(done, ['a']);
   assert.deepEqual(outcomes.map((o) => [o.strategy.name, o.status]), [['a', 'stopped']]);

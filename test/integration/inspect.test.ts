@@ -18,9 +18,13 @@ describe('gradscope inspect', () => {
     writeFileSync(file, `${lines.join('\n')}\n{"train/global_step": 300, "train/lo`);
     const result = inspect(file, '--json');
     assert.equal(result.status, 1, result.stderr);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const output = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = output.filter((l) => l.type === 'event');
     assert.deepEqual(events.map((e) => [e.kind, e.step]), [['explosion', 240]]);
     assert.equal(events[0].gradNorm, 80);
+    const summary = output.find((l) => l.type === 'summary');
+    assert.equal(summary.rows, 300);
+    assert.deepEqual(summary.columns, { lr: 'train/learning_rate', loss: 'train/loss', gradNorm: 'train/grad_norm' });
     assert.match(result.stderr, /:301: the last line is cut off/);
   });
 
@@ -31,14 +35,16 @@ describe('gradscope inspect', () => {
     writeFileSync(join(dir, 'job.json'), '{}');
     const clean = inspect(dir);
     assert.equal(clean.status, 0, clean.stderr);
-    assert.match(clean.stderr, /100 rows, 0 events, 1 layers/);
+    assert.match(clean.stderr, /Gradscope run folder, 100 steps \(0–99\)/);
+    assert.match(clean.stderr, /1 layer norms \(dense_1\)/);
+    assert.match(clean.stderr, /\n {2}0 events/);
 
     assert.equal(inspect(join(dir, 'missing.jsonl')).status, 2);
     const noColumns = join(temp(), 'x.jsonl');
     writeFileSync(noColumns, '{"step": 0, "accuracy": 0.5}\n');
     const result = inspect(noColumns);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /no loss or gradient-norm column found .* --map gradNorm=<column>/);
+    assert.match(result.stderr, /no loss or gradient-norm column in 1 records \(JSON lines\); numeric columns found: accuracy; try: gradscope inspect \S+ --map loss=accuracy/);
     const mapped = join(temp(), 'y.jsonl');
     writeFileSync(mapped, Array.from({ length: 60 }, (_, step) => JSON.stringify({ it: step, total: step === 50 ? 100 : 1 })).join('\n'));
     assert.equal(inspect(mapped, '--map', 'gradNorm=total,step=it').status, 1);
@@ -54,6 +60,7 @@ describe('gradscope inspect', () => {
     const exploding = inspect(join(dir, 'dev-mlp-adam-lr-jump.jsonl'), '--json');
     assert.equal(exploding.status, 1);
     const first = JSON.parse(exploding.stdout.split('\n')[0]);
+    assert.equal(first.type, 'event');
     assert.deepEqual([first.kind, first.step], ['explosion', 901]);
   });
 });
@@ -72,7 +79,7 @@ describe('gradscope inspect on TensorBoard logs', () => {
     write('spiky', 150);
     const result = inspect(dir, '--json');
     assert.equal(result.status, 1, result.stderr);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((l) => l.type === 'event');
     assert.deepEqual(events.map((e) => [e.run, e.kind, e.step]), [['spiky', 'explosion', 150]]);
     assert.match(result.stderr, /clean[/\\]events\.out\.tfevents\.[^ ]+ at byte \d+: the record data checksum does not match; record skipped/);
   });
