@@ -39,7 +39,7 @@ const expected: Record<string, Expected> = {
   'text/csabapalfi__build-nanogpt__log.txt': { format: 'nanoGPT / build-nanogpt log', rows: 19074, steps: [19072, 38145], columns: { loss: 'train', validationLoss: 'val' } },
   'text/csabapalfi__build-nanogpt__stdout.log': { format: 'nanoGPT / build-nanogpt log', rows: 2745, steps: [19072, 21816], columns: { lr: 'lr', loss: 'loss', gradNorm: 'norm', validationLoss: 'val' }, flagged: [19073] },
   'jsonl/KaneLindsay__OrbitalObjectDetector__detectron2_metrics.json': { format: 'detectron2 metrics.json', rows: 75, steps: [19, 1499], columns: { lr: 'lr', loss: 'total_loss' } },
-  'jsonl/Gralach__detectron_mine__detectron2_metrics.json': { format: 'detectron2 metrics.json', rows: 114, steps: [9, 1999], columns: { lr: 'lr', loss: 'total_loss' }, segments: 2 },
+  'jsonl/Gralach__detectron_mine__detectron2_metrics.json': { format: 'detectron2 metrics.json', rows: 118, steps: [9, 1999], columns: { lr: 'lr', loss: 'total_loss' }, segments: 2 },
   'jsonl/duanbo320__openmmlab_camp__mmengine_scalars.json': { format: 'MMEngine vis_data/scalars.json', rows: 789, steps: [1, 789], columns: { lr: 'lr', loss: 'loss' } },
   'jsonl/syGOAT__Mistral-v0.2-Translator-bf16__trainer_log.jsonl': { format: 'LLaMA-Factory trainer_log.jsonl', rows: 866, steps: [10, 8660], columns: { lr: 'learning_rate', loss: 'loss' } },
   'jsonl/hykun1989__360-LLaMA-Factory-grpo__trainer_log.jsonl': { format: 'LLaMA-Factory trainer_log.jsonl', rows: 202, steps: [1, 202], columns: { lr: 'lr', loss: 'loss' } },
