@@ -47,6 +47,11 @@ export class Absorption<E extends Spike> {
     return { repeated: true, ...(open.severity === 'info' ? { upgrade: { ...open, severity: 'warning', grade: 'repeated', upgradedAt: step } } : {}) };
   }
 
+  /** Stops following `event` (regraded elsewhere). */
+  forget(event: E): void {
+    if (this.open === event) this.open = undefined;
+  }
+
   /** Starts following `event` (the spike just raised). */
   follow(event: E): void {
     this.open = event;

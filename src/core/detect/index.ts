@@ -51,6 +51,12 @@ export class Detectors {
   private firstZeroNormStep: number | undefined;
   /** Set when the loss went ≤ 0: the log-scale loss checks are off for the rest of the run. */
   private lossOff: { step: number; loss: number } | undefined;
+  /** Rows fed so far (the index of the row being fed, during observe). */
+  private row = -1;
+  /** The last few explosions raised as info (at most absorbRows + 1), with their rows: a loss that does not come back regrades them. */
+  private infoExplosions: { event: ExplosionEvent; row: number }[] = [];
+  /** Row of the loss spike being followed. */
+  private lossSpikeRow = -1;
 
   constructor(readonly layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
     this.options = resolveDetectorOptions(options);
@@ -68,6 +74,7 @@ export class Detectors {
     let events: DetectorEvent[] | undefined;
     const emit = (event: DetectorEvent) => (events ??= []).push(event);
     const { step, loss, gradNorm, lr, layerGradNorms } = sample;
+    this.row++;
 
     const nonFinite = nonFiniteEvent(sample, this.layerNames, this.scalerSkipped(lr));
     if (nonFinite) emit(nonFinite);
@@ -86,15 +93,14 @@ export class Detectors {
       notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}), a signed loss as RL fine-tunes log; loss spikes and divergence need a positive loss`);
     }
     if (this.explosion && this.zeroNorms > 0) {
-      notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient signal, as RL steps where every reward is equal log`);
+      notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient at all (RL steps where every reward is equal, or dead units)`);
     }
     return notes;
   }
 
   private observeNorm(step: number, gradNorm: number, lr: number | undefined, emit: (event: DetectorEvent) => void): void {
     if (!Number.isFinite(gradNorm)) {
-      const upgrade = this.explosionAbsorption.settle(step, NaN);
-      if (upgrade) emit(upgrade);
+      this.emitExplosionUpgrade(this.explosionAbsorption.settle(step, NaN), emit);
       return;
     }
     if (gradNorm <= 0) {
@@ -108,12 +114,11 @@ export class Detectors {
     const previousMax = this.normMax;
     this.normMax = Math.max(this.normMax, gradNorm);
     if (!score?.flagged) {
-      const upgrade = this.explosionAbsorption.settle(step, gradNorm);
-      if (upgrade) emit(upgrade);
+      this.emitExplosionUpgrade(this.explosionAbsorption.settle(step, gradNorm), emit);
       return;
     }
     const { repeated, upgrade } = this.explosionAbsorption.spike(step);
-    if (upgrade) emit(upgrade);
+    this.emitExplosionUpgrade(upgrade, emit);
     const lrLevel = this.lrRows >= options.minHistory ? this.lrLevel.median() : NaN;
     const grade: ExplosionEvent['grade'] = repeated ? 'repeated'
       : lr !== undefined && lrLevel > 0 && lr >= options.lrRise * lrLevel ? 'lrRose'
@@ -125,12 +130,15 @@ export class Detectors {
     };
     emit(event);
     this.explosionAbsorption.follow(event);
+    if (event.severity === 'info') {
+      this.infoExplosions.push({ event, row: this.row });
+      if (this.infoExplosions.length > this.options.lossSpike.absorbRows + 1) this.infoExplosions.shift();
+    }
   }
 
   private observeLoss(step: number, loss: number, emit: (event: DetectorEvent) => void): void {
     if (!Number.isFinite(loss)) {
-      const upgrade = this.lossAbsorption.settle(step, NaN);
-      if (upgrade) emit(upgrade);
+      this.emitLossUpgrade(step, this.lossAbsorption.settle(step, NaN), emit);
       return;
     }
     if (loss <= 0) {
@@ -141,19 +149,40 @@ export class Detectors {
     const score = this.lossSpike?.observe(loss);
     if (score?.flagged) {
       const { repeated, upgrade } = this.lossAbsorption.spike(step);
-      if (upgrade) emit(upgrade);
+      this.emitLossUpgrade(step, upgrade, emit);
       const event: LossSpikeEvent = {
         kind: 'lossSpike', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
         loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
       };
       emit(event);
       this.lossAbsorption.follow(event);
+      this.lossSpikeRow = this.row;
     } else if (score) {
-      const upgrade = this.lossAbsorption.settle(step, loss);
-      if (upgrade) emit(upgrade);
+      this.emitLossUpgrade(step, this.lossAbsorption.settle(step, loss), emit);
     }
     const divergence = this.divergence?.observe(step, loss);
     if (divergence) emit(divergence);
+  }
+
+  private emitExplosionUpgrade(upgrade: ExplosionEvent | undefined, emit: (event: DetectorEvent) => void): void {
+    if (!upgrade) return;
+    emit(upgrade);
+    this.infoExplosions = this.infoExplosions.filter(({ event }) => event.step !== upgrade.step);
+  }
+
+  /**
+   * A loss spike the run did not absorb is regraded, and so is an info explosion raised with it or
+   * since: the norm may be back, but the run is not.
+   */
+  private emitLossUpgrade(step: number, upgrade: LossSpikeEvent | undefined, emit: (event: DetectorEvent) => void): void {
+    if (!upgrade) return;
+    emit(upgrade);
+    for (const { event, row } of this.infoExplosions) {
+      if (row < this.lossSpikeRow) continue;
+      this.explosionAbsorption.forget(event);
+      emit({ ...event, severity: 'warning', grade: 'notAbsorbed', upgradedAt: step });
+    }
+    this.infoExplosions = this.infoExplosions.filter(({ row }) => row < this.lossSpikeRow);
   }
 
   /** The fp16 loss scaler's mark: the lr repeats the previous row's while it had been changing. */
