@@ -113,8 +113,8 @@ const detectorOptions = {
       zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
       sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
       absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
-      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / the spike\'s level at or below which a later row counts as back.' }, 2),
-      rangeFactor: withDefault({ type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far is a warning even if absorbed.' }, 2),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
+      rangeFactor: withDefault({ type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' }, 4),
       lrRise: withDefault({ type: 'number', minimum: 1, description: 'A spike on a row whose learning rate is lrRise × its median over the last levelWindow rows is a warning (the LR rose).' }, 2),
     } },
     lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.', properties: {
@@ -126,7 +126,7 @@ const detectorOptions = {
       zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
       sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
       absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
-      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / the spike\'s level at or below which a later row counts as back.' }, 2),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
     } },
     divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),

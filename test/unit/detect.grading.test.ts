@@ -67,9 +67,9 @@ describe('severity', () => {
 
   test('beyond the run\'s own range is a warning at once; within it and absorbed, info', () => {
     const base = (step: number) => (step < 10 ? 20 : 1);
-    const beyond = feed(Array.from({ length: 80 }, (_, step) => ({ step, gradNorm: step === 70 ? 60 : base(step) })));
+    const beyond = feed(Array.from({ length: 80 }, (_, step) => ({ step, gradNorm: step === 70 ? 100 : base(step) })));
     assert.deepEqual(kinds(beyond), ['explosion@70/warning']);
-    const within = feed(Array.from({ length: 80 }, (_, step) => ({ step, gradNorm: step === 70 ? 15 : base(step) })));
+    const within = feed(Array.from({ length: 80 }, (_, step) => ({ step, gradNorm: step === 70 ? 30 : base(step) })));
     assert.deepEqual(kinds(within), ['explosion@70/info']);
   });
 

@@ -117,7 +117,10 @@ export class Detectors {
       this.emitExplosionUpgrade(this.explosionAbsorption.settle(step, gradNorm), emit);
       return;
     }
-    const { repeated, upgrade } = this.explosionAbsorption.spike(step);
+    // In its first minHistory rows a run has no level yet (LoRA norms start near 0, RL runs in their
+    // low mode): a jump there is graded by the loss (see emitLossUpgrade), not by the norm's own rows.
+    const early = seen < options.minHistory;
+    const { repeated, upgrade } = early ? { repeated: false, upgrade: undefined } : this.explosionAbsorption.spike(step, gradNorm);
     this.emitExplosionUpgrade(upgrade, emit);
     const lrLevel = this.lrRows >= options.minHistory ? this.lrLevel.median() : NaN;
     const grade: ExplosionEvent['grade'] = repeated ? 'repeated'
@@ -129,7 +132,7 @@ export class Detectors {
       gradNorm, level: score.level, ratio: score.ratio, zScore: score.zScore, ...(lr !== undefined ? { lr } : {}),
     };
     emit(event);
-    this.explosionAbsorption.follow(event);
+    if (!early) this.explosionAbsorption.follow(event, score.recentHigh);
     if (event.severity === 'info') {
       this.infoExplosions.push({ event, row: this.row });
       if (this.infoExplosions.length > this.options.lossSpike.absorbRows + 1) this.infoExplosions.shift();
@@ -148,14 +151,14 @@ export class Detectors {
     }
     const score = this.lossSpike?.observe(loss);
     if (score?.flagged) {
-      const { repeated, upgrade } = this.lossAbsorption.spike(step);
+      const { repeated, upgrade } = this.lossAbsorption.spike(step, loss);
       this.emitLossUpgrade(step, upgrade, emit);
       const event: LossSpikeEvent = {
         kind: 'lossSpike', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
         loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
       };
       emit(event);
-      this.lossAbsorption.follow(event);
+      this.lossAbsorption.follow(event, score.recentHigh);
       this.lossSpikeRow = this.row;
     } else if (score) {
       this.emitLossUpgrade(step, this.lossAbsorption.settle(step, loss), emit);
