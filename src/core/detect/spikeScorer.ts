@@ -27,7 +27,7 @@ export interface SpikeScore {
   readonly level: number;
   /** Value / level. */
   readonly ratio: number;
-  /** (log value − median log) / (1.4826 · MAD of the log-values) over `window`, with a floor on the scale; NaN before minHistory. */
+  /** (log value − median log) / (1.4826 · MAD of the log-values) over `window`, with a floor on the scale; NaN before minHistory and for rows that are no candidate (below `ratio` and `sureRatio`). */
   readonly zScore: number;
   readonly flagged: boolean;
   /** Top of the usual range before this row: the larger of the third largest of the last levelWindow rows and the 75th percentile of the window. */
@@ -93,23 +93,30 @@ export class SpikeScorer {
 
   private score(logValue: number): SpikeScore {
     const scored = this.history.count >= this.options.minHistory;
-    // Two modes (RL: steps whose rewards are all equal give a norm near 0, the others ~100× more):
-    // when the window splits at a gap of at least `ratio` with a fifth of it or more above, the
-    // upper group is the run's usual level and spread, whichever mode has more rows.
-    const upper = scored ? this.history.upperGroupStart(this.logRatio, Math.max(this.options.minHistory, Math.ceil(0.2 * this.history.count))) : -1;
-    const from = Math.max(upper, 0);
-    const center = this.history.median(from);
+    let center = this.history.median();
     const level = this.levels.median();
     // A drop below both baselines by `ratio` stays out of them while such drops are the minority of
     // the last `window` rows: in a bimodal run (RL steps whose rewards are all equal give a norm near
     // 0) the low mode would otherwise drag the levels down and make every ordinary row look like a
     // jump. A lasting fall is soon the majority and moves the levels as usual.
-    const low = this.history.count >= this.options.minHistory && logValue < Math.min(center, level) - this.logRatio;
+    const low = scored && logValue < Math.min(center, level) - this.logRatio;
     const lowsBefore = this.lows;
     this.recordLow(low);
     const shortHigh = this.levels.largest(Math.min(3, this.levels.count));
     const recentHigh = Math.exp(Math.max(shortHigh, this.history.largest(Math.ceil(0.25 * this.history.count))));
-    if (low && 2 * lowsBefore < Math.min(this.history.count, this.recent.length)) return { level: Math.exp(center), ratio: Math.exp(logValue - center), zScore: NaN, flagged: false, recentHigh };
+    if (low && 2 * lowsBefore < Math.min(this.history.count, this.recent.length)) return unflagged(center, logValue, recentHigh);
+    const levelJump = logValue - level;
+    // Most rows are no candidate at all; the rest of the tests (and their cost) are for those that are.
+    if (logValue - center < this.logRatio && levelJump < this.logSure) {
+      this.push(logValue);
+      return unflagged(center, logValue, recentHigh);
+    }
+    // Two modes (RL: steps whose rewards are all equal give a norm near 0, the others ~100× more):
+    // when the window splits at a gap of at least `ratio` with a fifth of it or more above, the
+    // upper group is the run's usual level and spread, whichever mode has more rows.
+    const upper = scored ? this.history.upperGroupStart(this.logRatio, Math.max(this.options.minHistory, Math.ceil(0.2 * this.history.count))) : -1;
+    const from = Math.max(upper, 0);
+    center = this.history.median(from);
     const jump = logValue - center;
     let zScore = NaN;
     let flaggedWindow = jump >= this.logRatio;
@@ -120,23 +127,29 @@ export class SpikeScorer {
       flaggedWindow &&= zScore >= this.options.zScore;
       cap = Math.max(cap, this.options.zScore * scale);
     }
-    const levelJump = logValue - level;
     // Also above twice the window's median: in a bimodal run (RL steps with no reward signal) the
     // short level can sit in the low mode, and a row back at the usual level is no jump.
     const flaggedLevel = levelJump >= this.logSure && jump >= SpikeScorer.logAboveUsual;
-    // And above all but one of the last levelWindow rows: when a bimodal run spends most rows in its
-    // low mode, both medians sit there, and a row of the usual high mode is no jump.
+    // And above the third largest of the last levelWindow rows: when a bimodal run spends most rows
+    // in its low mode, both medians sit there, and a row of the usual high mode is no jump.
     const aboveRecent = !(logValue <= shortHigh) || this.levels.count < 3;
     const flagged = (flaggedWindow || flaggedLevel) && aboveRecent;
     // A spike enters the history capped, so one outlier does not raise the baselines, while a
     // lasting shift still moves them within half a window (as ZClip feeds back clipped values).
     // (Not in the first minHistory rows: there is no level to protect yet, and a run that starts
     // with a shift, as LoRA norms do, must not stay flagged for rows on end.)
-    const kept = flagged && scored ? Math.min(logValue, Math.max(center + cap, level + this.logSure)) : logValue;
-    this.levels.push(kept);
-    this.history.push(kept);
+    this.push(flagged && scored ? Math.min(logValue, Math.max(center + cap, level + this.logSure)) : logValue);
     return flaggedLevel && levelJump > jump
       ? { level: Math.exp(level), ratio: Math.exp(levelJump), zScore, flagged, recentHigh }
       : { level: Math.exp(center), ratio: Math.exp(jump), zScore, flagged, recentHigh };
   }
+
+  private push(logValue: number): void {
+    this.levels.push(logValue);
+    this.history.push(logValue);
+  }
+}
+
+function unflagged(center: number, logValue: number, recentHigh: number): SpikeScore {
+  return { level: Math.exp(center), ratio: Math.exp(logValue - center), zScore: NaN, flagged: false, recentHigh };
 }
