@@ -1,7 +1,8 @@
 // Source of schema/job.schema.json. The schedule definitions are repetitive, so they are generated
 // here from a compact table; run `node scripts/schema-src.mjs` after editing and commit both files.
 // A unit test fails if the committed schema differs from what this script writes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { docsSchema } from './docs-schema.mjs';
 
 const positive = (description) => ({ type: 'number', exclusiveMinimum: 0, description });
 const nonNegative = (description) => ({ type: 'number', minimum: 0, description });
@@ -296,13 +297,16 @@ const schema = {
   definitions,
 };
 
-const target = new URL('../schema/job.schema.json', import.meta.url);
-const text = `${JSON.stringify(schema, null, 2)}\n`;
-if (process.argv.includes('--check')) {
-  if (readFileSync(target, 'utf8') !== text) {
-    console.error('schema/job.schema.json is out of date: run node scripts/schema-src.mjs');
-    process.exit(1);
+// job.schema.json validates (Gradscope reports its problems); job.docs.schema.json documents (VS Code's JSON service shows it).
+for (const [file, content] of [['job.schema.json', schema], ['job.docs.schema.json', docsSchema(schema)]]) {
+  const target = new URL(`../schema/${file}`, import.meta.url);
+  const text = `${JSON.stringify(content, null, 2)}\n`;
+  if (process.argv.includes('--check')) {
+    if (!existsSync(target) || readFileSync(target, 'utf8') !== text) {
+      console.error(`schema/${file} is out of date: run node scripts/schema-src.mjs`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(target, text);
   }
-} else {
-  writeFileSync(target, text);
 }

@@ -3,6 +3,7 @@ import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
 import { compareCommand, type CompareOptions } from './compareCommand';
+import { controlCommand } from './controlCommand';
 import { inspectCommand, type InspectOptions } from './inspectCommand';
 import { FORMAT_NAMES } from '../node/logs/sources';
 import { reportCommand, type ReportOptions } from './reportCommand';
@@ -92,6 +93,15 @@ function buildProgram(): Command {
     .option('-o, --output <file>', 'where to write the report (default report.html)')
     .action(async (target: string, options: ReportOptions) => {
       process.exitCode = await reportCommand(target, options);
+    });
+
+  program
+    .command('control')
+    .description('steer a running PyTorch loop monitored by the gradscope Python package (writes its control.json)')
+    .argument('<run_dir>', 'the run folder the loop writes')
+    .argument('<action...>', 'stop, pause, resume, lr=<multiplier>, clip=<max norm> or clip=none')
+    .action((runDir: string, actions: string[]) => {
+      process.stdout.write(`control.json: ${JSON.stringify(controlCommand(runDir, actions))}\n`);
     });
 
   return program;

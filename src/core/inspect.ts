@@ -29,8 +29,14 @@ export class Inspector {
   private readonly notes = new Set<string>();
   /** Validation results come once an epoch or every few hundred steps: a jump there is a loss spike too (Keras logs nothing else). */
   private validation: SpikeScorer | undefined;
+  private validationSegment = -1;
+  private readonly validationOptions: ReturnType<typeof resolveDetectorOptions>['lossSpike'];
+  /** Reused for every row: the detectors read the norms during `observe` and keep none of them. */
+  private layerGradNorms: Float64Array = new Float64Array(0);
 
-  constructor(private readonly options?: DetectorOptionsInput) {}
+  constructor(private readonly options?: DetectorOptionsInput) {
+    this.validationOptions = resolveDetectorOptions(options).lossSpike;
+  }
 
   add(row: MetricsRow): readonly DetectorEvent[] {
     const validationEvent = this.checkValidation(row);
@@ -41,7 +47,10 @@ export class Inspector {
     if (!this.detectors || row.segment !== this.segment) {
       this.collectNotes();
       // The first training row that names layers fixes their order.
-      if (this.layerNames.length === 0) this.layerNames = [...row.layers.keys()];
+      if (this.layerNames.length === 0) {
+        this.layerNames = [...row.layers.keys()];
+        this.layerGradNorms = new Float64Array(this.layerNames.length);
+      }
       this.detectors = new Detectors(this.layerNames, this.options);
       this.segment = row.segment;
     }
@@ -49,14 +58,13 @@ export class Inspector {
     this.seen.lr ||= row.lr !== undefined;
     this.seen.loss ||= row.loss !== undefined;
     this.seen.gradNorm ||= row.gradNorm !== undefined;
-    const layerGradNorms = this.layerNames.length ? this.layerNames.map((name) => row.layers.get(name) ?? NaN) : undefined;
-    const events = this.detectors.observe({
-      step: row.step,
-      ...(row.loss !== undefined ? { loss: row.loss } : {}),
-      ...(row.gradNorm !== undefined ? { gradNorm: row.gradNorm } : {}),
-      ...(row.lr !== undefined ? { lr: row.lr } : {}),
-      ...(layerGradNorms && row.layers.size ? { layerGradNorms } : {}),
-    });
+    let layerGradNorms: Float64Array | undefined;
+    if (this.layerNames.length && row.layers.size) {
+      layerGradNorms = this.layerGradNorms;
+      for (let i = 0; i < this.layerNames.length; i++) layerGradNorms[i] = row.layers.get(this.layerNames[i]) ?? NaN;
+    }
+    // One object shape for every row (absent values are undefined), so the call stays monomorphic.
+    const events = this.detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.gradNorm, lr: row.lr, layerGradNorms });
     if (events.length) this.events.push(...events);
     if (!validationEvent) return events;
     this.events.push(validationEvent);
@@ -65,7 +73,7 @@ export class Inspector {
 
   private checkValidation(row: MetricsRow): DetectorEvent | undefined {
     const value = row.validationLoss;
-    const spike = resolveDetectorOptions(this.options).lossSpike;
+    const spike = this.validationOptions;
     if (value === undefined || !spike.enabled || !Number.isFinite(value) || value <= 0) return undefined;
     if (row.segment !== this.validationSegment) {
       this.validation = new SpikeScorer(spike);
@@ -75,8 +83,6 @@ export class Inspector {
     if (!score?.flagged) return undefined;
     return { kind: 'lossSpike', series: 'validation', step: row.step, severity: 'info', grade: 'pending', loss: value, level: score.level, ratio: score.ratio, zScore: score.zScore };
   }
-  private validationSegment = -1;
-
   result(): InspectResult {
     this.collectNotes();
     return { rows: this.count, events: this.events, fields: { ...this.seen, layers: this.layerNames }, notes: [...this.notes] };

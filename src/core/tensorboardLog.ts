@@ -54,18 +54,21 @@ export async function findTbRunsAsync(dir: string, depth = 3): Promise<TbRun[]> 
  */
 export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProblem) => void): Record<string, number>[] {
   const byStep = new Map<number, Record<string, number>>();
-  const tags = new Map<string, string>();
+  // Writers log a step's scalars together: the row of the last step is usually the one wanted.
+  let lastStep = NaN;
+  let lastRow: Record<string, number> | undefined;
+  const add = (tag: string, step: number, value: number) => {
+    let row = step === lastStep ? lastRow : byStep.get(step);
+    if (!row) byStep.set(step, (row = { step }));
+    lastStep = step;
+    lastRow = row;
+    row[tag] = value;
+  };
   for (const file of run.files) {
     const buffer = readFileSync(file);
     const end = readRecords(buffer, 0, (data, offset) => {
       try {
-        forEachScalar(data, (tag, step, value) => {
-          let name = tags.get(tag);
-          if (name === undefined) tags.set(tag, (name = tag));
-          let row = byStep.get(step);
-          if (!row) byStep.set(step, (row = { step }));
-          row[name] = value;
-        });
+        forEachScalar(data, add);
       } catch (error) {
         onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
       }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { readConfig } from './config';
 import { LogViews } from './logs';
 import { DiagnosticsPanel } from './panel';
 import { JobProblems } from './problems';
@@ -22,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const manager = runs;
   const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
   const tools = new StrategyTools(deps);
-  const logs = new LogViews(manager, (focus) => panel.show(focus), output, () => vscode.workspace.getConfiguration('gradscope').get<Record<string, string>>('metrics.columns', {}));
+  const logs = new LogViews(manager, (focus) => panel.show(focus), output, () => readConfig(vscode.workspace.getConfiguration('gradscope')).metricsColumns);
   context.subscriptions.push(tools, logs);
   const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);

@@ -10,6 +10,7 @@ import { ColumnResolver } from '../../src/core/logs/columns';
 import { trainerStateRecords } from '../../src/core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
 import { loadTrainingLogs } from '../../src/node/logs/read';
+import { concat, eventBytes, record } from '../support/tfevents';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
 const inspect = (...args: string[]) => spawnSync(process.execPath, [bin, 'inspect', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -114,7 +115,6 @@ describe('each reader on a cut-down of its format', () => {
   });
 
   test('Keras TensorBoard: a run folder with train/ and validation/ is one run', async () => {
-    const { concat, eventBytes, record } = await import('../support/tfevents');
     const dir = temp();
     for (const part of ['train', 'validation']) {
       mkdirSync(join(dir, 'fit', part), { recursive: true });

@@ -9,8 +9,8 @@ export interface MetricsRow {
   loss?: number;
   validationLoss?: number;
   gradNorm?: number;
-  /** Per-layer gradient norms by layer name. */
-  layers: Map<string, number>;
+  /** Per-layer gradient norms by layer name (empty for most logs). */
+  layers: ReadonlyMap<string, number>;
   /** Counts from 0: an appended or resumed run whose step counter went back starts the next segment. */
   segment: number;
   /** 1-based line (or log_history entry's line) of the first record of this step, for Problems entries. */
@@ -82,7 +82,7 @@ export class RowAssembler {
     const layout = this.resolver.layoutOf(values);
     const evalOnly = record.role === 'eval';
     let found = false;
-    const row: MetricsRow = { step: NaN, layers: new Map(), segment: this.segment, ...(record.line !== undefined ? { line: record.line } : {}) };
+    const row: MetricsRow = { step: NaN, layers: layout.layers.length && !evalOnly ? new Map() : NO_LAYERS, segment: this.segment, line: record.line };
     for (const [field, column] of layout.fields) {
       if (evalOnly && field !== 'validationLoss') continue;
       row[field] = values[column] as number;
@@ -90,7 +90,7 @@ export class RowAssembler {
     }
     if (!evalOnly) {
       for (const [layer, column] of layout.layers) {
-        row.layers.set(layer, values[column] as number);
+        (row.layers as Map<string, number>).set(layer, values[column] as number);
         found = true;
       }
     }
@@ -174,9 +174,14 @@ function add(columns: RowsReport['columns'], field: FieldName, column: string): 
   if (!list.includes(column)) list.push(column);
 }
 
+/** Shared by every row without layer norms (most logs): rows are handed out, never changed after. */
+const NO_LAYERS: ReadonlyMap<string, number> = new Map();
+
 function merge(into: MetricsRow, from: MetricsRow): void {
   for (const field of VALUE_FIELDS) if (from[field] !== undefined) into[field] = from[field];
-  for (const [layer, value] of from.layers) into.layers.set(layer, value);
+  if (from.layers.size === 0) return;
+  if (into.layers === NO_LAYERS) into.layers = new Map();
+  for (const [layer, value] of from.layers) (into.layers as Map<string, number>).set(layer, value);
 }
 
 /** A column named for a field in the summary: `loss ← train/loss`. */
