@@ -60,7 +60,7 @@ export class Detectors {
 
   constructor(readonly layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
     this.options = resolveDetectorOptions(options);
-    if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion);
+    if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion, true);
     if (this.options.lossSpike.enabled) this.lossSpike = new SpikeScorer(this.options.lossSpike);
     if (this.options.divergence.enabled) this.divergence = new DivergenceTracker(this.options.divergence);
     if (this.options.vanishing.enabled) this.vanishing = new VanishingTracker(layerNames, this.options.vanishing);

@@ -63,7 +63,11 @@ export class SpikeScorer {
   private recentHead = 0;
   private lows = 0;
 
-  constructor(private readonly options: SpikeOptions) {
+  /**
+   * `twoModes`: look for two groups in the window (RL gradient norms); off for losses, where a
+   * group of high values is the start of training or a blow-up, not a mode. Default: false.
+   */
+  constructor(private readonly options: SpikeOptions, private readonly twoModes = false) {
     this.levels = new RollingRobust(options.levelWindow);
     this.history = new RollingRobust(options.window);
     this.logRatio = Math.log(options.ratio);
@@ -114,7 +118,7 @@ export class SpikeScorer {
     // Two modes (RL: steps whose rewards are all equal give a norm near 0, the others ~100× more):
     // when the window splits at a gap of at least `ratio` with a fifth of it or more above, the
     // upper group is the run's usual level and spread, whichever mode has more rows.
-    const upper = scored ? this.history.upperGroupStart(this.logRatio, Math.max(this.options.minHistory, Math.ceil(0.2 * this.history.count))) : -1;
+    const upper = scored && this.twoModes ? this.history.upperGroupStart(this.logRatio, Math.max(this.options.minHistory, Math.ceil(0.2 * this.history.count))) : -1;
     const from = Math.max(upper, 0);
     center = this.history.median(from);
     const jump = logValue - center;
