@@ -131,16 +131,16 @@ const detectorOptions = {
     } },
     divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in steps, of the loss average.' }, 20),
+      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in logged rows, of the loss average.' }, 20),
       factor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best smoothed loss that counts as diverged.' }, 4),
       risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best above which a run counts as rising.' }, 1.5),
-      risingSteps: withDefault(count('Consecutive steps above risingFactor that count as diverging.'), 500),
+      risingSteps: withDefault(count('Consecutive logged rows above risingFactor that count as diverging.'), 500),
     } },
     vanishing: { type: 'object', additionalProperties: false, description: 'Vanishing gradients: a layer\'s gradient norm collapses.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       floor: withDefault(nonNegative('Absolute gradient norm below which a layer counts as vanishing.'), 1e-7),
       ratioToMax: withDefault(nonNegative('Layer norm / largest layer norm below which a layer counts as vanishing.'), 1e-5),
-      patience: withDefault(count('Consecutive steps a layer must stay below before it is flagged.'), 10),
+      patience: withDefault(count('Consecutive logged rows a layer must stay below before it is flagged.'), 10),
     } },
   },
 };

@@ -34,13 +34,13 @@ export interface ExplosionOptions extends LossSpikeOptions {
 export interface DivergenceOptions {
   /** Run this detector. Default: true. */
   enabled: boolean;
-  /** Half-life, in steps, of the loss average. Default: 20. */
+  /** Half-life, in logged rows, of the loss average. Default: 20. */
   smoothing: number;
   /** Smoothed loss / best smoothed loss that counts as diverged. Default: 4. */
   factor: number;
   /** Smoothed loss / best above which a run counts as rising. Default: 1.5. */
   risingFactor: number;
-  /** Consecutive steps above risingFactor that count as diverging. Default: 500. */
+  /** Consecutive logged rows above risingFactor that count as diverging. Default: 500. */
   risingSteps: number;
 }
 
@@ -51,7 +51,7 @@ export interface VanishingOptions {
   floor: number;
   /** Layer norm / largest layer norm below which a layer counts as vanishing. Default: 1e-5. */
   ratioToMax: number;
-  /** Consecutive steps a layer must stay below before it is flagged. Default: 10. */
+  /** Consecutive logged rows a layer must stay below before it is flagged. Default: 10. */
   patience: number;
 }
 
