@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { applyEvent, Detectors, isUpgrade, type DetectorEvent, type StepSample } from '../../src/core/detect';
+import { applyEvent, Detectors, isUpgrade, type DetectorEvent, type LossSpikeEvent, type StepSample } from '../../src/core/detect';
 import { seededNormal, seededUniform } from '../../src/core/random';
 
 interface Fed { event: DetectorEvent; fedStep: number; row: number }
@@ -132,6 +132,22 @@ describe('real-log shapes', () => {
     assert.equal(notes.length, 2);
     assert.match(notes[0], /^loss checks off from step \d+: the loss goes ≤ 0/);
     assert.match(notes[1], /^\d+ rows with a gradient norm of exactly 0 \(first at step \d+\) left out of the explosion check/);
+  });
+
+  test('validation loss: rows that carry it form their own series; a spike is a lossSpike of series validation', () => {
+    const detectors = new Detectors();
+    const events: DetectorEvent[] = [];
+    for (let step = 0; step < 500; step++) {
+      const sample: StepSample = { step, loss: 1 + 0.01 * Math.sin(step), gradNorm: 1 };
+      if (step % 10 === 9) sample.validationLoss = step === 309 ? 0.66 : 0.01 * (1 + 0.05 * Math.cos(step));
+      events.push(...detectors.observe(sample));
+    }
+    assert.deepEqual(events.map((e) => e.kind === 'lossSpike' && [e.series, e.step, e.severity]), [['validation', 309, 'info']]);
+    // A regraded training spike does not replace a validation spike at the same step.
+    const validation = events[0] as LossSpikeEvent;
+    const training: LossSpikeEvent = { ...validation, series: undefined, loss: 5 };
+    const list = applyEvent<DetectorEvent>(applyEvent<DetectorEvent>([validation], training), { ...training, severity: 'warning', grade: 'notAbsorbed', upgradedAt: 312 });
+    assert.deepEqual(list.map((e) => [e.kind === 'lossSpike' && e.series, e.severity]), [['validation', 'info'], [undefined, 'warning']]);
   });
 
   test('fp16 loss-scaler skip: a non-finite norm where the changing lr repeats gets the hint', () => {

@@ -19,6 +19,12 @@ export interface StepSample {
   gradNorm?: number;
   /** The learning rate this row trained with, when known (grades explosions, spots loss-scaler skips). */
   lr?: number;
+  /**
+   * The validation loss, on the rows that have one (once an epoch, or every few hundred steps). A
+   * jump there is a lossSpike with `series: 'validation'`, graded like the training loss over the
+   * rows that carry it.
+   */
+  validationLoss?: number;
   /** Per-layer gradient norms, in the order of the layer names the detectors were made with (an undefined entry is missing). */
   layerGradNorms?: ArrayLike<number>;
 }
@@ -39,6 +45,9 @@ export class Detectors {
   private readonly explosionAbsorption: Absorption<ExplosionEvent>;
   private readonly lossSpike?: SpikeScorer;
   private readonly lossAbsorption: Absorption<LossSpikeEvent>;
+  private readonly validation?: SpikeScorer;
+  private readonly validationAbsorption: Absorption<LossSpikeEvent>;
+  private validationOff: { step: number; loss: number } | undefined;
   private readonly divergence?: DivergenceTracker;
   private readonly vanishing?: VanishingTracker;
   private readonly lrLevel: RollingRobust;
@@ -61,11 +70,15 @@ export class Detectors {
   constructor(readonly layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
     this.options = resolveDetectorOptions(options);
     if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion, true);
-    if (this.options.lossSpike.enabled) this.lossSpike = new SpikeScorer(this.options.lossSpike);
+    if (this.options.lossSpike.enabled) {
+      this.lossSpike = new SpikeScorer(this.options.lossSpike);
+      this.validation = new SpikeScorer(this.options.lossSpike);
+    }
     if (this.options.divergence.enabled) this.divergence = new DivergenceTracker(this.options.divergence);
     if (this.options.vanishing.enabled) this.vanishing = new VanishingTracker(layerNames, this.options.vanishing);
     this.explosionAbsorption = new Absorption(this.options.explosion);
     this.lossAbsorption = new Absorption(this.options.lossSpike);
+    this.validationAbsorption = new Absorption(this.options.lossSpike);
     this.lrLevel = new RollingRobust(this.options.explosion.levelWindow);
   }
 
@@ -73,7 +86,7 @@ export class Detectors {
   observe(sample: StepSample): readonly DetectorEvent[] {
     let events: DetectorEvent[] | undefined;
     const emit = (event: DetectorEvent) => (events ??= []).push(event);
-    const { step, loss, gradNorm, lr, layerGradNorms } = sample;
+    const { step, loss, gradNorm, lr, layerGradNorms, validationLoss } = sample;
     this.row++;
 
     const nonFinite = nonFiniteEvent(sample, this.layerNames, this.scalerSkipped(lr));
@@ -81,6 +94,7 @@ export class Detectors {
 
     if (this.explosion && gradNorm !== undefined) this.observeNorm(step, gradNorm, lr, emit);
     if (loss !== undefined && !this.lossOff) this.observeLoss(step, loss, emit);
+    if (validationLoss !== undefined && this.validation && !this.validationOff) this.observeValidation(step, validationLoss, emit);
     if (this.vanishing && layerGradNorms) this.vanishing.observe(step, layerGradNorms, emit);
     if (lr !== undefined && Number.isFinite(lr)) this.recordLr(lr);
     return events ?? none;
@@ -91,6 +105,9 @@ export class Detectors {
     const notes: string[] = [];
     if (this.lossOff && (this.lossSpike || this.divergence)) {
       notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}), a signed loss as RL fine-tunes log; loss spikes and divergence need a positive loss`);
+    }
+    if (this.validationOff && this.validation) {
+      notes.push(`validation-loss spikes off from step ${this.validationOff.step}: the validation loss goes ≤ 0 (${this.validationOff.loss})`);
     }
     if (this.explosion && this.zeroNorms > 0) {
       notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient at all (RL steps where every reward is equal, or dead units)`);
@@ -167,6 +184,32 @@ export class Detectors {
     if (divergence) emit(divergence);
   }
 
+  private observeValidation(step: number, loss: number, emit: (event: DetectorEvent) => void): void {
+    if (!Number.isFinite(loss)) {
+      const upgrade = this.validationAbsorption.settle(step, NaN);
+      if (upgrade) emit(upgrade);
+      return;
+    }
+    if (loss <= 0) {
+      this.validationOff = { step, loss };
+      return;
+    }
+    const score = this.validation!.observe(loss);
+    if (!score?.flagged) {
+      const upgrade = score && this.validationAbsorption.settle(step, loss);
+      if (upgrade) emit(upgrade);
+      return;
+    }
+    const { repeated, upgrade } = this.validationAbsorption.spike(step, loss);
+    if (upgrade) emit(upgrade);
+    const event: LossSpikeEvent = {
+      kind: 'lossSpike', series: 'validation', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
+      loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
+    };
+    emit(event);
+    this.validationAbsorption.follow(event, score.recentHigh);
+  }
+
   private emitExplosionUpgrade(upgrade: ExplosionEvent | undefined, emit: (event: DetectorEvent) => void): void {
     if (!upgrade) return;
     emit(upgrade);
@@ -202,9 +245,10 @@ export class Detectors {
 }
 
 function nonFiniteEvent(sample: StepSample, layerNames: readonly string[], scalerSkipped: boolean): NonFiniteEvent | undefined {
-  const { loss, gradNorm } = sample;
+  const { loss, gradNorm, validationLoss } = sample;
   const fields: NonFiniteEvent['fields'] = [];
   if (loss !== undefined && !Number.isFinite(loss)) fields.push('loss');
+  if (validationLoss !== undefined && !Number.isFinite(validationLoss)) fields.push('validationLoss');
   if (gradNorm !== undefined && !Number.isFinite(gradNorm)) fields.push('gradNorm');
   let layers: string[] | undefined;
   const norms = sample.layerGradNorms;
@@ -220,6 +264,7 @@ function nonFiniteEvent(sample: StepSample, layerNames: readonly string[], scale
     kind: 'nonFinite', step: sample.step, severity: 'warning', fields,
     ...(loss !== undefined ? { loss } : {}),
     ...(gradNorm !== undefined ? { gradNorm } : {}),
+    ...(validationLoss !== undefined && !Number.isFinite(validationLoss) ? { validationLoss } : {}),
     ...(layers ? { layers } : {}),
     ...(scalerSkipped && fields.includes('gradNorm') ? { hint: 'lossScalerSkip' as const } : {}),
   };
