@@ -5,8 +5,8 @@ type Spike = ExplosionEvent | LossSpikeEvent;
 
 /**
  * Follows the last spike of one signal until the run absorbs it: a later row back at or below
- * absorbedRatio × the run's usual range before the spike (the larger of its level and the third
- * largest of the last levelWindow rows, so a noisy or bimodal run's ordinary high rows count as
+ * absorbedRatio × the run's usual range before the spike (the larger of its level and the top of
+ * the recent rows, SpikeScore.recentHigh, so a noisy or bimodal run's ordinary high rows count as
  * back). Rows are logged rows that carry the value, not step numbers.
  * Fixed memory: one open spike at a time.
  */
@@ -16,11 +16,6 @@ export class Absorption<E extends Spike> {
   private rows = 0;
 
   constructor(private readonly options: AbsorbOptions) {}
-
-  /** A spike is open: the run has not come back since it. */
-  get isOpen(): boolean {
-    return this.open !== undefined;
-  }
 
   /**
    * A row that is not a spike (`value` NaN for a non-finite one, which never counts as back).
