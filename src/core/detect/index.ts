@@ -104,7 +104,7 @@ export class Detectors {
   notes(): string[] {
     const notes: string[] = [];
     if (this.lossOff && (this.lossSpike || this.divergence)) {
-      notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}), a signed loss as RL fine-tunes log; loss spikes and divergence need a positive loss`);
+      notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}): a signed loss, as RL fine-tunes log, or one rounded to 0; loss spikes and divergence need a positive loss`);
     }
     if (this.validationOff && this.validation) {
       notes.push(`validation-loss spikes off from step ${this.validationOff.step}: the validation loss goes ≤ 0 (${this.validationOff.loss})`);
