@@ -163,6 +163,47 @@ describe('real-log shapes', () => {
   });
 });
 
+describe('healthy shapes raise no warning', () => {
+  const N = 3000;
+  const lrAt = (t: number) => 1e-3 * Math.min(1, (t + 1) / 100) * (0.5 + 0.5 * Math.cos((Math.PI * t) / N));
+  const shapes: Record<string, (seed: number) => StepSample[]> = {
+    'warmup then decay, noise 0.2, late hard batches (norm 12×, loss 10×)': (seed) => {
+      const normal = seededNormal(seed);
+      const uniform = seededUniform(seed + 7);
+      return Array.from({ length: N }, (_, t) => {
+        const level = t < 100 ? 0.05 * 20 ** (t / 100) : Math.exp((-3 * (t - 100)) / N);
+        const hard = t > N / 2 && uniform() < 1 / 300;
+        return { step: t, lr: lrAt(t), gradNorm: level * Math.exp(0.2 * normal()) * (hard ? 12 : 1), loss: (2.3 * Math.exp(-t / 300) + 1e-3) * Math.exp(0.3 * normal()) * (hard ? 10 : 1) };
+      });
+    },
+    'noise 0.5': (seed) => {
+      const normal = seededNormal(seed);
+      return Array.from({ length: N }, (_, t) => ({ step: t, lr: lrAt(t), gradNorm: Math.exp(-t / N) * Math.exp(0.5 * normal()), loss: 2 * Math.exp(-t / 500) + 0.1 }));
+    },
+    'RL: 20 % exact zeros, 10–30 % near-zero steps': (seed) => {
+      const normal = seededNormal(seed);
+      const uniform = seededUniform(seed + 3);
+      const low = 0.1 + 0.05 * (seed % 5);
+      return Array.from({ length: 1000 }, (_, t) => {
+        const u = uniform();
+        return { step: t, lr: 3e-5, gradNorm: u < 0.2 ? 0 : u < 0.2 + low ? 0.002 * Math.exp(0.7 * normal()) : 0.08 * Math.exp(0.6 * normal()), loss: 1e-4 * normal() };
+      });
+    },
+    'LoRA: the norm starts near 0 and jumps 100× in the first rows': (seed) => {
+      const normal = seededNormal(seed);
+      return Array.from({ length: 500 }, (_, t) => ({ step: t, lr: 1e-4 * Math.min(1, (t + 1) / 20), gradNorm: (t < 3 ? 0.01 : 1) * Math.exp(0.5 * normal()), loss: 3 * Math.exp(-t / 100) * Math.exp(0.1 * normal()) + 0.5 }));
+    },
+  };
+  for (const [name, shape] of Object.entries(shapes)) {
+    test(name, () => {
+      for (let seed = 1; seed <= 5; seed++) {
+        const warnings = feed(shape(seed)).filter(({ event }) => event.severity === 'warning');
+        assert.deepEqual(kinds(warnings), [], `seed ${seed}`);
+      }
+    });
+  }
+});
+
 describe('streaming properties', () => {
   const row = fc.record({
     loss: fc.option(fc.oneof(fc.double({ min: 1e-3, max: 10, noNaN: true }), fc.constant(NaN)), { nil: undefined }),
