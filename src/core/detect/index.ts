@@ -1,33 +1,16 @@
 import { Absorption } from './absorption';
-import type { DetectorEvent, ExplosionEvent, LossSpikeEvent, NonFiniteEvent } from './events';
-import { resolveDetectorOptions, type DetectorOptions, type DetectorOptionsInput, type DivergenceOptions, type VanishingOptions } from './options';
+import type { DetectorEvent, ExplosionEvent, LossSpikeEvent } from './events';
+import { nonFiniteEvent } from './nonFinite';
+import type { StepSample } from './sample';
+import { resolveDetectorOptions, type DetectorOptions, type DetectorOptionsInput } from './options';
 import { RollingRobust } from './rollingRobust';
 import { SpikeScorer } from './spikeScorer';
+import { DivergenceTracker, VanishingTracker } from './trackers';
 
 export * from './events';
 export * from './options';
 export { SpikeScorer, type SpikeScore, type SpikeOptions } from './spikeScorer';
-
-/**
- * One logged row's raw values, before any clipping. A missing (undefined) value is missing, not
- * bad: the detectors that need it skip the row (their windows and patience do not advance), and only
- * values that are present are checked for NaN/Infinity.
- */
-export interface StepSample {
-  step: number;
-  loss?: number;
-  gradNorm?: number;
-  /** The learning rate this row trained with, when known (grades explosions, spots loss-scaler skips). */
-  lr?: number;
-  /**
-   * The validation loss, on the rows that have one (once an epoch, or every few hundred steps). A
-   * jump there is a lossSpike with `series: 'validation'`, graded like the training loss over the
-   * rows that carry it.
-   */
-  validationLoss?: number;
-  /** Per-layer gradient norms, in the order of the layer names the detectors were made with (an undefined entry is missing). */
-  layerGradNorms?: ArrayLike<number>;
-}
+export type { StepSample } from './sample';
 
 const none: readonly DetectorEvent[] = Object.freeze([]);
 
@@ -241,94 +224,5 @@ export class Detectors {
     this.previousLr = lr;
     this.lrLevel.push(lr);
     this.lrRows++;
-  }
-}
-
-function nonFiniteEvent(sample: StepSample, layerNames: readonly string[], scalerSkipped: boolean): NonFiniteEvent | undefined {
-  const { loss, gradNorm, validationLoss } = sample;
-  const fields: NonFiniteEvent['fields'] = [];
-  if (loss !== undefined && !Number.isFinite(loss)) fields.push('loss');
-  if (validationLoss !== undefined && !Number.isFinite(validationLoss)) fields.push('validationLoss');
-  if (gradNorm !== undefined && !Number.isFinite(gradNorm)) fields.push('gradNorm');
-  let layers: string[] | undefined;
-  const norms = sample.layerGradNorms;
-  if (norms) {
-    for (let i = 0; i < norms.length; i++) {
-      const norm = norms[i];
-      if (norm !== undefined && !Number.isFinite(norm)) (layers ??= []).push(layerNames[i] ?? `layer ${i}`);
-    }
-    if (layers) fields.push('layerGradNorm');
-  }
-  if (fields.length === 0) return undefined;
-  return {
-    kind: 'nonFinite', step: sample.step, severity: 'warning', fields,
-    ...(loss !== undefined ? { loss } : {}),
-    ...(gradNorm !== undefined ? { gradNorm } : {}),
-    ...(validationLoss !== undefined && !Number.isFinite(validationLoss) ? { validationLoss } : {}),
-    ...(layers ? { layers } : {}),
-    ...(scalerSkipped && fields.includes('gradNorm') ? { hint: 'lossScalerSkip' as const } : {}),
-  };
-}
-
-/** Exponentially smoothed loss against its best; each episode is reported once and re-armed on recovery. */
-class DivergenceTracker {
-  private readonly decay: number;
-  private smoothed = NaN;
-  private best = Infinity;
-  private seen = 0;
-  private risingFor = 0;
-  private reported = false;
-
-  constructor(private readonly options: DivergenceOptions) {
-    this.decay = 2 ** (-1 / options.smoothing);
-  }
-
-  observe(step: number, loss: number): DetectorEvent | undefined {
-    this.smoothed = this.seen === 0 ? loss : this.decay * this.smoothed + (1 - this.decay) * loss;
-    this.seen += 1;
-    // The first half-lives are dominated by the initial loss; a best taken there would be too high.
-    if (this.seen < this.options.smoothing) return undefined;
-    if (this.smoothed < this.best) this.best = this.smoothed;
-    const ratio = this.smoothed / this.best;
-    if (ratio <= this.options.risingFactor) {
-      this.risingFor = 0;
-      this.reported = false;
-      return undefined;
-    }
-    this.risingFor += 1;
-    if (this.reported) return undefined;
-    const reason = ratio >= this.options.factor ? 'aboveBest' : this.risingFor >= this.options.risingSteps ? 'rising' : undefined;
-    if (!reason) return undefined;
-    this.reported = true;
-    return { kind: 'divergence', step, severity: 'warning', loss: this.smoothed, best: this.best, ratio, reason };
-  }
-}
-
-/** Per layer: how long its norm has been below the floor or far below the largest layer. */
-class VanishingTracker {
-  private readonly below: Int32Array;
-
-  constructor(private readonly names: readonly string[], private readonly options: VanishingOptions) {
-    this.below = new Int32Array(names.length);
-  }
-
-  observe(step: number, norms: ArrayLike<number>, emit: (event: DetectorEvent) => void): void {
-    let largest = 0;
-    for (let i = 0; i < norms.length; i++) if (norms[i] > largest) largest = norms[i];
-    const count = Math.min(norms.length, this.below.length);
-    for (let i = 0; i < count; i++) {
-      const norm = norms[i];
-      if (norm === undefined || !Number.isFinite(norm)) continue;
-      const collapsed = norm < this.options.floor || (largest > 0 && norm < this.options.ratioToMax * largest);
-      if (!collapsed) {
-        this.below[i] = 0;
-        continue;
-      }
-      this.below[i] += 1;
-      // Reported once, when the collapse has lasted `patience` steps; recovery re-arms it.
-      if (this.below[i] === this.options.patience) {
-        emit({ kind: 'vanishing', step, severity: 'warning', layer: this.names[i], gradNorm: norm, ratioToMax: largest > 0 ? norm / largest : 0 });
-      }
-    }
   }
 }
