@@ -11,6 +11,9 @@ import { followLogSource } from '../node/logs/follow';
 import { findLogSources, formatLabel, type LogSource } from '../node/logs/sources';
 import { Run, type RunManager } from './runs';
 
+/** More logs than this in one folder: the user picks which to open. */
+const MAX_RUNS_WITHOUT_ASKING = 6;
+
 /** Problems shown per log before they are only counted (a damaged file must not flood the UI). */
 const SHOWN_PROBLEMS = 3;
 
@@ -104,6 +107,15 @@ export class LogViews implements vscode.Disposable {
     } catch (error) {
       if (error instanceof LogFormatError) return void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
       throw error;
+    }
+    if (sources.length > MAX_RUNS_WITHOUT_ASKING) {
+      // A runs folder may hold dozens of runs: open the ones the user picks.
+      const picked = await vscode.window.showQuickPick(
+        sources.map((source) => ({ label: source.title, description: formatLabel(source), picked: false, source })),
+        { canPickMany: true, title: `Gradscope: ${sources.length} training logs in ${vscode.workspace.asRelativePath(target)}: open which?` },
+      );
+      if (!picked?.length) return;
+      sources = picked.map((p) => p.source);
     }
     let first: Run | undefined;
     for (const source of sources) {

@@ -181,3 +181,23 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     oneLine(inspect(write('b.jsonl', '{"step":0,"loss":1}\n'), '--map', 'norm'), /--map takes field=column pairs/);
   });
 });
+
+describe('column names a reader has never seen', () => {
+  const columnsOf = (record: Record<string, unknown>) => {
+    const assembler = new RowAssembler(new ColumnResolver(), () => {});
+    assembler.push({ values: record });
+    return assembler.report().columns;
+  };
+
+  test('the PyTorch tutorials\' SummaryWriter tags, in any case', () => {
+    assert.deepEqual(columnsOf({ step: 1, 'Loss/train': 1, 'Loss/val': 2, 'Gradient Norm': 3, LearningRate: 1e-3, 'Accuracy/train': 0.5 }), { step: ['step'], lr: ['LearningRate'], loss: ['Loss/train'], validationLoss: ['Loss/val'], gradNorm: ['Gradient Norm'] });
+  });
+
+  test('Keras CSVLogger: one row an epoch', () => {
+    assert.deepEqual(columnsOf({ epoch: 3, accuracy: 0.9, loss: 0.3, val_accuracy: 0.8, val_loss: 0.4 }), { step: ['epoch'], loss: ['loss'], validationLoss: ['val_loss'] });
+  });
+
+  test('summary values and epoch aggregates are not per-step values', () => {
+    assert.deepEqual(columnsOf({ step: 60, 'train/train_loss': 2, train_loss_epoch: 1.9, train_runtime: 100 }), { step: ['step'] });
+  });
+});

@@ -16,7 +16,8 @@ export type ColumnMapping = Partial<Record<FieldName, string>>;
  * LLaMA-Factory, W&B and Gradscope write them. Checked before the patterns below.
  */
 export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
-  step: ['step', 'global_step', 'train/global_step', 'trainer/global_step', 'iteration', 'iter', 'current_steps', '_step'],
+  // `epoch` last: a log that counts nothing else (Keras' CSVLogger) is one row an epoch.
+  step: ['step', 'global_step', 'train/global_step', 'trainer/global_step', 'iteration', 'iter', 'current_steps', '_step', 'epoch'],
   lr: ['lr', 'learning_rate', 'train/learning_rate', 'learningRate', 'train/lr'],
   loss: ['loss', 'train/loss', 'train_loss', 'training_loss', 'train_loss_step', 'loss_step', 'train/loss_step', 'total_loss', 'train/total_loss'],
   validationLoss: ['val_loss', 'validation_loss', 'valid_loss', 'eval_loss', 'eval/loss', 'val/loss', 'validation/loss', 'validationLoss', 'val_loss_epoch'],
@@ -24,14 +25,24 @@ export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
 };
 
 /**
- * Names no alias matched: Lightning's `lr-<Optimizer>[-k]` / `lr-<Optimizer>/pg1`, a user's
- * `train/nll_loss`, several eval sets' `eval_<set>_loss`. Epoch aggregates (`*_epoch`) and summary
- * values (`train_runtime`) are not per-step values and never match.
+ * Names no alias matched, in any case: Lightning's `lr-<Optimizer>[-k]`, a user's `train/nll_loss`,
+ * several eval sets' `eval_<set>_loss`, the PyTorch tutorials' `Loss/train` and `Loss/val`,
+ * `gradient_norm`, `LearningRate`. Epoch aggregates (`*_epoch`) and summary values
+ * (`train_runtime`, HF's `train/train_loss`) are not per-step values and never match.
  */
-const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, RegExp>>> = {
-  lr: /^lr-[^/]+$/,
-  loss: /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/,
-  validationLoss: /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/,
+const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, readonly RegExp[]>>> = {
+  lr: [/^lr-[^/]+$/, /^(train[/_.-])?(lr|learning[_ -]?rate)([/_.-](group[_-]?)?0|\/pg0)?$/i],
+  loss: [
+    /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/i,
+    /^[\w-]*loss[/_.-](train|training)$/i,
+    /^(train|training)[ _-]?loss$/i,
+    /^loss$/i,
+  ],
+  validationLoss: [
+    /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/i,
+    /^[\w-]*loss[/_.-](val|valid|validation|eval)$/i,
+  ],
+  gradNorm: [/^(train[/_.-])?grad(ient)?[_/ .-]?norm([_/.-](total|global|l2))?$/i, /^(total|global)[_/.-]?grad(ient)?[_/.-]?norm$/i],
 };
 
 /** Prefixes of per-layer gradient-norm columns: `grad_norm/fc.weight`, `grad_2.0_norm/fc.weight`, `gradNorm/dense_1`. */
@@ -86,11 +97,15 @@ export class ColumnResolver {
       if (mapped !== undefined) return numeric.includes(mapped) ? mapped : undefined;
       for (const name of [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]]) if (numeric.includes(name) && !used.has(name)) return name;
       if (field === 'step') return undefined;
-      const pattern = FIELD_PATTERNS[field];
-      if (!pattern) return undefined;
+      const patterns = FIELD_PATTERNS[field];
+      if (!patterns) return undefined;
       const earlier = this.byPattern[field];
       if (earlier !== undefined) return numeric.includes(earlier) && !used.has(earlier) ? earlier : undefined;
-      const found = numeric.find((name) => pattern.test(name) && !used.has(name) && !isLayerColumn(name));
+      let found: string | undefined;
+      for (const pattern of patterns) {
+        found = numeric.find((name) => pattern.test(name) && !used.has(name) && !isLayerColumn(name));
+        if (found !== undefined) break;
+      }
       if (found !== undefined) this.byPattern[field] = found;
       return found;
     };
