@@ -1,7 +1,8 @@
 // Source of schema/job.schema.json. The schedule definitions are repetitive, so they are generated
 // here from a compact table; run `node scripts/schema-src.mjs` after editing and commit both files.
 // A unit test fails if the committed schema differs from what this script writes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { docsSchema } from './docs-schema.mjs';
 
 const positive = (description) => ({ type: 'number', exclusiveMinimum: 0, description });
 const nonNegative = (description) => ({ type: 'number', minimum: 0, description });
@@ -104,32 +105,42 @@ for (const [type, [description, properties, required]] of Object.entries(schedul
 const detectorOptions = {
   type: 'object', additionalProperties: false, description: 'Detector thresholds. The defaults raise no alarm on healthy runs of the reference traces.',
   properties: {
-    explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its recent robust level.', properties: {
+    explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run\'s own range, or it follows an LR rise; info otherwise.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window of log-norms.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a step can be an explosion.' }, 5),
+      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+      ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
       zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
+      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
+      absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
+      rangeFactor: withDefault({ type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' }, 4),
+      lrRise: withDefault({ type: 'number', minimum: 1, description: 'A spike on a row whose learning rate is lrRise × its median over the last levelWindow rows is a warning (the LR rose).' }, 2),
     } },
-    lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its recent robust level.', properties: {
+    lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a step can be a spike.' }, 3),
+      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+      ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
       zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
+      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
+      absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
     } },
-    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long.', properties: {
+    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in steps, of the loss average.' }, 20),
+      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in logged rows, of the loss average.' }, 20),
       factor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best smoothed loss that counts as diverged.' }, 4),
       risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best above which a run counts as rising.' }, 1.5),
-      risingSteps: withDefault(count('Consecutive steps above risingFactor that count as diverging.'), 500),
+      risingSteps: withDefault(count('Consecutive logged rows above risingFactor that count as diverging.'), 500),
     } },
     vanishing: { type: 'object', additionalProperties: false, description: 'Vanishing gradients: a layer\'s gradient norm collapses.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       floor: withDefault(nonNegative('Absolute gradient norm below which a layer counts as vanishing.'), 1e-7),
       ratioToMax: withDefault(nonNegative('Layer norm / largest layer norm below which a layer counts as vanishing.'), 1e-5),
-      patience: withDefault(count('Consecutive steps a layer must stay below before it is flagged.'), 10),
+      patience: withDefault(count('Consecutive logged rows a layer must stay below before it is flagged.'), 10),
     } },
   },
 };
@@ -286,13 +297,16 @@ const schema = {
   definitions,
 };
 
-const target = new URL('../schema/job.schema.json', import.meta.url);
-const text = `${JSON.stringify(schema, null, 2)}\n`;
-if (process.argv.includes('--check')) {
-  if (readFileSync(target, 'utf8') !== text) {
-    console.error('schema/job.schema.json is out of date: run node scripts/schema-src.mjs');
-    process.exit(1);
+// job.schema.json validates (Gradscope reports its problems); job.docs.schema.json documents (VS Code's JSON service shows it).
+for (const [file, content] of [['job.schema.json', schema], ['job.docs.schema.json', docsSchema(schema)]]) {
+  const target = new URL(`../schema/${file}`, import.meta.url);
+  const text = `${JSON.stringify(content, null, 2)}\n`;
+  if (process.argv.includes('--check')) {
+    if (!existsSync(target) || readFileSync(target, 'utf8') !== text) {
+      console.error(`schema/${file} is out of date: run node scripts/schema-src.mjs`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(target, text);
   }
-} else {
-  writeFileSync(target, text);
 }

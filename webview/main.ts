@@ -14,7 +14,7 @@ const post = (message: WebviewToHost) => vscode.postMessage(message);
 const root = document.getElementById('root')!;
 const view = root.dataset.view;
 if (view === 'lrFind' || view === 'compare' || view === 'preview') {
-  startTool(view, root, post);
+  startTool(root, post);
   post({ type: 'ready' });
 } else {
   startDiagnostics(root, post, { load: () => vscode.getState?.() as ViewState | undefined, save: (state) => vscode.setState?.(state) });

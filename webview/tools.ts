@@ -1,6 +1,6 @@
 // The tool views: learning-rate range test, strategy comparison, schedule preview.
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
-import { COLUMNS, type CompareRow } from '../src/core/compareTable';
+import type { CompareRow } from '../src/core/compareTable';
 import { decimate } from '../src/core/decimate';
 import type { CompareState, HostToWebview, PreviewState, WebviewToHost } from '../src/core/protocol';
 import type { LrFindResult } from '../src/core/lrFind';
@@ -12,13 +12,10 @@ type Post = (message: WebviewToHost) => void;
 type Point = { x: number; y: number | null };
 const e = (v: number) => v.toExponential(2);
 
-const GRID_COLUMNS = COLUMNS.filter((c) => c !== 'description');
-const COLUMN_TITLES: Record<keyof CompareRow, string> = {
-  strategy: 'Strategy', description: 'What', status: 'Status', steps: 'Steps', finalTrainLoss: 'Train loss', finalValidationLoss: 'Val. loss',
-  finalValidationAccuracy: 'Val. accuracy', stepsToTarget: 'Steps to target', explosions: 'Explosions', nonFinite: 'Non-finite', wallTimeMs: 'Time (ms)',
-};
+import { compareColumns, formatCell, bestValues } from './compareView';
+import './tools.css';
 
-export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElement, post: Post): void {
+export function startTool(root: HTMLElement, post: Post): void {
   let palette = readPalette();
   let last: HostToWebview | undefined;
   const charts = new Map<string, Chart>();
@@ -116,41 +113,77 @@ export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElem
   }
 
   function drawCompare(state: CompareState): void {
-    setHeader(state.title, state.pending.length ? `running: ${state.pending.join(', ')}` : `done · target loss ${state.target?.toPrecision(3) ?? '–'}`);
+    const running = state.progress?.filter((p) => p.state === 'running') ?? [];
+    setHeader(state.title, state.pending.length
+      ? `running ${running.map((p) => `${p.strategy} ${p.totalSteps ? Math.round((100 * p.step) / p.totalSteps) : 0}%`).join(', ') || '…'} · ${state.pending.length} to go`
+      : `done · target loss ${state.target?.toPrecision(3) ?? '–'}`);
     const actions = document.getElementById('actions')!;
-    if (!actions.querySelector('#sort')) {
-      actions.innerHTML = `<vscode-dropdown id="sort" aria-label="Sort by">${COLUMNS.map((c) => `<vscode-option value="${c}">${c}</vscode-option>`).join('')}</vscode-dropdown>
-        <vscode-button id="export-csv" appearance="secondary">Export CSV</vscode-button><vscode-button id="export-md" appearance="secondary">Export Markdown</vscode-button>`;
-      actions.querySelector('#sort')!.addEventListener('change', (ev) => post({ type: 'sortCompare', column: (ev.target as HTMLInputElement).value as keyof CompareRow }));
+    if (!actions.querySelector('#export-csv')) {
+      actions.innerHTML = `<vscode-button id="export-csv" appearance="secondary">Export CSV</vscode-button><vscode-button id="export-md" appearance="secondary">Export Markdown</vscode-button>`;
       actions.querySelector('#export-csv')!.addEventListener('click', () => post({ type: 'exportCompare', format: 'csv' }));
       actions.querySelector('#export-md')!.addEventListener('click', () => post({ type: 'exportCompare', format: 'markdown' }));
     }
-    (actions.querySelector('#sort') as HTMLInputElement).value = state.sortedBy;
-    let grid = document.getElementById('compare-table') as (HTMLElement & { rowsData: object[]; columnDefinitions: object[] }) | null;
-    if (!grid) {
-      grid = document.createElement('vscode-data-grid') as HTMLElement & { rowsData: object[]; columnDefinitions: object[] };
-      grid.id = 'compare-table';
-      grid.setAttribute('generate-header', 'sticky');
-      // The description is in the export; on screen the strategy's name says enough.
-      grid.columnDefinitions = GRID_COLUMNS.map((c) => ({ columnDataKey: c, title: COLUMN_TITLES[c] }));
-      grid.setAttribute('grid-template-columns', '120px 75px 60px 85px 85px 95px 95px 85px 85px 85px');
-      document.getElementById('body')!.prepend(grid);
+    let table = document.getElementById('compare-table') as HTMLTableElement | null;
+    if (!table) {
+      table = document.createElement('table');
+      table.id = 'compare-table';
+      table.className = 'compare';
+      // Fixed layout: the widths below hold whatever the values are; headers wrap between words only.
+      table.innerHTML = `<colgroup>${compareColumns.map(() => '<col>').join('')}</colgroup>
+        <thead><tr>${compareColumns.map((c) => `<th scope="col" data-column="${c.key}" class="${c.numeric ? 'num' : ''}" tabindex="0" title="Sort by ${c.title.toLowerCase()}, ${c.order}">${c.title}<span class="arrow" aria-hidden="true"></span></th>`).join('')}</tr></thead><tbody></tbody>`;
+      // Through the CSSOM: the page's CSP allows no inline style attributes.
+      table.querySelectorAll('col').forEach((col, i) => (col.style.width = compareColumns[i].width));
+      table.querySelectorAll<HTMLElement>('th').forEach((th) => {
+        const sort = () => post({ type: 'sortCompare', column: th.dataset.column as keyof CompareRow });
+        th.addEventListener('click', sort);
+        th.addEventListener('keydown', (ev: KeyboardEvent) => {
+          if (ev.key !== 'Enter' && ev.key !== ' ') return;
+          ev.preventDefault();
+          sort();
+        });
+      });
+      document.getElementById('body')!.prepend(table);
     }
-    const format = (v: unknown) => (v === null ? '–' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v));
-    grid.rowsData = state.rows.map((row) => Object.fromEntries(GRID_COLUMNS.map((c) => [c, format(row[c])])));
-    grid.dataset.strategies = state.rows.map((r) => r.strategy).join(',');
+    table.querySelectorAll<HTMLElement>('th').forEach((th) => {
+      const sorted = th.dataset.column === state.sortedBy;
+      th.setAttribute('aria-sort', sorted ? (state.sortedBy === 'finalValidationAccuracy' ? 'descending' : 'ascending') : 'none');
+      th.querySelector('.arrow')!.textContent = sorted ? (state.sortedBy === 'finalValidationAccuracy' ? ' ▼' : ' ▲') : '';
+    });
+    const best = bestValues(state.rows);
+    const done = new Set(state.rows.map((r) => r.strategy));
+    const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const finished = state.rows.map((row) => `<tr data-strategy="${escape(row.strategy)}" title="${escape(row.description)}">${compareColumns.map((c) => {
+      const isBest = best[c.key] !== undefined && row[c.key] === best[c.key];
+      return `<td class="${c.numeric ? 'num' : ''}${isBest ? ' best' : ''}"${isBest ? ' title="best in this column"' : ''}>${escape(formatCell(c.key, row[c.key]))}</td>`;
+    }).join('')}</tr>`);
+    // Strategies still training or queued: a progress bar in their row, below the finished ones.
+    const waiting = (state.progress ?? []).filter((p) => !done.has(p.strategy)).map((p) => {
+      const share = p.totalSteps ? p.step / p.totalSteps : 0;
+      const label = p.state === 'queued' ? 'queued' : `${p.step} / ${p.totalSteps || '…'}`;
+      return `<tr class="pending" data-strategy="${escape(p.strategy)}"><td>${escape(p.strategy)}</td><td colspan="${compareColumns.length - 1}"><div class="progress" role="progressbar" aria-valuenow="${Math.round(100 * share)}" aria-valuemin="0" aria-valuemax="100"><div class="bar" data-share="${share.toFixed(4)}"></div><span>${label}</span></div></td></tr>`;
+    });
+    table.tBodies[0].innerHTML = [...finished, ...waiting].join('');
+    table.querySelectorAll<HTMLElement>('.bar').forEach((bar) => (bar.style.width = `${100 * Number(bar.dataset.share)}%`));
+    table.dataset.strategies = state.rows.map((r) => r.strategy).join(',');
+    table.dataset.sortedBy = state.sortedBy;
     const width = Math.max(200, root.clientWidth);
     for (const [id, title, key, log] of [['lr', 'Learning rate', 'lr', false], ['loss', 'Training loss', 'loss', true], ['gradNorm', 'Gradient norm', 'gradNorm', true]] as const) {
       const datasets: ChartDataset<'line', Point[]>[] = state.runs.map((run, i) => {
+        // One colour per strategy whatever order the runs finish in.
+        const order = state.progress?.findIndex((p) => p.strategy === run.strategy) ?? -1;
+        const color = palette.series[(order >= 0 ? order : i) % palette.series.length];
         const values = run[key];
         const keep = run.events.map((ev) => run.step.indexOf(ev.step)).filter((k) => k >= 0);
         const indices = decimate(values, width, { keep });
-        return { label: run.strategy, data: Array.from(indices, (k) => ({ x: run.step[k], y: Number.isFinite(values[k]) && (!log || values[k] > 0) ? values[k] : null })), borderColor: palette.series[i % palette.series.length], borderWidth: 1.25, pointRadius: 0 };
+        return { label: run.strategy, data: Array.from(indices, (k) => ({ x: run.step[k], y: Number.isFinite(values[k]) && (!log || values[k] > 0) ? values[k] : null })), borderColor: color, backgroundColor: color, borderWidth: 1.25, pointRadius: 0 };
       });
       const flagged = state.runs.flatMap((run) => run.events.filter((ev) => ev.kind === 'explosion' || ev.kind === 'nonFinite').map((ev) => ({ x: ev.step, y: run[key][run.step.indexOf(ev.step)] })))
         .map((p) => ({ x: p.x, y: Number.isFinite(p.y) && (!log || p.y > 0) ? p.y : null }));
       if (flagged.length) datasets.push({ type: 'scatter', label: 'explosions', data: flagged, pointStyle: 'triangle', pointRadius: 5, borderColor: palette.kind.explosion, backgroundColor: palette.kind.explosion } as unknown as ChartDataset<'line', Point[]>);
       chart(`compare-${id}`, title, datasets, false, log, 'step');
+      // Live runs grow into a fixed frame: the longest planned run.
+      const planned = Math.max(0, ...(state.progress ?? []).map((p) => p.totalSteps));
+      if (planned > 0) setXMax(`compare-${id}`, planned - 1);
     }
   }
 

@@ -1,7 +1,48 @@
 // Quick fixes for a job file, as text edits that keep the user's formatting and comments.
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser';
 
-export type JobFix = 'addClipping' | 'addWarmup' | 'halvePeakLr';
+export type JobFix = 'addClipping' | 'addWarmup' | 'halvePeakLr' | 'lowerPeakLr';
+
+/** What a fix may know about the run it answers. */
+export interface FixContext {
+  /** The run's update count (the warmup spans WARMUP_FRACTION of it). */
+  totalSteps: number;
+  /** The planned learning rate where the event happened; `lowerPeakLr` aims at a third of it. */
+  lrAtEvent?: number;
+}
+
+/** Share of the run a quick-fix warmup spans. 5% (16 steps of the MNIST example) was too short for Adam at 0.1. */
+export const WARMUP_FRACTION = 0.1;
+
+/**
+ * The peak `lowerPeakLr` sets: a third of the rate the explosion happened at (the margin the range
+ * test keeps below its explosion rate), and at most half the current peak; 2 significant digits.
+ */
+export function loweredPeak(currentPeak: number, lrAtEvent?: number): number {
+  const target = lrAtEvent !== undefined && lrAtEvent > 0 ? Math.min(currentPeak / 2, lrAtEvent / 3) : currentPeak / 2;
+  return Number(target.toPrecision(2));
+}
+
+/** The quick fix's title as the lightbulb shows it, with the numbers it will write. */
+export function fixTitle(text: string, fix: JobFix, context: FixContext): string {
+  switch (fix) {
+    case 'addClipping': return 'Add global-norm clipping (maxNorm 1.0)';
+    case 'addWarmup': return `Add a linear warmup over ${warmupStepsFor(context.totalSteps)} steps (${WARMUP_FRACTION * 100}% of the run)`;
+    case 'halvePeakLr': return 'Halve the peak learning rate';
+    case 'lowerPeakLr': {
+      const root = parseTree(text);
+      const path = root && peakLrPath(root);
+      const current = path ? nodeValue(findNodeAtLocation(root, path)) : undefined;
+      if (typeof current !== 'number') return 'Lower the peak learning rate';
+      const target = loweredPeak(current, context.lrAtEvent);
+      return context.lrAtEvent !== undefined && target < current / 2
+        ? `Lower the peak learning rate to ${target} (a third of the ${Number(context.lrAtEvent.toPrecision(3))} it exploded at)`
+        : `Lower the peak learning rate to ${target}`;
+    }
+  }
+}
+
+const warmupStepsFor = (totalSteps: number) => Math.max(1, Math.round(totalSteps * WARMUP_FRACTION));
 
 export interface TextEditSpec {
   offset: number;
@@ -12,10 +53,11 @@ export interface TextEditSpec {
 const FORMAT = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } };
 
 /**
- * The edits for one fix. `totalSteps` is the run's update count (the warmup is 5% of it). Returns
- * an empty list when the fix does not apply (e.g. the job already clips by global norm).
+ * The edits for one fix. `totalSteps` is the run's update count (the warmup is WARMUP_FRACTION of it);
+ * `lrAtEvent` is the planned rate at the event (see FixContext). Returns an empty list when the fix
+ * does not apply (e.g. the job already clips by global norm, or already warms up).
  */
-export function jobFixEdits(text: string, fix: JobFix, totalSteps: number): TextEditSpec[] {
+export function jobFixEdits(text: string, fix: JobFix, totalSteps: number, lrAtEvent?: number): TextEditSpec[] {
   const root = parseTree(text);
   if (!root) return [];
   const value = (path: JSONPath) => nodeValue(findNodeAtLocation(root, path));
@@ -28,10 +70,11 @@ export function jobFixEdits(text: string, fix: JobFix, totalSteps: number): Text
     case 'addWarmup': {
       const schedule = value(['schedule']) as Record<string, unknown> | undefined;
       if (!schedule) return [];
-      const warmupSteps = Math.max(1, Math.round(totalSteps * 0.05));
+      const warmupSteps = warmupStepsFor(totalSteps);
       if ((schedule.type === 'warmupLinear' || schedule.type === 'warmupCosine' || schedule.type === 'inverseSqrt' || schedule.type === 'warmupStableDecay') && !schedule.warmupSteps) {
         return modify(text, ['schedule', 'warmupSteps'], warmupSteps, FORMAT);
       }
+      if ((schedule.type === 'warmupLinear' || schedule.type === 'warmupCosine' || schedule.type === 'inverseSqrt' || schedule.type === 'warmupStableDecay')) return [];
       if (schedule.type === 'constant') {
         return modify(text, ['schedule'], { type: 'warmupStableDecay', lr: schedule.lr, warmupSteps, stableSteps: totalSteps, decaySteps: 0 }, FORMAT);
       }
@@ -41,6 +84,11 @@ export function jobFixEdits(text: string, fix: JobFix, totalSteps: number): Text
         schedules: [{ type: 'linear', lr: peakOf(schedule) ?? 0.001, startFactor: 0.01, endFactor: 1, totalIters: warmupSteps }, schedule],
         milestones: [warmupSteps],
       }, FORMAT);
+    }
+    case 'lowerPeakLr': {
+      const path = peakLrPath(root);
+      const current = path ? nodeValue(findNodeAtLocation(root, path)) : undefined;
+      return typeof current === 'number' && current > 0 ? setPeakLrEdits(text, loweredPeak(current, lrAtEvent)) : [];
     }
     case 'halvePeakLr': {
       const edits: Edit[] = [];

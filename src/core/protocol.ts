@@ -51,8 +51,18 @@ export type RunEventKind = RunEvent['kind'];
 
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
 
+/**
+ * Why a run ended. 'completed': every planned step ran. 'user': asked to stop (the Stop button,
+ * Ctrl-C, the host going away). 'guard': a guard's `stop` action (explosion or non-finite value).
+ * 'nonFinite': L-BFGS met a non-finite loss or gradient it cannot step from. 'sweepEnd': a range test
+ * ended its sweep early (the loss blew up). 'error': the run failed.
+ */
+export type StopReason = 'completed' | 'user' | 'guard' | 'nonFinite' | 'sweepEnd' | 'error';
+
 export interface RunSummary {
   status: Exclude<RunStatus, 'running' | 'paused'>;
+  /** Why the run ended; decide on this, not on `message` (which is for people). Absent in logs written before it existed. */
+  stopReason: StopReason;
   steps: number;
   finalLoss: number;
   /** Number of events of each kind. */
@@ -176,6 +186,18 @@ export interface CompareState {
   runs: CompareRun[];
   /** Strategies still to run or running. */
   pending: string[];
+  /** Each strategy's progress, in the order they were picked. Default: none (nothing to show). */
+  progress?: CompareProgress[];
+}
+
+/** How far one strategy of a comparison has got. */
+export interface CompareProgress {
+  strategy: string;
+  state: 'queued' | 'running' | 'done';
+  /** Updates done so far. */
+  step: number;
+  /** Updates the run plans; 0 until it has started. */
+  totalSteps: number;
 }
 
 export interface PreviewState {

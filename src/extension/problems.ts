@@ -2,20 +2,14 @@ import * as vscode from 'vscode';
 import { findNodeAtLocation, parseTree, type JSONPath } from 'jsonc-parser';
 import { adviceFor } from '../core/eventAdvice';
 import { checkJobText } from '../core/job';
-import { jobFixEdits, type JobFix } from '../core/jobEdits';
+import { fixTitle, jobFixEdits, type JobFix } from '../core/jobEdits';
 import type { Run, RunManager } from './runs';
 
-const FIX_TITLES: Record<JobFix, string> = {
-  addClipping: 'Add global-norm clipping (maxNorm 1.0)',
-  addWarmup: 'Add a linear warmup over 5% of the steps',
-  halvePeakLr: 'Halve the peak learning rate',
-};
-
-interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; count: number; baseMessage: string }
+interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; lrAtEvent?: number; count: number; baseMessage: string }
 
 /**
  * Problems entries for run events, on the job-file line a user would change, with quick fixes; and
- * the job rules a JSON schema cannot state (the JSON language service reports the schema's own).
+ * the job file's schema and rule problems as you type, each once, as errors.
  */
 export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -41,16 +35,22 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
 
   /** Shows every problem of a job file (used when a run is refused because the job is invalid). */
   showJobProblems(uri: vscode.Uri, text: string): void {
-    const { problems } = checkJobText(text);
-    this.ruleDiagnostics.set(uri, problems.map((p) => this.toDiagnostic(p.range!, `${p.path || 'job'} ${p.message}`, vscode.DiagnosticSeverity.Error)));
+    this.ruleDiagnostics.set(uri, this.jobDiagnostics(text));
   }
 
   private checkRules(doc: vscode.TextDocument): void {
     if (!doc.uri.path.endsWith('.gradscope.json')) return;
-    const { problems } = checkJobText(doc.getText());
-    // Syntax and schema problems are the JSON language service's; the rules beyond the schema are ours.
-    const rules = problems.filter((p) => p.origin === 'rule');
-    this.ruleDiagnostics.set(doc.uri, rules.map((p) => this.toDiagnostic(p.range!, `${p.path} ${p.message}`, vscode.DiagnosticSeverity.Error)));
+    this.ruleDiagnostics.set(doc.uri, this.jobDiagnostics(doc.getText()));
+  }
+
+  /**
+   * The schema's problems and the rules a schema cannot state, as errors, each once: Gradscope owns
+   * them (VS Code's JSON service gets a documentation-only schema, see scripts/docs-schema.mjs). JSON
+   * syntax errors are the JSON service's own, already errors, so they are left to it.
+   */
+  private jobDiagnostics(text: string): vscode.Diagnostic[] {
+    const { problems } = checkJobText(text);
+    return problems.filter((p) => p.origin !== 'syntax').map((p) => this.toDiagnostic(p.range!, `${p.path || 'job'} ${p.message}`, vscode.DiagnosticSeverity.Error));
   }
 
   private toDiagnostic(range: { start: { line: number; character: number }; end: { line: number; character: number } }, message: string, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
@@ -66,7 +66,7 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
     this.runDiagnostics.delete(run.jobUri);
     run.onDidChange((change) => {
       if (change.type !== 'event') return;
-      const advice = adviceFor(change.event, run.jobText!);
+      const advice = adviceFor(change.event, run.jobText!, { totalSteps: run.snapshot.totalSteps, plannedLr: run.snapshot.plannedLr });
       if (!advice) return;
       const entries = this.entries.get(key)!;
       const id = `${change.event.kind}|${advice.path.join('.')}`;
@@ -79,7 +79,7 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
           advice.severity === 'error' ? vscode.DiagnosticSeverity.Error : advice.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
         diagnostic.source = 'Gradscope';
         diagnostic.code = change.event.kind;
-        entries.set(id, { diagnostic, path: advice.path, fixes: advice.fixes, totalSteps: run.snapshot.totalSteps, count: 1, baseMessage: advice.message });
+        entries.set(id, { diagnostic, path: advice.path, fixes: advice.fixes, totalSteps: run.snapshot.totalSteps, lrAtEvent: advice.lrAtEvent, count: 1, baseMessage: advice.message });
       }
       this.runDiagnostics.set(run.jobUri!, [...entries.values()].map((e) => e.diagnostic));
     });
@@ -120,10 +120,11 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
       const entry = [...entries.values()].find((e) => e.diagnostic.code === diagnostic.code && diagnostic.message.startsWith(e.baseMessage));
       for (const fix of entry?.fixes ?? []) {
         if (seen.has(fix)) continue;
-        const edits = jobFixEdits(document.getText(), fix, entry!.totalSteps);
+        const edits = jobFixEdits(document.getText(), fix, entry!.totalSteps, entry!.lrAtEvent);
         if (edits.length === 0) continue;
         seen.add(fix);
-        const action = new vscode.CodeAction(FIX_TITLES[fix], vscode.CodeActionKind.QuickFix);
+        const title = fixTitle(document.getText(), fix, { totalSteps: entry!.totalSteps, lrAtEvent: entry!.lrAtEvent });
+        const action = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
         action.diagnostics = [diagnostic];
         action.isPreferred = fix === entry!.fixes[0];
         action.edit = new vscode.WorkspaceEdit();

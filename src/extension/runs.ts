@@ -101,11 +101,18 @@ export class Run implements vscode.Disposable {
     }
   }
 
+  /** A validation result read from a log (a trainer sends them in its `epoch` messages). */
+  addValidation(point: ValidationPoint): void {
+    this.snapshot.validation.push(point);
+    this.changed.fire({ type: 'validation', point });
+  }
+
   stop(): void {
     void this.trainer?.stop();
-    if (this.stopper) {
-      this.stopper();
+    const stopper = this.stopper;
+    if (stopper) {
       this.stopper = undefined;
+      stopper();
       this.setStatus('stopped');
     }
   }
@@ -137,6 +144,9 @@ export class Run implements vscode.Disposable {
   }
 
   setStatus(status: RunStatus, summary?: RunSummary, message?: string): void {
+    // An end is final: a second one (a stop that raced the end of the log) would be reported twice.
+    const current = this.snapshot.status;
+    if (current === 'finished' || current === 'stopped' || current === 'failed') return;
     this.snapshot.status = status;
     const ended = status === 'finished' || status === 'stopped' || status === 'failed';
     if (ended && this.snapshot.startedAt !== undefined) this.snapshot.endedAt = summary ? this.snapshot.startedAt + summary.durationMs : Date.now();

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseTree, findNodeAtLocation } from 'jsonc-parser';
 import { toCsv, toMarkdown, sortRows, type CompareRow } from '../core/compareTable';
@@ -13,7 +13,8 @@ import { applyStrategy, defaultStrategies } from '../core/strategies';
 import { compareRows, runStrategies, type StrategyOutcome } from '../trainer/compareRunner';
 import { TrainerProcess } from '../trainer/process';
 import { ToolPanel } from './toolPanel';
-import { loadJobForRun, pickJobFile, runsDirFor, type TrainDeps } from './train';
+import { runSettings } from './config';
+import { configFor, loadJobForRun, pickJobFile, runsDirFor, searchRootsFor, trainRequestFor, type TrainDeps } from './train';
 
 /** Find Learning Rate, Compare Schedules and Preview Schedule (with its CodeLens). */
 export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider {
@@ -51,9 +52,7 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
       new Promise<LrFindResult | undefined>((resolve) => {
         let result: LrFindResult | undefined;
         let failure: string | undefined;
-        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), {
-          job: loaded.job, jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)], lrFind: defaultLrFindOptions,
-        }, {
+        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), trainRequestFor(jobUri, loaded.job, { lrFind: defaultLrFindOptions }), {
           message: (message: TrainerMessage) => {
             if (message.type === 'lrFind') result = message.result;
             if (message.type === 'failed') failure = message.message;
@@ -97,23 +96,48 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     const picked = await vscode.window.showQuickPick(strategies.map((s) => ({ label: s.name, description: s.description, picked: true, strategy: s })), { canPickMany: true, title: `Compare strategies on ${job.name}`, placeHolder: 'Same seed and data for each' });
     if (!picked || picked.length === 0) return;
     const items = picked.map((p) => ({ strategy: p.strategy, job: parseJobText(JSON.stringify(applyStrategy(job, p.strategy))) }));
-    const state: CompareState = { title: `${job.name}: ${items.length} strategies`, target: null, sortedBy: 'finalValidationLoss', rows: [], runs: [], pending: items.map((i) => i.strategy.name) };
+    const state: CompareState = { title: `${job.name}: ${items.length} strategies`, target: null, sortedBy: 'finalValidationLoss', rows: [], runs: [], pending: items.map((i) => i.strategy.name),
+      progress: items.map((i) => ({ strategy: i.strategy.name, state: 'queued', step: 0, totalSteps: 0 })) };
+    const live = new Map<number, StrategyOutcome>();
     this.compare = { state, outcomes: [], runsDir: runsDirFor(jobUri), name: job.name };
     this.comparePanel.show(`Compare: ${job.name}`);
     this.comparePanel.post({ type: 'compare', state });
-    const parallel = vscode.workspace.getConfiguration('gradscope').get<number>('compare.parallel', 1);
-    const processes: TrainerProcess[] = [];
+    const config = configFor(jobUri);
+    // Finished runs first, then the ones training, each with its series so far.
+    const publish = () => {
+      state.runs = [...this.compare!.outcomes.map((o) => o.run), ...[...live.values()].map((o) => o.run)];
+      this.comparePanel.post({ type: 'compare', state });
+    };
+    let publishTimer: ReturnType<typeof setTimeout> | undefined;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: comparing ${items.length} strategies`, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => processes.forEach((p) => void p.stop()));
-      await runStrategies(items, { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)] }, parallel, (outcome) => {
+      // Cancel stops the running strategies politely; the queued ones never start.
+      const cancel = new AbortController();
+      token.onCancellationRequested(() => cancel.abort());
+      const where = { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, runsDir: runsDirFor(jobUri, config), searchRoots: searchRootsFor(jobUri), settings: runSettings(config) };
+      await runStrategies(items, where, config.compareParallel, (outcome, index) => {
+        live.delete(index);
         this.compare!.outcomes.push(outcome);
         state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
+        state.progress![index] = { ...state.progress![index], state: 'done', step: outcome.run.step.length };
         const { target, rows } = compareRows(this.compare!.outcomes, state.sortedBy);
-        Object.assign(state, { target, rows, runs: this.compare!.outcomes.map((o) => o.run) });
-        this.comparePanel.post({ type: 'compare', state });
+        Object.assign(state, { target, rows });
+        publish();
         progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
-      }, (trainer) => processes.push(trainer));
+      }, undefined, (outcome, index, totalSteps) => {
+        live.set(index, outcome);
+        state.progress![index] = { strategy: outcome.strategy.name, state: 'running', step: outcome.run.step.length, totalSteps };
+        // At most four updates a second: the series are resent whole.
+        publishTimer ??= setTimeout(() => {
+          publishTimer = undefined;
+          publish();
+        }, 250);
+      }, cancel.signal);
+      if (cancel.signal.aborted && state.pending.length > 0) {
+        state.pending = [];
+      }
     });
+    if (publishTimer) clearTimeout(publishTimer);
+    publish();
   }
 
   private sortCompare(column: keyof CompareRow): void {

@@ -1,3 +1,4 @@
+// (In-page checks are passed as text: this file is type-checked without the DOM.)
 // The diagnostics panel as a chart tool, in a real VS Code, in a dark and a light theme: two runs
 // overlaid, drag-zoom shared by every chart and its reset, smoothing, log/linear per chart, the run
 // header. Screenshots land in test-results/e2e (panel-dark*.png, panel-light*.png).
@@ -45,7 +46,7 @@ async function train(v: VsCode, job: string): Promise<Frame> {
 
 /** Two runs trained, the panel wide (sidebar hidden). */
 async function twoRuns(theme: string): Promise<{ v: VsCode; frame: Frame }> {
-  const v = await launch(['mnist-exploding', 'mnist-fixed'], { 'workbench.colorTheme': theme });
+  const v = await launch(['mnist-exploding', 'mnist-fixed'], { settings: { 'workbench.colorTheme': theme } });
   await v.page.setViewportSize({ width: 1500, height: 1300 });
   await train(v, 'mnist-fixed');
   const frame = await train(v, 'mnist-exploding');
@@ -113,7 +114,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
 
     // Overlay the healthy run.
     await frame.locator('#run-picker li:not([aria-current]) input[type="checkbox"]').check();
-    await frame.waitForFunction(() => (document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2);
+    await frame.waitForFunction(`(document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2`);
     const datasets = (await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '';
     assert.match(datasets, /exploding.*train/);
     assert.match(datasets, /fixed.*train/);
@@ -123,7 +124,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     // Drag across the loss chart: every chart takes the same, narrower x range.
     const full = await attr(frame, '[data-chart="loss"]', 'data-x-range');
     await dragAcross(v, frame, 'loss', 0.3, 0.6);
-    await frame.waitForFunction(() => Boolean(document.getElementById('root')?.dataset.zoomed));
+    await frame.waitForFunction(`Boolean(document.getElementById('root')?.dataset.zoomed)`);
     const zoomed = await attr(frame, '[data-chart="loss"]', 'data-x-range');
     assert.notEqual(zoomed, full);
     for (const chart of ['lr', 'gradNorm', 'layers']) assert.equal(await attr(frame, `[data-chart="${chart}"]`, 'data-x-range'), zoomed, chart);
@@ -132,30 +133,30 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     await v.page.keyboard.down('Shift');
     await dragAcross(v, frame, 'loss', 0.7, 0.4);
     await v.page.keyboard.up('Shift');
-    await frame.waitForFunction((before) => (document.getElementById('root')?.dataset.zoomed ?? '') !== before, zoomed);
+    await frame.waitForFunction(`(document.getElementById('root')?.dataset.zoomed ?? '') !== ${JSON.stringify(zoomed)}`);
     const panned = await attr(frame, '[data-chart="loss"]', 'data-x-range');
     assert.notEqual(panned, zoomed);
     assert.equal(await attr(frame, '[data-chart="gradNorm"]', 'data-x-range'), panned);
     await frame.locator('#reset-zoom').click();
-    await frame.waitForFunction(() => document.getElementById('root')?.dataset.zoomed === '');
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.zoomed === ''`);
     assert.equal(await attr(frame, '[data-chart="gradNorm"]', 'data-x-range'), full);
 
     // Smoothing: off, the raw series are the only ones; on, each has a faint raw twin behind it.
     await frame.locator('#smoothing').fill('0');
-    await frame.waitForFunction(() => document.getElementById('root')?.dataset.smoothing === '0');
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.smoothing === '0'`);
     assert.doesNotMatch((await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '', /\(raw\)/);
     await frame.locator('#smoothing').fill('0.9');
-    await frame.waitForFunction(() => document.getElementById('root')?.dataset.smoothing === '0.9');
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.smoothing === '0.9'`);
     assert.match((await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '', /train \(raw\)/);
 
     // Log/linear per chart: only the chart toggled changes.
     assert.equal(await attr(frame, '[data-chart="gradNorm"]', 'data-scale'), 'log');
     await frame.locator('[data-chart="gradNorm"] .log-toggle').click();
-    await frame.waitForFunction(() => document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-scale') === 'linear');
+    await frame.waitForFunction(`document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-scale') === 'linear'`);
     assert.equal(await attr(frame, '[data-chart="loss"]', 'data-scale'), 'log');
     await shot(v, frame, 'panel-dark-linear');
     await frame.locator('[data-chart="gradNorm"] .log-toggle').click();
-    await frame.waitForFunction(() => document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-scale') === 'log');
+    await frame.waitForFunction(`document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-scale') === 'log'`);
     await v.close();
     vs = undefined;
   });
@@ -164,13 +165,13 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     const { v, frame } = await twoRuns('Default Light Modern');
     vs = v;
     await frame.locator('#run-picker li:not([aria-current]) input[type="checkbox"]').check();
-    await frame.waitForFunction(() => (document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2);
-    const background = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await frame.waitForFunction(`(document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2`);
+    const background = (await frame.evaluate('getComputedStyle(document.body).backgroundColor')) as string;
     const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number);
     assert.ok(r + g + b > 600, `a light background, got ${background}`);
     await shot(v, frame, 'panel-light');
     await dragAcross(v, frame, 'gradNorm', 0.2, 0.5);
-    await frame.waitForFunction(() => Boolean(document.getElementById('root')?.dataset.zoomed));
+    await frame.waitForFunction(`Boolean(document.getElementById('root')?.dataset.zoomed)`);
     await shot(v, frame, 'panel-light-zoomed');
     await frame.locator('#reset-zoom').click();
 
@@ -185,7 +186,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     await frame.locator('#run-picker li[aria-current]', { hasText: 'long-run' }).waitFor({ timeout: 60_000 });
     await frame.locator('#root[data-run-status="running"]').waitFor({ timeout: 60_000 });
     await frame.locator('#run-picker li', { hasText: 'mnist-mlp-fixed' }).locator('input[type="checkbox"]').check();
-    await frame.waitForFunction(() => (document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2);
+    await frame.waitForFunction(`(document.getElementById('root')?.dataset.shownRuns ?? '').split(',').length === 2`);
     const points = async () => Number(await attr(frame, '[data-chart="loss"]', 'data-points'));
     const first = await points();
     await v.page.waitForTimeout(3000);

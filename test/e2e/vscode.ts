@@ -17,12 +17,20 @@ export interface VsCode {
   close(): Promise<void>;
 }
 
-/**
- * Starts code-server with the extension installed and a workspace holding the given example jobs.
- * `settings` are added to the user settings (e.g. `{'workbench.colorTheme': 'Default Light Modern'}`;
- * the default theme is Default Dark Modern).
- */
-export async function launch(examples: string[], settings: Record<string, unknown> = {}): Promise<VsCode> {
+export interface LaunchOptions {
+  /**
+   * Workspace trust as a user has it: enabled, and this folder not trusted (Restricted Mode, no
+   * prompt). Default: false (trust is disabled, every folder runs as trusted).
+   */
+  untrusted?: boolean;
+  /** Extra files written into the workspace before VS Code opens it, by relative path. Default: none. */
+  files?: Record<string, string>;
+  /** User settings on top of the test defaults, e.g. `{ 'gradscope.backend': 'cpu' }`. Default: none. */
+  settings?: Record<string, unknown>;
+}
+
+/** Starts code-server with the extension installed and a workspace holding the given example jobs. */
+export async function launch(examples: string[], options: LaunchOptions = {}): Promise<VsCode> {
   const base = mkdtempSync(join(tmpdir(), 'gradscope-e2e-'));
   const workspace = join(base, 'workspace');
   const userData = join(base, 'user-data');
@@ -30,17 +38,19 @@ export async function launch(examples: string[], settings: Record<string, unknow
   mkdirSync(workspace);
   mkdirSync(join(userData, 'User'), { recursive: true });
   for (const name of examples) cpSync(join(root, 'examples', `${name}.gradscope.json`), join(workspace, `${name}.gradscope.json`));
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(workspace, name), text);
+  const trust = options.untrusted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : { 'security.workspace.trust.enabled': false };
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
+    ...trust, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
     'window.commandCenter': false, 'workbench.colorTheme': 'Default Dark Modern', 'chat.commandCenter.enabled': false,
-    ...settings,
+    ...options.settings,
   }));
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
   const port = await freePort();
   const server = spawn(codeServer, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--disable-telemetry', '--disable-update-check', ...(options.untrusted ? [] : ['--disable-workspace-trust']), workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForServer(server, port);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -5,12 +5,18 @@ import { describe, test } from 'node:test';
 import { applyEdits } from 'jsonc-parser';
 import { adviceFor } from '../../src/core/eventAdvice';
 import { checkJobText } from '../../src/core/job';
-import { jobFixEdits, setPeakLrEdits, type JobFix } from '../../src/core/jobEdits';
+import { fixTitle, jobFixEdits, setPeakLrEdits, type JobFix } from '../../src/core/jobEdits';
 import { describe as describeSchedule, schedulePresets } from '../../src/core/schedulePresets';
 import { createSchedule, type ScheduleSpec } from '../../src/core/schedules';
 
-const exploding = readFileSync(join(__dirname, '../../examples/mnist-exploding.gradscope.json'), 'utf8');
-const fix = (text: string, kind: JobFix, steps = 315) => applyEdits(text, jobFixEdits(text, kind, steps));
+const example = readFileSync(join(__dirname, '../../examples/mnist-exploding.gradscope.json'), 'utf8');
+/** The example as it was: Adam at a constant 0.1, exploding at step 1. */
+const exploding = example
+  .replace('"lr": 0.2\n  },\n  "schedule"', '"lr": 0.1\n  },\n  "schedule"')
+  .replace(/"schedule": \{[^}]*\}/, '"schedule": {\n    "type": "constant",\n    "lr": 0.1\n  }');
+/** The same job under SGD with momentum. */
+const momentum = exploding.replace('"type": "adam"', '"type": "momentum"');
+const fix = (text: string, kind: JobFix, steps = 315, lrAtEvent?: number) => applyEdits(text, jobFixEdits(text, kind, steps, lrAtEvent));
 const parsed = (text: string) => {
   const { job, problems } = checkJobText(text);
   assert.deepEqual(problems, []);
@@ -21,7 +27,7 @@ describe('quick fixes', () => {
   test('add clipping, add warmup and halve the lr each give a valid job that says so', () => {
     assert.deepEqual(parsed(fix(exploding, 'addClipping')).clip, { type: 'globalNorm', maxNorm: 1 });
     const warmed = parsed(fix(exploding, 'addWarmup')).schedule;
-    assert.deepEqual(warmed, { type: 'warmupStableDecay', lr: 0.1, warmupSteps: 16, stableSteps: 315, decaySteps: 0, minLrRatio: 0, decayType: 'cosine' });
+    assert.deepEqual(warmed, { type: 'warmupStableDecay', lr: 0.1, warmupSteps: 32, stableSteps: 315, decaySteps: 0, minLrRatio: 0, decayType: 'cosine' });
     const halved = parsed(fix(exploding, 'halvePeakLr'));
     assert.equal(halved.optimizer.lr, 0.05);
     assert.equal((halved.schedule as { lr: number }).lr, 0.05);
@@ -31,7 +37,7 @@ describe('quick fixes', () => {
     const fixed = parsed(fix(fix(fix(exploding, 'addClipping'), 'addWarmup'), 'halvePeakLr'));
     const schedule = createSchedule(fixed.schedule);
     assert.equal(schedule.at(0), 0);
-    assert.equal(schedule.at(16), 0.05);
+    assert.equal(schedule.at(32), 0.05);
     assert.equal(fixed.clip?.type, 'globalNorm');
   });
 
@@ -39,15 +45,25 @@ describe('quick fixes', () => {
     const text = exploding.replace('"schedule": {\n    "type": "constant",\n    "lr": 0.1\n  }', '"schedule": {"type": "cosine", "lr": 0.1, "tMax": 315}');
     const schedule = parsed(fix(text, 'addWarmup')).schedule as Extract<ScheduleSpec, { type: 'sequential' }>;
     assert.equal(schedule.type, 'sequential');
-    assert.deepEqual(schedule.milestones, [16]);
+    assert.deepEqual(schedule.milestones, [32]);
     const rates = createSchedule(schedule);
-    assert.ok(rates.at(0) < 0.01 && Math.abs(rates.at(16) - 0.1) < 1e-12);
+    assert.ok(rates.at(0) < 0.01 && Math.abs(rates.at(32) - 0.1) < 1e-12);
   });
 
   test('fixes keep the rest of the file as it was, and do nothing where there is nothing to do', () => {
     const clipped = fix(exploding, 'addClipping');
     assert.ok(clipped.startsWith(exploding.slice(0, exploding.indexOf('"epochs"'))));
     assert.deepEqual(jobFixEdits(clipped, 'addClipping', 315), []);
+    assert.deepEqual(jobFixEdits(example, 'addWarmup', 315), [], 'the example already warms up');
+  });
+
+  test('lowering the peak aims at a third of the rate it exploded at, and says so', () => {
+    const lowered = parsed(fix(example, 'lowerPeakLr', 315, 0.1667));
+    assert.equal((lowered.schedule as { lr: number }).lr, 0.056);
+    assert.equal(lowered.optimizer.lr, 0.056);
+    assert.equal(fixTitle(example, 'lowerPeakLr', { totalSteps: 315, lrAtEvent: 0.1667 }), 'Lower the peak learning rate to 0.056 (a third of the 0.167 it exploded at)');
+    assert.equal((parsed(fix(example, 'lowerPeakLr', 315)).schedule as { lr: number }).lr, 0.1, 'without the rate: half');
+    assert.equal(fixTitle(exploding, 'addWarmup', { totalSteps: 315 }), 'Add a linear warmup over 32 steps (10% of the run)');
   });
 });
 
@@ -59,18 +75,47 @@ test('setting the peak lr scales every lr field in proportion', () => {
 });
 
 describe('event advice', () => {
-  test('an explosion points at the peak lr, or at clip when the job clips', () => {
-    const event = { kind: 'explosion', step: 1, gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
-    const advice = adviceFor(event, exploding)!;
+  const early = { kind: 'explosion', step: 1, severity: 'warning', grade: 'beyondRange', gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
+  const late = { kind: 'explosion', step: 125, severity: 'warning', grade: 'beyondRange', gradNorm: 8.44, level: 1.63, ratio: 5.17, zScore: 3.57 } as const;
+
+  test('under Adam, an explosion at the start calls for a warmup first, and never for clipping', () => {
+    const advice = adviceFor(early, exploding)!;
     assert.deepEqual(advice.path, ['schedule', 'lr']);
-    assert.equal(advice.message, 'Gradient explosion at step 1: ‖g‖ 30.6 is 24.3× its running level 1.26. Lower the peak learning rate, add a warmup, or clip the global gradient norm.');
-    assert.deepEqual(advice.fixes, ['addClipping', 'addWarmup', 'halvePeakLr']);
-    assert.deepEqual(adviceFor(event, fix(exploding, 'addClipping'))!.path, ['clip']);
+    assert.equal(advice.message, "Gradient explosion at step 1: ‖g‖ 30.6 is 24.3× its running level 1.26 at lr 0.1, before adam's moment estimates settle (its first updates move every weight by about the learning rate). Warm the rate up, or lower the peak learning rate.");
+    assert.deepEqual(advice.fixes, ['addWarmup', 'lowerPeakLr']);
+    const clipped = adviceFor(early, fix(exploding, 'addClipping'))!;
+    assert.deepEqual(clipped.path, ['schedule', 'lr'], 'clipping is not what to change under Adam');
+    assert.match(clipped.message, /Clipping cannot prevent it: adam divides the gradient's scale out of its update\./);
+    assert.doesNotMatch(clipped.message, /clip threshold/);
+    assert.ok(!clipped.fixes.includes('addClipping'));
+    for (const optimizer of ['adamw', 'rmsprop', 'adagrad']) {
+      assert.ok(!adviceFor(early, exploding.replace('"type": "adam"', `"type": "${optimizer}"`))!.fixes.includes('addClipping'), optimizer);
+    }
+  });
+
+  test('under Adam, an explosion at the end of a warmup calls for a lower peak only', () => {
+    const advice = adviceFor(late, example)!;
+    assert.deepEqual(advice.fixes, ['lowerPeakLr']);
+    assert.ok(Math.abs(advice.lrAtEvent! - 0.2 * 125 / 150) < 1e-12);
+    assert.equal(advice.message, 'Gradient explosion at step 125: ‖g‖ 8.44 is 5.17× its running level 1.63 at lr 0.167: the rate is too high for this model. Lower the peak learning rate.');
+    // The plan the run really followed wins over the job text's schedule.
+    const planned = Array.from({ length: 315 }, () => 0.2);
+    assert.deepEqual(adviceFor(late, example, { plannedLr: planned })!.fixes, ['lowerPeakLr', 'addWarmup']);
+  });
+
+  test('under SGD and momentum, clipping comes first; once it clips, the advice is the rate', () => {
+    const advice = adviceFor(early, momentum)!;
+    assert.deepEqual(advice.fixes, ['addClipping', 'lowerPeakLr', 'addWarmup']);
+    assert.match(advice.message, /Clip the global gradient norm \(momentum's update grows with the gradient\), or lower the peak learning rate\.$/);
+    const clipped = adviceFor(early, fix(momentum, 'addClipping'))!;
+    assert.deepEqual(clipped.path, ['clip']);
+    assert.match(clipped.message, /Clipping at maxNorm 1 bounded the update but not the gradient: lower the peak learning rate, or warm it up\.$/);
+    assert.deepEqual(clipped.fixes, ['lowerPeakLr', 'addWarmup']);
   });
 
   test('non-finite values point at the optimizer lr; vanishing at the layer', () => {
-    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
-    const vanishing = adviceFor({ kind: 'vanishing', step: 12, layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
+    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, severity: 'warning', fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
+    const vanishing = adviceFor({ kind: 'vanishing', step: 12, severity: 'warning', layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
     assert.deepEqual(vanishing.path, ['model', 2]);
     assert.match(vanishing.message, /^Vanishing gradient in dense_2 from step 12/);
   });

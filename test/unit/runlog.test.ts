@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { LineSplitter } from '../../src/core/lineSplitter';
-import { JsonlError, openRunLog, parseJsonLine, readJsonl, RunLogWriter, stringifyJsonLine, type JsonlRecord } from '../../src/core/runlog';
+import { JsonlError, openRunLog, parseJsonLine, readJsonl, readValidation, RunLogWriter, stringifyJsonLine, type JsonlRecord } from '../../src/core/runlog';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'gradscope-test-'));
 
@@ -106,5 +106,25 @@ describe('run logs', () => {
 
   test('opening a folder that is not a run says so', () => {
     assert.throws(() => openRunLog(temp()), /is not a Gradscope run folder \(no job\.json\)/);
+  });
+});
+
+describe('epochs', () => {
+  test('each epoch is written as it ends and read back as the validation curve', async () => {
+    const writer = RunLogWriter.create(temp(), 'epochs', { name: 'epochs' });
+    assert.deepEqual(readdirSync(writer.dir).sort(), ['events.jsonl', 'job.json', 'metrics.jsonl'], 'no epochs.jsonl before the first epoch');
+    writer.appendEpoch({ epoch: 0, step: 62, trainLoss: 0.8, validationLoss: 0.4, validationAccuracy: 0.88 });
+    writer.appendEpoch({ epoch: 1, step: 125, trainLoss: 0.3 });
+    // Readable before the run closes: a crashed run keeps its curve.
+    assert.deepEqual(await readValidation(openRunLog(writer.dir)), [{ step: 62, loss: 0.4, accuracy: 0.88 }]);
+    writer.appendEpoch({ epoch: 2, step: 188, trainLoss: 0.2, validationLoss: NaN });
+    writer.close({ status: 'finished' });
+    assert.deepEqual(await readValidation(openRunLog(writer.dir)), [{ step: 62, loss: 0.4, accuracy: 0.88 }, { step: 188, loss: NaN }]);
+  });
+
+  test('a run log without epochs.jsonl has no validation curve', async () => {
+    const writer = RunLogWriter.create(temp(), 'old', { name: 'old' });
+    writer.close({ status: 'finished' });
+    assert.deepEqual(await readValidation(openRunLog(writer.dir)), []);
   });
 });

@@ -11,13 +11,15 @@ export interface RunLogWriterOptions {
 }
 
 /**
- * Writes a run folder: job.json at once, metrics.jsonl in batches, events.jsonl at once (they are
- * rare and matter most), summary.json atomically at the end. Writes are synchronous appends, so a
+ * Writes a run folder: job.json at once, metrics.jsonl in batches, events.jsonl and epochs.jsonl at
+ * once (they are rare and matter most), summary.json atomically at the end. Writes are synchronous appends, so a
  * crash loses at most the unflushed batch and leaves every written line readable.
  */
 export class RunLogWriter {
   private readonly metricsFd: number;
   private readonly eventsFd: number;
+  /** Opened at the first epoch, so a run that ends before one has no epochs.jsonl. */
+  private epochsFd: number | undefined;
   private buffer: string[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -54,6 +56,13 @@ export class RunLogWriter {
     writeSync(this.eventsFd, `${stringifyJsonLine(event)}\n`);
   }
 
+  /** One finished epoch (see RUN_FILES.epochs), written at once: there are few, and they hold the validation curve. */
+  appendEpoch(epoch: object): void {
+    this.assertOpen();
+    this.epochsFd ??= openSync(join(this.dir, RUN_FILES.epochs), 'a');
+    writeSync(this.epochsFd, `${stringifyJsonLine(epoch)}\n`);
+  }
+
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -70,6 +79,7 @@ export class RunLogWriter {
     this.closed = true;
     closeSync(this.metricsFd);
     closeSync(this.eventsFd);
+    if (this.epochsFd !== undefined) closeSync(this.epochsFd);
     const target = join(this.dir, RUN_FILES.summary);
     writeFileSync(`${target}.tmp`, `${stringifyJsonLine(summary)}\n`);
     renameSync(`${target}.tmp`, target);
