@@ -101,7 +101,7 @@ describe('logs from other frameworks in VS Code', { timeout: 300_000 }, () => {
     await chooseFromMenu(page, 'Open Training Log');
     const frame = await panelFrame(page);
     const picker = frame.locator('#run-picker');
-    await picker.locator('vscode-option', { hasText: 'Keras' }).waitFor({ state: 'attached', timeout: 30_000 });
+    await picker.locator('li', { hasText: 'Keras' }).waitFor({ timeout: 30_000 });
     await frame.locator('[data-chart="loss"][data-event-steps="10,44"]').waitFor({ timeout: 30_000 });
     await screenshot(page, 'keras-run');
   });
