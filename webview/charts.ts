@@ -176,7 +176,12 @@ export class ChartGrid {
             // Series without a point (a run with no validation yet) have no legend entry.
             const dataset = data.datasets[item.datasetIndex!] as LineDataset;
             return dataset.inLegend ?? dataset.data.length > 0;
-          } } },
+          },
+          // A kind's entry in its full colour (its first marker may be a lighter, info-level one).
+          generateLabels: (c) => Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
+            const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
+            return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
+          }) } },
           tooltip: {
             // A faint raw series is not listed on its own: its smoothed twin shows its value.
             filter: (item) => (item.dataset as LineDataset).inLegend !== false,
