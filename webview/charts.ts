@@ -47,6 +47,7 @@ interface ChartSpec {
 const column = (label: string, values: ArrayLike<number> | undefined, rows: Rows, style: Series['style'] = 'line', smooth = true): Series[] =>
   values ? [{ label, values, steps: rows.batch.step, start: rows.start, end: rows.end, style, smooth }] : [];
 
+/** A series with its own steps (validation points, a decimated plan), cut to the x range. */
 function sparse(label: string, steps: number[], values: number[], range: Range, style: Series['style'], smooth = false): Series {
   return { label, values, steps, start: Math.max(0, lowerBound(steps, range.min) - 1), end: Math.min(steps.length, lowerBound(steps, range.max + 1) + 1), style, smooth };
 }
@@ -56,7 +57,10 @@ const SPECS: ChartSpec[] = [
     id: 'lr', title: 'Learning rate', yTitle: 'learning rate', log: false,
     series: (run, rows, range) => {
       const s = run.snapshot;
-      const planned = s.plannedSteps ? sparse('planned', s.plannedSteps, s.plannedLr, range, 'dashed') : { ...sparse('planned', [], [], range, 'dashed'), values: s.plannedLr, steps: indexSteps(s.plannedLr.length), start: Math.max(0, Math.floor(range.min)), end: Math.min(s.plannedLr.length, Math.ceil(range.max) + 1) };
+      // plannedLr[i] is step i's rate, unless the host decimated it (then plannedSteps says whose).
+      const planned: Series = s.plannedSteps
+        ? sparse('planned', s.plannedSteps, s.plannedLr, range, 'dashed')
+        : { label: 'planned', values: s.plannedLr, steps: indexSteps(s.plannedLr.length), start: Math.max(0, Math.floor(range.min)), end: Math.min(s.plannedLr.length, Math.ceil(range.max) + 1), style: 'dashed', smooth: false };
       return [...column('actual', rows.batch.lr, rows, 'line', false), planned];
     },
   },

@@ -126,7 +126,8 @@ export class DiagnosticsPanel implements vscode.Disposable {
           break;
       }
     });
-    // A new run is focused: the view draws it (alongside what it overlays).
+    // A new run is focused (as RunManager.add does): the view draws it, alongside what it overlays.
+    if (this.runs.focused === run) this.focus = { runId: run.id };
     if (this.panel && this.ready) this.sendRuns([run.id, ...this.wanted.filter((id) => id !== run.id)], run.id);
   }
 
