@@ -28,7 +28,8 @@ const SHOWN_PROBLEMS = 5;
 export async function inspectCommand(target: string, options: InspectOptions): Promise<number> {
   const mapping = mapOption(options.map);
   const format = formatOption(options.format);
-  const sources = await asUsage(() => findLogSources(target, format));
+  const find = () => findLogSources(target, format, (note) => process.stderr.write(`gradscope: ${note}\n`));
+  const sources = await asUsage(options.follow ? () => waitForLog(target, find) : find);
   const several = sources.length > 1;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -37,7 +38,11 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     if (++problems <= SHOWN_PROBLEMS) err(`gradscope: skipped ${message}`);
   };
 
-  if (options.follow) return followAll(sources, mapping, several, options, out, onProblem);
+  if (options.follow) {
+    const code = await followAll(sources, mapping, several, options, out, onProblem);
+    if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
+    return code;
+  }
 
   let warnings = 0;
   let usable = 0;
@@ -48,6 +53,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     const result = inspector.result();
     // The whole log is read: print each event as finally graded (a spike the run absorbed is info).
     for (const event of result.events) out(formatEvent(event, source, several, options));
+    for (const message of unmatchedMapping(mapping, report, source)) err(`gradscope: ${message}`);
     warnings += result.events.filter((e) => e.severity === 'warning').length;
     if (result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) {
       usable++;
@@ -104,10 +110,28 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
 /** Names what the log does have, and the exact --map to try. */
 function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult): string {
   const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
+  const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
   if (report.records === 0) return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
-  const guess = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c)) ? ['loss', found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c))!] : found.find((c) => /norm/i.test(c)) ? ['gradNorm', found.find((c) => /norm/i.test(c))!] : found[0] ? ['loss', found[0]] : undefined;
-  const tried = guess ? `; try: gradscope inspect ${quote(source.title)} --map ${guess[0]}=${quote(guess[1])}` : '';
-  return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${tried}`;
+  const lossLike = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
+  const normLike = found.find((c) => /norm/i.test(c));
+  const guess = lossLike ? ['loss', lossLike] : normLike ? ['gradNorm', normLike] : found[0] ? ['loss', found[0]] : undefined;
+  const tried = guess ? `; try: gradscope inspect ${quote(sourcePath(source))} --map ${guess[0]}=${quote(guess[1])}` : '';
+  return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${strings}${tried}`;
+}
+
+/** The path a user can pass back to the CLI for this source. */
+function sourcePath(source: LogSource): string {
+  return source.kind === 'lines' || source.kind === 'trainerState' ? source.file : source.dir;
+}
+
+/** A --map column that no record has: say so, with the columns of that name in another case. */
+function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: LogSource): string[] {
+  const all = [...report.unused, ...Object.values(report.columns).flat()];
+  return Object.entries(mapping).flatMap(([field, column]) => {
+    if (report.columns[field as keyof typeof report.columns]?.includes(column!)) return [];
+    const near = all.filter((c) => c.toLowerCase() === column!.toLowerCase() || c.toLowerCase().includes(column!.toLowerCase()));
+    return [`${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${near.length ? ` (did you mean ${near.slice(0, 3).map((c) => JSON.stringify(c)).join(' or ')}?)` : ''}`];
+  });
 }
 
 function quote(text: string): string {
@@ -130,6 +154,21 @@ async function followAll(sources: LogSource[], mapping: ColumnMapping, several: 
   const warnings = inspectors.reduce((n, inspector) => n + inspector.result().events.filter((e) => e.severity === 'warning').length, 0);
   sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps, ${inspectors[i].result().events.length} events\n`));
   return warnings > 0 ? 1 : 0;
+}
+
+/** --follow on a log that is not written yet (or still empty) waits for its first lines. */
+async function waitForLog(target: string, find: () => Promise<LogSource[]>): Promise<LogSource[]> {
+  let told = false;
+  for (;;) {
+    try {
+      return await find();
+    } catch (error) {
+      if (!(error instanceof LogFormatError) || !/the file is empty|no such file or folder/.test(error.message)) throw error;
+      if (!told) process.stderr.write(`gradscope: ${error.message}; waiting for it to be written (Ctrl-C to stop)\n`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 function mapOption(text: string | undefined): ColumnMapping {

@@ -107,7 +107,10 @@ export class LogViews implements vscode.Disposable {
     if (!target) return;
     let sources: LogSource[];
     try {
-      sources = await findLogSources(target.fsPath);
+      sources = await findLogSources(target.fsPath, undefined, (note) => {
+        this.output.appendLine(`[${vscode.workspace.asRelativePath(target)}] ${note}`);
+        void vscode.window.showWarningMessage(`Gradscope: ${note}`);
+      });
     } catch (error) {
       if (error instanceof LogFormatError) return void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
       throw error;

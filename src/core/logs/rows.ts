@@ -52,6 +52,8 @@ export interface RowsReport {
   columns: Partial<Record<FieldName, string[]>>;
   /** Numeric columns that fed nothing, in order of appearance. */
   unused: string[];
+  /** Columns holding numbers written as strings ("0.5"), which are not read. */
+  numericStrings: string[];
 }
 
 const UNUSED_LIMIT = 200;
@@ -67,7 +69,7 @@ export class RowAssembler {
   private lastLr: number | undefined;
   private index = 0;
   private readonly counted = new Set<RecordLayout>();
-  private readonly report_: RowsReport = { records: 0, trainingRows: 0, validationRows: 0, segments: 1, columns: {}, unused: [] };
+  private readonly report_: RowsReport = { records: 0, trainingRows: 0, validationRows: 0, segments: 1, columns: {}, unused: [], numericStrings: [] };
   private readonly unusedSeen = new Set<string>();
 
   constructor(
@@ -165,6 +167,7 @@ export class RowAssembler {
     const columns = this.report_.columns;
     if (layout.step !== undefined) add(columns, 'step', layout.step);
     for (const [field, column] of layout.fields) if (!evalOnly || field === 'validationLoss') add(columns, field, column);
+    for (const column of layout.numericStrings) if (!this.report_.numericStrings.includes(column) && this.report_.numericStrings.length < 50) this.report_.numericStrings.push(column);
     for (const column of layout.unused) {
       if (this.unusedSeen.size >= UNUSED_LIMIT || this.unusedSeen.has(column)) continue;
       this.unusedSeen.add(column);
