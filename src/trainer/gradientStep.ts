@@ -26,7 +26,6 @@ export interface StepStats {
  */
 export class GradientStep {
   private readonly sizes: number[];
-  private readonly offsets: number[];
   /** The flat weights; kept equal to the model's variables (see resync). */
   private readonly weights: Variable;
   /** [N, variables] indicator: one matMul turns g² into each variable's Σ g². */
@@ -41,12 +40,12 @@ export class GradientStep {
     private readonly lossOf: (labels: Tensor, outputs: Tensor) => Scalar,
   ) {
     this.sizes = variables.map((v) => v.size);
-    this.offsets = this.sizes.map((_, i) => this.sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const offsets = this.sizes.map((_, i) => this.sizes.slice(0, i).reduce((a, b) => a + b, 0));
     this.weights = tf.tidy(() => tf.variable(this.flatten(variables), false));
     const total = this.size;
     const indicator = new Float32Array(total * variables.length);
     this.sizes.forEach((size, i) => {
-      for (let k = this.offsets[i]; k < this.offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
+      for (let k = offsets[i]; k < offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
     });
     this.segments = tf.tensor2d(indicator, [total, variables.length]);
   }
@@ -67,28 +66,26 @@ export class GradientStep {
       const gradSquares = tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments);
       const weightSquare = tf.sum(tf.square(this.weights));
       let gradient = { g: raw, g2: rawSquares };
-      let clippedSquare: Tensor = tf.scalar(NaN);
+      // Only what this step has goes into the readback; absent values are NaN on the CPU side.
+      const parts = [tf.reshape(value, [1]), tf.reshape(weightSquare, [1]), tf.reshape(gradSquares, [variables.length])];
+      if (previous) parts.push(tf.reshape(previous, [1]));
       if (clip?.type === 'value' || clip?.type === 'agc') {
         const clipped = this.flatten(variables.map((v, i) => (clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps))));
         gradient = { g: clipped, g2: tf.square(clipped) };
-        clippedSquare = tf.sum(gradient.g2);
+        parts.push(tf.reshape(tf.sum(gradient.g2), [1]));
       }
-      const one = (t: Tensor) => tf.reshape(t, [1]);
-      const stats = tf.concat([one(value), one(weightSquare), previous ? one(previous) : tf.tensor1d([NaN]), one(clippedSquare), tf.reshape(gradSquares, [variables.length])]);
-      return { gradient, stats };
+      return { gradient, stats: tf.concat(parts) };
     });
     previous?.dispose();
     this.pendingUpdateSquare = undefined;
     this.gradient = gradient;
     const values = stats.dataSync() as Float32Array;
     stats.dispose();
-    return {
-      loss: values[0],
-      weightSquare: values[1],
-      previousUpdateSquare: values[2],
-      clippedNorm: Math.sqrt(values[3]),
-      gradSquares: values.slice(4),
-    };
+    const count = variables.length;
+    let next = 2 + count;
+    const previousUpdateSquare = previous ? values[next++] : NaN;
+    const clippedSquare = clip?.type === 'value' || clip?.type === 'agc' ? values[next++] : NaN;
+    return { loss: values[0], weightSquare: values[1], gradSquares: values.slice(2, 2 + count), previousUpdateSquare, clippedNorm: Math.sqrt(clippedSquare) };
   }
 
   /** Applies the gradient scaled by `scale` through the optimizer, remembering the update's size. */
@@ -100,7 +97,9 @@ export class GradientStep {
       const squares = optimizer.usesSquares ? (scale === 1 ? g2 : tf.square(scaled)) : undefined;
       const next = optimizer.update(scaled, squares, weights);
       const updateSquare = tf.sum(tf.square(tf.sub(next, weights)));
-      variables.forEach((v, i) => v.assign(tf.reshape(tf.slice(next, this.offsets[i], this.sizes[i]), v.shape)));
+      // One SplitV (its slices run inside the kernel, without the engine's per-kernel cost).
+      const parts = variables.length === 1 ? [next] : tf.split(next, this.sizes);
+      variables.forEach((v, i) => v.assign(tf.reshape(parts[i], v.shape)));
       weights.assign(next);
       return updateSquare as Scalar;
     });
