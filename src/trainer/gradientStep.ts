@@ -28,8 +28,8 @@ export class GradientStep {
   private readonly sizes: number[];
   /** The flat weights; kept equal to the model's variables (see resync). */
   private readonly weights: Variable;
-  /** [N, variables] indicator: one matMul turns g² into each variable's Σ g². */
-  private readonly segments: Tensor;
+  /** [N, variables] indicator: one matMul turns g² into each variable's Σ g² (small models only). */
+  private readonly segments: Tensor | undefined;
   private pendingUpdateSquare: Scalar | undefined;
   private gradient: { g: Tensor; g2: Tensor } | undefined;
 
@@ -38,16 +38,23 @@ export class GradientStep {
     private readonly model: LayersModel,
     private readonly variables: Variable[],
     private readonly lossOf: (labels: Tensor, outputs: Tensor) => Scalar,
+    /**
+     * Largest indicator matrix (weights × variables entries) worth keeping for the per-variable
+     * sums; above it they are one SplitV and a Sum per variable. Default: 2²² (16 MB).
+     */
+    segmentMatrixLimit = 2 ** 22,
   ) {
     this.sizes = variables.map((v) => v.size);
     const offsets = this.sizes.map((_, i) => this.sizes.slice(0, i).reduce((a, b) => a + b, 0));
     this.weights = tf.tidy(() => tf.variable(this.flatten(variables), false));
     const total = this.size;
-    const indicator = new Float32Array(total * variables.length);
-    this.sizes.forEach((size, i) => {
-      for (let k = offsets[i]; k < offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
-    });
-    this.segments = tf.tensor2d(indicator, [total, variables.length]);
+    if (total * variables.length <= segmentMatrixLimit) {
+      const indicator = new Float32Array(total * variables.length);
+      this.sizes.forEach((size, i) => {
+        for (let k = offsets[i]; k < offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
+      });
+      this.segments = tf.tensor2d(indicator, [total, variables.length]);
+    }
   }
 
   /** How many trainable weights there are. */
@@ -63,7 +70,9 @@ export class GradientStep {
       const ordered = variables.map((v) => grads[v.name]);
       const raw = this.flatten(ordered);
       const rawSquares = tf.square(raw);
-      const gradSquares = tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments);
+      const gradSquares = this.segments
+        ? tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments)
+        : tf.stack((variables.length === 1 ? [rawSquares] : tf.split(rawSquares, this.sizes)).map((part) => tf.sum(part)));
       const weightSquare = tf.sum(tf.square(this.weights));
       let gradient = { g: raw, g2: rawSquares };
       // Only what this step has goes into the readback; absent values are NaN on the CPU side.
@@ -130,7 +139,7 @@ export class GradientStep {
   dispose(): void {
     if (this.gradient) this.tf.dispose([this.gradient.g, this.gradient.g2]);
     this.pendingUpdateSquare?.dispose();
-    this.tf.dispose([this.weights, this.segments]);
+    this.tf.dispose(this.segments ? [this.weights, this.segments] : [this.weights]);
   }
 
   private flatten(tensors: Tensor[]): Tensor {
