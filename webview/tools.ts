@@ -28,6 +28,8 @@ export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElem
   onThemeChange(() => {
     palette = readPalette();
     Chart.defaults.color = palette.foreground;
+    // Grid lines too: charts made under a dark theme would keep near-black grids in a light one.
+    Chart.defaults.borderColor = palette.grid;
     draw();
   });
   Chart.defaults.color = palette.foreground;
@@ -60,6 +62,8 @@ export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElem
     const c = charts.get(id)!;
     c.data.datasets = datasets;
     c.update('none');
+    // For tests: how many series hold points now.
+    box.dataset.series = String(datasets.filter((d) => d.data.length > 0).length);
   }
 
   function setHeader(title: string, summary: string): void {
@@ -142,7 +146,11 @@ export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElem
           sort();
         });
       });
-      document.getElementById('body')!.prepend(table);
+      // Below its minimum width the table scrolls sideways instead of squeezing its headers.
+      const scroller = document.createElement('div');
+      scroller.className = 'table-scroll';
+      scroller.appendChild(table);
+      document.getElementById('body')!.prepend(scroller);
     }
     table.querySelectorAll<HTMLElement>('th').forEach((th) => {
       const sorted = th.dataset.column === state.sortedBy;

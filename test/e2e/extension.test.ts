@@ -1,7 +1,7 @@
 // End to end in a real VS Code (code-server + chromium): what a user does, and what they see.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { panelFrame, pick, root, runCommand, screenshot, launch, type VsCode } from './vscode';
@@ -54,11 +54,19 @@ async function problems(): Promise<string[]> {
   return rows.allInnerTexts();
 }
 
-async function applyQuickFix(line: number, title: string): Promise<void> {
+/** Opens the quick-fix menu at a line; returns the titles it offers. */
+async function openQuickFixes(line: number): Promise<string[]> {
   await vs.page.keyboard.press('Control+G');
   await vs.page.locator('.quick-input-widget input').fill(`:${line}:10`);
   await vs.page.keyboard.press('Enter');
   await vs.page.keyboard.press('Control+.');
+  const items = vs.page.locator('.action-widget .monaco-list-row');
+  await items.first().waitFor({ timeout: 15_000 });
+  return items.allInnerTexts();
+}
+
+async function applyQuickFix(line: number, title: string | RegExp): Promise<void> {
+  await openQuickFixes(line);
   const item = vs.page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
   await item.waitFor({ timeout: 15_000 });
   // A freshly opened menu sits under a pointer block until the mouse moves: hover, then choose.
@@ -109,18 +117,29 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     await screenshot(page, 'exploding-problems');
   });
 
-  test('quick fixes edit the job file; trained again, it does not explode', async () => {
+  test('the quick fixes fit the optimizer (Adam: a lower peak, no clipping); applied and trained again, it does not explode', async () => {
     const { page } = vs;
     const file = join(vs.workspace, 'mnist-exploding.gradscope.json');
     await openFile('mnist-exploding.gradscope.json');
-    await applyQuickFix(scheduleLrLine(file), 'Add a linear warmup over 5% of the steps');
-    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
-    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
+    const line = scheduleLrLine(file);
+    // The job warms up to 0.2 with Adam and explodes near the end of the warmup (lr ≈ 0.167).
+    for (const theme of ['Default Light Modern', 'Default Dark Modern'] as const) {
+      await vs.setTheme(theme);
+      const offered = await openQuickFixes(line);
+      assert.ok(offered.some((t) => /Lower the peak learning rate to 0\.056 \(a third of the 0\.1\d+ it exploded at\)/.test(t)), `offered: ${offered.join(' | ')}`);
+      assert.ok(!offered.some((t) => /clipping/i.test(t)), `clipping offered under Adam: ${offered.join(' | ')}`);
+      copyFileSync(await screenshot(page, `quickfix-${theme.includes('Light') ? 'light' : 'dark'}`), join(root, 'docs', `quickfix-${theme.includes('Light') ? 'light' : 'dark'}.png`));
+      await page.keyboard.press('Escape');
+    }
+    const rows = await problems();
+    const entry = rows.find((row) => row.includes('Gradient explosion at step'));
+    assert.ok(entry && /too high for this model/.test(entry) && !/clip/i.test(entry), `Problems: ${rows.join(' | ')}`);
+    await openFile('mnist-exploding.gradscope.json');
+    await applyQuickFix(line, /Lower the peak learning rate to 0\.056/);
     const job = JSON.parse(readFileSync(file, 'utf8'));
-    assert.equal(job.schedule.type, 'warmupStableDecay');
-    assert.equal(job.schedule.warmupSteps, 16);
-    assert.equal(job.schedule.lr, 0.025);
-    assert.equal(job.optimizer.lr, 0.025);
+    assert.equal(job.schedule.type, 'warmupCosine');
+    assert.equal(job.schedule.lr, 0.056);
+    assert.equal(job.optimizer.lr, 0.056);
     await screenshot(page, 'quick-fixed-job');
 
     const previous = runFolders();
@@ -198,12 +217,18 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     writeFileSync(join(vs.workspace, 'broken.gradscope.json'), JSON.stringify(broken, null, 2));
     await openFile('broken.gradscope.json');
     const rows = await problems();
-    assert.ok(rows.some((row) => /1\.5|maximum|pctStart/i.test(row)), `Problems: ${rows.join(' | ')}`);
+    const pctStart = rows.filter((row) => /pctStart|maximum|1\.5/.test(row));
+    assert.equal(pctStart.length, 1, `one entry for the error, not one per checker: ${rows.join(' | ')}`);
+    assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-error').count() >= 1, true, 'shown as an error');
+    assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-warning').count(), 0, 'no warnings');
 
     await runCommand(page, 'Gradscope: Train with Schedule');
     const toast = page.locator('.notification-toast', { hasText: 'broken.gradscope.json' });
     await toast.waitFor({ timeout: 30_000 });
     assert.match(await toast.innerText(), /broken\.gradscope\.json:\d+:\d+: schedule\.pctStart must be < 1 \(got 1\.5\)/);
+    // After Train, still one entry per problem.
+    const after = (await problems()).filter((row) => /pctStart|maximum|1\.5/.test(row));
+    assert.equal(after.length, 1, `after Train: ${after.join(' | ')}`);
     await screenshot(page, 'broken-job');
 
     // The extension is still alive: its commands still answer.

@@ -14,11 +14,18 @@ export const screenshots = join(root, 'test-results', 'e2e');
 export interface VsCode {
   page: Page;
   workspace: string;
+  /** Switches the colour theme of the running VS Code (it watches its settings file). */
+  setTheme(theme: Theme): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts code-server with the extension installed and a workspace holding the given example jobs. */
-export async function launch(examples: string[]): Promise<VsCode> {
+export type Theme = 'Default Dark Modern' | 'Default Light Modern';
+
+/**
+ * Starts code-server with the extension installed and a workspace holding the given example jobs.
+ * `theme` is its colour theme. Default: Default Dark Modern.
+ */
+export async function launch(examples: string[], options: { theme?: Theme } = {}): Promise<VsCode> {
   const base = mkdtempSync(join(tmpdir(), 'gradscope-e2e-'));
   const workspace = join(base, 'workspace');
   const userData = join(base, 'user-data');
@@ -26,11 +33,12 @@ export async function launch(examples: string[]): Promise<VsCode> {
   mkdirSync(workspace);
   mkdirSync(join(userData, 'User'), { recursive: true });
   for (const name of examples) cpSync(join(root, 'examples', `${name}.gradscope.json`), join(workspace, `${name}.gradscope.json`));
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
+  const settings = (theme: Theme) => writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
     'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
-    'window.commandCenter': false, 'workbench.colorTheme': 'Default Dark Modern', 'chat.commandCenter.enabled': false,
+    'window.commandCenter': false, 'workbench.colorTheme': theme, 'chat.commandCenter.enabled': false,
   }));
+  settings(options.theme ?? 'Default Dark Modern');
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
   const port = await freePort();
@@ -45,7 +53,24 @@ export async function launch(examples: string[]): Promise<VsCode> {
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.statusbar').waitFor();
-  return { page, workspace, close: () => shutdown(browser, server) };
+  // As a user would: the theme picker (the settings file is written too, for the next launch).
+  const setTheme = async (theme: Theme) => {
+    settings(theme);
+    await runCommand(page, 'Preferences: Color Theme');
+    // The picker shows labels ("Light Modern"), not ids ("Default Light Modern").
+    const label = theme.replace(/^Default /, '');
+    await page.locator('.quick-input-widget input').fill(label);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const light = theme.includes('Light');
+    await page.waitForFunction((wantLight) => {
+      const workbench = document.querySelector('.monaco-workbench');
+      return !!workbench && workbench.classList.contains(wantLight ? 'vs' : 'vs-dark');
+    }, light, { timeout: 15_000 });
+    // Webviews repaint with the new variables.
+    await page.waitForTimeout(800);
+  };
+  return { page, workspace, setTheme, close: () => shutdown(browser, server) };
 }
 
 async function shutdown(browser: Browser, server: ChildProcess): Promise<void> {
