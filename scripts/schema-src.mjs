@@ -105,21 +105,31 @@ for (const [type, [description, properties, required]] of Object.entries(schedul
 const detectorOptions = {
   type: 'object', additionalProperties: false, description: 'Detector thresholds. The defaults raise no alarm on healthy runs of the reference traces.',
   properties: {
-    explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its recent robust level.', properties: {
+    explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run\'s own range, or it follows an LR rise; info otherwise.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window of log-norms.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a step can be an explosion.' }, 5),
+      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+      ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
       zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
+      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
+      absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / the spike\'s level at or below which a later row counts as back.' }, 2),
+      rangeFactor: withDefault({ type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far is a warning even if absorbed.' }, 2),
+      lrRise: withDefault({ type: 'number', minimum: 1, description: 'A spike on a row whose learning rate is lrRise × its median over the last levelWindow rows is a warning (the LR rose).' }, 2),
     } },
-    lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its recent robust level.', properties: {
+    lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Steps in the running window.' }, 50),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Steps seen before the z-score test applies; before that the ratio alone decides (from the second step).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a step can be a spike.' }, 3),
+      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
+      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
+      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+      ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
       zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
+      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
+      absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
+      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / the spike\'s level at or below which a later row counts as back.' }, 2),
     } },
-    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long.', properties: {
+    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
       smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in steps, of the loss average.' }, 20),
       factor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best smoothed loss that counts as diverged.' }, 4),

@@ -1,81 +1,300 @@
-import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
+// The diagnostics panel's charts: one x range and one crosshair shared by all, drag/wheel zoom and
+// pan, TensorBoard smoothing with the raw series faint behind, log/linear per chart, several runs
+// overlaid, and the values a log axis cannot show (0, NaN, ±Infinity) drawn as markers at its edges.
+import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset, type Plugin, type Tick } from 'chart.js';
+import zoomPlugin from 'chartjs-plugin-zoom';
 import { decimate } from '../src/core/decimate';
-import type { RunEvent } from '../src/core/protocol';
-import { eventDetails, eventLabel } from './eventText';
-import type { RunData } from './runData';
-import type { Palette } from './theme';
+import type { RunEvent, RunEventKind } from '../src/core/protocol';
+import { eventDetails, eventLabel, KIND_LABELS } from './eventText';
+import { logTick, logTickShown, si, sig3, tick } from './numbers';
+import { lowerBound, type RunData, type Rows } from './runData';
+import { RunningEma } from './smoothing';
+import { withAlpha, type Palette } from './theme';
+import { isChecked } from './toolkit';
 
-Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
+Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, zoomPlugin);
 
+export type Range = { min: number; max: number };
 type Point = { x: number; y: number | null };
-interface Series { label: string; values: ArrayLike<number>; dashed?: boolean; steps?: ArrayLike<number> }
-interface ChartSpec { id: string; title: string; log: boolean; series(run: RunData): Series[]; threshold?(run: RunData): number | undefined }
 
-const SPECS: ChartSpec[] = [
-  { id: 'lr', title: 'Learning rate', log: false, series: (r) => [{ label: 'actual', values: r.snapshot.batch.lr }, { label: 'planned', values: r.snapshot.plannedLr, dashed: true, steps: indexSteps(r.snapshot.plannedLr.length) }] },
-  { id: 'loss', title: 'Loss', log: true, series: (r) => [{ label: 'train', values: r.snapshot.batch.loss }, { label: 'validation', values: r.snapshot.validation.map((p) => p.loss), steps: r.snapshot.validation.map((p) => p.step) }] },
-  { id: 'gradNorm', title: 'Global gradient norm', log: true, series: (r) => [{ label: '‖g‖', values: r.snapshot.batch.gradNorm }, ...(r.snapshot.batch.clippedNorm && r.snapshot.clipThreshold !== undefined ? [{ label: 'after clipping', values: r.snapshot.batch.clippedNorm }] : [])], threshold: (r) => r.snapshot.clipThreshold },
-  { id: 'layers', title: 'Per-layer gradient norms', log: true, series: (r) => (r.snapshot.batch.layerGradNorms ?? []).map((values, i) => ({ label: r.snapshot.layerNames[i] ?? `layer ${i}`, values })) },
-  { id: 'updateRatio', title: 'Update / weight ratio', log: true, series: (r) => (r.snapshot.batch.updateRatio ? [{ label: '‖Δw‖/‖w‖', values: r.snapshot.batch.updateRatio }] : []) },
-];
-
-function indexSteps(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
+/** A run drawn on the charts, in its colour (the focused run first). */
+export interface ShownRun {
+  data: RunData;
+  color: string;
 }
 
-/** Draws a thin vertical line at every event step, in the event's colour. */
-const eventLines: Plugin<'line'> = {
-  id: 'gradscopeEventLines',
-  beforeDatasetsDraw(chart) {
-    const events = (chart.options.plugins as { gradscopeEvents?: { steps: number[]; colors: string[] } }).gradscopeEvents;
-    if (!events) return;
-    const { ctx, chartArea, scales } = chart;
-    ctx.save();
-    ctx.lineWidth = 1;
-    ctx.globalAlpha = 0.45;
-    events.steps.forEach((step, i) => {
-      const x = scales.x.getPixelForValue(step);
-      if (x < chartArea.left || x > chartArea.right) return;
-      ctx.strokeStyle = events.colors[i];
-      ctx.beginPath();
-      ctx.moveTo(x, chartArea.top);
-      ctx.lineTo(x, chartArea.bottom);
-      ctx.stroke();
-    });
-    ctx.restore();
+interface Series {
+  label: string;
+  values: ArrayLike<number>;
+  steps: ArrayLike<number>;
+  start: number;
+  end: number;
+  style: 'line' | 'dashed' | 'points';
+  /** Smoothed when smoothing is on (measured, noisy series; not a planned schedule). */
+  smooth: boolean;
+}
+
+interface ChartSpec {
+  id: string;
+  title: string;
+  /** The y axis title, with its unit. */
+  yTitle: string;
+  log: boolean;
+  series(run: RunData, rows: Rows, range: Range): Series[];
+  threshold?(run: RunData): number | undefined;
+}
+
+const column = (label: string, values: ArrayLike<number> | undefined, rows: Rows, style: Series['style'] = 'line', smooth = true): Series[] =>
+  values ? [{ label, values, steps: rows.batch.step, start: rows.start, end: rows.end, style, smooth }] : [];
+
+function sparse(label: string, steps: number[], values: number[], range: Range, style: Series['style'], smooth = false): Series {
+  return { label, values, steps, start: Math.max(0, lowerBound(steps, range.min) - 1), end: Math.min(steps.length, lowerBound(steps, range.max + 1) + 1), style, smooth };
+}
+
+const SPECS: ChartSpec[] = [
+  {
+    id: 'lr', title: 'Learning rate', yTitle: 'learning rate', log: false,
+    series: (run, rows, range) => {
+      const s = run.snapshot;
+      const planned = s.plannedSteps ? sparse('planned', s.plannedSteps, s.plannedLr, range, 'dashed') : { ...sparse('planned', [], [], range, 'dashed'), values: s.plannedLr, steps: indexSteps(s.plannedLr.length), start: Math.max(0, Math.floor(range.min)), end: Math.min(s.plannedLr.length, Math.ceil(range.max) + 1) };
+      return [...column('actual', rows.batch.lr, rows, 'line', false), planned];
+    },
   },
-};
+  {
+    id: 'loss', title: 'Loss', yTitle: 'loss', log: true,
+    series: (run, rows, range) => [...column('train', rows.batch.loss, rows), sparse('validation', run.snapshot.validation.map((p) => p.step), run.snapshot.validation.map((p) => p.loss), range, 'points')],
+  },
+  {
+    id: 'accuracy', title: 'Validation accuracy', yTitle: 'accuracy (%)', log: false,
+    series: (run, _rows, range) => {
+      const points = run.snapshot.validation.filter((p) => p.accuracy !== undefined);
+      return [sparse('validation', points.map((p) => p.step), points.map((p) => 100 * p.accuracy!), range, 'points')];
+    },
+  },
+  {
+    id: 'gradNorm', title: 'Global gradient norm', yTitle: '‖g‖₂', log: true,
+    series: (run, rows) => [...column('‖g‖', rows.batch.gradNorm, rows), ...(run.snapshot.clipThreshold !== undefined ? column('after clipping', rows.batch.clippedNorm, rows, 'dashed') : [])],
+    threshold: (run) => run.snapshot.clipThreshold,
+  },
+  {
+    id: 'layers', title: 'Per-layer gradient norms', yTitle: '‖g‖₂ of the layer', log: true,
+    series: (run, rows) => (rows.batch.layerGradNorms ?? []).flatMap((values, i) => column(run.snapshot.layerNames[i] ?? `layer ${i}`, values, rows)),
+  },
+  {
+    id: 'updateRatio', title: 'Update / weight ratio', yTitle: '‖Δw‖ / ‖w‖', log: true,
+    series: (_run, rows) => column('‖Δw‖/‖w‖', rows.batch.updateRatio, rows),
+  },
+];
 
-/** The five charts of a run, sharing one step axis; re-decimated on every render. */
+const indexCache = { n: 0, steps: new Float64Array(0) };
+/** 0, 1, …, n-1 (plannedLr is indexed by step). */
+function indexSteps(n: number): Float64Array {
+  if (indexCache.n !== n) Object.assign(indexCache, { n, steps: Float64Array.from({ length: n }, (_, i) => i) });
+  return indexCache.steps;
+}
+
+/** What the plugins below draw besides the datasets, per chart. */
+interface Extras {
+  events: { step: number; color: string }[];
+  /** Values a log axis cannot place (0, negatives, ±Infinity, NaN): markers at the bottom or top edge. */
+  edges: { x: number; top: boolean; color: string }[];
+}
+
+type MarkerDataset = ChartDataset<'scatter', Point[]> & { events: { run: RunData; event: RunEvent }[] };
+type LineDataset = ChartDataset<'line', Point[]> & { events?: undefined; inLegend?: boolean };
+
+/** One chart: its element, Chart.js instance, log toggle. */
+interface Panel {
+  spec: ChartSpec;
+  chart: Chart<'line'>;
+  element: HTMLElement;
+  extras: Extras;
+  /** Scrolled out of view: its datasets are kept up to date but Chart.js does not redraw it. */
+  offscreen: boolean;
+  /** Has data Chart.js has not drawn yet (it was off screen). */
+  stale: boolean;
+}
+
+export interface ChartGridOptions {
+  onEventClick(run: RunData, event: RunEvent): void;
+  /** The shared x range changed (zoom, pan, reset): the owner re-renders and may fetch finer rows. */
+  onRangeChange(range: Range | undefined): void;
+  /** A chart's scale changed (log/linear): the owner re-renders. */
+  onScaleChange(): void;
+}
+
+/** The charts of the shown runs, sharing one step axis, one x range and one crosshair. */
 export class ChartGrid {
-  private readonly charts = new Map<string, { chart: Chart<'line'>; element: HTMLElement }>();
+  private readonly panels: Panel[] = [];
+  /** The shared x range; undefined shows every step. */
+  range: Range | undefined;
+  /** TensorBoard's smoothing weight in [0, 1). Default 0.6, as TensorBoard. */
+  smoothing = 0.6;
+  private hoverStep: number | undefined;
+  private full: Range = { min: 0, max: 1 };
 
-  constructor(container: HTMLElement, private palette: Palette, private readonly onEventClick: (event: RunEvent) => void) {
-    for (const spec of SPECS) {
-      const element = document.createElement('section');
-      element.className = 'chart';
-      element.dataset.chart = spec.id;
-      element.innerHTML = `<h3>${spec.title}</h3><div class="canvas-box"><canvas></canvas></div>`;
-      container.appendChild(element);
-      const canvas = element.querySelector('canvas')!;
-      const chart = new Chart<'line'>(canvas, {
-        type: 'line',
-        data: { datasets: [] },
-        plugins: [eventLines],
-        options: {
-          animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false,
-          interaction: { mode: 'nearest', intersect: false, axis: 'x' },
-          scales: { x: { type: 'linear', title: { display: false, text: 'step' } }, y: { type: spec.log ? 'logarithmic' : 'linear' } },
-          plugins: { legend: { display: true, labels: { boxWidth: 10 } }, tooltip: { callbacks: { label: (item) => tooltipLabel(item.dataset as EventDataset, item.dataIndex, item.formattedValue) } } },
-          onClick: (_e, elements) => {
-            const hit = elements.find((el) => (chart.data.datasets[el.datasetIndex] as EventDataset).events);
-            if (hit) this.onEventClick((chart.data.datasets[hit.datasetIndex] as EventDataset).events![hit.index]);
+  constructor(container: HTMLElement, private palette: Palette, private readonly options: ChartGridOptions) {
+    for (const spec of SPECS) this.panels.push(this.create(container, spec));
+    this.applyPalette();
+    // Live updates redraw only the charts on screen; one scrolled into view is drawn then.
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        const panel = this.panels.find((p) => p.element === entry.target);
+        if (!panel) continue;
+        panel.offscreen = !entry.isIntersecting;
+        if (!panel.offscreen && panel.stale) {
+          panel.stale = false;
+          panel.chart.update('none');
+        }
+      }
+    }, { rootMargin: '150px 0px' });
+    for (const panel of this.panels) observer.observe(panel.element);
+  }
+
+  private create(container: HTMLElement, spec: ChartSpec): Panel {
+    const element = document.createElement('section');
+    element.className = 'chart';
+    element.dataset.chart = spec.id;
+    element.innerHTML = `<div class="chart-head"><h3>${spec.title}</h3><vscode-checkbox class="log-toggle" ${spec.log ? 'checked' : ''}>log scale</vscode-checkbox></div><div class="canvas-box"><canvas></canvas></div>`;
+    container.appendChild(element);
+    const extras: Extras = { events: [], edges: [] };
+    const canvas = element.querySelector('canvas')!;
+    const chart: Chart<'line'> = new Chart<'line'>(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      plugins: [this.drawPlugin(extras)],
+      options: {
+        animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false,
+        interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { callback: (value) => si(Number(value)), maxRotation: 0 } },
+          y: this.yScale(spec, spec.log),
+        },
+        plugins: {
+          legend: { display: true, labels: { boxWidth: 10, sort: (a, b) => a.datasetIndex! - b.datasetIndex!, filter: (item, data) => (data.datasets[item.datasetIndex!] as LineDataset).inLegend !== false } },
+          tooltip: {
+            callbacks: {
+              title: (items) => (items.length ? `step ${Math.round(items[0].parsed.x ?? 0).toLocaleString('en')}` : ''),
+              label: (item) => tooltipLabel(item.dataset as LineDataset | MarkerDataset, item.dataIndex, item.parsed.y ?? NaN),
+            },
+          },
+          zoom: {
+            zoom: {
+              drag: { enabled: true, borderWidth: 1 },
+              wheel: { enabled: true, modifierKey: 'ctrl' },
+              pinch: { enabled: true },
+              mode: 'x',
+              onZoomComplete: ({ chart: c }) => this.rangeFrom(c),
+            },
+            pan: { enabled: true, mode: 'x', modifierKey: 'shift', onPanComplete: ({ chart: c }) => this.rangeFrom(c) },
+            limits: { x: { min: 0, max: 1, minRange: 4 } },
           },
         },
-      });
-      this.charts.set(spec.id, { chart, element });
-    }
-    this.applyPalette();
+        onClick: (_e, elements) => {
+          const hit = elements.find((el) => (chart.data.datasets[el.datasetIndex] as MarkerDataset).events);
+          if (!hit) return;
+          const { run, event } = (chart.data.datasets[hit.datasetIndex] as MarkerDataset).events[hit.index];
+          this.options.onEventClick(run, event);
+        },
+      },
+    });
+    canvas.addEventListener('dblclick', () => this.resetZoom());
+    element.querySelector('.log-toggle')!.addEventListener('change', (e) => {
+      const log = isChecked(e.target as Element);
+      chart.options.scales!.y = this.yScale(spec, log);
+      element.dataset.scale = log ? 'log' : 'linear';
+      this.options.onScaleChange();
+    });
+    element.dataset.scale = spec.log ? 'log' : 'linear';
+    return { spec, chart, element, extras, offscreen: false, stale: false };
+  }
+
+  private yScale(spec: ChartSpec, log: boolean) {
+    return log
+      ? { type: 'logarithmic' as const, title: { display: true, text: spec.yTitle }, ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) } }
+      : { type: 'linear' as const, title: { display: true, text: spec.yTitle }, ticks: { callback: (value: string | number, _i: number, ticks: Tick[]) => tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0) } };
+  }
+
+  /** The event lines, the crosshair and the edge markers, drawn by each chart. */
+  private drawPlugin(extras: Extras): Plugin<'line'> {
+    return {
+      id: 'gradscopeDraw',
+      beforeDatasetsDraw: (chart) => {
+        const { ctx, chartArea, scales } = chart;
+        ctx.save();
+        ctx.lineWidth = 1;
+        ctx.globalAlpha = 0.45;
+        for (const { step, color } of extras.events) {
+          const x = scales.x.getPixelForValue(step);
+          if (x < chartArea.left || x > chartArea.right) continue;
+          ctx.strokeStyle = color;
+          ctx.beginPath();
+          ctx.moveTo(x, chartArea.top);
+          ctx.lineTo(x, chartArea.bottom);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+      afterDatasetsDraw: (chart) => {
+        const { ctx, chartArea, scales } = chart;
+        ctx.save();
+        // One marker per 6 px at most along each edge: a long dead stretch reads as a dotted rail.
+        const lastX = { top: -Infinity, bottom: -Infinity };
+        for (const { x: step, top, color } of extras.edges) {
+          const x = scales.x.getPixelForValue(step);
+          if (x < chartArea.left - 1 || x > chartArea.right + 1) continue;
+          const edge = top ? 'top' : 'bottom';
+          if (Math.abs(x - lastX[edge]) < 6) continue;
+          lastX[edge] = x;
+          const y = top ? chartArea.top + 4 : chartArea.bottom - 4;
+          ctx.fillStyle = color;
+          ctx.beginPath();
+          ctx.moveTo(x, y - 4);
+          ctx.lineTo(x + 4, y);
+          ctx.lineTo(x, y + 4);
+          ctx.lineTo(x - 4, y);
+          ctx.closePath();
+          ctx.fill();
+        }
+        if (this.hoverStep !== undefined) {
+          const x = scales.x.getPixelForValue(this.hoverStep);
+          if (x >= chartArea.left && x <= chartArea.right) {
+            ctx.strokeStyle = this.palette.crosshair;
+            ctx.globalAlpha = 0.6;
+            ctx.setLineDash([3, 3]);
+            ctx.beginPath();
+            ctx.moveTo(x, chartArea.top);
+            ctx.lineTo(x, chartArea.bottom);
+            ctx.stroke();
+          }
+        }
+        ctx.restore();
+      },
+      afterEvent: (chart, args) => {
+        const { event } = args;
+        if (event.type === 'mousemove' && args.inChartArea && event.x !== null) this.hover(chart.scales.x.getValueForPixel(event.x));
+        else if (event.type === 'mouseout' || (event.type === 'mousemove' && !args.inChartArea)) this.hover(undefined);
+      },
+    };
+  }
+
+  /** One crosshair for all charts: at the step under the pointer in any of them. */
+  private hover(step: number | undefined): void {
+    if (step === this.hoverStep) return;
+    this.hoverStep = step;
+    for (const { chart, element } of this.panels) if (!element.hidden) chart.draw();
+  }
+
+  /** A chart was zoomed or panned: every chart takes its x range. */
+  private rangeFrom(chart: Chart): void {
+    const { min, max } = chart.scales.x;
+    this.range = min <= this.full.min && max >= this.full.max ? undefined : { min, max };
+    this.options.onRangeChange(this.range);
+  }
+
+  resetZoom(): void {
+    this.range = undefined;
+    this.options.onRangeChange(undefined);
   }
 
   setPalette(palette: Palette): void {
@@ -86,94 +305,165 @@ export class ChartGrid {
   private applyPalette(): void {
     Chart.defaults.color = this.palette.foreground;
     Chart.defaults.borderColor = this.palette.grid;
-  }
-
-  /** Redraws every chart for a run, zoomed to [min, max] steps when given. */
-  render(run: RunData, range?: { min: number; max: number }): void {
-    const steps = run.snapshot.batch.step;
-    const start = range ? run.indexOf(range.min) : 0;
-    const end = range ? Math.min(steps.length, run.indexOf(range.max) + 1) : steps.length;
-    const keep = run.eventIndices();
-    for (const spec of SPECS) {
-      const { chart, element } = this.charts.get(spec.id)!;
-      const width = Math.max(100, element.clientWidth);
-      const series = spec.series(run);
-      const datasets: ChartDataset<'line', Point[]>[] = series.map((s, i) => ({
-        label: s.label,
-        data: s.steps ? pointsOf(s.values, s.steps, spec.log, range) : decimatedPoints(s.values, steps, width, start, end, keep, spec.log),
-        borderColor: this.palette.series[i % this.palette.series.length],
-        backgroundColor: this.palette.series[i % this.palette.series.length],
-        borderWidth: 1.25, pointRadius: s.steps && s.label === 'validation' ? 3 : 0, borderDash: s.dashed ? [5, 4] : undefined, spanGaps: false,
-      }));
-      const threshold = spec.threshold?.(run);
-      if (threshold !== undefined && steps.length) {
-        datasets.push({ label: 'clip threshold', data: [{ x: range?.min ?? steps[0], y: threshold }, { x: range?.max ?? steps[steps.length - 1], y: threshold }], borderColor: this.palette.muted, borderDash: [2, 3], borderWidth: 1, pointRadius: 0 });
-      }
-      const markers = this.markers(run, series[0]?.values, spec.log, range);
-      if (markers) datasets.push(markers as unknown as ChartDataset<'line', Point[]>);
-      chart.data.datasets = datasets;
-      (chart.options.plugins as Record<string, unknown>).gradscopeEvents = { steps: (markers?.events ?? []).map((e) => e.step), colors: markers?.pointBackgroundColor ?? [] };
-      // The axis spans the run's planned steps, not Chart.js's rounded-up guess.
-      chart.options.scales!.x!.min = range?.min ?? 0;
-      chart.options.scales!.x!.max = range?.max ?? Math.max(run.snapshot.totalSteps - 1, steps.length - 1, 1);
-      chart.update('none');
-      // Which steps this chart marks, for people reading the DOM and for the end-to-end tests.
-      element.dataset.eventSteps = (markers?.events ?? []).map((e) => e.step).join(',');
-      element.dataset.points = String(datasets.reduce((n, d) => n + d.data.length, 0));
+    for (const { chart } of this.panels) {
+      const zoom = chart.options.plugins!.zoom!.zoom!;
+      zoom.drag = { ...zoom.drag, backgroundColor: withAlpha(this.palette.selection, 0.35), borderColor: this.palette.crosshair };
     }
   }
 
-  /** A scatter dataset with one marker per event, on the chart's first series, coloured by kind. */
-  private markers(run: RunData, values: ArrayLike<number> | undefined, log: boolean, range?: { min: number; max: number }): EventDataset | undefined {
-    if (!values || run.snapshot.events.length === 0) return undefined;
-    const events = run.snapshot.events.filter((e) => !range || (e.step >= range.min && e.step <= range.max)).slice(-500);
-    const top = maxFinite(values);
-    const data = events.map((event) => {
-      const value = values[run.indexOf(event.step)];
-      // A non-finite (or, on a log axis, non-positive) value has no place: the marker sits at the top.
-      return { x: event.step, y: Number.isFinite(value) && (!log || value > 0) ? value : top };
-    });
-    const colors = events.map((e) => this.palette.kind[e.kind]);
-    return { type: 'scatter', label: 'events', data, events, pointBackgroundColor: colors, pointBorderColor: colors, pointRadius: 5, pointHoverRadius: 7, pointStyle: 'triangle', showLine: false } as EventDataset;
+  /** Redraws every chart for the shown runs (the focused one first), within the shared x range. */
+  render(runs: ShownRun[]): void {
+    const last = Math.max(1, ...runs.map((r) => Math.max(r.data.snapshot.totalSteps - 1, r.data.lastStep)));
+    // The axis spans the runs' planned steps, never shrunk to where some series happens to have data.
+    this.full = { min: 0, max: last };
+    const range = this.range ?? this.full;
+    const overlay = runs.length > 1;
+    const hidden: string[] = [];
+    for (const panel of this.panels) if (!this.renderChart(panel, runs, range, overlay)) hidden.push(panel.spec.title);
+    this.hiddenTitles = hidden;
+  }
+
+  /** Titles of the charts hidden for want of data. */
+  hiddenTitles: string[] = [];
+
+  private renderChart(panel: Panel, runs: ShownRun[], range: Range, overlay: boolean): boolean {
+    const { spec, chart, element, extras } = panel;
+    const log = element.dataset.scale === 'log';
+    // Min/max buckets of a few pixels: at most 4 points per bucket keep every spike and dip at screen
+    // resolution while a live update stays cheap (a bucket per pixel would draw up to 4 points a pixel).
+    // A smoothed line is smooth: 8 px buckets draw it exactly enough, and its faint raw series 4 px.
+    const pixels = element.clientWidth || 800;
+    const smoothing = this.smoothing > 0;
+    const datasets: (LineDataset | MarkerDataset)[] = [];
+    const markers = new Map<RunEventKind, MarkerDataset>();
+    extras.events = [];
+    extras.edges = [];
+    let finite = 0;
+    for (const [r, shown] of runs.entries()) {
+      const rows = shown.data.rows(this.range);
+      const series = spec.series(shown.data, rows, range);
+      const keep = shown.data.snapshot.events.map((e) => lowerBound(rows.batch.step, e.step));
+      const prefix = overlay ? `${shortTitle(shown.data.snapshot.title)}: ` : '';
+      let firstTop = -Infinity;
+      for (const [i, s] of series.entries()) {
+        const color = overlay ? shown.color : this.palette.series[i % this.palette.series.length];
+        const dash = s.style === 'dashed' ? [5, 4] : overlay && spec.id === 'layers' ? DASHES[i % DASHES.length] : undefined;
+        const smoothed = s.smooth && smoothing && s.style !== 'points';
+        const indices = decimate(s.values, Math.max(20, Math.round(pixels / (smoothed ? 4 : 3))), { start: s.start, end: s.end, keep, keepNonFinite: true });
+        const raw: Point[] = new Array(indices.length);
+        for (let k = 0; k < indices.length; k++) {
+          const j = indices[k];
+          const v = s.values[j];
+          const ok = Number.isFinite(v) && (!log || v > 0);
+          raw[k] = { x: s.steps[j], y: ok ? v : null };
+          if (ok) {
+            finite++;
+            if (i === 0 && v > firstTop) firstTop = v;
+          } else if (s.style !== 'points' || !Number.isNaN(v)) {
+            extras.edges.push({ x: s.steps[j], top: Number.isNaN(v) || v === Infinity, color });
+          }
+        }
+        const base = { borderColor: color, backgroundColor: color, borderDash: dash, spanGaps: false, pointRadius: s.style === 'points' ? 3 : 0, pointHoverRadius: 4 };
+        if (smoothed) {
+          const values = smoothedColumn(s.values, this.smoothing, s.end, log);
+          const smoothIndices = decimate(values, Math.max(20, Math.round(pixels / 8)), { start: s.start, end: s.end, keep });
+          const points = Array.from(smoothIndices, (j): Point => {
+            const v = values[j];
+            return { x: s.steps[j], y: Number.isFinite(v) && (!log || v > 0) ? v : null };
+          });
+          datasets.push({ ...base, label: `${prefix}${s.label} (raw)`, data: raw, borderColor: withAlpha(color, 0.25), backgroundColor: withAlpha(color, 0.25), borderWidth: 1, inLegend: false, order: 2 });
+          datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1 });
+        } else {
+          datasets.push({ ...base, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
+        }
+      }
+      const threshold = spec.threshold?.(shown.data);
+      if (threshold !== undefined && finite > 0) {
+        datasets.push({ label: `${prefix}clip threshold`, data: [{ x: range.min, y: threshold }, { x: range.max, y: threshold }], borderColor: this.palette.muted, backgroundColor: this.palette.muted, borderDash: [2, 3], borderWidth: 1, pointRadius: 0 });
+      }
+      this.addMarkers(markers, extras, shown.data, rows, series[0], range, firstTop, overlay ? shown.color : undefined);
+      if (r === 0) element.dataset.eventSteps = shown.data.snapshot.events.filter((e) => e.step >= range.min && e.step <= range.max).map((e) => e.step).join(',');
+    }
+    if (extras.edges.length) {
+      datasets.push({ label: log ? '0 / non-finite (at the edges)' : 'non-finite (at the edges)', data: [], borderColor: this.palette.muted, backgroundColor: this.palette.muted, pointStyle: 'rectRot', inLegend: true });
+    }
+    datasets.push(...markers.values());
+    chart.data.datasets = datasets as ChartDataset<'line', Point[]>[];
+    const x = chart.options.scales!.x!;
+    x.min = range.min;
+    x.max = range.max;
+    chart.options.plugins!.zoom!.limits = { x: { min: this.full.min, max: this.full.max, minRange: 4 } };
+    // No empty charts: a chart without a single drawable value is hidden (the view lists it as "no data").
+    element.hidden = finite === 0;
+    if (finite > 0 && panel.offscreen && element.dataset.drawn) panel.stale = true;
+    else if (finite > 0) {
+      chart.update('none');
+      element.dataset.drawn = 'true';
+    }
+    // What this chart shows, for people reading the DOM and for the end-to-end tests.
+    element.dataset.points = String(datasets.reduce((n, d) => n + d.data.length, 0));
+    element.dataset.edges = String(extras.edges.length);
+    element.dataset.datasets = datasets.map((d) => d.label).join('|');
+    element.dataset.xRange = `${Math.round(range.min)}-${Math.round(range.max)}`;
+    return finite > 0;
+  }
+
+  /** Event markers on the chart's first series, one dataset (legend entry) per kind, coloured by kind. */
+  private addMarkers(markers: Map<RunEventKind, MarkerDataset>, extras: Extras, run: RunData, rows: Rows, first: Series | undefined, range: Range, top: number, runColor: string | undefined): void {
+    if (!first) return;
+    const events = run.snapshot.events.filter((e) => e.step >= range.min && e.step <= range.max).slice(-500);
+    for (const event of events) {
+      const info = (event as { severity?: string }).severity === 'info';
+      const color = info ? withAlpha(this.palette.kind[event.kind], 0.45) : this.palette.kind[event.kind];
+      let dataset = markers.get(event.kind);
+      if (!dataset) {
+        dataset = { type: 'scatter', label: KIND_LABELS[event.kind], data: [], events: [], pointBackgroundColor: [], pointBorderColor: [], pointRadius: 5, pointHoverRadius: 7, pointStyle: 'triangle', showLine: false, borderColor: this.palette.kind[event.kind], backgroundColor: this.palette.kind[event.kind], order: 0 };
+        markers.set(event.kind, dataset);
+      }
+      const index = lowerBound(rows.batch.step, event.step);
+      const value = first.steps === rows.batch.step && rows.batch.step[index] === event.step ? first.values[index] : NaN;
+      // A value the axis cannot place puts the marker at the top of the series.
+      dataset.data.push({ x: event.step, y: Number.isFinite(value) && value > 0 ? value : Number.isFinite(top) ? top : null });
+      dataset.events.push({ run, event });
+      (dataset.pointBackgroundColor as string[]).push(color);
+      (dataset.pointBorderColor as string[]).push(runColor ?? color);
+      extras.events.push({ step: event.step, color });
+    }
   }
 
   resize(): void {
-    for (const { chart } of this.charts.values()) chart.resize();
+    for (const { chart } of this.panels) chart.resize();
   }
 }
 
-type EventDataset = ChartDataset<'scatter', Point[]> & { events?: RunEvent[]; pointBackgroundColor: string[] };
+const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
-function tooltipLabel(dataset: EventDataset, index: number, value: string): string {
+/** Smoothed columns, extended as rows are appended (columns grow in place) instead of recomputed. */
+const smoothCache = new WeakMap<object, RunningEma>();
+
+function smoothedColumn(values: ArrayLike<number>, weight: number, end: number, log: boolean): ArrayLike<number> {
+  let running = smoothCache.get(values);
+  if (!running || running.weight !== weight || running.positiveOnly !== log || running.length > end) {
+    running = new RunningEma(weight, log);
+    smoothCache.set(values, running);
+  }
+  return running.extend(values, end);
+}
+
+function shortTitle(title: string): string {
+  return title.length > 28 ? `${title.slice(0, 27)}…` : title;
+}
+
+function logLabel(value: number, ticks: Tick[]): string {
+  const values = ticks.map((t) => t.value).filter((v) => v > 0);
+  const decades = values.length ? Math.log10(Math.max(...values) / Math.min(...values)) : 0;
+  return logTickShown(value, ticks.length, decades) ? logTick(value) : '';
+}
+
+function tooltipLabel(dataset: LineDataset | MarkerDataset, index: number, y: number): string {
   if (dataset.events) {
-    const event = dataset.events[index];
+    const { event } = dataset.events[index];
     return `${eventLabel(event)} at step ${event.step}: ${eventDetails(event)}`;
   }
-  return `${dataset.label}: ${value}`;
-}
-
-function decimatedPoints(values: ArrayLike<number>, steps: ArrayLike<number>, width: number, start: number, end: number, keep: number[], log: boolean): Point[] {
-  const indices = decimate(values, width, { start, end, keep });
-  const points: Point[] = new Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const v = values[indices[i]];
-    points[i] = { x: steps[indices[i]], y: Number.isFinite(v) && (!log || v > 0) ? v : null };
-  }
-  return points;
-}
-
-function pointsOf(values: ArrayLike<number>, steps: ArrayLike<number>, log: boolean, range?: { min: number; max: number }): Point[] {
-  const points: Point[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (range && (steps[i] < range.min || steps[i] > range.max)) continue;
-    const v = values[i];
-    points.push({ x: steps[i], y: Number.isFinite(v) && (!log || v > 0) ? v : null });
-  }
-  return points;
-}
-
-function maxFinite(values: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]) && values[i] > max) max = values[i];
-  return max === -Infinity ? 1 : max;
+  return `${dataset.label ?? ''}: ${sig3(y)}`;
 }

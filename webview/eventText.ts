@@ -15,7 +15,7 @@ export function eventLabel(event: RunEvent): string {
 export function eventDetails(event: RunEvent): string {
   switch (event.kind) {
     case 'explosion': return `‖g‖ ${n(event.gradNorm)} = ${n(event.ratio)}× running level ${n(event.level)}`;
-    case 'nonFinite': return `${event.fields.join(', ')}${event.layers ? ` in ${event.layers.join(', ')}` : ''}: loss ${n(event.loss)}, ‖g‖ ${n(event.gradNorm)}`;
+    case 'nonFinite': return `${event.fields.join(', ')}${event.layers ? ` in ${event.layers.join(', ')}` : ''}: ${[event.loss !== undefined ? `loss ${n(event.loss)}` : '', event.gradNorm !== undefined ? `‖g‖ ${n(event.gradNorm)}` : ''].filter(Boolean).join(', ')}${event.hint === 'lossScalerSkip' ? ' (the fp16 loss scaler skipped this step)' : ''}`;
     case 'vanishing': return `${event.layer}: ‖g‖ ${n(event.gradNorm)} (${n(event.ratioToMax)}× the largest layer)`;
     case 'lossSpike': return `loss ${n(event.loss)} = ${n(event.ratio)}× running level ${n(event.level)}`;
     case 'divergence': return `smoothed loss ${n(event.loss)} = ${n(event.ratio)}× best ${n(event.best)} (${event.reason})`;

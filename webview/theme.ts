@@ -7,6 +7,9 @@ export interface Palette {
   grid: string;
   series: string[];
   kind: Record<RunEventKind, string>;
+  /** The drag-zoom selection and the crosshair. */
+  selection: string;
+  crosshair: string;
 }
 
 export function readPalette(): Palette {
@@ -23,6 +26,8 @@ export function readPalette(): Palette {
     muted: v('--vscode-descriptionForeground', '#999999'),
     grid: v('--vscode-editorWidget-border', v('--vscode-panel-border', '#444444')),
     series: [blue, green, orange, purple, yellow, red],
+    selection: v('--vscode-editor-selectionBackground', 'rgba(38, 79, 120, 0.5)'),
+    crosshair: v('--vscode-editorCursor-foreground', v('--vscode-foreground', '#cccccc')),
     kind: { explosion: red, nonFinite: purple, vanishing: blue, lossSpike: orange, divergence: red, guard: yellow, lrCut: green },
   };
 }
@@ -30,4 +35,17 @@ export function readPalette(): Palette {
 /** Calls back when VS Code switches theme (it changes the body's class and the variables). */
 export function onThemeChange(callback: () => void): void {
   new MutationObserver(callback).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}
+
+/** A colour at some opacity (the faint raw series behind a smoothed one, info-level markers). */
+export function withAlpha(color: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color.trim());
+  if (hex) {
+    const h = hex[1].length === 3 ? hex[1].split('').map((c) => c + c).join('') : hex[1];
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+    return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+  }
+  const rgb = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(color.trim());
+  if (rgb) return `rgba(${rgb[1]},${rgb[2]},${rgb[3]}, ${alpha})`;
+  return color;
 }

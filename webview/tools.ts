@@ -15,7 +15,7 @@ const e = (v: number) => v.toExponential(2);
 import { compareColumns, formatCell, bestValues } from './compareView';
 import './tools.css';
 
-export function startTool(view: 'lrFind' | 'compare' | 'preview', root: HTMLElement, post: Post): void {
+export function startTool(root: HTMLElement, post: Post): void {
   let palette = readPalette();
   let last: HostToWebview | undefined;
   const charts = new Map<string, Chart>();

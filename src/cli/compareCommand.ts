@@ -43,7 +43,7 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   if (target !== undefined && !(target > 0)) throw new UsageError(`--target must be a positive loss (got ${JSON.stringify(options.target)})`);
 
   const jobDir = dirname(resolve(file));
-  const where = { distDir: __dirname, jobFile: resolve(file), jobDir, runsDir: resolve(options.runsDir ?? join(jobDir, '.gradscope', 'runs')), searchPaths: [jobDir, process.cwd()], ...(maxSteps ? { maxSteps } : {}) };
+  const where = { distDir: __dirname, jobFile: file, runsDir: options.runsDir ?? join(jobDir, '.gradscope', 'runs'), searchRoots: [process.cwd()], ...(maxSteps ? { maxSteps } : {}) };
   let done = 0;
   const outcomes = await runStrategies(strategies.map((strategy, i) => ({ strategy, job: jobs[i] })), where, parallel, (o) => {
     done++;

@@ -1,90 +1,148 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Inspector } from '../core/inspect';
-import { FIELD_ALIASES, MetricsReader, type FieldName } from '../core/metricsFormat';
-import { readJsonl, RUN_FILES, stringifyJsonLine } from '../core/runlog';
-import { isTensorBoardDir, loadLogs, type LoadedLog } from './logSource';
+import { Inspector, type InspectResult } from '../core/inspect';
+import { parseColumnMapping, VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
+import { LogFormatError } from '../core/logs/documents';
+import type { FormatName } from '../core/logs/formats';
+import { describeColumns, type MetricsRow } from '../core/logs/rows';
+import { stringifyJsonLine } from '../core/runlog';
+import { followLogSource } from '../node/logs/follow';
+import { readLogSource, type ReadReport } from '../node/logs/read';
+import { findLogSources, FORMAT_NAMES, type LogSource } from '../node/logs/sources';
 import { describeEvent } from './trainReporters';
 import { UsageError } from './usageError';
 
 export interface InspectOptions {
   json?: boolean;
   map?: string;
+  format?: string;
+  follow?: boolean;
 }
 
-/** `gradscope inspect <file|dir>`: the detectors over a metrics log. 0 clean, 1 events found, 2 unreadable. */
+/** Problems shown one by one before they are only counted: a broken file must not flood the terminal. */
+const SHOWN_PROBLEMS = 5;
+
+/**
+ * `gradscope inspect <file|dir>`: the detectors over training logs of any known format.
+ * Exit 0: no event; 1: events found; 2: nothing could be read.
+ */
 export async function inspectCommand(target: string, options: InspectOptions): Promise<number> {
-  const mapping = parseMapping(options.map);
-  // A TensorBoard log is read whole (its scalars are grouped into rows); a JSONL file is streamed below.
-  if (isTensorBoardDir(target)) return inspectTensorBoard(await loadLogs(target, mapping), options);
-  const file = metricsFile(target);
-  const inspector = new Inspector();
-  const reader = new MetricsReader(mapping);
-  let skipped = 0;
-  for await (const record of readJsonl(file, {
-    onBadLine: (error) => {
-      skipped++;
-      process.stderr.write(`gradscope: skipped ${error.message}\n`);
-    },
-    onTruncatedTail: (line) => process.stderr.write(`gradscope: ${file}:${line}: the last line is cut off (a write in progress?); skipped\n`),
-  })) {
-    if (typeof record.value !== 'object' || record.value === null || Array.isArray(record.value)) {
-      skipped++;
-      continue;
-    }
-    for (const event of inspector.add(reader.read(record.value as Record<string, unknown>))) {
-      process.stdout.write(options.json ? `${stringifyJsonLine(event)}\n` : `${describeEvent(event)}\n`);
-    }
-  }
-  const result = inspector.result();
-  if (result.rows === 0) throw new UsageError(`${file}: no metric rows${skipped ? ` (${skipped} lines could not be read)` : ''}`);
-  if (!result.fields.gradNorm && !result.fields.loss) {
-    throw new UsageError(`${file}: no loss or gradient-norm column found (looked for ${[...FIELD_ALIASES.loss, ...FIELD_ALIASES.gradNorm].join(', ')}); name yours with --map gradNorm=<column>`);
-  }
-  if (!options.json) {
-    const missing = [!result.fields.gradNorm && 'gradient norm', !result.fields.loss && 'loss'].filter(Boolean);
-    process.stderr.write(`${result.rows} rows, ${result.events.length} events${result.fields.layers.length ? `, ${result.fields.layers.length} layers` : ''}${missing.length ? `; no ${missing.join(' or ')} column, so those checks were skipped` : ''}\n`);
-  }
-  return result.events.length > 0 ? 1 : 0;
-}
+  const mapping = mapOption(options.map);
+  const format = formatOption(options.format);
+  const sources = await asUsage(() => findLogSources(target, format));
+  const several = sources.length > 1;
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  const err = (text: string) => process.stderr.write(`${text}\n`);
+  let problems = 0;
+  const onProblem = (message: string) => {
+    if (++problems <= SHOWN_PROBLEMS) err(`gradscope: skipped ${message}`);
+  };
 
-/** Each TensorBoard run in turn; events are prefixed with the run's name when there are several. */
-function inspectTensorBoard(logs: LoadedLog[], options: InspectOptions): number {
+  if (options.follow) return followAll(sources, mapping, several, options, out, onProblem);
+
   let events = 0;
-  let checked = 0;
-  for (const log of logs) {
-    const name = log.run ?? log.title;
+  let usable = 0;
+  const unusable: string[] = [];
+  for (const source of sources) {
     const inspector = new Inspector();
-    for (const row of log.rows) {
-      for (const event of inspector.add(row)) {
-        events++;
-        process.stdout.write(options.json ? `${stringifyJsonLine({ ...(logs.length > 1 ? { run: name } : {}), ...event })}\n` : `${logs.length > 1 ? `${name}: ` : ''}${describeEvent(event)}\n`);
-      }
-    }
+    const onRow = eventPrinter(inspector, source, several, options, out);
+    const report = await asUsage(() => readLogSource(source, { mapping, onRow, onProblem }));
     const result = inspector.result();
-    if (result.fields.gradNorm || result.fields.loss) checked++;
-    if (!options.json) process.stderr.write(`${name}: ${result.rows} steps, ${result.events.length} events\n`);
+    events += result.events.length;
+    if (result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) {
+      usable++;
+      printSummary(source, report, result, options, out, err);
+    } else {
+      unusable.push(nothingUsable(source, report, result));
+    }
   }
-  if (checked === 0) throw new UsageError(`no run has a loss or gradient-norm scalar (looked for ${[...FIELD_ALIASES.loss, ...FIELD_ALIASES.gradNorm].join(', ')}); name yours with --map`);
+  if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
+  if (usable === 0) throw new UsageError(unusable.join('\n'));
+  for (const message of unusable) err(`gradscope: ${message}`);
   return events > 0 ? 1 : 0;
 }
 
-/** A JSONL file, or a run folder's metrics.jsonl. */
-function metricsFile(target: string): string {
-  if (!existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
-  if (!statSync(target).isDirectory()) return target;
-  if (existsSync(join(target, RUN_FILES.metrics))) return join(target, RUN_FILES.metrics);
-  throw new UsageError(`${target}: neither a metrics file, a run folder (no ${RUN_FILES.metrics}) nor a TensorBoard log (no events.out.tfevents.* files)`);
+function eventPrinter(inspector: Inspector, source: LogSource, several: boolean, options: InspectOptions, out: (text: string) => void) {
+  return (row: MetricsRow) => {
+    for (const event of inspector.add(row)) {
+      out(options.json ? stringifyJsonLine({ type: 'event', ...(several ? { run: source.title } : {}), ...event }) : `${several ? `${source.title}: ` : ''}${describeEvent(event)}`);
+    }
+  };
 }
 
-/** `--map gradNorm=total_norm,loss=train_loss` */
-function parseMapping(text: string | undefined): Partial<Record<FieldName, string>> {
-  if (!text) return {};
-  const mapping: Partial<Record<FieldName, string>> = {};
-  for (const pair of text.split(',')) {
-    const [field, column] = pair.split('=').map((s) => s.trim());
-    if (!(field in FIELD_ALIASES) || !column) throw new UsageError(`--map takes field=column pairs with fields ${Object.keys(FIELD_ALIASES).join(', ')} (got ${JSON.stringify(pair)})`);
-    mapping[field as FieldName] = column;
+function printSummary(source: LogSource, report: ReadReport, result: InspectResult, options: InspectOptions, out: (text: string) => void, err: (text: string) => void): void {
+  const columns = Object.fromEntries(VALUE_FIELDS.filter((f) => report.columns[f]?.length).map((f) => [f, report.columns[f]!.join(' | ')]));
+  const eventCounts: Record<string, number> = {};
+  for (const event of result.events) eventCounts[event.kind] = (eventCounts[event.kind] ?? 0) + 1;
+  if (options.json) {
+    out(stringifyJsonLine({
+      type: 'summary', run: source.title, format: report.format, rows: report.trainingRows, firstStep: report.firstStep ?? null, lastStep: report.lastStep ?? null,
+      segments: report.segments, columns, layers: result.fields.layers, unusedColumns: report.unused, events: eventCounts, notes: result.notes, skippedLines: report.skippedLines, badLines: report.badLines,
+    }));
+    return;
   }
-  return mapping;
+  const lines = [
+    `${source.title}: ${report.format}, ${report.trainingRows} steps (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${report.validationRows} validation-only rows` : ''}`,
+    `  columns: ${describeColumns(report.columns)}${result.fields.layers.length ? `, ${result.fields.layers.length} layer norms (${result.fields.layers.slice(0, 3).join(', ')}${result.fields.layers.length > 3 ? ', …' : ''})` : ''}${report.columns.step ? `, step ← ${report.columns.step.join(' | ')}` : ', step ← row number'}`,
+  ];
+  const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
+  if (missing.length) lines.push(`  no ${missing.length > 1 ? `${missing.slice(0, -1).join(', ')} or ${missing.at(-1)}` : missing[0]} column${!result.fields.gradNorm ? ': explosions can only be seen in the loss' : ''}`);
+  if (report.unused.length) lines.push(`  not used: ${report.unused.slice(0, 15).join(', ')}${report.unused.length > 15 ? `, … (${report.unused.length} in all)` : ''} (name one with --map field=column)`);
+  if (report.skippedLines) lines.push(`  ${report.skippedLines} lines that are not metrics were skipped`);
+  for (const note of result.notes) lines.push(`  ${note}`);
+  const counts = Object.entries(eventCounts).map(([kind, n]) => `${n} ${kind}`).join(', ');
+  lines.push(`  ${result.events.length} events${counts ? ` (${counts})` : ''}`);
+  err(lines.join('\n'));
+}
+
+/** Names what the log does have, and the exact --map to try. */
+function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult): string {
+  const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
+  if (report.records === 0) return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
+  const guess = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c)) ? ['loss', found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c))!] : found.find((c) => /norm/i.test(c)) ? ['gradNorm', found.find((c) => /norm/i.test(c))!] : found[0] ? ['loss', found[0]] : undefined;
+  const tried = guess ? `; try: gradscope inspect ${quote(source.title)} --map ${guess[0]}=${quote(guess[1])}` : '';
+  return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${tried}`;
+}
+
+function quote(text: string): string {
+  return /^[\w./:@-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** Reads every source and keeps reading as it grows, printing events as they come; Ctrl-C ends it. */
+async function followAll(sources: LogSource[], mapping: ColumnMapping, several: boolean, options: InspectOptions, out: (text: string) => void, onProblem: (message: string) => void): Promise<number> {
+  const inspectors = sources.map(() => new Inspector());
+  const followers = sources.map((source, i) => followLogSource(source, {
+    mapping,
+    onProblem,
+    onRestart: (reason) => process.stderr.write(`gradscope: ${reason}; reading it again\n`),
+    onRow: eventPrinter(inspectors[i], source, several, options, out),
+  }));
+  await Promise.all(followers.map((f) => f.start()));
+  sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps so far; following (Ctrl-C to stop)\n`));
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  followers.forEach((f) => f.stop());
+  const events = inspectors.reduce((n, inspector) => n + inspector.result().events.length, 0);
+  sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps, ${inspectors[i].result().events.length} events\n`));
+  return events > 0 ? 1 : 0;
+}
+
+function mapOption(text: string | undefined): ColumnMapping {
+  try {
+    return parseColumnMapping(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function formatOption(text: string | undefined): FormatName | undefined {
+  if (text === undefined) return undefined;
+  if (!(FORMAT_NAMES as string[]).includes(text)) throw new UsageError(`--format takes one of ${FORMAT_NAMES.join(', ')} (got ${JSON.stringify(text)})`);
+  return text as FormatName;
+}
+
+async function asUsage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof LogFormatError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { defaultLrFindOptions, type LrFindOptions, type LrFindResult } from '../core/lrFind';
 import type { TrainerMessage } from '../core/protocol';
+import { buildTrainRequest } from '../node/trainRequest';
 import { TrainerProcess } from '../trainer/process';
 import { loadJob } from './trainCommand';
 import { parsePositiveInteger, UsageError } from './usageError';
@@ -27,9 +28,8 @@ export async function lrFindCommand(file: string, options: LrFindCommandOptions)
   const jobDir = dirname(resolve(file));
   let result: LrFindResult | undefined;
   let failure: string | undefined;
-  const trainer = new TrainerProcess(join(__dirname, 'trainer.js'), {
-    job, jobFile: resolve(file), jobDir, runsDir: resolve(options.runsDir ?? join(jobDir, '.gradscope', 'runs')), searchPaths: [jobDir, process.cwd()], lrFind: sweep,
-  }, {
+  const request = buildTrainRequest(job, { jobFile: file, runsDir: options.runsDir ?? join(jobDir, '.gradscope', 'runs'), searchRoots: [process.cwd()] }, undefined, { lrFind: sweep });
+  const trainer = new TrainerProcess(join(__dirname, 'trainer.js'), request, {
     message(message: TrainerMessage) {
       if (message.type === 'lrFind') result = message.result;
       if (message.type === 'failed') failure = message.message;

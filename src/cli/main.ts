@@ -3,7 +3,9 @@ import { version } from '../../package.json';
 import { SpecError } from '../core/specError';
 import { scheduleCommand } from './scheduleCommand';
 import { compareCommand, type CompareOptions } from './compareCommand';
+import { controlCommand } from './controlCommand';
 import { inspectCommand, type InspectOptions } from './inspectCommand';
+import { FORMAT_NAMES } from '../node/logs/sources';
 import { reportCommand, type ReportOptions } from './reportCommand';
 import { lrFindCommand, type LrFindCommandOptions } from './lrFindCommand';
 import { trainCommand, type TrainOptions } from './trainCommand';
@@ -74,10 +76,12 @@ function buildProgram(): Command {
 
   program
     .command('inspect')
-    .description('run the detectors over a metrics log (JSON lines from any framework, or a run folder)')
-    .argument('<file|dir>', 'a .jsonl file with one object per step, or a Gradscope run folder')
-    .option('--map <pairs>', 'name your columns: field=column pairs, e.g. gradNorm=total_norm,loss=train_loss')
-    .option('--json', 'one JSON object per event (NDJSON)')
+    .description('run the detectors over training logs: Hugging Face, Keras, Lightning, llm.c, nanoGPT, detectron2, MMEngine, TensorBoard, JSON lines, CSV')
+    .argument('<file|dir>', 'a log file, a run folder, or a folder to search for logs')
+    .option('--format <name>', `read as this format instead of detecting it (${FORMAT_NAMES.join(', ')})`)
+    .option('--map <pairs>', 'name your columns: field=column pairs (fields step, lr, loss, validationLoss, gradNorm), e.g. gradNorm=total_norm,loss=train_loss')
+    .option('--json', 'NDJSON on stdout: one {"type":"event",…} per event and one {"type":"summary",…} per run')
+    .option('--follow', 'keep reading the log(s) as they grow and print events as they happen (Ctrl-C ends)')
     .action(async (target: string, options: InspectOptions) => {
       process.exitCode = await inspectCommand(target, options);
     });
@@ -85,10 +89,19 @@ function buildProgram(): Command {
   program
     .command('report')
     .description('write one self-contained HTML file (no network) with the charts, flags and events of a log')
-    .argument('<run|file|dir>', 'a run folder, a .jsonl metrics file or a TensorBoard log directory')
+    .argument('<run|file|dir>', 'any log `gradscope inspect` reads: a file, a run folder or a folder of runs')
     .option('-o, --output <file>', 'where to write the report (default report.html)')
     .action(async (target: string, options: ReportOptions) => {
       process.exitCode = await reportCommand(target, options);
+    });
+
+  program
+    .command('control')
+    .description('steer a running PyTorch loop monitored by the gradscope Python package (writes its control.json)')
+    .argument('<run_dir>', 'the run folder the loop writes')
+    .argument('<action...>', 'stop, pause, resume, lr=<multiplier>, clip=<max norm> or clip=none')
+    .action((runDir: string, actions: string[]) => {
+      process.stdout.write(`control.json: ${JSON.stringify(controlCommand(runDir, actions))}\n`);
     });
 
   return program;

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LogFormatError } from '../core/logs/documents';
 import { reportRun } from '../core/reportData';
-import { loadLogs } from './logSource';
+import { loadTrainingLogs } from '../node/logs/read';
+import { UsageError } from './usageError';
 
 export interface ReportOptions {
   output?: string;
@@ -9,8 +11,15 @@ export interface ReportOptions {
 
 /** `gradscope report <run|file|dir> -o report.html`: one self-contained HTML file, no network. */
 export async function reportCommand(target: string, options: ReportOptions): Promise<number> {
-  const logs = await loadLogs(target);
-  const runs = logs.map((log) => reportRun(log.title, log.rows));
+  let problems = 0;
+  const logs = await loadTrainingLogs(target, { onProblem: (message) => void (++problems <= 5 && process.stderr.write(`gradscope: skipped ${message}\n`)) }).catch((error: unknown) => {
+    throw error instanceof LogFormatError ? new UsageError(error.message) : error;
+  });
+  if (problems > 5) process.stderr.write(`gradscope: … ${problems - 5} more lines or records could not be read\n`);
+  const all = logs.map((log) => reportRun(log.title, log.rows, log.report.format));
+  const runs = all.filter((run) => run.charts.length > 0);
+  for (const run of all) if (run.charts.length === 0) process.stderr.write(`gradscope: ${run.title}: nothing to chart (no loss, learning rate or gradient norm); left out of the report\n`);
+  if (runs.length === 0) throw new UsageError(`${target}: no run has a series to chart; see \`gradscope inspect ${target}\` for the columns it has, and --map to name them`);
   const output = resolve(options.output ?? 'report.html');
   writeFileSync(output, reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
   const events = runs.reduce((n, r) => n + r.events.length, 0);

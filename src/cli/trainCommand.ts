@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseJobText, type JobSpec } from '../core/job';
 import type { RunSummary, TrainerMessage } from '../core/protocol';
 import { parseScheduleSpec } from '../core/schedules';
+import { buildTrainRequest } from '../node/trainRequest';
 import { TrainerProcess } from '../trainer/process';
 import { JsonReporter, TextReporter, type TrainReporter } from './trainReporters';
 import { parsePositiveInteger, UsageError } from './usageError';
@@ -52,10 +53,8 @@ export async function trainCommand(file: string, options: TrainOptions): Promise
     : new TextReporter(Boolean(process.stderr.isTTY), (line) => process.stderr.write(`${line}\n`));
   let summary: RunSummary | undefined;
   let failure: string | undefined;
-  const trainer = new TrainerProcess(join(__dirname, 'trainer.js'), {
-    job, jobFile: resolve(file), jobDir, runsDir: resolve(options.runsDir ?? join(jobDir, '.gradscope', 'runs')),
-    ...(maxSteps ? { maxSteps } : {}), searchPaths: [jobDir, process.cwd()],
-  }, {
+  const request = buildTrainRequest(job, { jobFile: file, runsDir: options.runsDir ?? join(jobDir, '.gradscope', 'runs'), searchRoots: [process.cwd()] }, undefined, { maxSteps });
+  const trainer = new TrainerProcess(join(__dirname, 'trainer.js'), request, {
     message(message: TrainerMessage) {
       if (message.type === 'finished') summary = message.summary;
       if (message.type === 'failed') failure = message.message;

@@ -7,7 +7,13 @@
 export function decimate(
   values: ArrayLike<number>,
   buckets: number,
-  options: { start?: number; end?: number; keep?: ArrayLike<number> } = {},
+  options: {
+    start?: number;
+    end?: number;
+    keep?: ArrayLike<number>;
+    /** Also keep the first non-finite value of each bucket (NaN and ±Infinity are drawn as markers). Default false. */
+    keepNonFinite?: boolean;
+  } = {},
 ): Uint32Array {
   const start = Math.max(0, options.start ?? 0);
   const end = Math.min(values.length, options.end ?? values.length);
@@ -23,14 +29,19 @@ export function decimate(
       const to = b === buckets - 1 ? end : start + Math.floor((b + 1) * size);
       let minIndex = -1;
       let maxIndex = -1;
+      let nonFiniteIndex = -1;
       for (let i = from; i < to; i++) {
         const v = values[i];
-        if (!Number.isFinite(v)) continue;
+        if (!Number.isFinite(v)) {
+          if (nonFiniteIndex < 0) nonFiniteIndex = i;
+          continue;
+        }
         if (minIndex < 0 || v < values[minIndex]) minIndex = i;
         if (maxIndex < 0 || v > values[maxIndex]) maxIndex = i;
       }
       chosen.push(from, to - 1);
       if (minIndex >= 0) chosen.push(minIndex, maxIndex);
+      if (options.keepNonFinite && nonFiniteIndex >= 0) chosen.push(nonFiniteIndex);
     }
   }
   const keep = options.keep;

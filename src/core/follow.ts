@@ -10,6 +10,8 @@ export interface FollowOptions {
   onRestart?: (reason: 'truncated' | 'rotated') => void;
   /** Called when the file cannot be read (it will be tried again). */
   onError?: (error: Error) => void;
+  /** Called after each look at the file, once the lines it brought were handed out. */
+  onPoll?: () => void;
 }
 
 /**
@@ -44,7 +46,9 @@ export class FileFollower {
 
   /** One look at the file (also used by tests to step the follower without waiting). */
   poll(): Promise<void> {
-    this.reading ??= this.readNew().finally(() => (this.reading = undefined));
+    this.reading ??= this.readNew()
+      .then(() => this.options.onPoll?.())
+      .finally(() => (this.reading = undefined));
     return this.reading;
   }
 

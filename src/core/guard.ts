@@ -1,4 +1,4 @@
-import type { DetectorEvent } from './detect/events';
+import { isUpgrade, type DetectorEvent } from './detect/events';
 import type { GuardSpec } from './jobSpec';
 import type { GuardAction } from './protocol';
 
@@ -15,7 +15,8 @@ export interface GuardDecision {
 /** What to do about one step's events. Non-finite values win: they must never reach the weights. */
 export function decideGuard(events: readonly DetectorEvent[], guard: GuardSpec): GuardDecision {
   if (events.some((e) => e.kind === 'nonFinite')) return { apply: false, action: guard.nonFinite, cause: 'nonFinite' };
-  if (events.some((e) => e.kind === 'explosion') && guard.explosion !== 'warn') {
+  // A regraded copy (upgradedAt) re-reports a spike the guard already acted on at its own step.
+  if (events.some((e) => e.kind === 'explosion' && !isUpgrade(e)) && guard.explosion !== 'warn') {
     const action = guard.explosion;
     return { apply: action === 'backoff', action, cause: 'explosion' };
   }

@@ -51,8 +51,18 @@ export type RunEventKind = RunEvent['kind'];
 
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
 
+/**
+ * Why a run ended. 'completed': every planned step ran. 'user': asked to stop (the Stop button,
+ * Ctrl-C, the host going away). 'guard': a guard's `stop` action (explosion or non-finite value).
+ * 'nonFinite': L-BFGS met a non-finite loss or gradient it cannot step from. 'sweepEnd': a range test
+ * ended its sweep early (the loss blew up). 'error': the run failed.
+ */
+export type StopReason = 'completed' | 'user' | 'guard' | 'nonFinite' | 'sweepEnd' | 'error';
+
 export interface RunSummary {
   status: Exclude<RunStatus, 'running' | 'paused'>;
+  /** Why the run ended; decide on this, not on `message` (which is for people). Absent in logs written before it existed. */
+  stopReason: StopReason;
   steps: number;
   finalLoss: number;
   /** Number of events of each kind. */
@@ -120,6 +130,8 @@ export interface RunSnapshot {
   layerNames: string[];
   totalSteps: number;
   plannedLr: number[];
+  /** The step of each plannedLr value when plannedLr is decimated; absent, plannedLr[i] is step i's. */
+  plannedSteps?: number[];
   batch: StepBatch;
   events: RunEvent[];
   /** Validation results, one per epoch, at the epoch's last step. */
@@ -127,6 +139,27 @@ export interface RunSnapshot {
   /** Where the data comes from: a Gradscope trainer (controllable) or a log another program writes. Default: trainer. */
   source?: 'trainer' | 'log';
   clipThreshold?: number;
+  /** When the run started (ms since the epoch), for the run list and the header's duration. */
+  startedAt?: number;
+  /** When the run ended (ms since the epoch); absent while it runs. */
+  endedAt?: number;
+  /**
+   * Set when `batch` is a min/max decimation of the run's rows (large runs): how many rows the run
+   * really has. The view asks for finer rows of a zoomed range with `requestRange`.
+   */
+  rowCount?: number;
+}
+
+/** One line of the diagnostics panel's run list: enough to pick a run without its data. */
+export interface RunInfo {
+  runId: string;
+  title: string;
+  status: RunStatus;
+  startedAt?: number;
+  /** Rows (steps) so far. */
+  steps: number;
+  events: number;
+  source?: 'trainer' | 'log';
 }
 
 export interface ValidationPoint {
@@ -178,31 +211,53 @@ export interface PreviewState {
   problems: string[];
 }
 
-/** Host → webview. */
-export type HostToWebview =
+/** Host → diagnostics panel. */
+export type DiagnosticsToWebview =
+  /** Full data of some runs (the focused and overlaid ones); other runs keep what the view has. */
   | { type: 'snapshot'; runs: RunSnapshot[]; activeRunId?: string }
+  /** Every run of the window, for the run list (no data). */
+  | { type: 'runs'; runs: RunInfo[] }
   | { type: 'steps'; runId: string; batch: StepBatch }
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'validation'; runId: string; point: ValidationPoint }
-  | { type: 'status'; runId: string; status: RunStatus }
+  | { type: 'status'; runId: string; status: RunStatus; endedAt?: number }
   | { type: 'focusStep'; runId: string; step: number }
+  /** Rows of steps [min, max] of a large run, decimated to the width asked for (answer to `requestRange`). */
+  | { type: 'range'; runId: string; min: number; max: number; batch: StepBatch };
+
+/** Host → a tool view (range test, comparison, schedule preview). */
+export type ToolToWebview =
   | { type: 'lrFind'; title: string; result: LrFindResult; currentPeak?: number; applied?: boolean }
   | { type: 'compare'; state: CompareState }
   | { type: 'preview'; state: PreviewState };
 
-/** Webview → host. Untrusted: the host checks each with parseWebviewMessage. */
-export type WebviewToHost =
-  | { type: 'ready' }
+/** Host → any webview. Each view switches over its own union (DiagnosticsToWebview, ToolToWebview). */
+export type HostToWebview = DiagnosticsToWebview | ToolToWebview;
+
+/** Diagnostics panel → host. */
+export type DiagnosticsToHost =
+  /** `show`: runs the view still overlays (from its saved state); `width`: chart width in pixels, for decimation. */
+  | { type: 'ready'; show?: string[]; width?: number }
   | { type: 'selectRun'; runId: string }
+  /** The runs drawn together (focused first); the host sends the snapshots the view lacks. */
+  | { type: 'showRuns'; runIds: string[] }
+  | { type: 'requestRange'; runId: string; min: number; max: number; width: number }
   | { type: 'stop'; runId: string }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'setLrMultiplier'; runId: string; value: number }
   | { type: 'setClipThreshold'; runId: string; value: number }
-  | { type: 'revealEvent'; runId: string; step: number }
+  | { type: 'revealEvent'; runId: string; step: number };
+
+/** A tool view → host. */
+export type ToolToHost =
+  | { type: 'ready' }
   | { type: 'applyLr' }
   | { type: 'sortCompare'; column: keyof CompareRow }
   | { type: 'exportCompare'; format: 'csv' | 'markdown' };
+
+/** Webview → host. Untrusted: the host checks each with parseWebviewMessage. */
+export type WebviewToHost = DiagnosticsToHost | ToolToHost;
 
 /** Validates a message from the webview; undefined for anything malformed. */
 export function parseWebviewMessage(message: unknown): WebviewToHost | undefined {
@@ -211,8 +266,17 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
   const runId = typeof m.runId === 'string' && m.runId.length <= 200 ? m.runId : undefined;
   const positive = typeof m.value === 'number' && Number.isFinite(m.value) && m.value > 0 ? m.value : undefined;
   switch (m.type) {
-    case 'ready':
-      return { type: 'ready' };
+    case 'ready': {
+      const show = Array.isArray(m.show) ? m.show.filter((id): id is string => typeof id === 'string' && id.length <= 200).slice(0, 50) : undefined;
+      const width = typeof m.width === 'number' && Number.isInteger(m.width) && m.width > 0 && m.width <= 10_000 ? m.width : undefined;
+      return { type: 'ready', ...(show ? { show } : {}), ...(width ? { width } : {}) };
+    }
+    case 'showRuns':
+      return Array.isArray(m.runIds) && m.runIds.length <= 50 && m.runIds.every((id) => typeof id === 'string' && id.length <= 200) ? { type: 'showRuns', runIds: m.runIds as string[] } : undefined;
+    case 'requestRange': {
+      const ok = runId && Number.isFinite(m.min) && Number.isFinite(m.max) && (m.min as number) <= (m.max as number) && Number.isInteger(m.width) && (m.width as number) > 0 && (m.width as number) <= 10_000;
+      return ok ? { type: 'requestRange', runId, min: m.min as number, max: m.max as number, width: m.width as number } : undefined;
+    }
     case 'selectRun':
     case 'stop':
     case 'pause':

@@ -2,7 +2,7 @@
 import { decimate } from './decimate';
 import type { DetectorEvent } from './detect';
 import { Inspector } from './inspect';
-import type { MetricsRow } from './metricsFormat';
+import { isTrainingRow, type MetricsRow } from './logs/rows';
 
 export interface ReportSeries {
   label: string;
@@ -12,31 +12,48 @@ export interface ReportSeries {
 
 export interface ReportRun {
   title: string;
+  /** The log format, as detected. */
+  format?: string;
   rows: number;
   charts: { id: string; title: string; log: boolean; series: ReportSeries[] }[];
   events: DetectorEvent[];
 }
 
 /** Runs the detectors over the rows and decimates each series to about `width` buckets. */
-export function reportRun(title: string, rows: MetricsRow[], width = 1500): ReportRun {
+export function reportRun(title: string, allRows: MetricsRow[], format?: string, width = 1500): ReportRun {
   const inspector = new Inspector();
-  for (const row of rows) inspector.add(row);
+  for (const row of allRows) inspector.add(row);
   const { events } = inspector.result();
+  const validation = allRows.filter((r) => r.validationLoss !== undefined);
+  const rows = allRows.filter(isTrainingRow);
   const steps = rows.map((r) => r.step);
   const stepIndex = new Map(steps.map((s, i) => [s, i]));
   const keep = events.map((e) => stepIndex.get(e.step)).filter((i): i is number => i !== undefined);
-  const series = (label: string, values: number[]): ReportSeries | undefined => {
+  // A segment (an appended or resumed run) starts where the step counter went back: keep its first
+  // point, and put a gap before it so that no line is drawn back to the start.
+  const segmentStarts = rows.flatMap((r, i) => (i > 0 && r.segment !== rows[i - 1].segment ? [i] : []));
+  const series = (label: string, values: number[], at = steps, starts = segmentStarts, flagged: number[] = keep): ReportSeries | undefined => {
     if (values.every((v) => Number.isNaN(v))) return undefined;
-    const indices = decimate(values, width, { keep });
-    return { label, steps: Array.from(indices, (i) => steps[i]), values: Array.from(indices, (i) => (Number.isFinite(values[i]) ? values[i] : null)) };
+    const indices = decimate(values, width, { keep: [...flagged, ...starts] });
+    const out: ReportSeries = { label, steps: [], values: [] };
+    const startSet = new Set(starts);
+    for (const i of indices) {
+      if (startSet.has(i) && out.steps.length) {
+        out.steps.push(at[i]);
+        out.values.push(null);
+      }
+      out.steps.push(at[i]);
+      out.values.push(Number.isFinite(values[i]) ? values[i] : null);
+    }
+    return out;
   };
   const column = (pick: (r: MetricsRow) => number | undefined) => rows.map((r) => pick(r) ?? NaN);
   const layerNames = [...(rows[0]?.layers.keys() ?? [])];
   const charts = [
     { id: 'lr', title: 'Learning rate', log: false, series: [series('lr', column((r) => r.lr))] },
-    { id: 'loss', title: 'Loss', log: true, series: [series('train', column((r) => r.loss)), series('validation', column((r) => r.validationLoss))] },
+    { id: 'loss', title: 'Loss', log: !allRows.some((r) => r.loss !== undefined && r.loss <= 0), series: [series('train', column((r) => r.loss)), series('validation', validation.map((r) => r.validationLoss!), validation.map((r) => r.step), validation.flatMap((r, i) => (i > 0 && r.segment !== validation[i - 1].segment ? [i] : [])), [])] },
     { id: 'gradNorm', title: 'Global gradient norm', log: true, series: [series('‖g‖', column((r) => r.gradNorm))] },
     { id: 'layers', title: 'Per-layer gradient norms', log: true, series: layerNames.map((name) => series(name, column((r) => r.layers.get(name)))) },
   ].map((chart) => ({ ...chart, series: chart.series.filter((s): s is ReportSeries => s !== undefined) })).filter((chart) => chart.series.length > 0);
-  return { title, rows: rows.length, charts, events };
+  return { title, ...(format ? { format } : {}), rows: rows.length, charts, events };
 }

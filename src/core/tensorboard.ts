@@ -1,7 +1,7 @@
 // TensorBoard event files (events.out.tfevents.*): TFRecord framing with masked CRC32C checksums
 // around Event protos. Scalars may be a Summary.Value simple_value (PyTorch's SummaryWriter, the
 // Hugging Face Trainer, Lightning) or a one-element tensor (TF 2's tf.summary.scalar).
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from './crc32c';
 import { Reader } from 'protobufjs/minimal';
 
 export interface TbScalar {

@@ -28,6 +28,25 @@ export function findTbRuns(dir: string, depth = 3): TbRun[] {
   return runs;
 }
 
+/** findTbRuns without blocking the thread (for the extension host). */
+export async function findTbRunsAsync(dir: string, depth = 3): Promise<TbRun[]> {
+  const runs: TbRun[] = [];
+  const visit = async (folder: string, level: number) => {
+    let entries;
+    try {
+      entries = await fs.readdir(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    const files = entries.filter((e) => e.isFile() && EVENT_FILE.test(e.name)).map((e) => join(folder, e.name));
+    if (files.length) runs.push({ name: relative(dir, folder) || '.', files });
+    if (level < depth) for (const e of entries) if (e.isDirectory()) await visit(join(folder, e.name), level + 1);
+  };
+  await visit(dir, 0);
+  return runs;
+}
+
 /**
  * A run's scalars as one row per step (tags become columns), every step kept, in step order.
  * Scalars go straight into their row, with tag names shared, so a million of them stay small.
@@ -35,18 +54,21 @@ export function findTbRuns(dir: string, depth = 3): TbRun[] {
  */
 export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProblem) => void): Record<string, number>[] {
   const byStep = new Map<number, Record<string, number>>();
-  const tags = new Map<string, string>();
+  // Writers log a step's scalars together: the row of the last step is usually the one wanted.
+  let lastStep = NaN;
+  let lastRow: Record<string, number> | undefined;
+  const add = (tag: string, step: number, value: number) => {
+    let row = step === lastStep ? lastRow : byStep.get(step);
+    if (!row) byStep.set(step, (row = { step }));
+    lastStep = step;
+    lastRow = row;
+    row[tag] = value;
+  };
   for (const file of run.files) {
     const buffer = readFileSync(file);
     const end = readRecords(buffer, 0, (data, offset) => {
       try {
-        forEachScalar(data, (tag, step, value) => {
-          let name = tags.get(tag);
-          if (name === undefined) tags.set(tag, (name = tag));
-          let row = byStep.get(step);
-          if (!row) byStep.set(step, (row = { step }));
-          row[name] = value;
-        });
+        forEachScalar(data, add);
       } catch (error) {
         onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
       }
@@ -64,20 +86,37 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
 export class TbFollower {
   private readonly offsets = new Map<string, number>();
   private readonly open = new Map<string, Map<number, Record<string, number>>>();
-  private readonly released = new Map<string, number>();
+  private looking: Promise<void> | undefined;
 
-  constructor(private readonly dir: string, private readonly onRows: (run: string, rows: Record<string, number>[]) => void, private readonly onProblem: (file: string, problem: TbProblem) => void) {}
+  constructor(
+    private readonly dir: string,
+    private readonly onRows: (run: string, rows: Record<string, number>[]) => void,
+    private readonly onProblem: (file: string, problem: TbProblem) => void,
+    /** How many folder levels below `dir` hold runs. Default: 3. */
+    private readonly depth = 3,
+  ) {}
 
-  /** One look at the directory. */
-  async poll(): Promise<void> {
-    for (const run of findTbRuns(this.dir)) {
+  /** One look at the directory; overlapping calls share one look (no byte is read twice). */
+  poll(): Promise<void> {
+    this.looking ??= this.look().finally(() => (this.looking = undefined));
+    return this.looking;
+  }
+
+  private async look(): Promise<void> {
+    for (const run of await findTbRunsAsync(this.dir, this.depth)) {
       const rows = this.open.get(run.name) ?? new Map<number, Record<string, number>>();
       this.open.set(run.name, rows);
       for (const file of run.files) {
         const from = this.offsets.get(file) ?? 0;
         let handle: fs.FileHandle | undefined;
         try {
-          handle = await fs.open(file, 'r');
+          try {
+            handle = await fs.open(file, 'r');
+          } catch (error) {
+            // Removed between the listing and the read (a rotated or cleaned-up run): not an error.
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+            throw error;
+          }
           const { size } = await handle.stat();
           if (size <= from) continue;
           const buffer = Buffer.alloc(size - from);
@@ -113,7 +152,6 @@ export class TbFollower {
     if (ready.length === 0) return;
     const out = ready.map((step) => rows.get(step)!);
     ready.forEach((step) => rows.delete(step));
-    this.released.set(run, ready[ready.length - 1]);
     this.onRows(run, out);
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { readConfig } from './config';
 import { LogViews } from './logs';
 import { DiagnosticsPanel } from './panel';
 import { JobProblems } from './problems';
@@ -22,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const manager = runs;
   const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
   const tools = new StrategyTools(deps);
-  const logs = new LogViews(manager, (focus) => panel.show(focus));
+  const logs = new LogViews(manager, (focus) => panel.show(focus), output, () => readConfig(vscode.workspace.getConfiguration('gradscope')).metricsColumns);
   context.subscriptions.push(tools, logs);
   const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
@@ -45,8 +46,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('gradscope.findLearningRate', (arg?: unknown) => tools.findLearningRate(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.compareSchedules', (arg?: unknown) => tools.compareSchedules(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.previewSchedule', (arg?: unknown) => tools.previewSchedule(uriArg(arg))),
-    vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => logs.watchMetrics(uriArg(arg))),
-    vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => logs.openTensorBoard(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.openLog', (arg?: unknown) => logs.open(uriArg(arg))),
+    // The names of 0.1 (keybindings and scripts may use them): both open any training log now.
+    vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => logs.open(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => logs.open(uriArg(arg))),
   );
 }
 

@@ -1,28 +1,56 @@
-
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { describeEvent } from '../core/describeEvent';
-import { FileFollower } from '../core/follow';
+import type { DetectorEvent } from '../core/detect';
 import { Inspector } from '../core/inspect';
-import { MetricsReader, type FieldName, type MetricsRow } from '../core/metricsFormat';
+import type { ColumnMapping } from '../core/logs/columns';
+import { LogFormatError } from '../core/logs/documents';
+import { isTrainingRow, type MetricsRow } from '../core/logs/rows';
 import type { StepBatch } from '../core/protocol';
-import { parseJsonLine } from '../core/runlog';
-import { findTbRuns, TbFollower } from '../core/tensorboardLog';
+import { followLogSource } from '../node/logs/follow';
+import { findLogSources, formatLabel, type LogSource } from '../node/logs/sources';
 import { Run, type RunManager } from './runs';
 
-/** Rows of someone else's log → step batches and detector events of a Run. */
+/** Problems shown per log before they are only counted (a damaged file must not flood the UI). */
+const SHOWN_PROBLEMS = 3;
+
+/** Only warnings alert: an info event (a transient spike the run absorbed) is a marker and a table row. */
+function isWarning(event: DetectorEvent): boolean {
+  const severity = (event as { severity?: string }).severity;
+  return severity === undefined || severity === 'warning';
+}
+
+/**
+ * Rows of someone else's log → step batches, validation points and detector events of a Run. A
+ * segment (the step counter went back: a run appended to the same file) becomes a run of its own,
+ * so its steps neither draw a line back to the start nor mix with the earlier run's.
+ */
 class RowFeeder {
   private layers: string[] | undefined;
-  private readonly inspector = new Inspector();
+  private inspector = new Inspector();
   private pending: StepBatch | undefined;
+  private segment = 0;
 
-  constructor(private readonly run: Run, private readonly onEvent: (line: number | undefined, text: string, severity: vscode.DiagnosticSeverity) => void) {}
+  constructor(private run: Run, private readonly onEvent: (row: MetricsRow, event: DetectorEvent) => void, private readonly nextRun: (segment: number) => Run) {}
 
-  add(row: MetricsRow, line?: number): void {
+  add(row: MetricsRow): void {
+    if (row.segment !== this.segment) {
+      this.flush();
+      this.segment = row.segment;
+      this.run = this.nextRun(row.segment);
+      this.layers = undefined;
+      this.inspector = new Inspector();
+    }
+    if (row.validationLoss !== undefined) {
+      this.flush();
+      this.run.addValidation({ step: row.step, loss: row.validationLoss });
+    }
+    if (!isTrainingRow(row)) return;
     if (!this.layers) {
       this.layers = [...row.layers.keys()];
       this.run.snapshot.layerNames = this.layers;
     }
+    // A missing value is NaN in the columns (the charts leave a gap); the detectors see it as missing.
     const b = (this.pending ??= { step: [], lr: [], loss: [], gradNorm: [], layerGradNorms: this.layers.map(() => []) });
     b.step.push(row.step);
     b.lr.push(row.lr ?? NaN);
@@ -32,8 +60,14 @@ class RowFeeder {
     for (const event of this.inspector.add(row)) {
       this.flush();
       this.run.receive({ type: 'event', event });
-      this.onEvent(line, describeEvent(event), event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      this.onEvent(row, event);
     }
+  }
+
+  /** A rewritten file is read again from its top: the detectors start afresh. */
+  restart(): void {
+    this.flush();
+    this.inspector = new Inspector();
   }
 
   /** Sends what was added since the last flush as one batch. */
@@ -46,86 +80,94 @@ class RowFeeder {
   }
 }
 
-/** "Watch Metrics File…" and "Open TensorBoard Log…": logs from any framework as Gradscope runs. */
+/**
+ * "Open Training Log…": a log of any format Gradscope reads (a file, a run folder, a folder of
+ * runs) becomes one Gradscope run per log, followed live while it grows. Events land in Problems on
+ * the log line (or the log_history entry) that raised them.
+ */
 export class LogViews implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('gradscope-logs');
 
-  constructor(private readonly runs: RunManager, private readonly showPanel: (focus: { runId: string }) => void) {}
+  constructor(
+    private readonly runs: RunManager,
+    private readonly showPanel: (focus: { runId: string }) => void,
+    private readonly output: vscode.OutputChannel,
+    private readonly columns: () => ColumnMapping,
+  ) {}
 
-  async watchMetrics(uri?: vscode.Uri): Promise<void> {
-    const file = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: watch a metrics file', canSelectMany: false, filters: { 'JSON lines': ['jsonl', 'json', 'log'], 'All files': ['*'] } }))?.[0];
-    if (!file) return;
-    const mapping = vscode.workspace.getConfiguration('gradscope').get<Partial<Record<FieldName, string>>>('metrics.columns', {});
-    const run = new Run(`${basename(file.fsPath)} (watching)`, undefined, undefined, undefined, true);
-    run.snapshot.source = 'log';
-    this.runs.add(run);
+  async open(uri?: vscode.Uri): Promise<void> {
+    const target = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false }))?.[0];
+    if (!target) return;
+    let sources: LogSource[];
+    try {
+      sources = await findLogSources(target.fsPath);
+    } catch (error) {
+      if (error instanceof LogFormatError) return void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
+      throw error;
+    }
+    let first: Run | undefined;
+    for (const source of sources) {
+      const run = await this.follow(source, sources.length > 1 ? `${basename(target.fsPath)}/${source.title}` : basename(target.fsPath));
+      first ??= run;
+    }
+    if (first) this.showPanel({ runId: first.id });
+  }
+
+  private async follow(source: LogSource, title: string): Promise<Run> {
+    const runs: Run[] = [];
+    const newRun = (segment: number) => {
+      const part = new Run(`${title}${segment > 0 ? ` (appended run ${segment + 1})` : ''} · ${formatLabel(source)}`, undefined, undefined, undefined, true);
+      part.snapshot.source = 'log';
+      part.snapshot.startedAt ??= Date.now();
+      this.runs.add(part);
+      // Stop on any part ends the feed of all; a part that is no longer fed is finished.
+      part.follow(() => stopAll());
+      runs.at(-1)?.setStatus('finished');
+      runs.push(part);
+      return part;
+    };
+    const run = newRun(0);
+    const file = source.kind === 'lines' || source.kind === 'trainerState' ? vscode.Uri.file(source.file) : undefined;
     const entries: vscode.Diagnostic[] = [];
-    this.diagnostics.set(file, entries);
-    const feeder = new RowFeeder(run, (line, text, severity) => {
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(Math.max(0, (line ?? 1) - 1), 0, Math.max(0, (line ?? 1) - 1), 1000), text, severity);
+    const feeder = new RowFeeder(run, (row, event) => {
+      if (!file || !isWarning(event)) return;
+      const line = Math.max(0, (row.line ?? 1) - 1);
+      const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, 1000), describeEvent(event), event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
       diagnostic.source = 'Gradscope';
       entries.push(diagnostic);
       this.diagnostics.set(file, entries.slice(-500));
+    }, newRun);
+    let problems = 0;
+    const follower = followLogSource(source, {
+      mapping: this.columns(),
+      onRow: (row) => feeder.add(row),
+      onBatchEnd: () => feeder.flush(),
+      onProblem: (message) => {
+        problems++;
+        if (problems <= SHOWN_PROBLEMS) this.output.appendLine(`[${run.title}] skipped ${message}`);
+        if (problems === 1) void vscode.window.showWarningMessage(`Gradscope: ${run.title}: ${message} (further problems go to the Gradscope output)`);
+        else if (problems === SHOWN_PROBLEMS + 1) this.output.appendLine(`[${run.title}] more problems are counted, not shown`);
+      },
+      onRestart: (reason) => {
+        feeder.restart();
+        entries.length = 0;
+        if (file) this.diagnostics.set(file, []);
+        void vscode.window.showInformationMessage(`Gradscope: ${reason}; reading it again from the top.`);
+      },
     });
-    const reader = new MetricsReader(mapping);
-    const follower = new FileFollower(file.fsPath, (line, lineNumber) => {
-      if (!line.trim()) return;
-      try {
-        const value = parseJsonLine(line);
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) feeder.add(reader.read(value as Record<string, unknown>), lineNumber);
-      } catch {
-        // a line that is not JSON (a log message mixed in) is not a metric row
-      }
-    }, { onRestart: (why) => vscode.window.showInformationMessage(`Gradscope: ${basename(file.fsPath)} was ${why}; reading it again from the top.`) });
-    // Batches go out ten times a second, like a trainer's.
-    const flusher = setInterval(() => feeder.flush(), 100);
-    run.follow(() => {
-      follower.stop();
-      clearInterval(flusher);
-      feeder.flush();
-    });
-    await follower.start();
-    feeder.flush();
-    this.showPanel({ runId: run.id });
-  }
-
-  /** Opens a TensorBoard log directory, one run per folder of event files, and follows it while it grows. */
-  async openTensorBoard(uri?: vscode.Uri): Promise<void> {
-    const dir = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a TensorBoard log directory', canSelectFiles: false, canSelectFolders: true, canSelectMany: false }))?.[0];
-    if (!dir) return;
-    if (findTbRuns(dir.fsPath).length === 0) return void vscode.window.showErrorMessage(`Gradscope: no events.out.tfevents.* files under ${vscode.workspace.asRelativePath(dir)}.`);
-    const feeders = new Map<string, { run: Run; feeder: RowFeeder; reader: MetricsReader }>();
-    const problems: string[] = [];
-    const follower = new TbFollower(dir.fsPath, (name, rows) => {
-      let entry = feeders.get(name);
-      if (!entry) {
-        const run = new Run(`${basename(dir.fsPath)}/${name} (following)`, undefined, undefined, undefined, true);
-        run.snapshot.source = 'log';
-        this.runs.add(run);
-        entry = { run, feeder: new RowFeeder(run, () => {}), reader: new MetricsReader() };
-        feeders.set(name, entry);
-        run.follow(() => stopAll());
-      }
-      for (const row of rows) entry.feeder.add(entry.reader.read(row));
-      entry.feeder.flush();
-    }, (file, problem) => problems.push(`${basename(file)} at byte ${problem.offset}: ${problem.message}`));
-    let timer: ReturnType<typeof setInterval> | undefined;
+    let stopped = false;
     const stopAll = () => {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      follower.flush();
-      for (const { run } of feeders.values()) if (run.status === 'running') run.setStatus('stopped');
+      if (stopped) return;
+      stopped = true;
+      follower.stop();
+      if (problems > SHOWN_PROBLEMS) this.output.appendLine(`[${run.title}] ${problems} lines or records could not be read in all`);
+      for (const part of runs) if (part.status === 'running') part.setStatus('stopped');
     };
-    await follower.poll();
-    follower.flush();
-    if (problems.length) void vscode.window.showWarningMessage(`Gradscope: ${problems.length} record(s) skipped: ${problems.slice(0, 3).join('; ')}`);
-    timer = setInterval(() => void follower.poll(), 1000);
-    const first = feeders.values().next().value;
-    if (first) this.showPanel({ runId: first.run.id });
+    await follower.start();
+    return run;
   }
 
   dispose(): void {
     this.diagnostics.dispose();
   }
 }
-

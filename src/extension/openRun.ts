@@ -1,28 +1,25 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobSpec } from '../core/jobSpec';
 import type { RunEvent, RunSummary } from '../core/protocol';
 import { openRunLog, readValidation } from '../core/runlog';
 import { StepColumns } from '../core/stepColumns';
+import { listRunFolders } from '../node/localFiles';
+import { configFor } from './train';
 import { Run, type RunManager } from './runs';
 
-/** "Open Run…": a past run log from the runs directory, shown read-only in the panel. */
+/** "Open Run…": a past run log from the runs directory of any workspace folder, shown read-only in the panel. */
 export async function openRun(runs: RunManager, showPanel: (focus: { runId: string }) => void): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
-  const runsDir = join(folder.uri.fsPath, vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs'));
-  let folders: string[] = [];
-  try {
-    folders = readdirSync(runsDir).filter((name) => statSync(join(runsDir, name)).isDirectory()).sort().reverse();
-  } catch {
-    // no runs directory yet
-  }
-  if (folders.length === 0) return void vscode.window.showInformationMessage(`Gradscope: no runs in ${vscode.workspace.asRelativePath(runsDir)} yet.`);
-  const picked = await vscode.window.showQuickPick(folders, { title: 'Gradscope: open a run', placeHolder: 'Newest first' });
+  const workspaceFolders = vscode.workspace.workspaceFolders ?? [];
+  if (workspaceFolders.length === 0) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
+  const runsDirs = workspaceFolders.map((folder) => join(folder.uri.fsPath, configFor(folder.uri).runsDirectory));
+  const found = await listRunFolders(runsDirs);
+  if (found.length === 0) return void vscode.window.showInformationMessage(`Gradscope: no runs in ${runsDirs.map((dir) => vscode.workspace.asRelativePath(dir)).join(' or ')} yet.`);
+  const items = found.map((run) => ({ label: run.name, ...(workspaceFolders.length > 1 ? { description: vscode.workspace.asRelativePath(run.runsDir) } : {}), run }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Gradscope: open a run', placeHolder: 'Newest first' });
   if (!picked) return;
   try {
-    const run = await loadRun(join(runsDir, picked), runs);
+    const run = await loadRun(picked.run.dir, runs);
     showPanel({ runId: run.id });
   } catch (error) {
     void vscode.window.showErrorMessage(`Gradscope: ${(error as Error).message}`);

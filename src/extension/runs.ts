@@ -38,7 +38,7 @@ export class Run implements vscode.Disposable {
     readonly job: JobSpec | undefined,
     readonly live: boolean,
   ) {
-    this.snapshot = { runId: this.id, title, status: live ? 'running' : 'finished', layerNames: [], totalSteps: 0, plannedLr: [], batch: { step: [], lr: [], loss: [], gradNorm: [] }, events: [], validation: [] };
+    this.snapshot = { runId: this.id, title, status: live ? 'running' : 'finished', layerNames: [], totalSteps: 0, plannedLr: [], batch: { step: [], lr: [], loss: [], gradNorm: [] }, events: [], validation: [], startedAt: Date.now() };
     if (job?.clip?.type === 'globalNorm') this.snapshot.clipThreshold = job.clip.maxNorm;
     this.scope.push(this.changed);
   }
@@ -101,11 +101,18 @@ export class Run implements vscode.Disposable {
     }
   }
 
+  /** A validation result read from a log (a trainer sends them in its `epoch` messages). */
+  addValidation(point: ValidationPoint): void {
+    this.snapshot.validation.push(point);
+    this.changed.fire({ type: 'validation', point });
+  }
+
   stop(): void {
     void this.trainer?.stop();
-    if (this.stopper) {
-      this.stopper();
+    const stopper = this.stopper;
+    if (stopper) {
       this.stopper = undefined;
+      stopper();
       this.setStatus('stopped');
     }
   }
@@ -137,9 +144,14 @@ export class Run implements vscode.Disposable {
   }
 
   setStatus(status: RunStatus, summary?: RunSummary, message?: string): void {
+    // An end is final: a second one (a stop that raced the end of the log) would be reported twice.
+    const current = this.snapshot.status;
+    if (current === 'finished' || current === 'stopped' || current === 'failed') return;
     this.snapshot.status = status;
+    const ended = status === 'finished' || status === 'stopped' || status === 'failed';
+    if (ended && this.snapshot.startedAt !== undefined) this.snapshot.endedAt = summary ? this.snapshot.startedAt + summary.durationMs : Date.now();
     this.changed.fire({ type: 'status', status, ...(summary ? { summary } : {}), ...(message ? { message } : {}) });
-    if (status === 'finished' || status === 'stopped' || status === 'failed') this.endScope();
+    if (ended) this.endScope();
   }
 
   /** Whether something still feeds the run (a trainer child or a followed log) that Stop would end. */
@@ -164,19 +176,43 @@ export class Run implements vscode.Disposable {
   }
 }
 
+/**
+ * How many finished runs a window keeps. A long session (watching logs, comparing, re-running) would
+ * otherwise hold every run's columns forever; twenty is more than the run list can usefully show, and
+ * any older run can be opened again from its log with Open Run….
+ */
+export const KEPT_FINISHED_RUNS = 20;
+
 /** The runs of this window: the extension-lifetime scope that owns every run scope. */
 export class RunManager implements vscode.Disposable {
   private readonly runs = new Map<string, Run>();
   private readonly added = new vscode.EventEmitter<Run>();
+  private readonly removed = new vscode.EventEmitter<Run>();
   readonly onDidAddRun = this.added.event;
+  /** A finished run was dropped to keep at most `keptFinished` (it is disposed after this fires). */
+  readonly onDidRemoveRun = this.removed.event;
   /** The run the status bar and the panel show first: the latest started or selected. */
   focused: Run | undefined;
+
+  /** @param keptFinished how many finished runs to keep (default KEPT_FINISHED_RUNS); live runs are always kept. */
+  constructor(private readonly keptFinished = KEPT_FINISHED_RUNS) {}
 
   add(run: Run): Run {
     this.runs.set(run.id, run);
     this.focused = run;
     this.added.fire(run);
+    this.prune();
     return run;
+  }
+
+  /** Drops the oldest finished runs beyond the bound (never a live or the focused one). */
+  private prune(): void {
+    const finished = this.all().filter((run) => run.status !== 'running' && run.status !== 'paused' && run !== this.focused);
+    for (const run of finished.slice(0, Math.max(0, finished.length - this.keptFinished))) {
+      this.runs.delete(run.id);
+      this.removed.fire(run);
+      run.dispose();
+    }
   }
 
   get(id: string): Run | undefined {
@@ -199,5 +235,6 @@ export class RunManager implements vscode.Disposable {
   dispose(): void {
     this.all().forEach((run) => run.dispose());
     this.added.dispose();
+    this.removed.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { RunEvent } from '../core/protocol';
+import type { RunEvent, RunSummary } from '../core/protocol';
+import { readConfig } from './config';
 import type { Run, RunManager } from './runs';
 
 type State =
@@ -19,7 +20,7 @@ export class TrainingStatusBar implements vscode.Disposable {
   private lastRender = 0;
   private readonly disposables: vscode.Disposable[] = [this.item];
 
-  constructor(private readonly runs: RunManager) {
+  constructor(runs: RunManager) {
     this.item.name = 'Gradscope';
     this.disposables.push(runs.onDidAddRun((run) => run.live && this.follow(run)));
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('gradscope.statusBar') && this.render(true)));
@@ -30,14 +31,14 @@ export class TrainingStatusBar implements vscode.Disposable {
     this.state = { kind: 'running', run };
     this.runListener = run.onDidChange((change) => {
       if (change.type === 'event') this.onEvent(run, change.event);
-      else if (change.type === 'status' && ['finished', 'stopped', 'failed'].includes(change.status)) this.onEnd(run, change.status, change.message);
+      else if (change.type === 'status' && ['finished', 'stopped', 'failed'].includes(change.status)) this.onEnd(run, change.status, change.summary);
       this.render(change.type !== 'steps');
     });
     this.render(true);
   }
 
   private onEvent(run: Run, event: RunEvent): void {
-    const alertOn = vscode.workspace.getConfiguration('gradscope').get<string>('statusBar.alertOn', 'explosion');
+    const { alertOn } = readConfig(vscode.workspace.getConfiguration('gradscope')).statusBar;
     if (alertOn === 'none') return;
     const current = this.state.kind === 'alert' ? this.state.severity : undefined;
     if (event.kind === 'nonFinite') {
@@ -47,8 +48,8 @@ export class TrainingStatusBar implements vscode.Disposable {
     }
   }
 
-  private onEnd(run: Run, status: string, message: string | undefined): void {
-    if (status === 'stopped' && message?.includes('guard')) {
+  private onEnd(run: Run, status: string, summary: RunSummary | undefined): void {
+    if (summary?.stopReason === 'guard') {
       const step = run.snapshot.batch.step.at(-1) ?? 0;
       this.state = { kind: 'alert', run, severity: 'error', text: `Stopped by the guard at step ${step}`, step };
     } else if (status === 'failed') {
@@ -63,7 +64,7 @@ export class TrainingStatusBar implements vscode.Disposable {
     const now = Date.now();
     if (!force && now - this.lastRender < 250) return;
     this.lastRender = now;
-    const enabled = vscode.workspace.getConfiguration('gradscope').get<boolean>('statusBar.enabled', true);
+    const { enabled } = readConfig(vscode.workspace.getConfiguration('gradscope')).statusBar;
     if (!enabled || this.state.kind === 'idle') {
       this.item.hide();
       return;
@@ -71,7 +72,10 @@ export class TrainingStatusBar implements vscode.Disposable {
     const { run } = this.state;
     const b = run.snapshot.batch;
     const last = b.step.length - 1;
-    const progress = last >= 0 ? `step ${b.step[last] + 1}/${run.snapshot.totalSteps} · loss ${b.loss[last].toPrecision(2)} · ‖g‖ ${b.gradNorm[last].toPrecision(2)}` : 'starting…';
+    // A log may lack a value (no gradient norm in a Keras log): show what there is, never "NaN".
+    const value = (label: string, v: number | undefined) => (v !== undefined && !Number.isNaN(v) ? ` · ${label} ${v.toPrecision(2)}` : '');
+    const step = run.snapshot.source === 'log' ? `step ${b.step[last]}` : `step ${b.step[last] + 1}/${run.snapshot.totalSteps}`;
+    const progress = last >= 0 ? `${step}${value('loss', b.loss[last])}${value('‖g‖', b.gradNorm[last])}` : 'starting…';
     if (this.state.kind === 'running') {
       this.item.text = `$(pulse) ${progress}`;
       this.item.backgroundColor = undefined;

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseTree, findNodeAtLocation } from 'jsonc-parser';
 import { toCsv, toMarkdown, sortRows, type CompareRow } from '../core/compareTable';
@@ -13,7 +13,8 @@ import { applyStrategy, defaultStrategies } from '../core/strategies';
 import { compareRows, runStrategies, type StrategyOutcome } from '../trainer/compareRunner';
 import { TrainerProcess } from '../trainer/process';
 import { ToolPanel } from './toolPanel';
-import { loadJobForRun, pickJobFile, runsDirFor, type TrainDeps } from './train';
+import { runSettings } from './config';
+import { configFor, loadJobForRun, pickJobFile, runsDirFor, searchRootsFor, trainRequestFor, type TrainDeps } from './train';
 
 /** Find Learning Rate, Compare Schedules and Preview Schedule (with its CodeLens). */
 export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider {
@@ -51,9 +52,7 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
       new Promise<LrFindResult | undefined>((resolve) => {
         let result: LrFindResult | undefined;
         let failure: string | undefined;
-        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), {
-          job: loaded.job, jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)], lrFind: defaultLrFindOptions,
-        }, {
+        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), trainRequestFor(jobUri, loaded.job, { lrFind: defaultLrFindOptions }), {
           message: (message: TrainerMessage) => {
             if (message.type === 'lrFind') result = message.result;
             if (message.type === 'failed') failure = message.message;
@@ -103,17 +102,19 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     this.compare = { state, outcomes: [], runsDir: runsDirFor(jobUri), name: job.name };
     this.comparePanel.show(`Compare: ${job.name}`);
     this.comparePanel.post({ type: 'compare', state });
+    const config = configFor(jobUri);
     // Finished runs first, then the ones training, each with its series so far.
     const publish = () => {
       state.runs = [...this.compare!.outcomes.map((o) => o.run), ...[...live.values()].map((o) => o.run)];
       this.comparePanel.post({ type: 'compare', state });
     };
     let publishTimer: ReturnType<typeof setTimeout> | undefined;
-    const parallel = vscode.workspace.getConfiguration('gradscope').get<number>('compare.parallel', 1);
-    const processes: TrainerProcess[] = [];
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: comparing ${items.length} strategies`, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => processes.forEach((p) => void p.stop()));
-      await runStrategies(items, { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir: runsDirFor(jobUri), searchPaths: [dirname(jobUri.fsPath)] }, parallel, (outcome, index) => {
+      // Cancel stops the running strategies politely; the queued ones never start.
+      const cancel = new AbortController();
+      token.onCancellationRequested(() => cancel.abort());
+      const where = { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, runsDir: runsDirFor(jobUri, config), searchRoots: searchRootsFor(jobUri), settings: runSettings(config) };
+      await runStrategies(items, where, config.compareParallel, (outcome, index) => {
         live.delete(index);
         this.compare!.outcomes.push(outcome);
         state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
@@ -122,7 +123,7 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
         Object.assign(state, { target, rows });
         publish();
         progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
-      }, (trainer) => processes.push(trainer), (outcome, index, totalSteps) => {
+      }, undefined, (outcome, index, totalSteps) => {
         live.set(index, outcome);
         state.progress![index] = { strategy: outcome.strategy.name, state: 'running', step: outcome.run.step.length, totalSteps };
         // At most four updates a second: the series are resent whole.
@@ -130,7 +131,10 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
           publishTimer = undefined;
           publish();
         }, 250);
-      });
+      }, cancel.signal);
+      if (cancel.signal.aborted && state.pending.length > 0) {
+        state.pending = [];
+      }
     });
     if (publishTimer) clearTimeout(publishTimer);
     publish();

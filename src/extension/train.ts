@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { checkJobText, type JobSpec } from '../core/job';
@@ -6,6 +5,10 @@ import { estimateTotalSteps, peakLearningRate } from '../core/jobPlan';
 import { schedulePresets } from '../core/schedulePresets';
 import { parseScheduleSpec } from '../core/schedules';
 import { formatProblem } from '../core/specError';
+import type { TrainRequest } from '../core/protocol';
+import { countCsvRows } from '../node/localFiles';
+import { buildTrainRequest, type RequestOptions } from '../node/trainRequest';
+import { readConfig, runSettings, type Config } from './config';
 import type { JobProblems } from './problems';
 import { Run, type RunManager } from './runs';
 
@@ -26,7 +29,8 @@ export async function trainWithSchedule(deps: TrainDeps, uri?: vscode.Uri): Prom
   const loaded = await loadJobForRun(deps, jobUri);
   if (!loaded) return undefined;
   const { job, text } = loaded;
-  const totalSteps = estimateTotalSteps(job, job.data.type === 'csv' ? countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined) ?? 1000;
+  const csvRows = job.data.type === 'csv' ? await countCsvRows(join(dirname(jobUri.fsPath), job.data.path)) : undefined;
+  const totalSteps = estimateTotalSteps(job, csvRows) ?? 1000;
   const picked = await vscode.window.showQuickPick(
     schedulePresets(job.schedule, peakLearningRate(job), totalSteps).map((preset) => ({ label: preset.label, detail: preset.detail, preset })),
     { title: `Train ${vscode.workspace.asRelativePath(jobUri)} with schedule`, placeHolder: 'The learning rate of each step', matchOnDetail: true },
@@ -63,24 +67,36 @@ export async function loadJobForRun(deps: Pick<TrainDeps, 'problems'>, jobUri: v
   return { job, text };
 }
 
+/** The settings as they apply to `scope` (a job file); read afresh each time, so a change applies to the next run. */
+export function configFor(scope?: vscode.Uri): Config {
+  return readConfig(vscode.workspace.getConfiguration('gradscope', scope));
+}
+
 /** The runs folder for a job file: the setting, under the job's workspace folder. */
-export function runsDirFor(jobUri: vscode.Uri): string {
+export function runsDirFor(jobUri: vscode.Uri, config = configFor(jobUri)): string {
   const folder = vscode.workspace.getWorkspaceFolder(jobUri)?.uri.fsPath ?? dirname(jobUri.fsPath);
-  return join(folder, vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs'));
+  return join(folder, config.runsDirectory);
+}
+
+/**
+ * Where a job's runs look for tfjs-node after the job's folder: its own workspace folder first, then
+ * every other one (a multi-root workspace may keep node_modules in a sibling folder).
+ */
+export function searchRootsFor(jobUri: vscode.Uri): string[] {
+  const own = vscode.workspace.getWorkspaceFolder(jobUri);
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  return [...(own ? [own] : []), ...folders.filter((f) => f !== own)].map((f) => f.uri.fsPath);
+}
+
+/** The request of every run the extension starts (Train, Find Learning Rate, each Compare strategy). */
+export function trainRequestFor(jobUri: vscode.Uri, job: JobSpec, options: RequestOptions = {}, config = configFor(jobUri)): TrainRequest {
+  return buildTrainRequest(job, { jobFile: jobUri.fsPath, runsDir: runsDirFor(jobUri, config), searchRoots: searchRootsFor(jobUri) }, runSettings(config), options);
 }
 
 export function startRun(deps: TrainDeps, jobUri: vscode.Uri, text: string, job: JobSpec, scheduleLabel: string): Run {
-  const config = vscode.workspace.getConfiguration('gradscope');
-  const folder = vscode.workspace.getWorkspaceFolder(jobUri)?.uri.fsPath ?? dirname(jobUri.fsPath);
-  const runsDir = runsDirFor(jobUri);
-  const backend = config.get<JobSpec['backend']>('backend', 'auto');
-  applyDetectorSettings(job, config);
-  const run = deps.runs.add(new Run(`${job.name} · ${scheduleLabel}`, jobUri, text, job, true));
-  run.start(deps.context.asAbsolutePath(join('dist', 'trainer.js')), {
-    job, jobFile: jobUri.fsPath, jobDir: dirname(jobUri.fsPath), runsDir,
-    ...(job.backend === 'auto' && backend !== 'auto' ? { backend } : {}),
-    searchPaths: [dirname(jobUri.fsPath), folder],
-  }, (line) => deps.output.appendLine(line));
+  const request = trainRequestFor(jobUri, job);
+  const run = deps.runs.add(new Run(`${job.name} · ${scheduleLabel}`, jobUri, text, request.job, true));
+  run.start(deps.context.asAbsolutePath(join('dist', 'trainer.js')), request, (line) => deps.output.appendLine(line));
   deps.showPanel({ runId: run.id });
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: training ${run.title}`, cancellable: true }, (progress, token) =>
     new Promise<void>((resolve) => {
@@ -103,16 +119,6 @@ export function startRun(deps: TrainDeps, jobUri: vscode.Uri, text: string, job:
       });
     }));
   return run;
-}
-
-/** Settings supply detector thresholds the job does not set. */
-function applyDetectorSettings(job: JobSpec, config: vscode.WorkspaceConfiguration): void {
-  const detect = (job.detect ??= {});
-  const explosion = (detect.explosion ??= {});
-  explosion.ratio ??= config.get<number>('detect.explosionRatio');
-  explosion.zScore ??= config.get<number>('detect.explosionZ');
-  const vanishing = (detect.vanishing ??= {});
-  vanishing.floor ??= config.get<number>('detect.vanishingFloor');
 }
 
 export async function pickJobFile(context: vscode.ExtensionContext): Promise<vscode.Uri | undefined> {
@@ -146,13 +152,5 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-function countCsvRows(file: string): number | undefined {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim()).length - 1;
-  } catch {
-    return undefined;
   }
 }

@@ -4,6 +4,7 @@ import { finalLoss, sortRows, stepsToTarget, type CompareRow } from '../core/com
 import type { JobSpec } from '../core/jobSpec';
 import type { CompareRun, TrainerMessage } from '../core/protocol';
 import type { Strategy } from '../core/strategies';
+import { buildTrainRequest, type RunSettings } from '../node/trainRequest';
 import { TrainerProcess } from './process';
 
 export interface StrategyOutcome {
@@ -22,9 +23,11 @@ export interface CompareWhere {
   /** Folder holding dist/trainer.js. */
   distDir: string;
   jobFile: string;
-  jobDir: string;
   runsDir: string;
-  searchPaths: string[];
+  /** Where to look for tfjs-node besides the job's folder (see RequestPlace). Default: none. */
+  searchRoots?: string[];
+  /** The host's settings (backend, detector thresholds). Default: none. */
+  settings?: RunSettings;
   /** Cap on updates, on top of the strategy's own. */
   maxSteps?: number;
 }
@@ -32,8 +35,11 @@ export interface CompareWhere {
 /** Called as a strategy trains: its outcome so far (the run's series grow) and its planned update count. */
 export type StrategyProgress = (outcome: StrategyOutcome, totalSteps: number) => void;
 
-/** Trains one strategy's job to the end; never rejects (a failure is an outcome). */
-export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, onProgress?: StrategyProgress): Promise<StrategyOutcome> {
+/**
+ * Trains one strategy's job to the end, or until `signal` aborts (then it stops politely: the step
+ * finishes and the run log is closed). Never rejects (a failure is an outcome).
+ */
+export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, onProgress?: StrategyProgress, signal?: AbortSignal): Promise<StrategyOutcome> {
   const outcome: StrategyOutcome = {
     strategy, run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
     validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0,
@@ -41,10 +47,8 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
   const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
   const started = Date.now();
   let totalSteps = 0;
-  const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), {
-    job, jobFile: where.jobFile, jobDir: where.jobDir, runsDir: where.runsDir, searchPaths: where.searchPaths,
-    ...(Number.isFinite(maxSteps) ? { maxSteps } : {}),
-  }, {
+  const request = buildTrainRequest(job, where, where.settings, { maxSteps });
+  const trainer = new TrainerProcess(join(where.distDir, 'trainer.js'), request, {
     message(message: TrainerMessage) {
       const r = outcome.run;
       if (message.type === 'started') {
@@ -72,22 +76,33 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
     },
   });
   onProcess?.(trainer);
-  return trainer.stopped.then(() => ({ ...outcome, wallTimeMs: Date.now() - started }));
+  const stop = () => void trainer.stop();
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  return trainer.stopped.then(() => {
+    signal?.removeEventListener('abort', stop);
+    return { ...outcome, wallTimeMs: Date.now() - started };
+  });
 }
 
-/** Runs strategies with at most `parallel` at once, calling back as each progresses and finishes. */
-export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void): Promise<StrategyOutcome[]> {
-  const outcomes: StrategyOutcome[] = new Array(items.length);
+/**
+ * Runs strategies with at most `parallel` at once, calling back as each progresses and finishes.
+ * When `signal` aborts, the running strategies stop politely and the queued ones never start: the
+ * result holds the outcomes of the strategies that ran, in the order given.
+ */
+export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void, signal?: AbortSignal): Promise<StrategyOutcome[]> {
+  const outcomes: (StrategyOutcome | undefined)[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const index = next++;
-      outcomes[index] = await runStrategy(items[index].strategy, items[index].job, where, onProcess, onProgress && ((outcome, total) => onProgress(outcome, index, total)));
-      onDone(outcomes[index], index);
+      const outcome = await runStrategy(items[index].strategy, items[index].job, where, onProcess, onProgress && ((o, total) => onProgress(o, index, total)), signal);
+      outcomes[index] = outcome;
+      onDone(outcome, index);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
-  return outcomes;
+  return outcomes.filter((o): o is StrategyOutcome => o !== undefined);
 }
 
 /** The table rows; the target defaults to twice the best final training loss. */

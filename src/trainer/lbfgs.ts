@@ -15,7 +15,7 @@ interface Evaluation { loss: number; gradient: Float64Array }
  * iteration is one step; its row records the step length, the function evaluations and whether the
  * curvature condition s·y > 0 held (a pair that fails it is not stored).
  */
-export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary, 'status' | 'steps' | 'finalLoss' | 'message'>> {
+export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary, 'status' | 'stopReason' | 'steps' | 'finalLoss' | 'message'>> {
   const { tf, job, dataset, built, totalSteps, log, out, control } = context;
   if (job.optimizer.type !== 'lbfgs') throw new Error('not an L-BFGS job');
   const { historySize, maxLineSearch, c1 } = job.optimizer;
@@ -37,7 +37,11 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
     variables.forEach((v, i) => flat.set(v.dataSync(), offsets[i]));
     return flat;
   };
-  const write = (flat: Float64Array) => variables.forEach((v, i) => v.assign(tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape)));
+  const write = (flat: Float64Array) => variables.forEach((v, i) => {
+    const values = tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape);
+    v.assign(values);
+    values.dispose(); // the variable holds its own reference to the data
+  });
   const evaluate = (): Evaluation => {
     const values = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => lossOf(y, model.apply(x, { training: true }) as Tensor) as Scalar, variables);
@@ -53,11 +57,13 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
   let current = evaluate();
   let step = 0;
   let status: RunSummary['status'] = 'finished';
+  let stopReason: RunSummary['stopReason'] = 'completed';
   let message: string | undefined;
   try {
     for (; step < totalSteps; step++) {
       if (!(await control.checkpoint())) {
         status = 'stopped';
+        stopReason = 'user';
         message = 'stopped by the user';
         break;
       }
@@ -72,6 +78,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
       });
       if (!Number.isFinite(current.loss) || !Number.isFinite(gradNorm)) {
         status = 'stopped';
+        stopReason = 'nonFinite';
         message = `stopped: the loss or gradient is not finite at step ${step} (L-BFGS cannot step from there)`;
         break;
       }
@@ -130,7 +137,7 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
   // Full-batch iterations have no epochs; one validation at the end makes runs comparable.
   const validation = dataset.validation && context.validate !== false ? evaluateSplit(tf, model, dataset, dataset.validation, lossOf, new BatchMaker(dataset, undefined, job.seed)) : undefined;
   out.epoch({ epoch: 0, step: step - 1, trainLoss: current.loss, ...(validation ? { validationLoss: validation.loss, ...(validation.accuracy !== undefined ? { validationAccuracy: validation.accuracy } : {}) } : {}) });
-  return { status, steps: step, finalLoss: current.loss, ...(message ? { message } : {}) };
+  return { status, stopReason, steps: step, finalLoss: current.loss, ...(message ? { message } : {}) };
 }
 
 function twoLoop(gradient: Float64Array, history: { s: Float64Array; y: Float64Array; rho: number }[]): Float64Array {

@@ -38,7 +38,7 @@ export interface LoopContext {
 }
 
 /** Runs a first-order job (every optimizer but L-BFGS) to the end, a stop, or a guard stop. */
-export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSummary, 'status' | 'steps' | 'finalLoss' | 'message'>> {
+export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSummary, 'status' | 'stopReason' | 'steps' | 'finalLoss' | 'message'>> {
   const { tf, job, dataset, built, totalSteps, log, out, control } = context;
   if (job.optimizer.type === 'lbfgs') throw new Error('L-BFGS runs in its own loop');
   const model: LayersModel = built.model;
@@ -65,6 +65,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   let lossSinceCheck = 0;
   let stepsSinceCheck = 0;
   let status: RunSummary['status'] = 'finished';
+  let stopReason: RunSummary['stopReason'] = 'completed';
   let message: string | undefined;
 
   const emit = (event: RunEvent) => {
@@ -95,6 +96,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
       for (let start = 0; start < order.length && step < totalSteps; start += job.batchSize) {
         if (!(await control.checkpoint())) {
           status = 'stopped';
+          stopReason = 'user';
           message = 'stopped by the user';
           break training;
         }
@@ -142,11 +144,13 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
         step++;
         if (decision.action === 'stop') {
           status = 'stopped';
+          stopReason = 'guard';
           message = `stopped by the guard: ${decision.cause} at step ${step - 1}`;
           break training;
         }
         const reason = context.stopAfter?.({ step: step - 1, lr, loss: stats.loss, gradNorm });
         if (reason) {
+          stopReason = 'sweepEnd';
           message = `ended at step ${step - 1}: ${reason}`;
           break training;
         }
@@ -168,7 +172,7 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
     snapshots?.dispose();
     optimizer.dispose();
   }
-  return { status, steps: step, finalLoss: lastLoss, ...(message ? { message } : {}) };
+  return { status, stopReason, steps: step, finalLoss: lastLoss, ...(message ? { message } : {}) };
 }
 
 export type LossFunction = (labels: Tensor, outputs: Tensor) => Scalar;

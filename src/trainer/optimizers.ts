@@ -45,11 +45,18 @@ export function createOptimizer(tf: Tf, spec: FirstOrderSpec): StepOptimizer {
     },
     async restore(state) {
       // setWeights makes new state variables; the ones it replaces would otherwise leak.
+      // setWeights reads the iteration count from the first copy and makes variables from the others,
+      // keeping none of the copies themselves: they are ours to dispose.
       const previous = await optimizer.getWeights();
-      await optimizer.setWeights(state.map((w) => ({ name: w.name, tensor: w.tensor.clone() })));
-      tf.dispose(previous.map((w) => w.tensor));
+      const copies = state.map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
+      await optimizer.setWeights(copies);
+      tf.dispose([...previous, ...copies].map((w) => w.tensor));
     },
-    dispose: () => optimizer.dispose(),
+    dispose() {
+      optimizer.dispose();
+      // tfjs's MomentumOptimizer.dispose does not dispose the learning-rate scalar its SGD base keeps.
+      if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: Tensor }).c?.dispose();
+    },
   };
 }
 

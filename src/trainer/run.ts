@@ -76,7 +76,7 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
     summary = { ...result, eventCounts, durationMs: Date.now() - started, backend };
     if (sweep) send({ type: 'lrFind', result: suggest(rows.lr, rows.loss, sweep.smoothed, rows.gradNorm, result.message) });
   } catch (error) {
-    summary = { status: 'failed', steps: 0, finalLoss: NaN, eventCounts, durationMs: Date.now() - started, backend, message: firstLine(error) };
+    summary = { status: 'failed', stopReason: 'error', steps: 0, finalLoss: NaN, eventCounts, durationMs: Date.now() - started, backend, message: firstLine(error) };
     log.close(summary);
     throw error;
   } finally {

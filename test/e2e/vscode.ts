@@ -21,11 +21,20 @@ export interface VsCode {
 
 export type Theme = 'Default Dark Modern' | 'Default Light Modern';
 
-/**
- * Starts code-server with the extension installed and a workspace holding the given example jobs.
- * `theme` is its colour theme. Default: Default Dark Modern.
- */
-export async function launch(examples: string[], options: { theme?: Theme } = {}): Promise<VsCode> {
+export interface LaunchOptions {
+  /**
+   * Workspace trust as a user has it: enabled, and this folder not trusted (Restricted Mode, no
+   * prompt). Default: false (trust is disabled, every folder runs as trusted).
+   */
+  untrusted?: boolean;
+  /** Extra files written into the workspace before VS Code opens it, by relative path. Default: none. */
+  files?: Record<string, string>;
+  /** The colour theme VS Code starts in (VsCode.setTheme switches it later). Default: Default Dark Modern. */
+  theme?: Theme;
+}
+
+/** Starts code-server with the extension installed and a workspace holding the given example jobs. */
+export async function launch(examples: string[], options: LaunchOptions = {}): Promise<VsCode> {
   const base = mkdtempSync(join(tmpdir(), 'gradscope-e2e-'));
   const workspace = join(base, 'workspace');
   const userData = join(base, 'user-data');
@@ -33,8 +42,10 @@ export async function launch(examples: string[], options: { theme?: Theme } = {}
   mkdirSync(workspace);
   mkdirSync(join(userData, 'User'), { recursive: true });
   for (const name of examples) cpSync(join(root, 'examples', `${name}.gradscope.json`), join(workspace, `${name}.gradscope.json`));
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(workspace, name), text);
+  const trust = options.untrusted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : { 'security.workspace.trust.enabled': false };
   const settings = (theme: Theme) => writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
+    ...trust, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
     'window.commandCenter': false, 'workbench.colorTheme': theme, 'chat.commandCenter.enabled': false,
   }));
@@ -43,7 +54,7 @@ export async function launch(examples: string[], options: { theme?: Theme } = {}
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
   const port = await freePort();
   const server = spawn(codeServer, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--disable-telemetry', '--disable-update-check', ...(options.untrusted ? [] : ['--disable-workspace-trust']), workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForServer(server, port);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseJobText } from '../../src/core/job';
+import { runStrategies } from '../../src/trainer/compareRunner';
 import { root, tinyJob } from './harness';
 
 test('gradscope compare runs each strategy and prints the table as JSON, CSV or Markdown', () => {
@@ -33,4 +35,22 @@ test('gradscope compare runs each strategy and prints the table as JSON, CSV or 
   const unknown = run('--strategies', 'constant,bogus');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown strategy "bogus" \(known: constant, adam, step/);
+});
+
+test('cancelling a comparison stops the running strategy politely and never starts the queued ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-compare-cancel-'));
+  const job = parseJobText(JSON.stringify(tinyJob({ epochs: 400 })));
+  const items = ['a', 'b', 'c'].map((name) => ({ strategy: { name, description: name }, job }));
+  const cancel = new AbortController();
+  let started = 0;
+  const done: string[] = [];
+  const where = { distDir: join(root, 'dist'), jobFile: join(dir, 'job.gradscope.json'), runsDir: join(dir, 'runs') };
+  const outcomes = await runStrategies(items, where, 1, (outcome) => done.push(outcome.strategy.name), () => {
+    started++;
+    cancel.abort(); // as soon as the first child exists: the user pressed Cancel
+  }, undefined, cancel.signal);
+  assert.equal(started, 1, 'queued strategies started after the cancel');
+  assert.deepEqual(done, ['a']);
+  assert.deepEqual(outcomes.map((o) => [o.strategy.name, o.status]), [['a', 'stopped']]);
+  assert.equal(readdirSync(join(dir, 'runs')).length, 1, 'one run log, closed with its summary');
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseJobText } from '../../src/core/job';
 import type { TrainerMessage } from '../../src/core/protocol';
+import { loadBackend } from '../../src/trainer/backend';
 import { runJob } from '../../src/trainer/run';
 import { RunControl } from '../../src/trainer/runControl';
 import { exampleJob, openRunLog, readAll, root, tinyJob, train } from './harness';
@@ -42,6 +43,7 @@ describe('controlling a run', () => {
     });
     assert.equal(run.exit.code, 0);
     assert.equal(run.summary?.status, 'stopped');
+    assert.equal(run.summary?.stopReason, 'user');
     assert.ok(run.summary!.steps < run.started!.totalSteps);
     const log = openRunLog(run.started!.runDir);
     assert.deepEqual((log.summary as { status: string }).status, 'stopped');
@@ -99,6 +101,7 @@ describe('controlling a run', () => {
       },
     });
     assert.equal(run.summary?.status, 'finished');
+    assert.equal(run.summary?.stopReason, 'completed');
     assert.equal(pausedAt, countAtPause, 'no steps while paused');
     assert.equal(run.batch.step.length, run.started!.totalSteps);
     const last = run.batch.lr.at(-1)!;
@@ -117,19 +120,64 @@ describe('repeatability and hygiene', () => {
   });
 
   test('no tensor leaks: the tensor count is flat across steps', async () => {
-    const tf = await import('@tensorflow/tfjs');
-    const counts: number[] = [];
-    const job = parseJobText(JSON.stringify(tinyJob({ optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 }, clip: { type: 'agc' }, epochs: 6 })));
-    const dir = mkdtempSync(join(tmpdir(), 'gradscope-leak-'));
-    const summary = await runJob({ job, jobDir: dir, runsDir: dir, searchPaths: [], backend: 'wasm' }, (message) => {
-      // Sampled between epochs, where no step's gradients are in flight.
-      if (message.type === 'epoch') counts.push(tf.memory().numTensors);
-    }, new RunControl());
+    const { counts, summary } = await tensorCounts(tinyJob({ optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 }, clip: { type: 'agc' }, epochs: 6 }));
     assert.equal(summary.status, 'finished');
     assert.ok(counts.length > 3);
     assert.equal(new Set(counts).size, 1, `tensor counts ${counts}`);
   });
 });
+
+// Every optimizer, clip mode and guard action, a few steps each: the count is flat during the run and
+// back where it started after it. A regression job whose LR jumps to 1 explodes, so the guard acts.
+const exploding = (guard: Record<string, unknown>) => ({
+  data: { type: 'synthetic', task: 'regression', samples: 256, features: 8, validationSplit: 0.25 }, model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }],
+  schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [20] }, guard, epochs: 6,
+});
+const leakCases: { name: string; job: Record<string, unknown>; guardActs?: boolean }[] = [
+  { name: 'sgd, no clipping', job: { optimizer: { type: 'sgd', lr: 0.1 }, epochs: 4 } },
+  { name: 'momentum, global-norm clipping', job: { optimizer: { type: 'momentum', lr: 0.05, nesterov: true }, clip: { type: 'globalNorm', maxNorm: 0.5 }, epochs: 4 } },
+  { name: 'adamw, value clipping', job: { optimizer: { type: 'adamw', lr: 0.01 }, clip: { type: 'value', clipValue: 0.1 }, epochs: 4 } },
+  { name: 'rmsprop, adaptive clipping', job: { optimizer: { type: 'rmsprop', lr: 0.01, momentum: 0.5 }, clip: { type: 'adaptive', warmupSteps: 5 }, epochs: 4 } },
+  { name: 'adagrad, agc', job: { optimizer: { type: 'adagrad', lr: 0.1 }, clip: { type: 'agc' }, epochs: 4 } },
+  { name: 'lbfgs', job: { optimizer: { type: 'lbfgs', lr: 1, historySize: 4, maxLineSearch: 5 }, schedule: { type: 'constant', lr: 1 }, epochs: 30, batchSize: 4096 } },
+  { name: 'guard skip', job: { optimizer: { type: 'sgd', lr: 0.01 }, ...exploding({ explosion: 'skip', nonFinite: 'skip' }) }, guardActs: true },
+  { name: 'guard backoff', job: { optimizer: { type: 'adam', lr: 0.01 }, ...exploding({ explosion: 'backoff', recoverySteps: 10 }) }, guardActs: true },
+  { name: 'guard rollback', job: { optimizer: { type: 'momentum', lr: 0.01 }, ...exploding({ explosion: 'rollback', snapshotEvery: 5 }) }, guardActs: true },
+  { name: 'guard stop', job: { optimizer: { type: 'sgd', lr: 0.01 }, ...exploding({ explosion: 'stop' }) }, guardActs: true },
+  { name: 'guard stop on a non-finite loss', job: { optimizer: { type: 'sgd', lr: 0.01 }, ...exploding({ explosion: 'warn', nonFinite: 'stop' }), schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1e30 }], milestones: [20] } }, guardActs: true },
+];
+
+describe('no tensor leaks in any optimizer, clip mode or guard action', () => {
+  for (const { name, job, guardActs } of leakCases) {
+    test(name, async () => {
+      const { before, after, counts, summary, guardEvents } = await tensorCounts(tinyJob(job));
+      assert.notEqual(summary.status, 'failed', summary.message);
+      assert.ok(counts.length >= 2, `only ${counts.length} samples`);
+      assert.equal(new Set(counts).size, 1, `tensor counts during the run: ${counts}`);
+      assert.equal(after, before, 'tensors left after the run');
+      if (guardActs) assert.ok(guardEvents > 0, 'the guard never acted');
+    });
+  }
+});
+
+/**
+ * Runs a job in this process on wasm and samples tf.memory().numTensors where no step's tensors are
+ * in flight: between epochs, and after every L-BFGS iteration (it runs full-batch, in one epoch).
+ */
+async function tensorCounts(jobFields: Record<string, unknown>) {
+  const { tf } = await loadBackend('wasm', []);
+  const job = parseJobText(JSON.stringify(jobFields));
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-leak-'));
+  const sampleOn = job.optimizer.type === 'lbfgs' ? 'steps' : 'epoch';
+  const counts: number[] = [];
+  let guardEvents = 0;
+  const before = tf.memory().numTensors;
+  const summary = await runJob({ job, jobDir: dir, runsDir: dir, searchPaths: [], backend: 'wasm' }, (message) => {
+    if (message.type === sampleOn) counts.push(tf.memory().numTensors);
+    if (message.type === 'event' && message.event.kind === 'guard') guardEvents++;
+  }, new RunControl());
+  return { before, after: tf.memory().numTensors, counts, summary, guardEvents };
+}
 
 describe('backends and bad input', () => {
   test('a conv2d job on wasm falls back to cpu and says why', async () => {
@@ -182,6 +230,7 @@ describe('gradscope train', () => {
     const summary = lines.at(-1);
     assert.equal(summary.type, 'summary');
     assert.equal(summary.status, 'stopped');
+    assert.equal(summary.stopReason, 'guard');
   });
 
   test('a finished run exits 0; its events are printed as they happen', async () => {

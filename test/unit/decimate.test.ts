@@ -49,3 +49,11 @@ test('appending a batch of a million steps (a large run log read back) works', (
   assert.equal(target.step.length, 1_000_001);
   assert.equal(target.gradNorm.at(-1), 999_999);
 });
+
+test('keepNonFinite keeps a NaN or Infinity from each bucket, so the chart can mark it', () => {
+  const values = Array.from({ length: 100_000 }, (_, i) => (i === 54_321 ? NaN : i === 77_777 ? Infinity : 1 + (i % 7)));
+  const plain = new Set(decimate(values, 100));
+  assert.ok(!plain.has(54_321) && !plain.has(77_777));
+  const kept = new Set(decimate(values, 100, { keepNonFinite: true }));
+  assert.ok(kept.has(54_321) && kept.has(77_777));
+});

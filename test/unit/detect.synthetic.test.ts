@@ -84,7 +84,7 @@ describe('non-finite, vanishing, loss and divergence detectors', () => {
       ...detectors.observe({ step: 0, loss: 1, gradNorm: 1, layerGradNorms: [1, 1] }),
       ...detectors.observe({ step: 1, loss: NaN, gradNorm: Infinity, layerGradNorms: [1, Infinity] }),
     ];
-    assert.deepEqual(events, [{ kind: 'nonFinite', step: 1, fields: ['loss', 'gradNorm', 'layerGradNorm'], loss: NaN, gradNorm: Infinity, layers: ['b'] }]);
+    assert.deepEqual(events, [{ kind: 'nonFinite', step: 1, severity: 'warning', fields: ['loss', 'gradNorm', 'layerGradNorm'], loss: NaN, gradNorm: Infinity, layers: ['b'] }]);
   });
 
   test('a layer whose gradient collapses is reported once after the patience, and again after recovering', () => {

@@ -75,8 +75,8 @@ test('setting the peak lr scales every lr field in proportion', () => {
 });
 
 describe('event advice', () => {
-  const early = { kind: 'explosion', step: 1, gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
-  const late = { kind: 'explosion', step: 125, gradNorm: 8.44, level: 1.63, ratio: 5.17, zScore: 3.57 } as const;
+  const early = { kind: 'explosion', step: 1, severity: 'warning', grade: 'beyondRange', gradNorm: 30.6, level: 1.26, ratio: 24.3, zScore: NaN } as const;
+  const late = { kind: 'explosion', step: 125, severity: 'warning', grade: 'beyondRange', gradNorm: 8.44, level: 1.63, ratio: 5.17, zScore: 3.57 } as const;
 
   test('under Adam, an explosion at the start calls for a warmup first, and never for clipping', () => {
     const advice = adviceFor(early, exploding)!;
@@ -114,8 +114,8 @@ describe('event advice', () => {
   });
 
   test('non-finite values point at the optimizer lr; vanishing at the layer', () => {
-    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
-    const vanishing = adviceFor({ kind: 'vanishing', step: 12, layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
+    assert.deepEqual(adviceFor({ kind: 'nonFinite', step: 3, severity: 'warning', fields: ['loss'], loss: NaN, gradNorm: 1 }, exploding)!.path, ['optimizer', 'lr']);
+    const vanishing = adviceFor({ kind: 'vanishing', step: 12, severity: 'warning', layer: 'dense_2', gradNorm: 0, ratioToMax: 0 }, exploding)!;
     assert.deepEqual(vanishing.path, ['model', 2]);
     assert.match(vanishing.message, /^Vanishing gradient in dense_2 from step 12/);
   });

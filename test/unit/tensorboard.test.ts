@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c as referenceCrc32c } from '@aws-crypto/crc32c';
+import { crc32c } from '../../src/core/crc32c';
 import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,4 +70,12 @@ test('a log directory still being written is followed: new records, new files, n
   assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0']);
   follower.flush();
   assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0', 'a:3', 'b:1']);
+});
+
+test('CRC-32C: the standard check value, and the same as a reference implementation on every length', () => {
+  assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
+  for (let length = 0; length < 300; length++) {
+    const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + length * 7) & 255);
+    assert.equal(crc32c(bytes), referenceCrc32c(bytes) >>> 0, `length ${length}`);
+  }
 });

@@ -1,4 +1,15 @@
-/** Events the streaming detectors raise. `step` is the update index the event belongs to. */
+/**
+ * Events the streaming detectors raise. `step` is the logged step the event belongs to.
+ *
+ * Every event has a `severity`. Consumers alert (status bar, Problems) only on `warning`; an `info`
+ * event is a chart marker and a row in the events table.
+ *
+ * Regrading: a spike is raised when its own row is fed, graded from what is known then. An `info`
+ * spike the run has not absorbed `absorbRows` rows later (or that is followed by another spike before
+ * it came back down) is raised again, as a copy with `severity: 'warning'` and `upgradedAt` set to
+ * the step whose row decided it. The copy replaces the earlier event with the same kind and step
+ * (see `applyEvent`). Only explosions and loss spikes are ever regraded, and only from info to warning.
+ */
 export type DetectorEvent =
   | ExplosionEvent
   | NonFiniteEvent
@@ -6,39 +17,73 @@ export type DetectorEvent =
   | LossSpikeEvent
   | DivergenceEvent;
 
-export interface ExplosionEvent {
+export type Severity = 'warning' | 'info';
+
+/**
+ * Why a spike has its severity:
+ * - `transient`: info. Back near its level within absorbRows rows, and (explosions) no larger than
+ *   the largest norm this run had before.
+ * - `beyondRange`: warning. Larger than `rangeFactor` × every value this run had before.
+ * - `lrRose`: warning. The learning rate of this row is at least `lrRise` × its level over the last rows.
+ * - `repeated`: warning. Another spike came before this one was absorbed.
+ * - `notAbsorbed`: warning. Still above `absorbedRatio` × its level `absorbRows` rows later.
+ * - `pending`: info for now; may be regraded within `absorbRows` rows.
+ */
+export type SpikeGrade = 'transient' | 'beyondRange' | 'lrRose' | 'repeated' | 'notAbsorbed' | 'pending';
+
+interface SpikeFields {
+  severity: Severity;
+  grade: SpikeGrade;
+  /** Set on a regraded copy: the step whose row showed the spike was not absorbed. The copy replaces the event of the same kind and step. */
+  upgradedAt?: number;
+}
+
+export interface ExplosionEvent extends SpikeFields {
   kind: 'explosion';
   step: number;
   gradNorm: number;
-  /** Running median of the gradient norm before this step. */
+  /** Running level of the gradient norm before this step (median of the last levelWindow rows). */
   level: number;
   ratio: number;
   zScore: number;
+  /** The learning rate of this row, when known. */
+  lr?: number;
 }
 
 export interface NonFiniteEvent {
   kind: 'nonFinite';
   step: number;
-  /** Which values were NaN or ±Infinity. */
+  severity: 'warning';
+  /** Which values were NaN or ±Infinity (missing values are not checked). */
   fields: ('loss' | 'gradNorm' | 'layerGradNorm')[];
-  loss: number;
-  gradNorm: number;
+  /** The values as logged; absent when the row had none. */
+  loss?: number;
+  gradNorm?: number;
   /** Layers whose gradient norm was not finite. */
   layers?: string[];
+  /**
+   * `lossScalerSkip`: the gradient norm is not finite and the learning rate repeats the previous
+   * row's while it had been changing: an fp16 dynamic loss scaler skipped this step (and lowered its
+   * scale). A few of these are routine in fp16 training; many in a row are not.
+   */
+  hint?: 'lossScalerSkip';
 }
 
 export interface VanishingEvent {
   kind: 'vanishing';
   step: number;
+  severity: 'warning';
   layer: string;
   gradNorm: number;
   /** This layer's norm / the largest layer norm at this step. */
   ratioToMax: number;
 }
 
-export interface LossSpikeEvent {
+export interface LossSpikeEvent extends SpikeFields {
   kind: 'lossSpike';
   step: number;
+  /** Which loss jumped. Default: the training loss. */
+  series?: 'validation';
   loss: number;
   level: number;
   ratio: number;
@@ -48,6 +93,7 @@ export interface LossSpikeEvent {
 export interface DivergenceEvent {
   kind: 'divergence';
   step: number;
+  severity: 'warning';
   /** Smoothed loss at this step. */
   loss: number;
   /** Best smoothed loss so far. */
@@ -58,3 +104,26 @@ export interface DivergenceEvent {
 }
 
 export type DetectorEventKind = DetectorEvent['kind'];
+
+/** True for a regraded copy of an earlier event (it replaces that event rather than adding one). */
+export function isUpgrade(event: { kind: string }): boolean {
+  return (event as { upgradedAt?: number }).upgradedAt !== undefined;
+}
+
+/**
+ * Adds an event to a list the way consumers should: a regraded copy replaces the event of the same
+ * kind and step (searched from the end, since it is at most absorbRows rows old); anything else is
+ * appended. Returns the list.
+ */
+export function applyEvent<E extends { kind: string; step: number }>(events: E[], event: E): E[] {
+  if (isUpgrade(event)) {
+    for (let i = events.length - 1; i >= 0; i--) {
+      if (events[i].kind === event.kind && events[i].step === event.step) {
+        events[i] = event;
+        return events;
+      }
+    }
+  }
+  events.push(event);
+  return events;
+}

@@ -1,8 +1,30 @@
 import type { SpikeOptions } from './spikeScorer';
 
-export interface ExplosionOptions extends SpikeOptions {
+/** How a spike is graded after it is flagged (counted in logged rows, not step numbers). */
+export interface AbsorbOptions {
+  /** Rows after a spike within which the run must come back near its level, or the spike becomes a warning. Default: 3. */
+  absorbRows: number;
+  /** Value / the spike's level at or below which a later row counts as back (absorbed). Default: 2. */
+  absorbedRatio: number;
+}
+
+export interface LossSpikeOptions extends SpikeOptions, AbsorbOptions {
   /** Run this detector. Default: true. */
   enabled: boolean;
+}
+
+export interface ExplosionOptions extends LossSpikeOptions {
+  /**
+   * A spike larger than rangeFactor × the largest norm this run had before (once minHistory rows
+   * are seen) is outside the run's own range: a warning even if absorbed. Default: 2.
+   */
+  rangeFactor: number;
+  /**
+   * A spike on a row whose learning rate is at least lrRise × the median rate of the previous
+   * levelWindow rows came right after the LR rose: the classic explosion, a warning. Needs the lr
+   * in at least minHistory rows. Default: 2.
+   */
+  lrRise: number;
 }
 
 export interface DivergenceOptions {
@@ -30,18 +52,24 @@ export interface VanishingOptions {
 }
 
 export interface DetectorOptions {
-  /** Global gradient norm far above its running robust level. Defaults: window 50, minHistory 8, ratio 5, zScore 3.5. */
+  /**
+   * Global gradient norm far above its running level. Defaults: window 50, levelWindow 12,
+   * minHistory 8, ratio 5, zScore 3.5, sureRatio 10, absorbRows 3, absorbedRatio 2, rangeFactor 2, lrRise 2.
+   */
   explosion: ExplosionOptions;
-  /** Loss far above its running robust level. Defaults: window 50, minHistory 8, ratio 3, zScore 4. */
-  lossSpike: ExplosionOptions;
+  /**
+   * Loss far above its running level. Defaults: window 50, levelWindow 12, minHistory 8, ratio 3,
+   * zScore 4, sureRatio 20, absorbRows 3, absorbedRatio 2.
+   */
+  lossSpike: LossSpikeOptions;
   divergence: DivergenceOptions;
   vanishing: VanishingOptions;
 }
 
 /** The defaults, as the job schema states them (a unit test keeps the two equal). */
 export const defaultDetectorOptions: DetectorOptions = {
-  explosion: { enabled: true, window: 50, minHistory: 8, ratio: 5, zScore: 3.5 },
-  lossSpike: { enabled: true, window: 50, minHistory: 8, ratio: 3, zScore: 4 },
+  explosion: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2, rangeFactor: 2, lrRise: 2 },
+  lossSpike: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 },
   divergence: { enabled: true, smoothing: 20, factor: 4, risingFactor: 1.5, risingSteps: 500 },
   vanishing: { enabled: true, floor: 1e-7, ratioToMax: 1e-5, patience: 10 },
 };

@@ -1,0 +1,336 @@
+"""Monitor: one call per optimizer step records the step into a Gradscope run folder, guards against
+non-finite values, clips, and obeys live control requests."""
+
+import atexit
+import math
+import os
+import platform
+import socket
+import sys
+import time
+import types
+import warnings
+from datetime import datetime, timezone
+
+import torch
+
+from . import distributed
+from .control import ControlFile, ControlState
+from .norms import ModuleLayout, NormReader, scale_, unwrap
+from .runfolder import RunFolder, default_run_dir
+
+VERSION = "0.1.0"
+NONFINITE_MODES = ("skip", "raise", "warn")
+
+
+class NonFiniteError(FloatingPointError):
+    """Raised by ``Monitor.step`` with ``nonfinite="raise"`` when the loss or the gradient norm is NaN or infinite."""
+
+
+class Monitor:
+    """Watches a PyTorch training loop; see the package README.
+
+    Args:
+        model: the ``nn.Module`` being trained (a DistributedDataParallel wrapper is fine).
+        optimizer: its ``torch.optim.Optimizer``.
+        run_dir: the run folder to write. Default: ``.gradscope/runs/<UTC time>-<name>`` under the
+            current directory. It must not already hold a run.
+        name: the run's name. Default: the script's file name without ``.py`` (else the model's class).
+        clip: ``None`` (default: no clipping) or a max global L2 norm, with ``clip_grad_norm_``'s
+            semantics. Live control can change it.
+        nonfinite: what ``step`` does when the loss or the gradient norm is NaN or infinite:
+            ``"skip"`` (default: clears the gradients and returns False), ``"raise"`` (NonFiniteError)
+            or ``"warn"`` (records it, warns, returns True).
+        per_rank: under torch.distributed, also record each rank's loss as ``loss/rank<k>``. Default: False.
+        poll_interval: seconds between two looks at ``control.json``. Default: 0.1.
+    """
+
+    def __init__(self, model, optimizer, run_dir=None, name=None, clip=None, nonfinite="skip", per_rank=False, poll_interval=0.1):
+        if nonfinite not in NONFINITE_MODES:
+            raise ValueError("gradscope: nonfinite must be one of %s (got %r)" % (", ".join(NONFINITE_MODES), nonfinite))
+        if clip is not None and not (isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < math.inf):
+            raise ValueError("gradscope: clip must be None or a positive number (got %r)" % (clip,))
+        self.model = model
+        self.optimizer = optimizer
+        self.nonfinite = nonfinite
+        self.steps = 0
+        self._layout = ModuleLayout(model)
+        self._norms = NormReader(self._layout)
+        self._row_keys = ["gradNorm/" + name for name in self._layout.names]
+        self._state = ControlState(None if clip is None else float(clip))
+        self._poll_interval = poll_interval
+        self._sync = distributed.RankSync(per_rank) if distributed.active() else None
+        self.rank = self._sync.rank if self._sync else 0
+        self._lr_groups_differ = False
+        self._lr_scaling = None
+        self._last_loss = math.nan
+        self._event_counts = {}
+        self._started = time.monotonic()
+        self._closed = False
+        self.name = name or _default_name(model)
+        self._folder = None
+        self._control = None
+        path, problem = None, None
+        if self.rank == 0:
+            try:
+                path = run_dir or default_run_dir(self.name)
+                self._folder = RunFolder(path, self._job(clip, per_rank))
+            except (OSError, ValueError) as error:
+                problem = str(error)
+        if self._sync:
+            path, problem = self._sync.share_path((path, problem))
+        if problem:
+            raise OSError(problem if problem.startswith("gradscope") else "gradscope: cannot write the run folder: " + problem)
+        self.run_dir = os.path.abspath(path)
+        if self.rank == 0:
+            self._control = ControlFile(self.run_dir, poll_interval)
+        atexit.register(self._close_at_exit)
+
+    # -- the loop's calls --------------------------------------------------------------------------
+
+    def step(self, loss):
+        """Records this step; returns False when the update must be skipped (a non-finite loss or
+        gradient with ``nonfinite="skip"``). Blocks here while the run is paused."""
+        if self._closed:
+            raise RuntimeError("gradscope: Monitor.step() after close()")
+        step = self.steps
+        loss_tensor = loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
+        if loss_tensor.numel() != 1:
+            raise ValueError("gradscope: step(loss) needs a scalar loss (got shape %s)" % (tuple(loss_tensor.shape),))
+        before = None  # the state before this step's changes, when there can be any
+        if self._control is not None and self._control.due():
+            before = self._state.copy()
+            self._control.poll(self._state)
+        grads = self._norms.grads()
+        rank_losses = None
+        if self._sync:
+            before = before or self._state.copy()
+            reduced = self._sync.agree_step(self._state, loss_tensor)
+            squares, _ = self._norms.read(grads, [loss_tensor])
+            self._state, loss_value, rank_losses = self._sync.decode_step(reduced.tolist(), self._state)
+        else:
+            squares, (loss_value,) = self._norms.read(grads, [loss_tensor])
+        if before is not None:
+            self._record_changes(before, step)
+        if self._state.pause and not self._state.stop:
+            self._wait_while_paused(step)
+        if self._state.lr_multiplier != 1.0 and self._lr_scaling is None:
+            self._lr_scaling = _LrScaling(self.optimizer, self._lr_multiplier)
+        total, module_norms = self._norms.reduce(squares)
+        finite = math.isfinite(loss_value) and math.isfinite(total)
+        lrs = [float(group["lr"]) * self._state.lr_multiplier for group in self.optimizer.param_groups]
+        row = {"step": step, "lr": lrs[0], "loss": loss_value, "gradNorm": total}
+        clip = self._state.clip
+        if clip is not None:
+            coefficient = clip / (total + 1e-6) if finite else 1.0
+            if coefficient < 1.0:
+                scale_(grads, coefficient)
+            row["clippedNorm"] = total * min(coefficient, 1.0)
+        for key, value in zip(self._row_keys, module_norms):
+            row[key] = value
+        if len(lrs) > 1 and (self._lr_groups_differ or any(lr != lrs[0] for lr in lrs)):
+            self._lr_groups_differ = True  # once the groups differ, every row has their columns
+            for index in range(1, len(lrs)):
+                row["lr/group%d" % index] = lrs[index]
+        if rank_losses is not None:
+            for index, value in enumerate(rank_losses):
+                row["loss/rank%d" % index] = value
+        if self._folder:
+            self._folder.append_row(row)
+        self.steps += 1
+        self._last_loss = loss_value
+        return True if finite else self._on_nonfinite(step, loss_value, total, module_norms)
+
+    @property
+    def should_stop(self):
+        """True once a stop was asked (control.json, the editor or ``gradscope control``); the same on every rank."""
+        return self._state.stop
+
+    @property
+    def lr_multiplier(self):
+        """The live LR multiplier applied on top of the scheduler (1 unless changed through control.json)."""
+        return self._state.lr_multiplier
+
+    @property
+    def clip(self):
+        """The clip threshold in force (None: no clipping)."""
+        return self._state.clip
+
+    def close(self, status=None, message=None):
+        """Flushes and writes summary.json. ``status``: finished (default), stopped (default after a
+        stop request) or failed. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self._close_at_exit)
+        if self._lr_scaling:
+            self._lr_scaling.remove()
+        if self._folder:
+            summary = {
+                "status": status or ("stopped" if self.should_stop else "finished"),
+                "steps": self.steps,
+                "finalLoss": self._last_loss,
+                "eventCounts": dict(self._event_counts),
+                "durationMs": round((time.monotonic() - self._started) * 1000),
+                "backend": "pytorch",
+            }
+            if message:
+                summary["message"] = message
+            self._folder.close(summary)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.close("stopped", "interrupted")
+        else:
+            self.close("failed", "%s: %s" % (exc_type.__name__, exc))
+        return False
+
+    # -- inside ----------------------------------------------------------------------------------
+
+    def _lr_multiplier(self):
+        return 1.0 if self._closed else self._state.lr_multiplier
+
+    def _wait_while_paused(self, step):
+        if self._folder:
+            self._folder.flush()
+        while self._state.pause and not self._state.stop:
+            time.sleep(max(self._poll_interval, 0.05))  # no busy loop (nor a flood of all_reduces) while paused
+            before = self._state.copy()
+            if self._control:
+                self._control.poll(self._state, force=True)
+            if self._sync:
+                self._state = self._sync.agree_control(self._state)
+            self._record_changes(before, step)
+
+    def _record_changes(self, before, step):
+        for change, value, previous in self._state.changes_from(before):
+            self._event({"kind": "control", "step": step, "change": change, "value": value, "previous": previous})
+
+    def _on_nonfinite(self, step, loss, total, module_norms):
+        fields = [field for field, value in (("loss", loss), ("gradNorm", total)) if not math.isfinite(value)]
+        layers = [name for name, value in zip(self._layout.names, module_norms) if not math.isfinite(value)]
+        event = {"kind": "nonFinite", "step": step, "fields": fields + (["layerGradNorm"] if layers else []), "loss": loss, "gradNorm": total}
+        if layers:
+            event["layers"] = layers
+        self._event(event)
+        action = {"skip": "skip", "raise": "stop", "warn": "warn"}[self.nonfinite]
+        self._event({"kind": "guard", "step": step, "action": action, "cause": "nonFinite"})
+        what = "non-finite %s (loss %r, gradient norm %r)" % (", ".join(fields), loss, total)
+        if self.nonfinite == "raise":
+            raise NonFiniteError("gradscope: step %d: %s" % (step, what))
+        if self.nonfinite == "warn":
+            warnings.warn("gradscope: step %d: %s; the update is not skipped (nonfinite='warn')" % (step, what), RuntimeWarning, stacklevel=3)
+            return True
+        # Nothing non-finite may reach the weights, even if the caller steps anyway: no gradient, no update.
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                p.grad = None
+        for p in self._layout.params:
+            p.grad = None
+        return False
+
+    def _event(self, event):
+        self._event_counts[event["kind"]] = self._event_counts.get(event["kind"], 0) + 1
+        if self._folder:
+            self._folder.append_event(event)
+
+    def _job(self, clip, per_rank):
+        model = unwrap(self.model)
+        layout = self._layout
+        groups = []
+        for group in self.optimizer.param_groups:
+            hyper = {key: value for key, value in group.items() if key != "params"}
+            hyper["parameters"] = sum(p.numel() for p in group["params"])
+            groups.append(hyper)
+        return {
+            "name": self.name,
+            "source": "gradscope-python",
+            "gradscopePython": VERSION,
+            "framework": {"name": "pytorch", "torch": torch.__version__, "python": platform.python_version()},
+            "model": {
+                "class": type(model).__name__,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "trainableParameters": sum(layout.counts),
+                "modules": [{"name": n, "type": t, "parameters": c} for n, t, c in zip(layout.names, layout.types, layout.counts)],
+            },
+            "optimizer": {"type": type(self.optimizer).__name__, "paramGroups": groups},
+            "clip": clip,
+            "nonfinite": self.nonfinite,
+            "distributed": {"worldSize": self._sync.world_size, "backend": self._sync.backend, "perRank": per_rank} if self._sync else None,
+            "layerNames": list(layout.names),
+            "control": "control.json",
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "cwd": os.getcwd(),
+            "command": list(sys.argv),
+            "startedAt": datetime.now(timezone.utc).isoformat(),
+        }
+
+    def _close_at_exit(self):
+        # The loop ended without close(): keep what was recorded, and say how it ended as far as known.
+        self.close(None, "closed at interpreter exit (Monitor.close() was not called)")
+
+
+class _LrScaling:
+    """Applies the live LR multiplier only for the duration of ``optimizer.step()``, so a scheduler
+    that computes the next rate from the current one (StepLR, CosineAnnealingLR…) never sees it.
+    Uses the optimizer's step hooks where torch has them (2.0+), else wraps this optimizer's step."""
+
+    def __init__(self, optimizer, multiplier):
+        self.optimizer = optimizer
+        self.multiplier = multiplier
+        self._saved = None
+        self._handles = []
+        self._original = None
+        if hasattr(optimizer, "register_step_pre_hook"):
+            self._handles = [
+                optimizer.register_step_pre_hook(lambda *_: self.scale()),
+                optimizer.register_step_post_hook(lambda *_: self.restore()),
+            ]
+            return
+        self._original = original = optimizer.step
+        scaling = self
+
+        def step(_optimizer, *args, **kwargs):
+            scaling.scale()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                scaling.restore()
+
+        # A bound method, so a scheduler created later can still wrap it (it needs __self__/__func__).
+        self._wrapper = types.MethodType(step, optimizer)
+        optimizer.step = self._wrapper
+
+    def scale(self):
+        factor = self.multiplier()
+        if factor == 1.0:
+            return
+        self._saved = [group["lr"] for group in self.optimizer.param_groups]
+        for group, lr in zip(self.optimizer.param_groups, self._saved):
+            group["lr"] = lr * factor
+
+    def restore(self):
+        if self._saved is None:
+            return
+        for group, lr in zip(self.optimizer.param_groups, self._saved):
+            group["lr"] = lr
+        self._saved = None
+
+    def remove(self):
+        for handle in self._handles:
+            handle.remove()
+        if self._original is not None and self.optimizer.__dict__.get("step") is self._wrapper:
+            self.optimizer.step = self._original
+        # Otherwise a scheduler wrapped the wrapper; it stays, and scales by 1 once the monitor is closed.
+
+
+def _default_name(model):
+    script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-", "-c", "-m") else ""
+    stem = os.path.splitext(os.path.basename(script))[0]
+    return stem or type(unwrap(model)).__name__

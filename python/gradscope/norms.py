@@ -1,0 +1,135 @@
+"""Gradient norms per parameter, per module and overall, with one device→host copy per step."""
+
+import math
+
+import torch
+
+_HAS_FOREACH_NORM = hasattr(torch, "_foreach_norm")
+
+
+def unwrap(model):
+    """The module inside DistributedDataParallel / DataParallel, so names read ``fc1``, not ``module.fc1``."""
+    inner = getattr(model, "module", None)
+    return inner if isinstance(inner, torch.nn.Module) else model
+
+
+class ModuleLayout:
+    """Which trainable parameters belong to which parameterised module (one that owns parameters
+    directly, usually a leaf like Linear). A parameter shared by two modules counts once, for the
+    first, so the total matches ``clip_grad_norm_(model.parameters())``."""
+
+    def __init__(self, model):
+        root = unwrap(model)
+        self.params = []
+        self.names = []
+        self.module_of = []  # module index of each parameter
+        self.types = []
+        self.counts = []
+        seen = set()
+        for module_name, module in root.named_modules():
+            own = [p for _, p in module.named_parameters(recurse=False) if p.requires_grad and id(p) not in seen]
+            if not own:
+                continue
+            index = len(self.names)
+            self.names.append(module_name or type(module).__name__)
+            self.types.append(type(module).__name__)
+            self.counts.append(sum(p.numel() for p in own))
+            for p in own:
+                seen.add(id(p))
+                self.params.append(p)
+                self.module_of.append(index)
+        if not self.params:
+            raise ValueError("gradscope: the model has no trainable parameters (none with requires_grad)")
+
+
+# Squared norms of large dense float tensors come from torch.dot (a BLAS pass, about 3x faster on CPU
+# than the norm kernel); small ones go through one _foreach_norm call (one dispatch for all of them).
+_DOT_MIN_NUMEL = 16384
+_DOT_DTYPES = (torch.float32, torch.float64)
+
+
+class NormReader:
+    """Computes, for the current ``.grad`` of a ModuleLayout's parameters, the global L2 norm and one
+    norm per module, plus extra scalars (the loss) in the same single ``.tolist()``."""
+
+    def __init__(self, layout):
+        self.layout = layout
+        self._plans = {}
+
+    def grads(self):
+        """The gradients that exist (a parameter not used in the forward pass has none)."""
+        return [p.grad for p in self.layout.params if p.grad is not None]
+
+    def read(self, grads, extras):
+        """``(squared norm of each gradient in ``grads``, extras' values)`` as Python floats, one sync."""
+        if not grads:
+            return [], torch.stack([e.detach().float().reshape(()) for e in extras]).tolist()
+        plan = self._plan(grads)
+        device = grads[0].device
+        parts = []
+        for i in plan.dot:
+            flat = grads[i].reshape(-1)
+            parts.append(torch.dot(flat, flat).float())
+        if plan.norm:
+            parts += [n.float() for n in _norms([grads[i] for i in plan.norm])]
+        parts += [e.detach() if e.dtype == torch.float32 and e.dim() == 0 and e.device == device else e.detach().to(device=device, dtype=torch.float32).reshape(()) for e in extras]
+        values = torch.stack(parts).tolist()
+        count = len(grads)
+        squares = [0.0] * count
+        for position, i in enumerate(plan.dot):
+            squares[i] = values[position]
+            if squares[i] == math.inf:  # the square overflowed float32; the norm itself may not have
+                squares[i] = grads[i].double().norm().item() ** 2
+        offset = len(plan.dot)
+        for position, i in enumerate(plan.norm):
+            squares[i] = values[offset + position] ** 2
+        return squares, values[count:]
+
+    def reduce(self, squares):
+        """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host."""
+        groups = self._plan(None).modules
+        total = math.sqrt(math.fsum(squares))
+        per_module = [0.0] * len(self.layout.names)
+        for position, module in enumerate(groups):
+            per_module[module] += squares[position]
+        return total, [math.sqrt(v) for v in per_module]
+
+    def _plan(self, grads):
+        """How to read the gradients present now; cached while the same parameters have gradients."""
+        if grads is None:
+            return self._current
+        present = tuple(p.grad is not None for p in self.layout.params) if len(grads) != len(self.layout.params) else None
+        plan = self._plans.get(present)
+        if plan is None:
+            plan = self._plans[present] = _Plan(grads, [m for m, p in zip(self.layout.module_of, self.layout.params) if p.grad is not None])
+        self._current = plan
+        return plan
+
+
+class _Plan:
+    __slots__ = ("dot", "norm", "modules")
+
+    def __init__(self, grads, modules):
+        device = grads[0].device
+        dot = [i for i, g in enumerate(grads) if g.numel() >= _DOT_MIN_NUMEL and g.dtype in _DOT_DTYPES and g.layout == torch.strided and g.device == device]
+        chosen = set(dot)
+        self.dot = dot
+        self.norm = [i for i in range(len(grads)) if i not in chosen]
+        self.modules = modules
+
+
+def _norms(grads):
+    """One 0-d norm tensor per gradient, on the first gradient's device."""
+    device = grads[0].device
+    if _HAS_FOREACH_NORM and all(not g.is_sparse and g.device == device for g in grads):
+        return list(torch._foreach_norm(grads))
+    return [g.coalesce()._values().norm().to(device) if g.is_sparse else g.norm().to(device) for g in grads]
+
+
+def scale_(grads, factor):
+    """Multiplies every gradient in place (what clip_grad_norm_ does with its clamped coefficient)."""
+    if hasattr(torch, "_foreach_mul_") and all(not g.is_sparse for g in grads):
+        torch._foreach_mul_(grads, factor)
+    else:
+        for g in grads:
+            g.mul_(factor)

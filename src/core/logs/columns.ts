@@ -1,0 +1,148 @@
+// Which column of a log feeds which field. Logs name their columns after the framework that wrote
+// them (`grad_norm`, `train/loss`, `lr-AdamW`, `trl`); a column is chosen per record shape, because
+// one log holds records of several shapes (train rows, eval rows, an lr row of its own).
+
+/** The fields Gradscope charts and checks. */
+export type FieldName = 'step' | 'lr' | 'loss' | 'validationLoss' | 'gradNorm';
+export type ValueField = Exclude<FieldName, 'step'>;
+export const VALUE_FIELDS: readonly ValueField[] = ['lr', 'loss', 'validationLoss', 'gradNorm'];
+export const FIELD_NAMES: readonly FieldName[] = ['step', ...VALUE_FIELDS];
+
+/** A user's choice of column per field (`--map gradNorm=total_norm`, the `gradscope.metrics.columns` setting). */
+export type ColumnMapping = Partial<Record<FieldName, string>>;
+
+/**
+ * Exact names, most specific first, as PyTorch loops, Hugging Face, Lightning, detectron2, MMEngine,
+ * LLaMA-Factory, W&B and Gradscope write them. Checked before the patterns below.
+ */
+export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
+  step: ['step', 'global_step', 'train/global_step', 'trainer/global_step', 'iteration', 'iter', 'current_steps', '_step'],
+  lr: ['lr', 'learning_rate', 'train/learning_rate', 'learningRate', 'train/lr'],
+  loss: ['loss', 'train/loss', 'train_loss', 'training_loss', 'train_loss_step', 'loss_step', 'train/loss_step', 'total_loss', 'train/total_loss'],
+  validationLoss: ['val_loss', 'validation_loss', 'valid_loss', 'eval_loss', 'eval/loss', 'val/loss', 'validation/loss', 'validationLoss', 'val_loss_epoch'],
+  gradNorm: ['grad_norm', 'train/grad_norm', 'gradNorm', 'grad_2.0_norm_total', 'grad_2.0_norm_total_step', 'global_grad_norm', 'total_grad_norm', 'grad_norm_total', 'total_norm'],
+};
+
+/**
+ * Names no alias matched: Lightning's `lr-<Optimizer>[-k]` / `lr-<Optimizer>/pg1`, a user's
+ * `train/nll_loss`, several eval sets' `eval_<set>_loss`. Epoch aggregates (`*_epoch`) and summary
+ * values (`train_runtime`) are not per-step values and never match.
+ */
+const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, RegExp>>> = {
+  lr: /^lr-[^/]+$/,
+  loss: /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/,
+  validationLoss: /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/,
+};
+
+/** Prefixes of per-layer gradient-norm columns: `grad_norm/fc.weight`, `grad_2.0_norm/fc.weight`, `gradNorm/dense_1`. */
+export const LAYER_PREFIXES = ['grad_norm/', 'grad_2.0_norm/', 'gradNorm/', 'train/grad_norm/'];
+
+/** Which column feeds each field for records of one shape (one set of keys). */
+export interface RecordLayout {
+  step?: string;
+  fields: [ValueField, string][];
+  layers: [layer: string, column: string][];
+  /** Numeric columns that feed nothing (listed so that --map is easy). */
+  unused: string[];
+}
+
+/**
+ * Resolves the layout of each record shape once and reuses it: a record matches a cached layout when
+ * it has the same keys in the same order, which a loop over its keys checks without allocating.
+ * Formats add their own aliases (llm.c's `trl`, Keras' `train/epoch_loss`); the user's mapping wins.
+ */
+export class ColumnResolver {
+  private readonly shapes: { keys: string[]; layout: RecordLayout }[] = [];
+  private last = -1;
+  /** A field found by pattern keeps its first column: `eval_g0_loss` stays the validation loss when `eval_g1_loss` comes. */
+  private readonly byPattern: Partial<Record<ValueField, string>> = {};
+
+  constructor(
+    private readonly mapping: ColumnMapping = {},
+    private readonly formatAliases: Partial<Record<FieldName, readonly string[]>> = {},
+  ) {}
+
+  layoutOf(record: Record<string, unknown>): RecordLayout {
+    if (this.last >= 0 && sameKeys(record, this.shapes[this.last].keys)) return this.shapes[this.last].layout;
+    for (let i = 0; i < this.shapes.length; i++) {
+      if (i !== this.last && sameKeys(record, this.shapes[i].keys)) {
+        this.last = i;
+        return this.shapes[i].layout;
+      }
+    }
+    const layout = this.resolve(record);
+    // Bounded: a log whose every record has new keys still uses fixed memory (the oldest shape goes).
+    if (this.shapes.length >= 64) this.shapes.shift();
+    this.shapes.push({ keys: Object.keys(record), layout });
+    this.last = this.shapes.length - 1;
+    return layout;
+  }
+
+  private resolve(record: Record<string, unknown>): RecordLayout {
+    const numeric = Object.keys(record).filter((key) => typeof record[key] === 'number');
+    const used = new Set<string>();
+    const choose = (field: FieldName): string | undefined => {
+      const mapped = this.mapping[field];
+      if (mapped !== undefined) return numeric.includes(mapped) ? mapped : undefined;
+      for (const name of [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]]) if (numeric.includes(name) && !used.has(name)) return name;
+      if (field === 'step') return undefined;
+      const pattern = FIELD_PATTERNS[field];
+      if (!pattern) return undefined;
+      const earlier = this.byPattern[field];
+      if (earlier !== undefined) return numeric.includes(earlier) && !used.has(earlier) ? earlier : undefined;
+      const found = numeric.find((name) => pattern.test(name) && !used.has(name) && !isLayerColumn(name));
+      if (found !== undefined) this.byPattern[field] = found;
+      return found;
+    };
+    const layout: RecordLayout = { fields: [], layers: [], unused: [] };
+    const step = choose('step');
+    if (step !== undefined) {
+      layout.step = step;
+      used.add(step);
+    }
+    for (const field of VALUE_FIELDS) {
+      const column = choose(field);
+      if (column === undefined) continue;
+      layout.fields.push([field, column]);
+      used.add(column);
+    }
+    for (const key of numeric) {
+      const prefix = LAYER_PREFIXES.find((p) => key.startsWith(p));
+      if (prefix && !used.has(key)) {
+        layout.layers.push([key.slice(prefix.length), key]);
+        used.add(key);
+      }
+    }
+    layout.unused = numeric.filter((key) => !used.has(key));
+    return layout;
+  }
+}
+
+function isLayerColumn(name: string): boolean {
+  return LAYER_PREFIXES.some((p) => name.startsWith(p));
+}
+
+function sameKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in record) {
+    if (keys[i] !== key) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+/** `--map gradNorm=total_norm,loss=train_loss`; throws an Error naming the bad pair. */
+export function parseColumnMapping(text: string | undefined): ColumnMapping {
+  if (!text) return {};
+  const mapping: ColumnMapping = {};
+  for (const pair of text.split(',')) {
+    const at = pair.indexOf('=');
+    const field = pair.slice(0, at).trim();
+    const column = pair.slice(at + 1).trim();
+    if (at < 0 || !(FIELD_NAMES as readonly string[]).includes(field) || !column) {
+      throw new Error(`--map takes field=column pairs with fields ${FIELD_NAMES.join(', ')} (got ${JSON.stringify(pair)})`);
+    }
+    mapping[field as FieldName] = column;
+  }
+  return mapping;
+}

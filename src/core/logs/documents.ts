@@ -1,0 +1,119 @@
+// Formats that are one JSON document: Hugging Face's trainer_state.json (the history is its
+// `log_history` array) and W&B's wandb-summary.json (final values only, no history).
+import { parseJsonLine } from '../runlog/jsonLine';
+import { isObject } from './formats';
+import type { LogRecord } from './rows';
+
+/** A file that cannot be read as its format; the message names what is wrong (and where). */
+export class LogFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogFormatError';
+  }
+}
+
+export function looksLikeTrainerState(fileName: string, head: string): boolean {
+  return /(^|[/\\])trainer_state\.json$/.test(fileName) || (head.trimStart().startsWith('{') && /"log_history"\s*:/.test(head));
+}
+
+export function looksLikeWandbSummary(fileName: string, head: string): boolean {
+  return /(^|[/\\])wandb-summary\.json$/.test(fileName) || (head.trimStart().startsWith('{') && /"_wandb"\s*:/.test(head) && /"_runtime"\s*:/.test(head));
+}
+
+/**
+ * The entries of `log_history`, each with the line of its opening brace. The file is scanned once
+ * (strings and nesting tracked) and each entry parsed on its own, with Python's NaN and Infinity.
+ * `fromEntry` skips entries already read (a followed file that the trainer rewrote with more).
+ */
+export function trainerStateRecords(text: string, fromEntry = 0): { records: LogRecord[]; entries: number } {
+  const start = findLogHistory(text);
+  if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
+  const records: LogRecord[] = [];
+  let line = 1;
+  for (let i = 0; i < start; i++) if (text.charCodeAt(i) === 10) line++;
+  let depth = 0;
+  let inString = false;
+  let entryStart = -1;
+  let entryLine = 0;
+  let entries = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    if (inString) {
+      if (c === 92) i++; // backslash: the next character is escaped
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      // { or [ — depth 1 is inside the log_history array
+      if (depth === 1 && c === 123) {
+        entryStart = i;
+        entryLine = line;
+      }
+      depth++;
+    } else if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 1 && c === 125 && entryStart >= 0) {
+        if (entries >= fromEntry) records.push(entryRecord(text.slice(entryStart, i + 1), entryLine));
+        entries++;
+        entryStart = -1;
+      }
+      if (depth === 0) return { records, entries };
+    }
+  }
+  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`);
+}
+
+/** Index of the `[` that opens the top-level log_history array, or -1. */
+function findLogHistory(text: string): number {
+  let depth = 0;
+  let inString = false;
+  let stringStart = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) {
+        inString = false;
+        if (depth === 1 && text.slice(stringStart, i + 1) === '"log_history"') {
+          const bracket = /^\s*:\s*\[/.exec(text.slice(i + 1, i + 64));
+          if (bracket) return i + bracket[0].length;
+        }
+      }
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      stringStart = i;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return -1;
+}
+
+const SUMMARY_KEYS = ['train_runtime', 'total_flos', 'train_samples_per_second', 'train_steps_per_second'];
+
+function entryRecord(text: string, line: number): LogRecord {
+  let value: unknown;
+  try {
+    value = parseJsonLine(text);
+  } catch (error) {
+    throw new LogFormatError(`line ${line}: a log_history entry is not JSON (${(error as Error).message})`);
+  }
+  if (!isObject(value)) throw new LogFormatError(`line ${line}: a log_history entry is not an object`);
+  const record: LogRecord = { values: value, line };
+  // The last entry sums the run up (train_loss is the mean loss, not a step's); eval entries are a validation series.
+  if (SUMMARY_KEYS.some((key) => key in value)) record.role = 'summary';
+  else if (!('loss' in value) && Object.keys(value).some((key) => key.startsWith('eval_'))) record.role = 'eval';
+  return record;
+}
+
+/** W&B's summary holds the last value of each metric, not a history: say so and how to get one. */
+export function wandbSummaryError(): LogFormatError {
+  return new LogFormatError(
+    'wandb-summary.json holds only the final value of each metric, not a history. Export the history (in Python: ' +
+      '`wandb.Api().run("<entity>/<project>/<run_id>").history(samples=100000).to_json("history.jsonl", orient="records", lines=True)`) ' +
+      'and open that file.',
+  );
+}

@@ -1,0 +1,323 @@
+// Log formats that are read line by line: each one sniffs a file (its name and first lines) and
+// turns a line into records. Binary TensorBoard files and whole-document formats live beside it.
+import { parseJsonLine } from '../runlog/jsonLine';
+import type { FieldName } from './columns';
+import type { LogRecord } from './rows';
+
+export type FormatName =
+  | 'hf-trainer-state'
+  | 'llama-factory'
+  | 'detectron2'
+  | 'mmengine'
+  | 'jsonl'
+  | 'lightning-csv'
+  | 'csv'
+  | 'llmc'
+  | 'nanogpt'
+  | 'tensorboard'
+  | 'keras'
+  | 'gradscope'
+  | 'wandb-summary';
+
+/** What a parser made of one line. */
+export type LineResult =
+  /** Records to assemble. */
+  | LogRecord[]
+  /** A line that is not a metric (a warning, a stack trace): counted, not reported one by one. */
+  | 'skip'
+  /** A line that should have been a record but cannot be read: reported (a few, then a count). */
+  | { problem: string }
+  /** A blank line. */
+  | undefined;
+
+export interface LineParser {
+  line(text: string, lineNumber: number): LineResult;
+}
+
+export interface LineFormat {
+  readonly name: FormatName;
+  /** For people: `Hugging Face trainer_log.jsonl`. */
+  readonly label: string;
+  /** How sure (0–1) this format is, from the file's name and its first lines. */
+  sniff(fileName: string, head: readonly string[]): number;
+  /** The format's own column names, tried before the common ones. */
+  readonly aliases?: Partial<Record<FieldName, readonly string[]>>;
+  /** A parser for one file (parsers keep state: nanoGPT's validation lines wait for the next step). */
+  parser(): LineParser;
+}
+
+/** Lines longer than this are not read (a metrics record is a few kB; a 10 MB line is something else). */
+export const MAX_LINE_LENGTH = 1 << 20;
+
+const tooLong = (text: string) => ({ problem: `a ${(text.length / 1e6).toFixed(1)} MB line is not a metrics record; skipped` });
+
+function firstObjects(head: readonly string[], count = 3): Record<string, unknown>[] {
+  const objects: Record<string, unknown>[] = [];
+  for (const line of head) {
+    if (objects.length >= count) break;
+    const text = line.trim();
+    if (!text.startsWith('{') || text.length > MAX_LINE_LENGTH) continue;
+    try {
+      const value = parseJsonLine(text);
+      if (isObject(value)) objects.push(value);
+    } catch {
+      // not JSON lines
+    }
+  }
+  return objects;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON lines: one object a line; Python's bare NaN and Infinity are accepted. */
+function jsonParser(classify: (values: Record<string, unknown>, record: LogRecord) => void = () => {}): LineParser {
+  return {
+    line(text, lineNumber) {
+      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+      if (text.trim() === '') return undefined;
+      let value: unknown;
+      try {
+        value = parseJsonLine(text);
+      } catch (error) {
+        return { problem: `not JSON (${(error as Error).message})` };
+      }
+      if (!isObject(value)) return { problem: 'not a JSON object' };
+      const record: LogRecord = { values: value, line: lineNumber };
+      classify(value, record);
+      return [record];
+    },
+  };
+}
+
+const base = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+
+export const llamaFactory: LineFormat = {
+  name: 'llama-factory',
+  label: 'LLaMA-Factory trainer_log.jsonl',
+  aliases: { step: ['current_steps'] },
+  sniff: (file, head) => (firstObjects(head).some((o) => 'current_steps' in o && 'total_steps' in o) ? 0.95 : base(file) === 'trainer_log.jsonl' ? 0.5 : 0),
+  parser: () => jsonParser((values, record) => {
+    if (Object.keys(values).some((k) => k.startsWith('eval_')) && !('loss' in values)) record.role = 'eval';
+  }),
+};
+
+export const detectron2: LineFormat = {
+  name: 'detectron2',
+  label: 'detectron2 metrics.json',
+  aliases: { step: ['iteration'], loss: ['total_loss'] },
+  sniff: (file, head) => {
+    const objects = firstObjects(head);
+    if (objects.some((o) => 'iteration' in o && ('total_loss' in o || 'eta_seconds' in o))) return 0.95;
+    return base(file) === 'metrics.json' && objects.length ? 0.5 : 0;
+  },
+  parser: () => jsonParser(),
+};
+
+export const mmengine: LineFormat = {
+  name: 'mmengine',
+  label: 'MMEngine vis_data/scalars.json',
+  aliases: { step: ['step'] },
+  sniff: (file, head) => {
+    const objects = firstObjects(head);
+    if (objects.some((o) => 'step' in o && 'iter' in o && 'data_time' in o)) return 0.95;
+    return base(file) === 'scalars.json' && objects.length ? 0.6 : 0;
+  },
+  // Validation rows carry the epoch as `step` and no loss or lr: they join the current iteration.
+  parser: () => jsonParser((values, record) => {
+    if (!('loss' in values) && !('lr' in values)) {
+      record.role = 'eval';
+      record.joinsCurrent = true;
+    }
+  }),
+};
+
+export const jsonLines: LineFormat = {
+  name: 'jsonl',
+  label: 'JSON lines',
+  sniff: (_file, head) => (firstObjects(head).length ? 0.6 : 0),
+  parser: () => jsonParser((values, record) => {
+    // Hugging Face eval entries written as lines (TRL, custom callbacks) are a validation series.
+    if (!('loss' in values) && Object.keys(values).some((k) => k.startsWith('eval_') || k.startsWith('eval/'))) record.role = 'eval';
+  }),
+};
+
+/** One CSV line into cells (RFC 4180 quotes within a line). */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+function looksLikeCsvHeader(line: string | undefined): string[] | undefined {
+  if (!line || line.startsWith('{') || !line.includes(',')) return undefined;
+  const cells = splitCsvLine(line.trim()).map((c) => c.trim());
+  if (cells.length < 2 || cells.some((c) => c === '' || /^-?[\d.]+(e-?\d+)?$/i.test(c))) return undefined;
+  return cells;
+}
+
+function csvParser(): LineParser {
+  let header: string[] | undefined;
+  return {
+    line(text, lineNumber) {
+      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+      if (text.trim() === '') return undefined;
+      const cells = splitCsvLine(text);
+      if (!header) {
+        header = cells.map((c) => c.trim());
+        return undefined;
+      }
+      if (cells.length !== header.length) return { problem: `${cells.length} cells where the header has ${header.length}` };
+      const values: Record<string, unknown> = {};
+      for (let i = 0; i < cells.length; i++) {
+        const cell = cells[i].trim();
+        // An empty cell is a value that was not logged in this row: never 0.
+        if (cell === '') continue;
+        const number = parseNumber(cell);
+        values[header[i]] = number ?? cell;
+      }
+      return [{ values, line: lineNumber }];
+    },
+  };
+}
+
+/** Numbers as Python and pandas print them, including nan, inf and -inf. */
+export function parseNumber(text: string): number | undefined {
+  const number = Number(text);
+  if (!Number.isNaN(number)) return number;
+  const lower = text.toLowerCase();
+  if (lower === 'nan') return NaN;
+  if (lower === 'inf' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  return undefined;
+}
+
+export const lightningCsv: LineFormat = {
+  name: 'lightning-csv',
+  label: 'Lightning CSVLogger metrics.csv',
+  sniff: (file, head) => {
+    const header = looksLikeCsvHeader(head[0]);
+    if (!header || !header.includes('step')) return 0;
+    return header.includes('epoch') && (base(file) === 'metrics.csv' || header.some((c) => c.startsWith('lr-'))) ? 0.9 : 0.5;
+  },
+  parser: csvParser,
+};
+
+export const csv: LineFormat = {
+  name: 'csv',
+  label: 'CSV with a header',
+  sniff: (_file, head) => (looksLikeCsvHeader(head[0]) ? 0.4 : 0),
+  parser: csvParser,
+};
+
+const LLMC_LINE = /^s:(\d+)\s+(.*)$/;
+
+export const llmc: LineFormat = {
+  name: 'llmc',
+  label: 'llm.c main.log',
+  aliases: { step: ['s'], loss: ['trl'], validationLoss: ['tel'], gradNorm: ['norm'] },
+  sniff: (_file, head) => (head.some((line) => /^s:\d+ (trl|tel|eval):/.test(line)) ? 0.95 : 0),
+  parser: () => ({
+    line(text, lineNumber) {
+      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+      if (text.trim() === '') return undefined;
+      const match = LLMC_LINE.exec(text.trim());
+      if (!match) return 'skip';
+      const values: Record<string, unknown> = { s: Number(match[1]) };
+      for (const pair of match[2].split(/\s+/)) {
+        const at = pair.indexOf(':');
+        const number = at > 0 ? parseNumber(pair.slice(at + 1)) : undefined;
+        if (number !== undefined) values[pair.slice(0, at)] = number;
+      }
+      return [{ values, line: lineNumber, ...('tel' in values || 'eval' in values ? { role: 'eval' as const } : {}) }];
+    },
+  }),
+};
+
+const NANOGPT_FILE_LINE = /^(\d+) (train|val|hella) (\S+)$/;
+const NANOGPT_CONSOLE_STEP = /(?:^|\s)step\s+(\d+)\s*\|(.*)$/;
+const NANOGPT_ITER = /^iter (\d+): loss ([\d.eE+-]+|nan|inf)/;
+const NANOGPT_EVAL = /^step (\d+): train loss ([\d.eE+-]+|nan|inf), val loss ([\d.eE+-]+|nan|inf)/;
+const NANOGPT_VALIDATION = /validation loss:\s*([\d.eE+-]+|nan|inf)/;
+
+export const nanogpt: LineFormat = {
+  name: 'nanogpt',
+  label: 'nanoGPT / build-nanogpt log',
+  aliases: { loss: ['train'], validationLoss: ['val'], gradNorm: ['norm'] },
+  sniff: (_file, head) => {
+    if (head.some((line) => NANOGPT_FILE_LINE.test(line))) return 0.9;
+    return head.some((line) => NANOGPT_CONSOLE_STEP.test(line) && /\|\s*loss:?\s/.test(line)) || head.some((line) => NANOGPT_ITER.test(line) || NANOGPT_EVAL.test(line)) ? 0.9 : 0;
+  },
+  parser: () => {
+    // build-nanogpt prints `validation loss: X` without a step: it belongs to the next step line.
+    let pendingValidation: number | undefined;
+    return {
+      line(text, lineNumber) {
+        if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+        const line = text.trim();
+        if (line === '') return undefined;
+        let match = NANOGPT_FILE_LINE.exec(line);
+        if (match) {
+          const number = parseNumber(match[3]);
+          if (number === undefined) return 'skip';
+          return [{ values: { step: Number(match[1]), [match[2]]: number }, line: lineNumber, ...(match[2] === 'train' ? {} : { role: 'eval' as const }) }];
+        }
+        if ((match = NANOGPT_EVAL.exec(line))) return [{ values: { step: Number(match[1]), val: parseNumber(match[3]) }, line: lineNumber, role: 'eval' }];
+        if ((match = NANOGPT_ITER.exec(line))) return [{ values: { step: Number(match[1]), loss: parseNumber(match[2]) }, line: lineNumber }];
+        if ((match = NANOGPT_VALIDATION.exec(line))) {
+          pendingValidation = parseNumber(match[1]);
+          return 'skip';
+        }
+        if ((match = NANOGPT_CONSOLE_STEP.exec(line))) {
+          const values: Record<string, unknown> = { step: Number(match[1]) };
+          for (const part of match[2].split('|')) {
+            const pair = /^\s*([A-Za-z/_]+):?\s+([^\s]+)\s*$/.exec(part);
+            const number = pair ? parseNumber(pair[2]) : undefined;
+            if (pair && number !== undefined) values[pair[1]] = number;
+          }
+          if (pendingValidation !== undefined) {
+            values.val = pendingValidation;
+            pendingValidation = undefined;
+          }
+          return [{ values, line: lineNumber }];
+        }
+        return 'skip';
+      },
+    };
+  },
+};
+
+/** Line formats in the order ties are broken (most specific first). */
+export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmengine, llmc, nanogpt, lightningCsv, jsonLines, csv];
+
+/** The most likely line format of a file, or undefined when none is likely. */
+export function sniffLineFormat(fileName: string, head: readonly string[]): LineFormat | undefined {
+  let best: LineFormat | undefined;
+  let bestScore = 0;
+  for (const format of LINE_FORMATS) {
+    const score = format.sniff(fileName, head);
+    if (score > bestScore) {
+      best = format;
+      bestScore = score;
+    }
+  }
+  return bestScore >= 0.3 ? best : undefined;
+}

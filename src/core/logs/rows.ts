@@ -1,0 +1,190 @@
+// Records of a log → one row per step. A step's values often come in several records (the train
+// entry, an eval entry, Lightning's lr row); a step counter that goes back starts a new segment.
+import { ColumnResolver, VALUE_FIELDS, type FieldName, type RecordLayout } from './columns';
+
+/** One step of someone else's log, in Gradscope's terms. A missing value is absent, never 0 or 1. */
+export interface MetricsRow {
+  step: number;
+  lr?: number;
+  loss?: number;
+  validationLoss?: number;
+  gradNorm?: number;
+  /** Per-layer gradient norms by layer name (empty for most logs). */
+  layers: ReadonlyMap<string, number>;
+  /** Counts from 0: an appended or resumed run whose step counter went back starts the next segment. */
+  segment: number;
+  /** 1-based line (or log_history entry's line) of the first record of this step, for Problems entries. */
+  line?: number;
+}
+
+/** A row that says something about training (not only an eval result or a learning rate). */
+export function isTrainingRow(row: MetricsRow): boolean {
+  return row.loss !== undefined || row.gradNorm !== undefined || row.layers.size > 0;
+}
+
+/** One record as a format reader found it. */
+export interface LogRecord {
+  /** The record's columns as the file names them; only numbers are read. */
+  values: Record<string, unknown>;
+  /** 1-based line where the record starts. */
+  line?: number;
+  /**
+   * What the reader knows: `eval` records feed only the validation fields; `summary` records
+   * (end-of-run totals such as Hugging Face's `train_loss`) are not steps and are dropped.
+   */
+  role?: 'eval' | 'summary';
+  /** The record's step is not a training step (MMEngine's validation rows carry the epoch): it joins the current step. */
+  joinsCurrent?: boolean;
+}
+
+export interface RowsReport {
+  /** Records read (train, eval, lr and summary records alike). */
+  records: number;
+  /** Rows with a loss, a gradient norm or layer norms: the steps the detectors see. */
+  trainingRows: number;
+  /** Rows that hold only validation results. */
+  validationRows: number;
+  firstStep?: number;
+  lastStep?: number;
+  /** 1 + the number of times the step counter went back. */
+  segments: number;
+  /** Which column(s) fed each field. */
+  columns: Partial<Record<FieldName, string[]>>;
+  /** Numeric columns that fed nothing, in order of appearance. */
+  unused: string[];
+}
+
+const UNUSED_LIMIT = 200;
+
+/**
+ * Streams records in, rows out. A row is held until a record of another step arrives (its values
+ * may come in several records), or until `flush()` (the end of what a followed file holds now).
+ */
+export class RowAssembler {
+  private current: MetricsRow | undefined;
+  private lastStep: number | undefined;
+  private segment = 0;
+  private lastLr: number | undefined;
+  private index = 0;
+  private readonly counted = new Set<RecordLayout>();
+  private readonly report_: RowsReport = { records: 0, trainingRows: 0, validationRows: 0, segments: 1, columns: {}, unused: [] };
+  private readonly unusedSeen = new Set<string>();
+
+  constructor(
+    private readonly resolver: ColumnResolver,
+    private readonly onRow: (row: MetricsRow) => void,
+  ) {}
+
+  push(record: LogRecord): void {
+    this.report_.records++;
+    if (record.role === 'summary') return;
+    const values = record.values;
+    const layout = this.resolver.layoutOf(values);
+    const evalOnly = record.role === 'eval';
+    let found = false;
+    const row: MetricsRow = { step: NaN, layers: layout.layers.length && !evalOnly ? new Map() : NO_LAYERS, segment: this.segment, line: record.line };
+    for (const [field, column] of layout.fields) {
+      if (evalOnly && field !== 'validationLoss') continue;
+      row[field] = values[column] as number;
+      found = true;
+    }
+    if (!evalOnly) {
+      for (const [layer, column] of layout.layers) {
+        (row.layers as Map<string, number>).set(layer, values[column] as number);
+        found = true;
+      }
+    }
+    this.note(layout, evalOnly);
+    // A record with none of the fields (an `eta_seconds` row, an `hp_metric` row) is not a step.
+    if (!found) return;
+    const stepValue = layout.step !== undefined ? (values[layout.step] as number) : undefined;
+    const step = stepValue !== undefined && Number.isFinite(stepValue) ? stepValue : undefined;
+    const previous = this.current?.step ?? this.lastStep;
+    // A validation result stamped with a smaller counter (an epoch) belongs to the step it follows.
+    const stampedBack = step !== undefined && previous !== undefined && step < previous && !isTrainingRow(row) && row.lr === undefined;
+    if (this.current && (record.joinsCurrent || stampedBack || step === this.current.step)) {
+      merge(this.current, row);
+      return;
+    }
+    if (record.joinsCurrent || stampedBack) {
+      // The step it belongs to was handed out already (a followed file was flushed): a row of its own.
+      if (previous === undefined) return;
+      row.step = previous;
+      this.current = row;
+      this.emitCurrent();
+      return;
+    }
+    this.emitCurrent();
+    row.step = step ?? (previous !== undefined ? previous + 1 : this.index);
+    this.index++;
+    if (previous !== undefined && row.step < previous) {
+      this.segment++;
+      this.report_.segments++;
+      row.segment = this.segment;
+      this.lastLr = undefined;
+    }
+    this.current = row;
+  }
+
+  /** Hands out the row still held (the end of the log, or of what a followed file holds now). */
+  flush(): void {
+    this.emitCurrent();
+  }
+
+  report(): RowsReport {
+    return this.report_;
+  }
+
+  private emitCurrent(): void {
+    const row = this.current;
+    if (!row) return;
+    this.current = undefined;
+    if (row.lr !== undefined) this.lastLr = row.lr;
+    const training = isTrainingRow(row);
+    // Lightning's LearningRateMonitor logs the rate on rows of its own: it holds until the next one.
+    if (training && row.lr === undefined && this.lastLr !== undefined) row.lr = this.lastLr;
+    const r = this.report_;
+    if (training) {
+      r.trainingRows++;
+      r.firstStep ??= row.step;
+      r.lastStep = row.step;
+    } else if (row.validationLoss !== undefined) {
+      r.validationRows++;
+    }
+    this.lastStep = row.step;
+    this.onRow(row);
+  }
+
+  private note(layout: RecordLayout, evalOnly: boolean): void {
+    if (this.counted.has(layout)) return;
+    this.counted.add(layout);
+    const columns = this.report_.columns;
+    if (layout.step !== undefined) add(columns, 'step', layout.step);
+    for (const [field, column] of layout.fields) if (!evalOnly || field === 'validationLoss') add(columns, field, column);
+    for (const column of layout.unused) {
+      if (this.unusedSeen.size >= UNUSED_LIMIT || this.unusedSeen.has(column)) continue;
+      this.unusedSeen.add(column);
+      this.report_.unused.push(column);
+    }
+  }
+}
+
+function add(columns: RowsReport['columns'], field: FieldName, column: string): void {
+  const list = (columns[field] ??= []);
+  if (!list.includes(column)) list.push(column);
+}
+
+/** Shared by every row without layer norms (most logs): rows are handed out, never changed after. */
+const NO_LAYERS: ReadonlyMap<string, number> = new Map();
+
+function merge(into: MetricsRow, from: MetricsRow): void {
+  for (const field of VALUE_FIELDS) if (from[field] !== undefined) into[field] = from[field];
+  if (from.layers.size === 0) return;
+  if (into.layers === NO_LAYERS) into.layers = new Map();
+  for (const [layer, value] of from.layers) (into.layers as Map<string, number>).set(layer, value);
+}
+
+/** A column named for a field in the summary: `loss ← train/loss`. */
+export function describeColumns(columns: RowsReport['columns']): string {
+  return VALUE_FIELDS.filter((field) => columns[field]?.length).map((field) => `${field} ← ${columns[field]!.join(' | ')}`).join(', ');
+}

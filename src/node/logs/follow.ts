@@ -1,0 +1,243 @@
+// Follows a log while another program writes it: new lines of text logs, new entries of a
+// trainer_state.json that the trainer rewrites, new records of TensorBoard event files.
+import { promises as fs } from 'node:fs';
+import type { ColumnMapping } from '../../core/logs/columns';
+import { LogFormatError, trainerStateRecords } from '../../core/logs/documents';
+import { RowAssembler, type MetricsRow } from '../../core/logs/rows';
+import { FileFollower } from '../../core/follow';
+import { TbFollower } from '../../core/tensorboardLog';
+import { feedLine, resolverFor, tensorBoardRecords } from './read';
+import type { LogSource } from './sources';
+
+export interface FollowHandlers {
+  mapping?: ColumnMapping;
+  onRow: (row: MetricsRow) => void;
+  /** A line or record that could not be read. */
+  onProblem?: (message: string) => void;
+  /** The file was truncated, replaced or rewritten shorter: what follows is a new segment. */
+  onRestart?: (reason: string) => void;
+  /** After each look that brought rows (batch them for the UI here). */
+  onBatchEnd?: () => void;
+  /** Time between two looks, in milliseconds. Default: 200 for text logs, 1000 otherwise. */
+  pollMs?: number;
+}
+
+export interface LogFollower {
+  /** One look now (tests step a follower this way); overlapping calls share one look. */
+  poll(): Promise<void>;
+  /** Reads what is there, then keeps looking until stop(). */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** A follower for any source; rows come out in order, each step once its records are complete. */
+export function followLogSource(source: LogSource, handlers: FollowHandlers): LogFollower {
+  switch (source.kind) {
+    case 'lines':
+      return new LineLogFollower(source, handlers);
+    case 'trainerState':
+      return new PollingFollower(handlers, new TrainerStateReader(source.file, handlers));
+    case 'tensorboard':
+      return new PollingFollower(handlers, new TensorBoardReader(source, handlers));
+    case 'keras':
+      return new PollingFollower(handlers, new KerasReader(source, handlers));
+  }
+}
+
+class LineLogFollower implements LogFollower {
+  private readonly follower: FileFollower;
+  private assembler!: RowAssembler;
+  private parser!: ReturnType<Extract<LogSource, { kind: 'lines' }>['format']['parser']>;
+  private readonly counts = { skippedLines: 0 };
+  private linesThisLook = 0;
+
+  constructor(private readonly source: Extract<LogSource, { kind: 'lines' }>, private readonly handlers: FollowHandlers) {
+    this.reset();
+    this.follower = new FileFollower(source.file, (text, lineNumber) => {
+      this.linesThisLook++;
+      feedLine(this.parser, text, lineNumber, this.assembler, this.counts, (message) => handlers.onProblem?.(message), source.file);
+    }, {
+      pollMs: handlers.pollMs ?? 200,
+      onRestart: (why) => {
+        this.assembler.flush();
+        handlers.onRestart?.(`${source.file} was ${why}`);
+      },
+      onError: (error) => handlers.onProblem?.(`${source.file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+      onPoll: () => this.afterLook(),
+    });
+  }
+
+  private reset(): void {
+    this.assembler = new RowAssembler(resolverFor(this.source, this.handlers.mapping), this.handlers.onRow);
+    this.parser = this.source.format.parser();
+  }
+
+  private afterLook(): void {
+    // A step's records may span two looks; a look that brought nothing new means the step is complete.
+    if (this.linesThisLook === 0) this.assembler.flush();
+    this.linesThisLook = 0;
+    this.handlers.onBatchEnd?.();
+  }
+
+  async poll(): Promise<void> {
+    await this.follower.poll();
+  }
+
+  async start(): Promise<void> {
+    await this.follower.poll();
+    this.assembler.flush();
+    this.handlers.onBatchEnd?.();
+    await this.follower.start();
+  }
+
+  stop(): void {
+    this.follower.stop();
+    this.assembler.flush();
+    this.handlers.onBatchEnd?.();
+  }
+}
+
+interface Reader {
+  read(): Promise<void>;
+  end(): void;
+}
+
+/** Looks every pollMs, never two looks at once; a failed look is reported and retried. */
+class PollingFollower implements LogFollower {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private looking: Promise<void> | undefined;
+
+  constructor(private readonly handlers: FollowHandlers, private readonly reader: Reader) {}
+
+  poll(): Promise<void> {
+    this.looking ??= this.reader
+      .read()
+      .catch((error: unknown) => this.handlers.onProblem?.(error instanceof Error ? error.message : String(error)))
+      .then(() => this.handlers.onBatchEnd?.())
+      .finally(() => (this.looking = undefined));
+    return this.looking;
+  }
+
+  async start(): Promise<void> {
+    await this.poll();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll().then(() => this.schedule()), this.handlers.pollMs ?? 1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.reader.end();
+    this.handlers.onBatchEnd?.();
+  }
+}
+
+/** The trainer rewrites trainer_state.json at each checkpoint: new entries are read, old ones skipped. */
+class TrainerStateReader implements Reader {
+  private entries = 0;
+  private signature = '';
+  private assembler: RowAssembler;
+
+  constructor(private readonly file: string, private readonly handlers: FollowHandlers) {
+    this.assembler = this.newAssembler();
+  }
+
+  private newAssembler(): RowAssembler {
+    return new RowAssembler(resolverFor({ kind: 'trainerState', title: '', format: 'hf-trainer-state', file: this.file }, this.handlers.mapping), this.handlers.onRow);
+  }
+
+  async read(): Promise<void> {
+    const stat = await fs.stat(this.file);
+    const signature = `${stat.mtimeMs}:${stat.size}`;
+    if (signature === this.signature) return;
+    const text = await fs.readFile(this.file, 'utf8');
+    let parsed;
+    try {
+      parsed = trainerStateRecords(text, this.entries);
+    } catch (error) {
+      // Caught mid-rewrite: the next look reads the finished file.
+      if (error instanceof LogFormatError && /cut off/.test(error.message)) return;
+      throw new LogFormatError(`${this.file}: ${(error as Error).message}`);
+    }
+    this.signature = signature;
+    if (parsed.entries < this.entries) {
+      // A new run wrote a shorter history: start over.
+      this.handlers.onRestart?.(`${this.file} was rewritten by a new run`);
+      this.entries = 0;
+      this.assembler = this.newAssembler();
+      parsed = trainerStateRecords(text, 0);
+    }
+    for (const record of parsed.records) this.assembler.push(record);
+    this.entries = parsed.entries;
+    this.assembler.flush();
+  }
+
+  end(): void {
+    this.assembler.flush();
+  }
+}
+
+/** New complete records of a run's event files; a step's row goes out once a later step appears. */
+class TensorBoardReader implements Reader {
+  private readonly follower: TbFollower;
+  private readonly assembler: RowAssembler;
+
+  constructor(source: Extract<LogSource, { kind: 'tensorboard' }>, handlers: FollowHandlers) {
+    this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
+    this.follower = new TbFollower(source.dir, (_run, rows) => {
+      for (const values of rows) this.assembler.push({ values });
+    }, (file, problem) => handlers.onProblem?.(`${file} at byte ${problem.offset}: ${problem.message}`), 0);
+  }
+
+  read(): Promise<void> {
+    return this.follower.poll();
+  }
+
+  end(): void {
+    this.follower.flush();
+    this.assembler.flush();
+  }
+}
+
+/** Keras runs are small (one record per epoch): re-read when a file changed, hand out the new steps. */
+class KerasReader implements Reader {
+  private signature = '';
+  private handed = -Infinity;
+  private readonly assembler: RowAssembler;
+
+  constructor(private readonly source: Extract<LogSource, { kind: 'keras' }>, private readonly handlers: FollowHandlers) {
+    this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
+  }
+
+  async read(): Promise<void> {
+    const sizes: string[] = [];
+    for (const part of this.source.parts) {
+      for (const name of await fs.readdir(part.dir).catch(() => [] as string[])) {
+        const stat = await fs.stat(`${part.dir}/${name}`).catch(() => undefined);
+        if (stat) sizes.push(`${name}:${stat.size}`);
+      }
+    }
+    const signature = sizes.join(',');
+    if (signature === this.signature) return;
+    this.signature = signature;
+    const records = await tensorBoardRecords(this.source, (file, offset, message) => this.handlers.onProblem?.(`${file} at byte ${offset}: ${message}`));
+    // The newest epoch's validation values are written after its training values: hold it back until they are there.
+    const hasValidation = this.source.parts.some((p) => p.prefix === 'validation');
+    const last = records.at(-1);
+    const lastComplete = last !== undefined && (!hasValidation || Object.keys(last.values).some((k) => k.startsWith('validation/')));
+    const ready = (lastComplete ? records : records.slice(0, -1)).filter((r) => (r.values.step as number) > this.handed);
+    for (const record of ready) this.assembler.push(record);
+    if (ready.length) this.handed = ready.at(-1)!.values.step as number;
+    this.assembler.flush();
+  }
+
+  end(): void {
+    this.assembler.flush();
+  }
+}

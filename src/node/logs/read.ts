@@ -1,0 +1,175 @@
+// Reads a log source into rows: streamed for line formats, whole for trainer_state.json and
+// TensorBoard (whose records for one step may be spread across the file).
+import { createReadStream, promises as fs } from 'node:fs';
+import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/logs/columns';
+import { LogFormatError, trainerStateRecords, wandbSummaryError } from '../../core/logs/documents';
+import type { LineParser } from '../../core/logs/formats';
+import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
+import { LineSplitter } from '../../core/lineSplitter';
+import { findTbRuns, readTbRows } from '../../core/tensorboardLog';
+import type { FormatName } from '../../core/logs/formats';
+import { findLogSources, formatLabel, type LogSource } from './sources';
+
+export interface ReadOptions {
+  mapping?: ColumnMapping;
+  /** Called for each row, in order. */
+  onRow: (row: MetricsRow) => void;
+  /** Called for a line or record that could not be read (callers show a few, then a count). */
+  onProblem?: (message: string) => void;
+  /** Stops reading when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface ReadReport extends RowsReport {
+  format: string;
+  /** Lines that are not metrics (warnings, samples) in text logs. */
+  skippedLines: number;
+  /** Lines or records that should have been metrics but could not be read. */
+  badLines: number;
+}
+
+/** Aliases of the binary formats (line formats carry their own). */
+const TENSORBOARD_ALIASES: Partial<Record<FieldName, readonly string[]>> = { loss: ['batch_loss', 'epoch_loss'], lr: ['epoch_learning_rate', 'learning_rate'] };
+const KERAS_ALIASES: Partial<Record<FieldName, readonly string[]>> = {
+  loss: ['train/batch_loss', 'train/epoch_loss'],
+  validationLoss: ['validation/evaluation_loss_vs_iterations', 'validation/epoch_loss'],
+  lr: ['train/batch_learning_rate', 'train/epoch_learning_rate', 'train/learning_rate'],
+};
+
+export function resolverFor(source: LogSource, mapping: ColumnMapping = {}): ColumnResolver {
+  const aliases = source.kind === 'lines' ? source.format.aliases : source.kind === 'keras' ? KERAS_ALIASES : source.kind === 'tensorboard' ? TENSORBOARD_ALIASES : undefined;
+  return new ColumnResolver(mapping, aliases);
+}
+
+/** Reads one source to its end; throws LogFormatError when the file cannot be read as its format. */
+export async function readLogSource(source: LogSource, options: ReadOptions): Promise<ReadReport> {
+  const assembler = new RowAssembler(resolverFor(source, options.mapping), options.onRow);
+  const counts = { skippedLines: 0, badLines: 0 };
+  const problem = (message: string) => {
+    counts.badLines++;
+    options.onProblem?.(message);
+  };
+  switch (source.kind) {
+    case 'lines': {
+      if (source.format.name === 'wandb-summary') throw wandbSummaryError();
+      await readLines(source.file, source.format.parser(), assembler, counts, problem, options.signal);
+      break;
+    }
+    case 'trainerState': {
+      const text = await readText(source.file);
+      let records: LogRecord[];
+      try {
+        records = trainerStateRecords(text).records;
+      } catch (error) {
+        throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`) : error;
+      }
+      for (const record of records) assembler.push(record);
+      break;
+    }
+    case 'tensorboard':
+    case 'keras':
+      for (const record of await tensorBoardRecords(source, (file, offset, message) => problem(`${file} at byte ${offset}: ${message}`))) assembler.push(record);
+      break;
+  }
+  assembler.flush();
+  return { ...assembler.report(), format: formatLabel(source), ...counts };
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** Feeds one line to a parser; shared by reading and following. */
+export function feedLine(parser: LineParser, text: string, lineNumber: number, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, file: string): void {
+  const result = parser.line(text, lineNumber);
+  if (result === undefined) return;
+  if (result === 'skip') counts.skippedLines++;
+  else if (Array.isArray(result)) for (const record of result) assembler.push(record);
+  else problem(`${file}:${lineNumber}: ${result.problem}`);
+}
+
+async function readLines(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  let lineNumber = 0;
+  const splitter = new LineSplitter((text) => feedLine(parser, text, ++lineNumber, assembler, counts, problem, file));
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      if (signal?.aborted) return;
+      splitter.push(chunk);
+    }
+  } catch (error) {
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  } finally {
+    stream.destroy();
+  }
+  const tail = splitter.flush();
+  if (tail.trim() !== '') {
+    const before = counts.skippedLines;
+    let bad: string | undefined;
+    const result = parser.line(tail, ++lineNumber);
+    if (Array.isArray(result)) for (const record of result) assembler.push(record);
+    else if (result === 'skip') counts.skippedLines = before + 1;
+    else if (result) bad = result.problem;
+    // A last line without its newline that does not parse is a write in progress, not damage.
+    if (bad) problem(`${file}:${lineNumber}: the last line is cut off (a write in progress?); skipped`);
+  }
+}
+
+/** TensorBoard scalars as one record per step; Keras' train/ and validation/ tags get their folder as prefix. */
+export async function tensorBoardRecords(source: Extract<LogSource, { kind: 'tensorboard' | 'keras' }>, onProblem: (file: string, offset: number, message: string) => void): Promise<LogRecord[]> {
+  if (source.kind === 'tensorboard') {
+    const run = findTbRuns(source.dir, 0)[0];
+    if (!run) throw new LogFormatError(`${source.dir}: no events.out.tfevents.* files`);
+    return readTbRows(run, (file, p) => onProblem(file, p.offset, p.message)).map((values) => ({ values }));
+  }
+  const byStep = new Map<number, Record<string, number>>();
+  for (const part of source.parts) {
+    const run = findTbRuns(part.dir, 0)[0];
+    if (!run) continue;
+    for (const row of readTbRows(run, (file, p) => onProblem(file, p.offset, p.message))) {
+      let merged = byStep.get(row.step);
+      if (!merged) byStep.set(row.step, (merged = { step: row.step }));
+      for (const tag in row) if (tag !== 'step') merged[`${part.prefix}/${tag}`] = row[tag];
+    }
+  }
+  const rows = [...byStep.values()].sort((a, b) => a.step - b.step);
+  // Keras logs per-batch values with the optimizer iteration as step, per-epoch ones with the epoch:
+  // two step scales in one folder. Read the batch scale when there is one, else the epoch scale.
+  const batchScale = rows.some((row) => 'train/batch_loss' in row);
+  const keep = batchScale ? (tag: string) => tag.startsWith('train/batch_') || tag.includes('_vs_iterations') : (tag: string) => !tag.startsWith('train/batch_') && !tag.includes('_vs_iterations');
+  const records: LogRecord[] = [];
+  for (const row of rows) {
+    const values: Record<string, number> = { step: row.step };
+    let any = false;
+    for (const tag in row) {
+      if (tag !== 'step' && keep(tag)) {
+        values[tag] = row[tag];
+        any = true;
+      }
+    }
+    if (any) records.push({ values });
+  }
+  return records;
+}
+
+export interface LoadedRun {
+  source: LogSource;
+  title: string;
+  rows: MetricsRow[];
+  report: ReadReport;
+}
+
+/** Every run at `target`, rows in memory (for the report, the evaluation and tests). */
+export async function loadTrainingLogs(target: string, options: { format?: FormatName; mapping?: ColumnMapping; onProblem?: (message: string) => void } = {}): Promise<LoadedRun[]> {
+  const runs: LoadedRun[] = [];
+  for (const source of await findLogSources(target, options.format)) {
+    const rows: MetricsRow[] = [];
+    const report = await readLogSource(source, { mapping: options.mapping, onRow: (row) => rows.push(row), onProblem: options.onProblem });
+    runs.push({ source, title: source.title, rows, report });
+  }
+  return runs;
+}

@@ -1,0 +1,81 @@
+// gradscope control: the control.json a monitored PyTorch loop reads (python/gradscope/control.py).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseControlAction, writeControl } from '../../src/node/controlFile';
+
+const bin = join(__dirname, '../../bin/gradscope.js');
+const gradscope = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+function runFolder(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gradscope-control-')), 'run');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'job.json'), '{"name":"t","source":"gradscope-python"}\n');
+  return dir;
+}
+
+const control = (dir: string): unknown => JSON.parse(readFileSync(join(dir, 'control.json'), 'utf8'));
+
+describe('control actions', () => {
+  test('each action maps to one key of control.json', () => {
+    assert.deepEqual(parseControlAction('stop'), { stop: true });
+    assert.deepEqual(parseControlAction('pause'), { pause: true });
+    assert.deepEqual(parseControlAction('resume'), { pause: false });
+    assert.deepEqual(parseControlAction('lr=0.5'), { lrMultiplier: 0.5 });
+    assert.deepEqual(parseControlAction('clip=1.0'), { clipThreshold: 1 });
+    assert.deepEqual(parseControlAction('clip=none'), { clipThreshold: null });
+  });
+
+  for (const [action, message] of [
+    ['lr=-1', 'lr= needs a positive number (got "-1")'],
+    ['lr=', 'lr= needs a positive number (got "")'],
+    ['clip=big', 'clip= needs a positive number or none (got "big")'],
+    ['halt', 'unknown control action "halt"'],
+  ]) {
+    test(`rejects ${action}`, () => assert.throws(() => parseControlAction(action), { message: new RegExp(`^${message.replace(/[()[\]]/g, '\\$&')}`) }));
+  }
+
+  test('writes merge into the file, atomically (no temporary file left)', () => {
+    const dir = runFolder();
+    writeControl(dir, { lrMultiplier: 0.5 });
+    writeControl(dir, { pause: true });
+    writeControl(dir, { clipThreshold: null });
+    assert.deepEqual(control(dir), { lrMultiplier: 0.5, pause: true, clipThreshold: null });
+    assert.deepEqual(readdirSync(dir).sort(), ['control.json', 'job.json']);
+  });
+});
+
+describe('gradscope control', () => {
+  test('writes the actions and prints the state asked for', () => {
+    const dir = runFolder();
+    let result = gradscope('control', dir, 'pause', 'lr=0.25');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'control.json: {"pause":true,"lrMultiplier":0.25}\n');
+    result = gradscope('control', dir, 'resume');
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(control(dir), { pause: false, lrMultiplier: 0.25 });
+  });
+
+  test('bad input exits 2 with one line', () => {
+    const dir = runFolder();
+    const ended = runFolder();
+    writeFileSync(join(ended, 'summary.json'), '{"status":"finished"}\n');
+    for (const [args, message] of [
+      [[dir, 'lr=0'], 'gradscope: control: lr= needs a positive number (got "0")'],
+      [[join(dir, 'nope'), 'stop'], 'gradscope: '],
+      [[tmpdir(), 'stop'], 'gradscope: '],
+      [[ended, 'stop'], 'gradscope: '],
+    ] as const) {
+      const result = gradscope('control', ...args);
+      assert.equal(result.status, 2, result.stderr);
+      assert.ok(result.stderr.startsWith(message), result.stderr);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    }
+    assert.match(gradscope('control', join(dir, 'nope'), 'stop').stderr, /no such run folder/);
+    assert.match(gradscope('control', tmpdir(), 'stop').stderr, /not a Gradscope run folder \(no job\.json\)/);
+    assert.match(gradscope('control', ended, 'stop').stderr, /the run has ended/);
+  });
+});

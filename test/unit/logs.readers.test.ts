@@ -1,0 +1,183 @@
+// Each reader on a small cut-down of its format, and every reader on hostile input: a clear one-line
+// error (exit 2, no stack trace), no hang, never one message per line.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ColumnResolver } from '../../src/core/logs/columns';
+import { trainerStateRecords } from '../../src/core/logs/documents';
+import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
+import { loadTrainingLogs } from '../../src/node/logs/read';
+import { concat, eventBytes, record } from '../support/tfevents';
+
+const bin = join(__dirname, '../../bin/gradscope.js');
+const inspect = (...args: string[]) => spawnSync(process.execPath, [bin, 'inspect', ...args], { encoding: 'utf8', timeout: 60_000 });
+const temp = () => mkdtempSync(join(tmpdir(), 'gradscope-readers-'));
+const write = (name: string, text: string | Buffer) => {
+  const file = join(temp(), name);
+  writeFileSync(file, text);
+  return file;
+};
+const load = async (file: string) => {
+  const [run] = await loadTrainingLogs(file);
+  return run;
+};
+const steps = (rows: MetricsRow[]) => rows.filter((r) => r.loss !== undefined || r.gradNorm !== undefined).map((r) => r.step);
+
+describe('rows from records', () => {
+  test('columns are resolved per record shape: an hp_metric row first does not hide the loss; a missing value stays missing', () => {
+    const rows: MetricsRow[] = [];
+    const assembler = new RowAssembler(new ColumnResolver(), (row) => rows.push(row));
+    assembler.push({ values: { step: 0, hp_metric: -1 } });
+    assembler.push({ values: { step: 1, 'lr-Adam': 0.001 } });
+    assembler.push({ values: { step: 1, train_loss: 2.5, epoch: 0 } });
+    assembler.push({ values: { step: 2, train_loss: 2.4, epoch: 0 } });
+    assembler.push({ values: { step: 2, val_loss: 2.6, epoch: 0 } });
+    assembler.flush();
+    assert.deepEqual(rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss, r.gradNorm]), [[1, 0.001, 2.5, undefined, undefined], [2, 0.001, 2.4, 2.6, undefined]]);
+    assert.deepEqual(assembler.report().columns, { step: ['step'], lr: ['lr-Adam'], loss: ['train_loss'], validationLoss: ['val_loss'] });
+    assert.deepEqual(assembler.report().unused, ['hp_metric', 'epoch']);
+  });
+
+  test('a step counter that goes back starts a new segment; a validation row stamped with the epoch joins the current step', () => {
+    const rows: MetricsRow[] = [];
+    const assembler = new RowAssembler(new ColumnResolver(), (row) => rows.push(row));
+    for (const step of [10, 20, 30]) assembler.push({ values: { step, loss: 1, lr: 0.1 } });
+    assembler.push({ values: { step: 1, 'coco/AP': 0.5, val_loss: 0.7 } });
+    for (const step of [5, 15]) assembler.push({ values: { step, loss: 2, lr: 0.1 } });
+    assembler.flush();
+    assert.deepEqual(rows.map((r) => [r.step, r.segment, r.validationLoss]), [[10, 0, undefined], [20, 0, undefined], [30, 0, 0.7], [5, 1, undefined], [15, 1, undefined]]);
+    assert.equal(assembler.report().segments, 2);
+  });
+
+  test('trainer_state.json: each log_history entry with its line; NaN and Infinity; eval entries; the summary entry is not a step', () => {
+    const text = '{\n  "global_step": 3,\n  "log_history": [\n    {\n      "loss": 1.0,\n      "grad_norm": NaN,\n      "step": 1\n    },\n    {\n      "eval_loss": 1.2,\n      "step": 1\n    },\n    {\n      "loss": 0.9,\n      "grad_norm": Infinity,\n      "note": "a } in a string",\n      "step": 2\n    },\n    {\n      "train_loss": 0.95,\n      "train_runtime": 12.5,\n      "step": 2\n    }\n  ],\n  "max_steps": 3\n}\n';
+    const { records, entries } = trainerStateRecords(text);
+    assert.equal(entries, 4);
+    assert.deepEqual(records.map((r) => [r.line, r.role]), [[4, undefined], [9, 'eval'], [13, undefined], [19, 'summary']]);
+    assert.ok(Number.isNaN(records[0].values.grad_norm));
+    assert.equal(records[2].values.grad_norm, Infinity);
+    assert.equal(trainerStateRecords(text, 3).records.length, 1, 'entries already read are skipped');
+  });
+});
+
+describe('each reader on a cut-down of its format', () => {
+  test('Hugging Face trainer_state.json', async () => {
+    const run = await load(write('trainer_state.json', JSON.stringify({ log_history: [{ loss: 2, learning_rate: 1e-4, grad_norm: 1, step: 10 }, { eval_loss: 2.1, step: 10 }, { loss: 1.9, learning_rate: 1e-4, grad_norm: 1.1, step: 20 }] }, null, 2)));
+    assert.equal(run.report.format, 'Hugging Face trainer_state.json');
+    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.validationLoss, r.line]), [[10, 2, 2.1, 3], [20, 1.9, undefined, 13]]);
+  });
+
+  test('LLaMA-Factory trainer_log.jsonl: current_steps; the end marker without a loss is not a step', async () => {
+    const run = await load(write('trainer_log.jsonl', '{"current_steps": 1, "total_steps": 2, "loss": 1.5, "lr": 1e-5, "elapsed_time": "0:01:03"}\n{"current_steps": 2, "total_steps": 2, "loss": 1.4, "lr": 2e-5}\n{"current_steps": 2, "total_steps": 2, "epoch": 1.0, "percentage": 100.0}\n'));
+    assert.equal(run.report.format, 'LLaMA-Factory trainer_log.jsonl');
+    assert.deepEqual(steps(run.rows), [1, 2]);
+    assert.deepEqual(run.report.columns.step, ['current_steps']);
+  });
+
+  test('detectron2 metrics.json: total_loss by iteration; eval keys merged into the row; bare NaN', async () => {
+    const run = await load(write('metrics.json', '{"iteration": 19, "total_loss": 2.1, "loss_cls": 1.0, "lr": 0.001, "eta_seconds": 10}\n{"bbox/AP": NaN, "iteration": 39, "total_loss": 1.8, "lr": 0.002}\n{"eta_seconds": 0.0, "iteration": 40}\n'));
+    assert.equal(run.report.format, 'detectron2 metrics.json');
+    assert.deepEqual(run.rows.map((r) => [r.step, r.loss]), [[19, 2.1], [39, 1.8]]);
+  });
+
+  test('MMEngine scalars.json: validation rows with the epoch as step join the iteration', async () => {
+    const run = await load(write('scalars.json', '{"lr": 0.1, "data_time": 1, "loss": 0.4, "time": 1, "epoch": 1, "iter": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.3, "time": 1, "epoch": 1, "iter": 2, "step": 2}\n{"coco/AP": 0.1, "coco/AP (M)": -1.0, "data_time": 1, "time": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.2, "time": 1, "epoch": 2, "iter": 3, "step": 3}\n'));
+    assert.equal(run.report.format, 'MMEngine vis_data/scalars.json');
+    assert.deepEqual(steps(run.rows), [1, 2, 3]);
+    assert.equal(run.report.segments, 1);
+  });
+
+  test('Lightning metrics.csv: sparse cells, lr rows of their own carried to the train rows, quoted headers', async () => {
+    const run = await load(write('metrics.csv', 'epoch,lr-Adam,step,"train/nll_loss",val/rmse_loss\n,0.003,49,,\n0,,49,0.057,\n,0.004,99,,\n0,,99,0.055,\n0,,120,,0.3\n'));
+    assert.equal(run.report.format, 'Lightning CSVLogger metrics.csv');
+    assert.deepEqual(run.rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss]), [[49, 0.003, 0.057, undefined], [99, 0.004, 0.055, undefined], [120, undefined, undefined, 0.3]]);
+    assert.equal(run.report.trainingRows, 2);
+  });
+
+  test('llm.c main.log: trl, tel, lr and norm', async () => {
+    const run = await load(write('main.log', 's:0 tel:11.0\ns:0 trl:11.0 lr:0.000001 norm:15.37\ns:1 trl:10.9 lr:0.000002 norm:15.24\nsome other line\ns:2 tel:10.5\n'));
+    assert.equal(run.report.format, 'llm.c main.log');
+    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.gradNorm, r.validationLoss]), [[0, 11, 15.37, 11], [1, 10.9, 15.24, undefined], [2, undefined, undefined, 10.5]]);
+    assert.equal(run.report.skippedLines, 1);
+  });
+
+  test('nanoGPT: the log file, the console (validation lines without a step join the next step), karpathy iter lines', async () => {
+    const file = await load(write('log.txt', '5 val 3.2\n5 hella 0.29\n5 train 3.1\n6 train 3.0\n'));
+    assert.deepEqual(file.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[5, 3.1, 3.2], [6, 3, undefined]]);
+    const console = await load(write('stdout.log', 'W1119 warning\nvalidation loss: 3.0717\nstep 19072 | loss: 3.021431 | lr 3.3812e-04 | norm: 0.3323 | dt: 1760.61ms | tok/sec: 297788.49\nrank 1 sample 0: Hello\nstep 19073 | loss: 3.96 | lr 3.3810e-04 | norm: 8.4952 | dt: 802.85ms | tok/sec: 653032.59\n'));
+    assert.deepEqual(console.rows.map((r) => [r.step, r.loss, r.lr, r.gradNorm, r.validationLoss]), [[19072, 3.021431, 3.3812e-4, 0.3323, 3.0717], [19073, 3.96, 3.381e-4, 8.4952, undefined]]);
+    assert.equal(console.report.skippedLines, 3);
+    const karpathy = await load(write('train.log', 'iter 0: loss 4.2, time 100ms, mfu -100.00%\nstep 0: train loss 4.1, val loss 4.2\niter 1: loss 4.0, time 90ms\n'));
+    assert.deepEqual(karpathy.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[0, 4.2, 4.2], [1, 4, undefined]]);
+  });
+
+  test('Keras TensorBoard: a run folder with train/ and validation/ is one run', async () => {
+    const dir = temp();
+    for (const part of ['train', 'validation']) {
+      mkdirSync(join(dir, 'fit', part), { recursive: true });
+      writeFileSync(join(dir, 'fit', part, `events.out.tfevents.1.host.1.0.v2`), concat(Array.from({ length: 5 }, (_, epoch) => record(eventBytes(epoch, { epoch_loss: (part === 'train' ? 1 : 2) / 2 ** epoch })))));
+    }
+    const runs = await loadTrainingLogs(dir);
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].report.format, 'Keras TensorBoard run (train/ + validation/)');
+    assert.deepEqual(runs[0].rows.map((r) => [r.step, r.loss, r.validationLoss]), [0, 1, 2, 3, 4].map((e) => [e, 1 / 2 ** e, 2 / 2 ** e]));
+  });
+
+  test('W&B summary: says it is not a history and how to export one', () => {
+    const result = inspect(write('wandb-summary.json', '{"loss": 0.1, "_runtime": 100, "_wandb": {"runtime": 100}}'));
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^gradscope: wandb-summary\.json holds only the final value of each metric, not a history\. Export the history/);
+  });
+});
+
+describe('hostile input: one clear line, exit 2, no stack trace, no hang', () => {
+  const oneLine = (result: ReturnType<typeof inspect>, pattern: RegExp) => {
+    assert.equal(result.status, 2, result.stderr);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, pattern);
+  };
+
+  test('binary garbage', () => {
+    const bytes = Buffer.alloc(100_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
+    oneLine(inspect(write('garbage.jsonl', bytes)), /garbage\.jsonl: a binary file that is not a TensorBoard event file/);
+  });
+
+  test('an empty file', () => {
+    oneLine(inspect(write('empty.jsonl', '')), /empty\.jsonl: not a training log Gradscope knows/);
+  });
+
+  test('a 10 MB line among good ones is skipped with one message', () => {
+    const good = Array.from({ length: 20 }, (_, step) => JSON.stringify({ step, loss: 1, grad_norm: 1 })).join('\n');
+    const result = inspect(write('big.jsonl', `${good}\n{"step": 20, "blob": "${'x'.repeat(10_000_000)}"}\n${JSON.stringify({ step: 21, loss: 1, grad_norm: 1 })}\n`));
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /big\.jsonl:21: a 10\.0 MB line is not a metrics record; skipped/);
+    assert.match(result.stderr, /21 steps/);
+  });
+
+  test('wrong types: strings where numbers belong name the columns found and the --map to try', () => {
+    const rows = Array.from({ length: 10 }, (_, step) => JSON.stringify({ step, loss: 'high', gnorm: step + 1 })).join('\n');
+    oneLine(inspect(write('types.jsonl', rows)), /types\.jsonl: no loss or gradient-norm column in 10 records \(JSON lines\); numeric columns found: gnorm; try: gradscope inspect \S+ --map gradNorm=gnorm/);
+  });
+
+  test('a file of broken lines: a handful of messages, then a count', () => {
+    const lines = ['{"step": 0, "loss": 1}', ...Array.from({ length: 500 }, (_, i) => `{"step": ${i + 1}, "loss": `), '{"step": 600, "loss": 1}'];
+    const result = inspect(write('broken.jsonl', `${lines.join('\n')}\n`));
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr.match(/skipped/g)!.length, 5);
+    assert.match(result.stderr, /… 495 more lines or records could not be read \(500 in all\)/);
+  });
+
+  test('a trainer_state.json cut off mid-write', () => {
+    oneLine(inspect(write('trainer_state.json', '{\n "log_history": [\n  {"loss": 1, "step": 1},\n  {"loss": 0.9, "st')), /trainer_state\.json: .*log_history is cut off after 1 entries/);
+  });
+
+  test('--format and --map name what they accept', () => {
+    oneLine(inspect(write('a.jsonl', '{"step":0,"loss":1}\n'), '--format', 'parquet'), /--format takes one of hf-trainer-state, .*jsonl/);
+    oneLine(inspect(write('b.jsonl', '{"step":0,"loss":1}\n'), '--map', 'norm'), /--map takes field=column pairs/);
+  });
+});

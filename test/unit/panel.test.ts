@@ -1,0 +1,91 @@
+import '../support/installFakeVscode';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunSnapshot } from '../../src/core/protocol';
+import { DiagnosticsPanel } from '../../src/extension/panel';
+import { KEPT_FINISHED_RUNS, Run, RunManager } from '../../src/extension/runs';
+import type { JobProblems } from '../../src/extension/problems';
+import { live, panels } from '../support/fakeVscode';
+
+const extensionUri = { path: '/ext' } as never;
+const problems = {} as JobProblems;
+
+function finishedRun(title: string, steps = 3): Run {
+  const run = new Run(title, undefined, undefined, undefined, false);
+  run.receive({ type: 'steps', batch: { step: [...Array(steps).keys()], lr: Array(steps).fill(0.1), loss: Array(steps).fill(1), gradNorm: Array(steps).fill(1) } });
+  return run;
+}
+
+test('reopening the panel ten times leaves one set of listeners', () => {
+  const runs = new RunManager();
+  runs.add(finishedRun('a'));
+  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
+  const before = live.listeners;
+  panel.show();
+  const oneSet = live.listeners - before;
+  assert.ok(oneSet > 0);
+  for (let i = 0; i < 10; i++) {
+    panels.at(-1)!.dispose();
+    assert.equal(live.listeners, before, 'closing the panel releases its listeners');
+    panel.show();
+  }
+  assert.equal(live.listeners - before, oneSet);
+  assert.equal(panel.listenerCount, oneSet);
+  panel.dispose();
+  runs.dispose();
+});
+
+test('ready sends the run list and only the focused and overlaid runs\' data', () => {
+  const runs = new RunManager();
+  const [a, b, c] = ['a', 'b', 'c'].map((t) => runs.add(finishedRun(t)));
+  runs.focused = c;
+  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
+  panel.show();
+  const view = panels.at(-1)!;
+  view.say({ type: 'ready', show: [a.id] });
+  const list = view.posted.find((m) => m.type === 'runs') as unknown as { runs: { runId: string; title: string; status: string; steps: number; events: number; startedAt?: number }[] };
+  assert.deepEqual(list.runs.map((r) => r.title), ['a', 'b', 'c']);
+  assert.ok(list.runs.every((r) => r.status === 'finished' && r.steps === 3 && r.events === 0 && typeof r.startedAt === 'number'));
+  const snapshots = view.posted.filter((m) => m.type === 'snapshot').flatMap((m) => (m.runs as RunSnapshot[]).map((s) => s.runId));
+  assert.deepEqual(snapshots.sort(), [a.id, c.id].sort());
+  // Ticking another run sends just that one.
+  view.posted.length = 0;
+  view.say({ type: 'showRuns', runIds: [c.id, a.id, b.id] });
+  assert.deepEqual(view.posted.filter((m) => m.type === 'snapshot').flatMap((m) => (m.runs as RunSnapshot[]).map((s) => s.runId)), [b.id]);
+  panel.dispose();
+  runs.dispose();
+});
+
+test('a large run is sent decimated, and a zoomed range again at pixel resolution', () => {
+  const runs = new RunManager();
+  const run = runs.add(finishedRun('big', 200_000));
+  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
+  panel.show();
+  const view = panels.at(-1)!;
+  view.say({ type: 'ready', width: 500 });
+  const [snapshot] = view.posted.find((m) => m.type === 'snapshot')!.runs as RunSnapshot[];
+  assert.equal(snapshot.rowCount, 200_000);
+  assert.ok(snapshot.batch.step.length <= 500 * 4 * 4, `${snapshot.batch.step.length} rows sent`);
+  view.say({ type: 'requestRange', runId: run.id, min: 1000, max: 1999, width: 500 });
+  const range = view.posted.find((m) => m.type === 'range') as unknown as { batch: { step: number[] } };
+  // The range, and one row either side so that lines reach the chart's edges.
+  assert.equal(range.batch.step[0], 999);
+  assert.equal(range.batch.step.at(-1), 2000);
+  assert.equal(range.batch.step.length, 1002, "1,002 rows fit in 500 px at 4 a pixel: all are sent");
+  panel.dispose();
+  runs.dispose();
+});
+
+test(`RunManager keeps the last ${KEPT_FINISHED_RUNS} finished runs (and every live one)`, () => {
+  const runs = new RunManager();
+  const removed: string[] = [];
+  runs.onDidRemoveRun((run) => removed.push(run.snapshot.title));
+  const liveRun = runs.add(new Run('live', undefined, undefined, undefined, true));
+  for (let i = 0; i < KEPT_FINISHED_RUNS + 5; i++) runs.add(finishedRun(`run ${i}`));
+  const titles = runs.all().map((r) => r.snapshot.title);
+  assert.ok(titles.includes('live') && liveRun.status === 'running');
+  assert.equal(runs.all().length, KEPT_FINISHED_RUNS + 2, 'the bound, the focused one and the live one');
+  assert.deepEqual(removed, ['run 0', 'run 1', 'run 2', 'run 3']);
+  assert.equal(runs.focused?.snapshot.title, `run ${KEPT_FINISHED_RUNS + 4}`);
+  runs.dispose();
+});
