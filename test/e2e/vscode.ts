@@ -74,10 +74,12 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
     await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
     await page.keyboard.press('Enter');
     const light = theme.includes('Light');
-    await page.waitForFunction((wantLight) => {
-      const workbench = document.querySelector('.monaco-workbench');
-      return !!workbench && workbench.classList.contains(wantLight ? 'vs' : 'vs-dark');
-    }, light, { timeout: 15_000 });
+    const wanted = light ? 'vs' : 'vs-dark';
+    const deadline = Date.now() + 15_000;
+    while (!((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(' ').includes(wanted)) {
+      if (Date.now() > deadline) throw new Error(`the theme did not switch to ${theme}`);
+      await page.waitForTimeout(200);
+    }
     // Webviews repaint with the new variables.
     await page.waitForTimeout(800);
   };
