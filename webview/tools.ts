@@ -61,6 +61,13 @@ export function startTool(root: HTMLElement, post: Post): void {
     }
     const c = charts.get(id)!;
     c.data.datasets = datasets;
+    // Colours set on each axis, not left to Chart.defaults: a chart keeps the axes' colours it was
+    // made with, and the theme may have changed since.
+    for (const axis of [c.options.scales!.x, c.options.scales!.y] as { ticks?: object; grid?: object; border?: object; title?: { color?: string } }[]) {
+      Object.assign(axis, { ticks: { ...axis.ticks, color: palette.foreground }, grid: { ...axis.grid, color: palette.grid }, border: { ...axis.border, color: palette.grid } });
+      if (axis.title) axis.title.color = palette.foreground;
+    }
+    if (c.options.plugins?.legend?.labels) c.options.plugins.legend.labels.color = palette.foreground;
     c.update('none');
     // For tests: how many series hold points now.
     box.dataset.series = String(datasets.filter((d) => d.data.length > 0).length);
