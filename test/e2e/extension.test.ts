@@ -158,6 +158,21 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     assert.equal(await frame.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps'), '');
   });
 
+  test('a reopened run shows its validation loss and accuracy, read back from epochs.jsonl', async () => {
+    const { page } = vs;
+    const newest = runFolders().at(-1)!;
+    assert.ok(existsSync(join(runsDir(), newest, 'epochs.jsonl')), 'the run log keeps the epochs');
+    await runCommand(page, 'Gradscope: Open Run…');
+    await pick(page, newest);
+    const frame = await panelFrame(page, 30_000, '#run-title');
+    await frame.locator('#run-title', { hasText: newest }).waitFor({ timeout: 30_000 });
+    await frame.locator('[data-chart="accuracy"]:not([data-points="0"])').waitFor({ timeout: 30_000 });
+    assert.match(await frame.locator('[data-chart="loss"]').getAttribute('data-datasets') ?? '', /validation/);
+    assert.match(await frame.locator('dd[data-stat="Val. loss"]').innerText(), /^\d/);
+    assert.match(await frame.locator('dd[data-stat="Val. accuracy"]').innerText(), /^\d+(\.\d)?% \(best/);
+    await screenshot(page, 'reopened-run');
+  });
+
   test('a run can be followed after reopening the panel, and stopped from the status bar', async () => {
     const { page } = vs;
     const long = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));

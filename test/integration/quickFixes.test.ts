@@ -40,14 +40,32 @@ function assertHealthy(run: RunResult) {
 }
 
 describe('quick fixes retrained', () => {
+  // The exploding example, trained once for the two tests on it.
+  let exploding: Promise<RunResult> | undefined;
+  const explodingRun = () => (exploding ??= train(exampleJob('mnist-exploding'), { backend }));
+
   test('Adam warmed up to too high a peak: lowering the peak (the only fix offered) removes the explosion', async () => {
     const job = exampleJob('mnist-exploding');
-    const run = await train(job, { backend, maxSteps: 160 });
+    const run = await explodingRun();
     const { advice, fix, fixed } = adviseAndFix(job, run);
     assert.deepEqual(advice.fixes, ['lowerPeakLr']);
     assert.equal(fix, 'lowerPeakLr');
     assert.equal((fixed.schedule as { lr: number }).lr, 0.056);
     assertHealthy(await train(fixed, { backend }));
+  });
+
+  test('dead units after the explosion: halving the peak (the fix offered for vanishing) keeps every layer alive', async () => {
+    const job = exampleJob('mnist-exploding');
+    const run = await explodingRun();
+    const vanishing = run.events.find((e) => e.kind === 'vanishing');
+    assert.ok(vanishing, 'the example kills units');
+    const text = JSON.stringify(job, null, 2);
+    const advice = adviceFor(vanishing, text)!;
+    assert.deepEqual(advice.fixes, ['halvePeakLr']);
+    const fixed = JSON.parse(applyEdits(text, jobFixEdits(text, 'halvePeakLr', 315))) as Record<string, unknown>;
+    const retrained = await train(fixed, { backend });
+    assert.equal(retrained.summary?.status, 'finished', retrained.failure);
+    assert.deepEqual(retrained.events.filter((e) => e.kind === 'vanishing').map((e) => `${e.kind}@${e.step}`), []);
   });
 
   test('Adam at a constant rate that explodes at its first steps: the warmup fix removes the explosion', async () => {
