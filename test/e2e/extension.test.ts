@@ -170,6 +170,7 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     assert.match(await frame.locator('[data-chart="loss"]').getAttribute('data-datasets') ?? '', /validation/);
     assert.match(await frame.locator('dd[data-stat="Val. loss"]').innerText(), /^\d/);
     assert.match(await frame.locator('dd[data-stat="Val. accuracy"]').innerText(), /^\d+(\.\d)?% \(best/);
+    assert.notEqual(await frame.locator('dd[data-stat="Duration"]').innerText(), '—', 'its duration, from the folder name and the summary');
     await screenshot(page, 'reopened-run');
   });
 
