@@ -31,6 +31,8 @@ export interface LaunchOptions {
   files?: Record<string, string>;
   /** The colour theme VS Code starts in (VsCode.setTheme switches it later). Default: Default Dark Modern. */
   theme?: Theme;
+  /** User settings on top of the test defaults, e.g. `{ 'gradscope.backend': 'cpu' }`. Default: none. */
+  settings?: Record<string, unknown>;
 }
 
 /** Starts code-server with the extension installed and a workspace holding the given example jobs. */
@@ -48,6 +50,7 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
     ...trust, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
     'window.commandCenter': false, 'workbench.colorTheme': theme, 'chat.commandCenter.enabled': false,
+    ...options.settings,
   }));
   settings(options.theme ?? 'Default Dark Modern');
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });

@@ -181,3 +181,41 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     oneLine(inspect(write('b.jsonl', '{"step":0,"loss":1}\n'), '--map', 'norm'), /--map takes field=column pairs/);
   });
 });
+
+describe('column names a reader has never seen', () => {
+  const columnsOf = (record: Record<string, unknown>) => {
+    const assembler = new RowAssembler(new ColumnResolver(), () => {});
+    assembler.push({ values: record });
+    return assembler.report().columns;
+  };
+
+  test('the PyTorch tutorials\' SummaryWriter tags, in any case', () => {
+    assert.deepEqual(columnsOf({ step: 1, 'Loss/train': 1, 'Loss/val': 2, 'Gradient Norm': 3, LearningRate: 1e-3, 'Accuracy/train': 0.5 }), { step: ['step'], lr: ['LearningRate'], loss: ['Loss/train'], validationLoss: ['Loss/val'], gradNorm: ['Gradient Norm'] });
+  });
+
+  test('epoch is not a step: rows of one epoch stay rows (Keras CSVLogger: one row an epoch, numbered by row)', async () => {
+    assert.deepEqual(columnsOf({ epoch: 3, accuracy: 0.9, loss: 0.3, val_accuracy: 0.8, val_loss: 0.4 }), { loss: ['loss'], validationLoss: ['val_loss'] });
+    const lines = ['epoch,batch,loss,grad_norm', ...Array.from({ length: 300 }, (_, i) => `${Math.floor(i / 100)},${i % 100},1,${i === 150 ? 90 : 1 + (i % 3) * 0.01}`)];
+    const run = await load(write('train_log.csv', `${lines.join('\n')}\n`));
+    assert.equal(run.report.trainingRows, 300);
+    assert.equal(run.rows[150].gradNorm, 90);
+  });
+
+  test('W&B exports: `Step` in any case; a panel export\'s `<run> - train/loss` without its __MIN/__MAX bands', () => {
+    assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), { step: ['Step'], loss: ['glorious-sun-3 - train/loss'] });
+  });
+
+  test('Lightning learning-rate names: param groups from pg1, never the momentum it logs beside', () => {
+    assert.deepEqual(columnsOf({ step: 1, 'lr-SGD-momentum': 0.9, 'lr-AdamW/pg1': 1e-3, 'lr-AdamW/pg2': 1e-4 }).lr, ['lr-AdamW/pg1']);
+    assert.deepEqual(columnsOf({ step: 1, 'lr-SGD-momentum': 0.9, 'lr-SGD': 0.1 }).lr, ['lr-SGD']);
+  });
+
+  test('numbers as C and Python print them: -nan, nan(ind), inf; an empty field is no value', async () => {
+    const run = await load(write('main.log', 's:1 trl:3.2 norm:1.0\ns:2 trl:3.1 norm:-nan\ns:3 trl:-nan(ind) norm:inf\ns:4 trl:\n'));
+    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.gradNorm]), [[1, 3.2, 1], [2, 3.1, NaN], [3, NaN, Infinity]]);
+  });
+
+  test('summary values and epoch aggregates are not per-step values', () => {
+    assert.deepEqual(columnsOf({ step: 60, 'train/train_loss': 2, train_loss_epoch: 1.9, train_runtime: 100 }), { step: ['step'] });
+  });
+});

@@ -201,11 +201,14 @@ function csvParser(): LineParser {
 
 /** Numbers as Python and pandas print them, including nan, inf and -inf. */
 export function parseNumber(text: string): number | undefined {
+  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
+  if (text.trim() === '') return undefined;
   const number = Number(text);
   if (!Number.isNaN(number)) return number;
-  const lower = text.toLowerCase();
-  if (lower === 'nan') return NaN;
-  if (lower === 'inf' || lower === 'infinity') return Infinity;
+  const lower = text.trim().toLowerCase();
+  // glibc prints the default NaN as -nan, MSVC as -nan(ind).
+  if (/^[+-]?nan(\(\w*\))?$/.test(lower)) return NaN;
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
   return undefined;
 }

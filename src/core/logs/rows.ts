@@ -102,8 +102,12 @@ export class RowAssembler {
     const previous = this.current?.step ?? this.lastStep;
     // A validation result stamped with a smaller counter (an epoch) belongs to the step it follows.
     const stampedBack = step !== undefined && previous !== undefined && step < previous && !isTrainingRow(row) && row.lr === undefined;
-    if (this.current && (record.joinsCurrent || stampedBack || step === this.current.step)) {
-      merge(this.current, row);
+    // Two training records of one step (logs appended with the same counter, a step logged twice)
+    // are two rows: merging them would keep only the later value and could hide a spike.
+    const current = this.current;
+    const repeated = current !== undefined && step === current.step && ((row.loss !== undefined && current.loss !== undefined) || (row.gradNorm !== undefined && current.gradNorm !== undefined));
+    if (current && !repeated && (record.joinsCurrent || stampedBack || step === current.step)) {
+      merge(current, row);
       return;
     }
     if (record.joinsCurrent || stampedBack) {
