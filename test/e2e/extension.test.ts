@@ -30,11 +30,16 @@ function trainerProcesses(): string[] {
   return out.split('\n').filter((line) => line.includes('gradscope.gradscope') && line.includes('trainer.js'));
 }
 
-/** Line (1-based) of the schedule's "lr" in a job file. */
+/** Line (1-based) of the schedule's peak "lr" in a job file (where advice about the rate is attached). */
 function scheduleLrLine(file: string): number {
   const lines = readFileSync(file, 'utf8').split('\n');
   const schedule = lines.findIndex((line) => line.includes('"schedule"'));
-  return lines.findIndex((line, i) => i >= schedule && /"lr"/.test(line)) + 1;
+  let best = { line: 0, lr: -Infinity };
+  lines.forEach((line, i) => {
+    const lr = i >= schedule ? /"lr":\s*([0-9.eE+-]+)/.exec(line) : null;
+    if (lr && Number(lr[1]) > best.lr) best = { line: i + 1, lr: Number(lr[1]) };
+  });
+  return best.line;
 }
 
 /** Opens a workspace file by clicking it in the Explorer (which notices new files by itself). */
@@ -117,34 +122,30 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     await screenshot(page, 'exploding-problems');
   });
 
-  test('the quick fixes fit the optimizer (Adam: a lower peak, no clipping); applied and trained again, it does not explode', async () => {
+  test('the quick fixes fit the cause and the optimizer (a jump in the rate under Adam: ramp it, no clipping); applied and trained again, it does not explode', async () => {
     const { page } = vs;
     const file = join(vs.workspace, 'mnist-exploding.gradscope.json');
     await openFile('mnist-exploding.gradscope.json');
     const line = scheduleLrLine(file);
-    // The job warms up to 0.2 with Adam and explodes near the end of the warmup.
-    const lowerPeak = /Lower the peak learning rate to (0\.\d+) \(a third of the 0\.1\d+ it exploded at\)/;
-    let target = NaN;
+    // Adam at 0.001 for 100 steps, then 0.05: it explodes just after the jump.
+    const ramp = /Ramp the rate from 0\.001 to 0\.05 over steps 0–100 instead of jumping at step 100/;
     for (const theme of ['Default Light Modern', 'Default Dark Modern'] as const) {
       await vs.setTheme(theme);
       const offered = await openQuickFixes(line);
-      const lower = offered.map((t) => lowerPeak.exec(t)).find(Boolean);
-      target = Number(lower?.[1]);
       const name = `quickfix-${theme.includes('Light') ? 'light' : 'dark'}`;
       copyFileSync(await screenshot(page, name), join(root, 'docs', `${name}.png`));
       await page.keyboard.press('Escape');
-      assert.ok(lower, `offered: ${offered.join(' | ')}`);
+      assert.ok(ramp.test(offered[0] ?? '') || ramp.test(offered.join('|')), `offered: ${offered.join(' | ')}`);
+      assert.ok(offered.some((t) => /Lower the peak learning rate/.test(t)), `offered: ${offered.join(' | ')}`);
       assert.ok(!offered.some((t) => /clipping/i.test(t)), `clipping offered under Adam: ${offered.join(' | ')}`);
     }
     const rows = await problems();
     const entry = rows.find((row) => row.includes('Gradient explosion at step'));
-    assert.ok(entry && /too high for this model/.test(entry) && !/clip/i.test(entry), `Problems: ${rows.join(' | ')}`);
+    assert.ok(entry && /jumped 50×/.test(entry) && !/clip/i.test(entry), `Problems: ${rows.join(' | ')}`);
     await openFile('mnist-exploding.gradscope.json');
-    await applyQuickFix(line, lowerPeak);
+    await applyQuickFix(line, ramp);
     const job = JSON.parse(readFileSync(file, 'utf8'));
-    assert.equal(job.schedule.type, 'warmupCosine');
-    assert.equal(job.schedule.lr, target);
-    assert.equal(job.optimizer.lr, target);
+    assert.deepEqual(job.schedule.schedules[0], { type: 'linear', lr: 0.05, startFactor: 0.02, endFactor: 1, totalIters: 100 });
     await screenshot(page, 'quick-fixed-job');
 
     const previous = runFolders();
