@@ -42,6 +42,13 @@ function scheduleLrLine(file: string): number {
   return best.line;
 }
 
+/** A job whose schedule breaks a rule (pctStart must be < 1). */
+function brokenJob(): string {
+  const broken = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
+  broken.schedule = { type: 'oneCycle', maxLr: 0.1, totalSteps: 315, pctStart: 1.5 };
+  return JSON.stringify(broken, null, 2);
+}
+
 /** Opens a workspace file by clicking it in the Explorer (which notices new files by itself). */
 async function openFile(name: string): Promise<void> {
   await runCommand(vs.page, 'View: Show Explorer');
@@ -229,14 +236,14 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     assert.deepEqual(trainerProcesses(), []);
     // The child noticed its parent go, finished its step and closed the run log.
     assert.equal(summary(run).status, 'stopped');
-    vs = await launch(['mnist-fixed']);
+    // The next test's broken job is there from the start: a file written into a running workspace
+    // sometimes reaches the Explorer only after its 30 s wait on a loaded machine.
+    vs = await launch(['mnist-fixed'], { files: { 'broken.gradscope.json': brokenJob() } });
   });
 
   test('a job file with errors gets Problems entries, and training it says what is wrong without crashing', async () => {
     const { page } = vs;
-    const broken = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
-    broken.schedule = { type: 'oneCycle', maxLr: 0.1, totalSteps: 315, pctStart: 1.5 };
-    writeFileSync(join(vs.workspace, 'broken.gradscope.json'), JSON.stringify(broken, null, 2));
+    if (!existsSync(join(vs.workspace, 'broken.gradscope.json'))) writeFileSync(join(vs.workspace, 'broken.gradscope.json'), brokenJob());
     await openFile('broken.gradscope.json');
     const rows = await problems();
     const pctStart = rows.filter((row) => /pctStart|maximum|1\.5/.test(row));
