@@ -58,6 +58,8 @@ export interface RecordLayout {
   layers: [layer: string, column: string][];
   /** Numeric columns that feed nothing (listed so that --map is easy). */
   unused: string[];
+  /** Columns whose values are numbers written as strings ("0.5"): not read, but named in errors. */
+  numericStrings: string[];
 }
 
 /**
@@ -127,7 +129,8 @@ export class ColumnResolver {
       if (found !== undefined) this.byPattern[field] = found;
       return found;
     };
-    const layout: RecordLayout = { fields: [], layers: [], unused: [] };
+    const numericStrings = Object.keys(record).filter((key) => typeof record[key] === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(record[key] as string));
+    const layout: RecordLayout = { fields: [], layers: [], unused: [], numericStrings };
     const step = choose('step');
     if (step !== undefined) {
       layout.step = step;
