@@ -65,13 +65,16 @@ class NormReader:
         if not grads:
             return [], torch.stack([e.detach().float().reshape(()) for e in extras]).tolist()
         plan = self._plan(grads)
-        device = grads[0].device
+        device = plan.device
         parts = []
         for i in plan.dot:
             flat = grads[i].reshape(-1)
-            parts.append(torch.dot(flat, flat).float())
+            parts.append(torch.dot(flat, flat))
         if plan.norm:
-            parts += [n.float() for n in _norms([grads[i] for i in plan.norm])]
+            small = [grads[i] for i in plan.norm]
+            parts += torch._foreach_norm(small) if plan.foreach else _norms(small)
+        if not plan.float32:  # every part in float32 for the stack (a no-op, skipped, in the usual case)
+            parts = [part.float() for part in parts]
         parts += [e.detach() if e.dtype == torch.float32 and e.dim() == 0 and e.device == device else e.detach().to(device=device, dtype=torch.float32).reshape(()) for e in extras]
         values = torch.stack(parts).tolist()
         count = len(grads)
@@ -107,14 +110,19 @@ class NormReader:
 
 
 class _Plan:
-    __slots__ = ("dot", "norm", "modules")
+    """Which gradients go through torch.dot and which through _foreach_norm, decided once per set of
+    present gradients (their shapes, dtypes and devices do not change between steps)."""
+
+    __slots__ = ("device", "dot", "norm", "foreach", "float32", "modules")
 
     def __init__(self, grads, modules):
-        device = grads[0].device
+        self.device = device = grads[0].device
         dot = [i for i, g in enumerate(grads) if g.numel() >= _DOT_MIN_NUMEL and g.dtype in _DOT_DTYPES and g.layout == torch.strided and g.device == device]
         chosen = set(dot)
         self.dot = dot
         self.norm = [i for i in range(len(grads)) if i not in chosen]
+        self.foreach = _HAS_FOREACH_NORM and all(grads[i].layout == torch.strided and grads[i].device == device for i in self.norm)
+        self.float32 = all(g.dtype == torch.float32 for g in grads)
         self.modules = modules
 
 
