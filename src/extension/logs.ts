@@ -20,15 +20,27 @@ function isWarning(event: DetectorEvent): boolean {
   return severity === undefined || severity === 'warning';
 }
 
-/** Rows of someone else's log → step batches, validation points and detector events of a Run. */
+/**
+ * Rows of someone else's log → step batches, validation points and detector events of a Run. A
+ * segment (the step counter went back: a run appended to the same file) becomes a run of its own,
+ * so its steps neither draw a line back to the start nor mix with the earlier run's.
+ */
 class RowFeeder {
   private layers: string[] | undefined;
   private inspector = new Inspector();
   private pending: StepBatch | undefined;
+  private segment = 0;
 
-  constructor(private readonly run: Run, private readonly onEvent: (row: MetricsRow, event: DetectorEvent) => void) {}
+  constructor(private run: Run, private readonly onEvent: (row: MetricsRow, event: DetectorEvent) => void, private readonly nextRun: (segment: number) => Run) {}
 
   add(row: MetricsRow): void {
+    if (row.segment !== this.segment) {
+      this.flush();
+      this.segment = row.segment;
+      this.run = this.nextRun(row.segment);
+      this.layers = undefined;
+      this.inspector = new Inspector();
+    }
     if (row.validationLoss !== undefined) {
       this.flush();
       this.run.addValidation({ step: row.step, loss: row.validationLoss });
@@ -102,9 +114,19 @@ export class LogViews implements vscode.Disposable {
   }
 
   private async follow(source: LogSource, title: string): Promise<Run> {
-    const run = new Run(`${title} · ${formatLabel(source)}`, undefined, undefined, undefined, true);
-    run.snapshot.source = 'log';
-    this.runs.add(run);
+    const runs: Run[] = [];
+    const newRun = (segment: number) => {
+      const part = new Run(`${title}${segment > 0 ? ` (appended run ${segment + 1})` : ''} · ${formatLabel(source)}`, undefined, undefined, undefined, true);
+      part.snapshot.source = 'log';
+      part.snapshot.startedAt ??= Date.now();
+      this.runs.add(part);
+      // Stop on any part ends the feed of all; a part that is no longer fed is finished.
+      part.follow(() => stopAll());
+      runs.at(-1)?.setStatus('finished');
+      runs.push(part);
+      return part;
+    };
+    const run = newRun(0);
     const file = source.kind === 'lines' || source.kind === 'trainerState' ? vscode.Uri.file(source.file) : undefined;
     const entries: vscode.Diagnostic[] = [];
     const feeder = new RowFeeder(run, (row, event) => {
@@ -114,7 +136,7 @@ export class LogViews implements vscode.Disposable {
       diagnostic.source = 'Gradscope';
       entries.push(diagnostic);
       this.diagnostics.set(file, entries.slice(-500));
-    });
+    }, newRun);
     let problems = 0;
     const follower = followLogSource(source, {
       mapping: this.columns(),
@@ -133,10 +155,14 @@ export class LogViews implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Gradscope: ${reason}; reading it again from the top.`);
       },
     });
-    run.follow(() => {
+    let stopped = false;
+    const stopAll = () => {
+      if (stopped) return;
+      stopped = true;
       follower.stop();
       if (problems > SHOWN_PROBLEMS) this.output.appendLine(`[${run.title}] ${problems} lines or records could not be read in all`);
-    });
+      for (const part of runs) if (part.status === 'running') part.setStatus('stopped');
+    };
     await follower.start();
     return run;
   }

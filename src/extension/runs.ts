@@ -109,9 +109,10 @@ export class Run implements vscode.Disposable {
 
   stop(): void {
     void this.trainer?.stop();
-    if (this.stopper) {
-      this.stopper();
+    const stopper = this.stopper;
+    if (stopper) {
       this.stopper = undefined;
+      stopper();
       this.setStatus('stopped');
     }
   }
@@ -143,6 +144,9 @@ export class Run implements vscode.Disposable {
   }
 
   setStatus(status: RunStatus, summary?: RunSummary, message?: string): void {
+    // An end is final: a second one (a stop that raced the end of the log) would be reported twice.
+    const current = this.snapshot.status;
+    if (current === 'finished' || current === 'stopped' || current === 'failed') return;
     this.snapshot.status = status;
     const ended = status === 'finished' || status === 'stopped' || status === 'failed';
     if (ended && this.snapshot.startedAt !== undefined) this.snapshot.endedAt = summary ? this.snapshot.startedAt + summary.durationMs : Date.now();
