@@ -1,0 +1,110 @@
+import * as vscode from 'vscode';
+import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
+import { findLogSources, type LogSource } from '../node/logs/sources';
+import type { LogViews } from './logs';
+import type { Run, RunManager } from './runs';
+
+/** Time the follower gets to read the last rows after the loop wrote summary.json (it looks every 200 ms). */
+const LAST_ROWS_MS = 1000;
+
+export const PYTORCH_SNIPPET = `import gradscope
+
+# Writes .gradscope/runs/<time>-<script>/ as it trains; open it with "Gradscope: Open Training Log…".
+with gradscope.Monitor(model, optimizer, clip=None, nonfinite="skip") as monitor:
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        if monitor.step(loss):          # False: skip this update (a NaN or infinite loss or gradient)
+            optimizer.step()
+        scheduler.step()
+        if monitor.should_stop:         # Stop in the Gradscope panel, or: gradscope control <run_dir> stop
+            break
+`;
+
+/**
+ * PyTorch loops monitored by the gradscope Python package: their run folders, opened as training
+ * logs, become controllable (Stop, Pause, LR×, Clip write the folder's control.json), and "Add
+ * PyTorch Monitoring…" shows the loop and installs the package.
+ */
+export class PythonRuns {
+  constructor(
+    private readonly runs: RunManager,
+    private readonly logs: LogViews,
+    private readonly extensionUri: vscode.Uri,
+  ) {}
+
+  /** "Open Training Log…": the log views open the target; runs the package writes get a controller. */
+  async openLog(uri?: vscode.Uri): Promise<void> {
+    const target = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false }))?.[0];
+    if (!target) return;
+    // The same search the log views make, in the same order: their k-th new run follows sources[k].
+    const sources = await findLogSources(target.fsPath).catch(() => [] as LogSource[]);
+    let index = 0;
+    const added = this.runs.onDidAddRun((run) => {
+      if (run.title.includes('(appended run ')) return; // a later segment of a log, not a new source
+      const source = sources[index++];
+      if (source && (sources.length === 1 || run.title.includes(source.title))) this.controlIfPython(run, source);
+    });
+    try {
+      await this.logs.open(target);
+    } finally {
+      added.dispose();
+    }
+  }
+
+  private controlIfPython(run: Run, source: LogSource): void {
+    const dir = source.kind === 'lines' ? livePythonRunDir(source.file) : undefined;
+    if (!dir) return;
+    const controller = new ControlFileController(dir, {
+      onEnd: (end) => setTimeout(() => {
+        run.setStatus(end.status, undefined, end.message);
+        run.stop(); // the loop has ended: stop following its log
+      }, LAST_ROWS_MS),
+      onError: (message) => void vscode.window.showErrorMessage(`Gradscope: ${message}`),
+    });
+    run.control(controller, 'pytorch');
+  }
+
+  /** "Add PyTorch Monitoring…": the loop to copy, and (if the user agrees) pip install of the package. */
+  async addMonitoring(): Promise<void> {
+    const document = await vscode.workspace.openTextDocument({ language: 'python', content: PYTORCH_SNIPPET });
+    await vscode.window.showTextDocument(document, { preview: false });
+    const python = await selectedPython();
+    const packageDir = vscode.Uri.joinPath(this.extensionUri, 'python').fsPath;
+    const choice = await vscode.window.showInformationMessage(
+      `Gradscope: install the gradscope package into ${python.label}? It runs "pip install" on the copy inside this extension (it needs torch ≥ 1.13, which it does not install).`,
+      'Install', 'Not Now',
+    );
+    if (choice !== 'Install') return;
+    const terminal = vscode.window.createTerminal({ name: 'Gradscope: pip install' });
+    terminal.show();
+    terminal.sendText(pipInstallCommand(python.command, packageDir, process.platform === 'win32'));
+  }
+}
+
+/** The subset of the Python extension's API used here (ms-python.python exports `environments`). */
+interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
+    resolveEnvironment(environment: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
+  };
+}
+
+/** The interpreter selected in the Python extension, else python.defaultInterpreterPath, else python3. */
+async function selectedPython(): Promise<{ command: string; label: string }> {
+  const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+  try {
+    const api = extension ? (extension.isActive ? extension.exports : await extension.activate()) : undefined;
+    const active = api?.environments?.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    const resolved = active ? await api?.environments?.resolveEnvironment(active) : undefined;
+    const executable = resolved?.executable.uri?.fsPath ?? active?.path;
+    if (executable) return { command: executable, label: `the selected interpreter (${executable})` };
+  } catch {
+    // No usable Python extension: fall back to the setting or the PATH.
+  }
+  const configured = vscode.workspace.getConfiguration('python').get<string>('defaultInterpreterPath');
+  if (configured && configured !== 'python') return { command: configured, label: configured };
+  const command = process.platform === 'win32' ? 'python' : 'python3';
+  return { command, label: `"${command}" on the PATH` };
+}
