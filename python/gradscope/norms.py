@@ -89,13 +89,16 @@ class NormReader:
         return squares, values[count:]
 
     def reduce(self, squares):
-        """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host."""
-        groups = self._plan(None).modules
-        total = math.sqrt(math.fsum(squares))
+        """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host.
+        A module none of whose parameters has a gradient this step has None: no gradient is not a
+        zero gradient (which would read as vanishing)."""
+        if not squares:
+            return 0.0, [None] * len(self.layout.names)
+        plan = self._plan(None)
         per_module = [0.0] * len(self.layout.names)
-        for position, module in enumerate(groups):
+        for position, module in enumerate(plan.modules):
             per_module[module] += squares[position]
-        return total, [math.sqrt(v) for v in per_module]
+        return math.sqrt(math.fsum(squares)), [math.sqrt(v) if present else None for v, present in zip(per_module, plan.present_modules)]
 
     def _plan(self, grads):
         """How to read the gradients present now; cached while the same parameters have gradients."""
@@ -104,7 +107,7 @@ class NormReader:
         present = tuple(p.grad is not None for p in self.layout.params) if len(grads) != len(self.layout.params) else None
         plan = self._plans.get(present)
         if plan is None:
-            plan = self._plans[present] = _Plan(grads, [m for m, p in zip(self.layout.module_of, self.layout.params) if p.grad is not None])
+            plan = self._plans[present] = _Plan(grads, [m for m, p in zip(self.layout.module_of, self.layout.params) if p.grad is not None], len(self.layout.names))
         self._current = plan
         return plan
 
@@ -113,9 +116,9 @@ class _Plan:
     """Which gradients go through torch.dot and which through _foreach_norm, decided once per set of
     present gradients (their shapes, dtypes and devices do not change between steps)."""
 
-    __slots__ = ("device", "dot", "norm", "foreach", "float32", "modules")
+    __slots__ = ("device", "dot", "norm", "foreach", "float32", "modules", "present_modules")
 
-    def __init__(self, grads, modules):
+    def __init__(self, grads, modules, module_count):
         self.device = device = grads[0].device
         dot = [i for i, g in enumerate(grads) if g.numel() >= _DOT_MIN_NUMEL and g.dtype in _DOT_DTYPES and g.layout == torch.strided and g.device == device]
         chosen = set(dot)
@@ -124,6 +127,9 @@ class _Plan:
         self.foreach = _HAS_FOREACH_NORM and all(grads[i].layout == torch.strided and grads[i].device == device for i in self.norm)
         self.float32 = all(g.dtype == torch.float32 for g in grads)
         self.modules = modules
+        self.present_modules = [False] * module_count
+        for module in modules:
+            self.present_modules[module] = True
 
 
 def _norms(grads):
