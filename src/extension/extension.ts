@@ -28,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(tools, logs);
   // Opening a log goes through PythonRuns: a run folder the Python package writes becomes controllable.
   const pythonRuns = new PythonRuns(manager, logs, context.extensionUri);
+  context.subscriptions.push(pythonRuns);
   const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
 
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => pythonRuns.openLog(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => pythonRuns.openLog(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.addPyTorchMonitoring', () => pythonRuns.addMonitoring()),
+    vscode.commands.registerCommand('gradscope.watchNewRuns', () => pythonRuns.toggleWatchNewRuns()),
   );
 }
 

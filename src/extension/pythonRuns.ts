@@ -1,8 +1,13 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
 import { findLogSources, type LogSource } from '../node/logs/sources';
 import type { LogViews } from './logs';
 import type { Run, RunManager } from './runs';
+
+/** How long a new run folder may take to get its metrics.jsonl after its job.json (the package writes both at once). */
+const NEW_RUN_WAIT_MS = 5000;
 
 /** Time the follower gets to read the last rows after the loop wrote summary.json (it looks every 200 ms). */
 const LAST_ROWS_MS = 1000;
@@ -27,7 +32,9 @@ with gradscope.Monitor(model, optimizer, clip=None, nonfinite="skip") as monitor
  * logs, become controllable (Stop, Pause, LR×, Clip write the folder's control.json), and "Add
  * PyTorch Monitoring…" shows the loop and installs the package.
  */
-export class PythonRuns {
+export class PythonRuns implements vscode.Disposable {
+  private watcher: vscode.Disposable | undefined;
+
   constructor(
     private readonly runs: RunManager,
     private readonly logs: LogViews,
@@ -51,6 +58,40 @@ export class PythonRuns {
     } finally {
       added.dispose();
     }
+  }
+
+  /**
+   * "Watch New PyTorch Runs" (a toggle): every run folder the package starts under a workspace's
+   * .gradscope/runs opens in the panel as soon as it appears, live and controllable.
+   */
+  toggleWatchNewRuns(): void {
+    if (this.watcher) {
+      this.watcher.dispose();
+      this.watcher = undefined;
+      void vscode.window.showInformationMessage('Gradscope: no longer watching for new PyTorch runs.');
+      return;
+    }
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
+    const watchers = folders.map((folder) => {
+      // job.json arrives by a rename (written whole), which watchers report as a creation.
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/.gradscope/runs/*/job.json'), false, true, true);
+      watcher.onDidCreate((uri) => void this.openNewRun(dirname(uri.fsPath)));
+      return watcher;
+    });
+    this.watcher = vscode.Disposable.from(...watchers);
+    void vscode.window.showInformationMessage('Gradscope: watching for new PyTorch runs in .gradscope/runs; each opens in the panel as it starts.');
+  }
+
+
+  private async openNewRun(dir: string): Promise<void> {
+    const metrics = join(dir, 'metrics.jsonl');
+    for (let waited = 0; !existsSync(metrics) && waited < NEW_RUN_WAIT_MS; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (livePythonRunDir(metrics)) await this.openLog(vscode.Uri.file(dir));
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
   }
 
   private controlIfPython(run: Run, source: LogSource): void {

@@ -9,12 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import { launch, panelFrame, root, runCommand, screenshot, type VsCode } from './vscode';
 
 const TRAIN = `
-import time, torch, gradscope
+import sys, time, torch, gradscope
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 projection = torch.randn(784, 10)
-with gradscope.Monitor(model, optimizer, name="pytorch-e2e") as monitor:
+with gradscope.Monitor(model, optimizer, name=sys.argv[1]) as monitor:
     print("run_dir", monitor.run_dir, flush=True)
     for step in range(100000):
         optimizer.param_groups[0]["lr"] = 20.0 if 120 <= step < 122 else 0.01  # a two-step LR spike: the explosion
@@ -46,7 +46,7 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
   test('a monitored script appears live in the panel, its explosion alerts, and Stop in the panel ends it', async () => {
     const { page } = vs;
     writeFileSync(join(vs.workspace, 'train.py'), TRAIN);
-    const script = spawn('/usr/bin/python3', ['train.py'], { cwd: vs.workspace, env: { ...process.env, PYTHONPATH: join(root, 'python') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const script = spawn('/usr/bin/python3', ['train.py', 'pytorch-e2e'], { cwd: vs.workspace, env: { ...process.env, PYTHONPATH: join(root, 'python') }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = script;
     let stdout = '';
     let stderr = '';
@@ -83,7 +83,49 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')), { stop: true });
     await frame.locator('#run-status', { hasText: /^stopped/ }).waitFor({ timeout: 30_000 });
   });
+
+  test('Watch New PyTorch Runs opens a run as its script starts; Pause holds the loop, Resume frees it, Stop ends it', async () => {
+    const { page } = vs;
+    await runCommand(page, 'Gradscope: Watch New PyTorch Runs');
+    const { runDir, exited, output } = await startScript('watched');
+    const frame = await panelFrame(page);
+    await frame.locator('#run-status', { hasText: /running · step [1-9]\d*/ }).waitFor({ timeout: 30_000 });
+    assert.match(await frame.locator('#runs, body').first().innerText(), /watched/);
+
+    await frame.locator('#pause').click();
+    await frame.locator('#run-status', { hasText: /^paused/ }).waitFor({ timeout: 15_000 });
+    await waitFor(() => (JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')).pause === true ? true : undefined), 10_000, () => 'no pause in control.json');
+    await page.waitForTimeout(1000); // the loop sees it within 100 ms; its last rows are written on pausing
+    const held = rowCount(runDir);
+    await page.waitForTimeout(1500);
+    assert.equal(rowCount(runDir), held, 'rows were written while paused');
+
+    await frame.locator('#pause', { hasText: 'Resume' }).click();
+    await frame.locator('#run-status', { hasText: /^running/ }).waitFor({ timeout: 15_000 });
+    await waitFor(() => (rowCount(runDir) > held ? true : undefined), 15_000, () => 'no rows after Resume');
+
+    await frame.locator('#stop').click();
+    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+    assert.equal(code, 0, `the script did not end after Stop: ${output()}`);
+    assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).status, 'stopped');
+    await runCommand(page, 'Gradscope: Watch New PyTorch Runs'); // toggled off again
+  });
 });
+
+/** Starts train.py (written by the first test) as another program would, and waits for its run folder. */
+async function startScript(name: string): Promise<{ runDir: string; exited: Promise<number | null>; output: () => string }> {
+  const script = spawn('/usr/bin/python3', ['train.py', name], { cwd: vs.workspace, env: { ...process.env, PYTHONPATH: join(root, 'python') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = script;
+  let stdout = '';
+  let stderr = '';
+  script.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  script.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
+  const runDir = await waitFor(() => /run_dir (.+)\n/.exec(stdout)?.[1], 60_000, () => `the script printed no run folder: ${stderr}`);
+  return { runDir, exited, output: () => `${stdout}${stderr}` };
+}
+
+const rowCount = (runDir: string) => readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).length;
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, why: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
