@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
 import { findLogSources, type LogSource } from '../node/logs/sources';
 import type { LogViews } from './logs';
 import type { Run, RunManager } from './runs';
+
+/** How often Watch New PyTorch Runs looks at the runs folders, in milliseconds. */
+const WATCH_POLL_MS = 1000;
 
 /** How long a new run folder may take to get its metrics.jsonl after its job.json (the package writes both at once). */
 const NEW_RUN_WAIT_MS = 5000;
@@ -73,20 +77,41 @@ export class PythonRuns implements vscode.Disposable {
     }
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (folders.length === 0) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
-    const watchers = folders.map((folder) => {
-      // job.json arrives by a rename (written whole), which watchers report as a creation.
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/.gradscope/runs/*/job.json'), false, true, true);
-      watcher.onDidCreate((uri) => void this.openNewRun(dirname(uri.fsPath)));
-      return watcher;
-    });
-    this.watcher = vscode.Disposable.from(...watchers);
-    void vscode.window.showInformationMessage('Gradscope: watching for new PyTorch runs in .gradscope/runs; each opens in the panel as it starts.');
+    const runsSetting = vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs');
+    const runsDirs = folders.map((folder) => join(folder.uri.fsPath, runsSetting));
+    // Polled, not watched: file watchers coalesce or drop the events of a folder created with its
+    // files inside a dot-folder, and one readdir a second per workspace folder costs nothing.
+    const seen = new Set<string>();
+    let first = true;
+    let looking = false;
+    const look = async () => {
+      if (looking) return;
+      looking = true;
+      try {
+        for (const runsDir of runsDirs) {
+          const names = await readdir(runsDir).catch(() => [] as string[]);
+          for (const name of names) {
+            const dir = join(runsDir, name);
+            if (seen.has(dir)) continue;
+            seen.add(dir);
+            if (!first) void this.openNewRun(dir); // runs that were there before the toggle are not new
+          }
+        }
+      } finally {
+        first = false;
+        looking = false;
+      }
+    };
+    void look();
+    const timer = setInterval(() => void look(), WATCH_POLL_MS);
+    this.watcher = { dispose: () => clearInterval(timer) };
+    void vscode.window.showInformationMessage(`Gradscope: watching for new PyTorch runs in ${runsSetting}; each opens in the panel as it starts.`);
   }
-
 
   private async openNewRun(dir: string): Promise<void> {
     const metrics = join(dir, 'metrics.jsonl');
-    for (let waited = 0; !existsSync(metrics) && waited < NEW_RUN_WAIT_MS; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    // The package writes job.json, then opens metrics.jsonl: wait for both.
+    for (let waited = 0; !(existsSync(metrics) && existsSync(join(dir, 'job.json'))) && waited < NEW_RUN_WAIT_MS; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     if (livePythonRunDir(metrics)) await this.openLog(vscode.Uri.file(dir));
   }
 

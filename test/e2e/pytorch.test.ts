@@ -87,9 +87,15 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
   test('Watch New PyTorch Runs opens a run as its script starts; Pause holds the loop, Resume frees it, Stop ends it', async () => {
     const { page } = vs;
     await runCommand(page, 'Gradscope: Watch New PyTorch Runs');
+    await page.locator('.notification-toast', { hasText: 'watching for new PyTorch runs' }).waitFor({ timeout: 15_000 });
     const { runDir, exited, output } = await startScript('watched');
     const frame = await panelFrame(page);
-    await frame.locator('#run-status', { hasText: /running · step [1-9]\d*/ }).waitFor({ timeout: 30_000 });
+    await frame.locator('#run-status', { hasText: /running · step [1-9]\d*/ }).waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+      await runCommand(page, 'Notifications: Show Notifications');
+      await page.waitForTimeout(1000);
+      await screenshot(page, 'pytorch-watch-failed');
+      throw error;
+    });
     assert.match(await frame.locator('#runs, body').first().innerText(), /watched/);
 
     await frame.locator('#pause').click();
@@ -109,6 +115,19 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     assert.equal(code, 0, `the script did not end after Stop: ${output()}`);
     assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).status, 'stopped');
     await runCommand(page, 'Gradscope: Watch New PyTorch Runs'); // toggled off again
+  });
+
+  test('Add PyTorch Monitoring… shows the loop and asks before installing the package', async () => {
+    const { page } = vs;
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Gradscope: Add PyTorch Monitoring');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'gradscope.Monitor(model, optimizer' }).waitFor({ timeout: 15_000 });
+    const toast = page.locator('.notification-toast', { hasText: 'install the gradscope package into' });
+    await toast.waitFor({ timeout: 15_000 });
+    await screenshot(page, 'pytorch-add-monitoring');
+    await toast.locator('.monaco-button', { hasText: 'Not Now' }).click();
+    // Nothing is installed without a yes: no terminal was opened.
+    assert.equal(await page.locator('.terminal-tab, .single-terminal-tab', { hasText: 'pip install' }).count(), 0);
   });
 });
 
