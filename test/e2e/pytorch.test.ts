@@ -84,7 +84,7 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     await frame.locator('#run-status', { hasText: /^stopped/ }).waitFor({ timeout: 30_000 });
   });
 
-  test('Watch New PyTorch Runs opens a run as its script starts; Pause holds the loop, Resume frees it, Stop ends it', async () => {
+  test('Watch New PyTorch Runs opens a run as its script starts; Pause holds the loop, Resume frees it, LR × and Clip reach it, Stop ends it', async () => {
     const { page } = vs;
     await runCommand(page, 'Gradscope: Watch New PyTorch Runs');
     await page.locator('.notification-toast', { hasText: 'watching for new PyTorch runs' }).waitFor({ timeout: 15_000 });
@@ -110,9 +110,20 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     await frame.locator('#run-status', { hasText: /^running/ }).waitFor({ timeout: 15_000 });
     await waitFor(() => (rowCount(runDir) > held ? true : undefined), 15_000, () => 'no rows after Resume');
 
+    // LR × and Clip from the panel reach the loop: its rows show the halved rate and the clipped norm.
+    await frame.locator('#lr-multiplier input').fill('0.5');
+    await frame.locator('#clip-threshold input').fill('1.5');
+    await frame.locator('#apply-controls').click();
+    await waitFor(() => {
+      const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { lr: number; clippedNorm?: number });
+      const last = rows.at(-1);
+      return last && last.lr === 0.005 && last.clippedNorm !== undefined ? true : undefined;
+    }, 15_000, () => `no row with lr 0.005 and a clippedNorm; control.json: ${readFileSync(join(runDir, 'control.json'), 'utf8')}`);
+
     await frame.locator('#stop').click();
     const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
     assert.equal(code, 0, `the script did not end after Stop: ${output()}`);
+    assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')), { pause: false, lrMultiplier: 0.5, clipThreshold: 1.5, stop: true });
     assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).status, 'stopped');
     await runCommand(page, 'Gradscope: Watch New PyTorch Runs'); // toggled off again
   });
