@@ -1,4 +1,5 @@
 import type { RunEvent, RunSnapshot, StepBatch } from '../src/core/protocol';
+import { applyEvent } from '../src/core/detect/events';
 import { appendBatch } from '../src/core/stepColumns';
 
 /** Rows to draw: a batch and the index range [start, end) of it that falls in the x range. */
@@ -39,7 +40,8 @@ export class RunData {
   }
 
   addEvent(event: RunEvent): void {
-    this.snapshot.events.push(event);
+    // A regraded copy (an info spike the run did not absorb) replaces the event it upgrades.
+    applyEvent(this.snapshot.events, event);
   }
 
   setDetail(min: number, max: number, batch: StepBatch): void {

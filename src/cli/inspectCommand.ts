@@ -1,3 +1,4 @@
+import type { DetectorEvent } from '../core/detect';
 import { Inspector, type InspectResult } from '../core/inspect';
 import { parseColumnMapping, VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
@@ -22,12 +23,13 @@ const SHOWN_PROBLEMS = 5;
 
 /**
  * `gradscope inspect <file|dir>`: the detectors over training logs of any known format.
- * Exit 0: no event; 1: events found; 2: nothing could be read.
+ * Exit 0: no warning (info events, transient spikes the run absorbed, may be printed); 1: warnings; 2: nothing could be read.
  */
 export async function inspectCommand(target: string, options: InspectOptions): Promise<number> {
   const mapping = mapOption(options.map);
   const format = formatOption(options.format);
-  const sources = await asUsage(() => findLogSources(target, format));
+  const find = () => findLogSources(target, format, (note) => process.stderr.write(`gradscope: ${note}\n`));
+  const sources = await asUsage(options.follow ? () => waitForLog(target, find) : find);
   const several = sources.length > 1;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -36,17 +38,23 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     if (++problems <= SHOWN_PROBLEMS) err(`gradscope: skipped ${message}`);
   };
 
-  if (options.follow) return followAll(sources, mapping, several, options, out, onProblem);
+  if (options.follow) {
+    const code = await followAll(sources, mapping, several, options, out, onProblem);
+    if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
+    return code;
+  }
 
-  let events = 0;
+  let warnings = 0;
   let usable = 0;
   const unusable: string[] = [];
   for (const source of sources) {
     const inspector = new Inspector();
-    const onRow = eventPrinter(inspector, source, several, options, out);
-    const report = await asUsage(() => readLogSource(source, { mapping, onRow, onProblem }));
+    const report = await asUsage(() => readLogSource(source, { mapping, onRow: (row) => inspector.add(row), onProblem }));
     const result = inspector.result();
-    events += result.events.length;
+    // The whole log is read: print each event as finally graded (a spike the run absorbed is info).
+    for (const event of result.events) out(formatEvent(event, source, several, options));
+    for (const message of unmatchedMapping(mapping, report, source)) err(`gradscope: ${message}`);
+    warnings += result.events.filter((e) => e.severity === 'warning').length;
     if (result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) {
       usable++;
       printSummary(source, report, result, options, out, err);
@@ -57,14 +65,19 @@ export async function inspectCommand(target: string, options: InspectOptions): P
   if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
   if (usable === 0) throw new UsageError(unusable.join('\n'));
   for (const message of unusable) err(`gradscope: ${message}`);
-  return events > 0 ? 1 : 0;
+  // Info events (transient spikes the run absorbed) are reported, but a run with only those passes.
+  return warnings > 0 ? 1 : 0;
 }
 
+function formatEvent(event: DetectorEvent, source: LogSource, several: boolean, options: InspectOptions): string {
+  if (options.json) return stringifyJsonLine({ type: 'event', ...(several ? { run: source.title } : {}), ...event });
+  return `${several ? `${source.title}: ` : ''}${event.severity === 'info' ? 'info ' : ''}${describeEvent(event)}`;
+}
+
+/** While following: each event as it is raised, and again when a spike the run did not absorb becomes a warning. */
 function eventPrinter(inspector: Inspector, source: LogSource, several: boolean, options: InspectOptions, out: (text: string) => void) {
   return (row: MetricsRow) => {
-    for (const event of inspector.add(row)) {
-      out(options.json ? stringifyJsonLine({ type: 'event', ...(several ? { run: source.title } : {}), ...event }) : `${several ? `${source.title}: ` : ''}${describeEvent(event)}`);
-    }
+    for (const event of inspector.add(row)) out(formatEvent(event, source, several, options));
   };
 }
 
@@ -72,10 +85,11 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   const columns = Object.fromEntries(VALUE_FIELDS.filter((f) => report.columns[f]?.length).map((f) => [f, report.columns[f]!.join(' | ')]));
   const eventCounts: Record<string, number> = {};
   for (const event of result.events) eventCounts[event.kind] = (eventCounts[event.kind] ?? 0) + 1;
+  const warnings = result.events.filter((e) => e.severity === 'warning').length;
   if (options.json) {
     out(stringifyJsonLine({
       type: 'summary', run: source.title, format: report.format, rows: report.trainingRows, firstStep: report.firstStep ?? null, lastStep: report.lastStep ?? null,
-      segments: report.segments, columns, layers: result.fields.layers, unusedColumns: report.unused, events: eventCounts, notes: result.notes, skippedLines: report.skippedLines, badLines: report.badLines,
+      warnings, segments: report.segments, columns, layers: result.fields.layers, unusedColumns: report.unused, events: eventCounts, notes: result.notes, skippedLines: report.skippedLines, badLines: report.badLines,
     }));
     return;
   }
@@ -89,17 +103,35 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   if (report.skippedLines) lines.push(`  ${report.skippedLines} lines that are not metrics were skipped`);
   for (const note of result.notes) lines.push(`  ${note}`);
   const counts = Object.entries(eventCounts).map(([kind, n]) => `${n} ${kind}`).join(', ');
-  lines.push(`  ${result.events.length} events${counts ? ` (${counts})` : ''}`);
+  lines.push(`  ${result.events.length} events${counts ? ` (${counts})` : ''}: ${warnings} warning${warnings === 1 ? '' : 's'}, ${result.events.length - warnings} info`);
   err(lines.join('\n'));
 }
 
 /** Names what the log does have, and the exact --map to try. */
 function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult): string {
   const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
+  const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
   if (report.records === 0) return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
-  const guess = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c)) ? ['loss', found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c))!] : found.find((c) => /norm/i.test(c)) ? ['gradNorm', found.find((c) => /norm/i.test(c))!] : found[0] ? ['loss', found[0]] : undefined;
-  const tried = guess ? `; try: gradscope inspect ${quote(source.title)} --map ${guess[0]}=${quote(guess[1])}` : '';
-  return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${tried}`;
+  const lossLike = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
+  const normLike = found.find((c) => /norm/i.test(c));
+  const guess = lossLike ? ['loss', lossLike] : normLike ? ['gradNorm', normLike] : found[0] ? ['loss', found[0]] : undefined;
+  const tried = guess ? `; try: gradscope inspect ${quote(sourcePath(source))} --map ${guess[0]}=${quote(guess[1])}` : '';
+  return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${strings}${tried}`;
+}
+
+/** The path a user can pass back to the CLI for this source. */
+function sourcePath(source: LogSource): string {
+  return source.kind === 'lines' || source.kind === 'trainerState' ? source.file : source.dir;
+}
+
+/** A --map column that no record has: say so, with the columns of that name in another case. */
+function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: LogSource): string[] {
+  const all = [...report.unused, ...Object.values(report.columns).flat()];
+  return Object.entries(mapping).flatMap(([field, column]) => {
+    if (report.columns[field as keyof typeof report.columns]?.includes(column!)) return [];
+    const near = all.filter((c) => c.toLowerCase() === column!.toLowerCase() || c.toLowerCase().includes(column!.toLowerCase()));
+    return [`${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${near.length ? ` (did you mean ${near.slice(0, 3).map((c) => JSON.stringify(c)).join(' or ')}?)` : ''}`];
+  });
 }
 
 function quote(text: string): string {
@@ -119,9 +151,24 @@ async function followAll(sources: LogSource[], mapping: ColumnMapping, several: 
   sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps so far; following (Ctrl-C to stop)\n`));
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   followers.forEach((f) => f.stop());
-  const events = inspectors.reduce((n, inspector) => n + inspector.result().events.length, 0);
+  const warnings = inspectors.reduce((n, inspector) => n + inspector.result().events.filter((e) => e.severity === 'warning').length, 0);
   sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps, ${inspectors[i].result().events.length} events\n`));
-  return events > 0 ? 1 : 0;
+  return warnings > 0 ? 1 : 0;
+}
+
+/** --follow on a log that is not written yet (or still empty) waits for its first lines. */
+async function waitForLog(target: string, find: () => Promise<LogSource[]>): Promise<LogSource[]> {
+  let told = false;
+  for (;;) {
+    try {
+      return await find();
+    } catch (error) {
+      if (!(error instanceof LogFormatError) || !/the file is empty|no such file or folder/.test(error.message)) throw error;
+      if (!told) process.stderr.write(`gradscope: ${error.message}; waiting for it to be written (Ctrl-C to stop)\n`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 function mapOption(text: string | undefined): ColumnMapping {

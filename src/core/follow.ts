@@ -6,8 +6,12 @@ import { LineSplitter } from './lineSplitter';
 export interface FollowOptions {
   /** Time between two looks at the file, in milliseconds. Default: 200. */
   pollMs?: number;
-  /** Called when the file was truncated or replaced (rotation): reading restarts from its top. */
-  onRestart?: (reason: 'truncated' | 'rotated') => void;
+  /**
+   * Called when the file was truncated, replaced (rotation) or rewritten in place with another first
+   * line (Lightning's CSVLogger rewrites metrics.csv with a new header when a new metric appears):
+   * reading restarts from its top.
+   */
+  onRestart?: (reason: 'truncated' | 'rotated' | 'rewritten') => void;
   /** Called when the file cannot be read (it will be tried again). */
   onError?: (error: Error) => void;
   /** Called after each look at the file, once the lines it brought were handed out. */
@@ -28,6 +32,8 @@ export class FileFollower {
   private decoder = new StringDecoder('utf8');
   private splitter: LineSplitter;
   private reading: Promise<void> | undefined;
+  /** The file's first line (up to 4 kB) as last read: a different one means the file was rewritten. */
+  private firstLine: Buffer | undefined;
 
   constructor(readonly file: string, private readonly onLine: (line: string, lineNumber: number) => void, private readonly options: FollowOptions = {}) {
     this.splitter = this.newSplitter();
@@ -64,10 +70,12 @@ export class FileFollower {
       if (this.inode !== undefined && stat.ino !== this.inode) this.restart('rotated');
       else if (stat.size < this.position) this.restart('truncated');
       this.inode = stat.ino;
-      if (stat.size === this.position) return;
       handle = await fs.open(this.file, 'r');
+      if (this.position > 0 && this.firstLine && !(await this.sameFirstLine(handle))) this.restart('rewritten');
+      if (stat.size === this.position) return;
       const chunk = Buffer.alloc(Math.min(stat.size - this.position, 8 << 20));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, this.position);
+      if (this.position === 0) this.firstLine = firstLineOf(chunk.subarray(0, bytesRead));
       this.position += bytesRead;
       this.splitter.push(this.decoder.write(chunk.subarray(0, bytesRead)));
     } catch (error) {
@@ -77,9 +85,17 @@ export class FileFollower {
     }
   }
 
-  private restart(reason: 'truncated' | 'rotated'): void {
+  private async sameFirstLine(handle: fs.FileHandle): Promise<boolean> {
+    const known = this.firstLine!;
+    const now = Buffer.alloc(known.length);
+    const { bytesRead } = await handle.read(now, 0, now.length, 0);
+    return bytesRead === known.length && now.equals(known);
+  }
+
+  private restart(reason: 'truncated' | 'rotated' | 'rewritten'): void {
     this.position = 0;
     this.lineNumber = 0;
+    this.firstLine = undefined;
     this.decoder = new StringDecoder('utf8');
     this.splitter = this.newSplitter();
     this.options.onRestart?.(reason);
@@ -88,4 +104,10 @@ export class FileFollower {
   private newSplitter(): LineSplitter {
     return new LineSplitter((line) => this.onLine(line, ++this.lineNumber));
   }
+}
+
+/** The first line of a file's first bytes, newline included (at most 4 kB). */
+function firstLineOf(bytes: Buffer): Buffer {
+  const newline = bytes.indexOf(10);
+  return Buffer.from(bytes.subarray(0, newline >= 0 ? Math.min(newline + 1, 4096) : Math.min(bytes.length, 4096)));
 }

@@ -1,5 +1,5 @@
 // Offline inspection: the streaming detectors over a log written by any framework.
-import { Detectors, SpikeScorer, type DetectorEvent } from './detect';
+import { applyEvent, Detectors, type DetectorEvent } from './detect';
 import { resolveDetectorOptions } from './detect/options';
 import type { DetectorOptionsInput } from './detect/options';
 import { isTrainingRow, type MetricsRow } from './logs/rows';
@@ -7,6 +7,7 @@ import { isTrainingRow, type MetricsRow } from './logs/rows';
 export interface InspectResult {
   /** Training rows seen (steps with a loss, a gradient norm or layer norms). */
   rows: number;
+  /** Every event as finally graded (an info spike the run did not absorb is there as its warning). */
   events: DetectorEvent[];
   /** Fields found in the log (so a user can see why, e.g., no explosion could be checked). */
   fields: { lr: boolean; loss: boolean; gradNorm: boolean; layers: string[] };
@@ -27,59 +28,66 @@ export class Inspector {
   private readonly events: DetectorEvent[] = [];
   private readonly seen = { lr: false, loss: false, gradNorm: false };
   private readonly notes = new Set<string>();
-  /** Validation results come once an epoch or every few hundred steps: a jump there is a loss spike too (Keras logs nothing else). */
-  private validation: SpikeScorer | undefined;
+  private readonly resolved: ReturnType<typeof resolveDetectorOptions>;
+  /** The training-row count when each event was raised (to tell an absorbed spike from a pending one). */
+  private readonly raisedAtRow = new WeakMap<DetectorEvent, number>();
+  /** Reused for every row: the detectors read the norms during `observe` and keep none of them. */
+  private layerGradNorms: Float64Array = new Float64Array(0);
 
-  constructor(private readonly options?: DetectorOptionsInput) {}
+  constructor(private readonly options?: DetectorOptionsInput) {
+    this.resolved = resolveDetectorOptions(options);
+  }
 
   add(row: MetricsRow): readonly DetectorEvent[] {
-    const validationEvent = this.checkValidation(row);
-    if (!isTrainingRow(row)) {
-      if (validationEvent) this.events.push(validationEvent);
-      return validationEvent ? [validationEvent] : [];
-    }
-    if (!this.detectors || row.segment !== this.segment) {
+    const training = isTrainingRow(row);
+    // A row with only an lr is no sample; one with only a validation loss feeds the validation checks.
+    if (!training && row.validationLoss === undefined) return [];
+    // Validation-only rows may come first (an eval at step 0): the first training row names the layers.
+    const layersNamedNow = this.layerNames.length === 0 && row.layers.size > 0 && this.count === 0;
+    if (!this.detectors || row.segment !== this.segment || layersNamedNow) {
       this.collectNotes();
       // The first training row that names layers fixes their order.
-      if (this.layerNames.length === 0) this.layerNames = [...row.layers.keys()];
+      if (this.layerNames.length === 0 && row.layers.size) {
+        this.layerNames = [...row.layers.keys()];
+        this.layerGradNorms = new Float64Array(this.layerNames.length);
+      }
       this.detectors = new Detectors(this.layerNames, this.options);
       this.segment = row.segment;
     }
-    this.count++;
-    this.seen.lr ||= row.lr !== undefined;
-    this.seen.loss ||= row.loss !== undefined;
-    this.seen.gradNorm ||= row.gradNorm !== undefined;
-    const layerGradNorms = this.layerNames.length ? this.layerNames.map((name) => row.layers.get(name) ?? NaN) : undefined;
-    const events = this.detectors.observe({
-      step: row.step,
-      ...(row.loss !== undefined ? { loss: row.loss } : {}),
-      ...(row.gradNorm !== undefined ? { gradNorm: row.gradNorm } : {}),
-      ...(row.lr !== undefined ? { lr: row.lr } : {}),
-      ...(layerGradNorms && row.layers.size ? { layerGradNorms } : {}),
-    });
-    if (events.length) this.events.push(...events);
-    if (!validationEvent) return events;
-    this.events.push(validationEvent);
-    return [...events, validationEvent];
-  }
-
-  private checkValidation(row: MetricsRow): DetectorEvent | undefined {
-    const value = row.validationLoss;
-    const spike = resolveDetectorOptions(this.options).lossSpike;
-    if (value === undefined || !spike.enabled || !Number.isFinite(value) || value <= 0) return undefined;
-    if (row.segment !== this.validationSegment) {
-      this.validation = new SpikeScorer(spike);
-      this.validationSegment = row.segment;
+    if (training) {
+      this.count++;
+      this.seen.lr ||= row.lr !== undefined;
+      this.seen.loss ||= row.loss !== undefined;
+      this.seen.gradNorm ||= row.gradNorm !== undefined;
     }
-    const score = this.validation!.observe(value);
-    if (!score?.flagged) return undefined;
-    return { kind: 'lossSpike', series: 'validation', step: row.step, severity: 'info', grade: 'pending', loss: value, level: score.level, ratio: score.ratio, zScore: score.zScore };
+    let layerGradNorms: Float64Array | undefined;
+    if (this.layerNames.length && row.layers.size) {
+      layerGradNorms = this.layerGradNorms;
+      for (let i = 0; i < this.layerNames.length; i++) layerGradNorms[i] = row.layers.get(this.layerNames[i]) ?? NaN;
+    }
+    // One object shape for every row (absent values are undefined), so the call stays monomorphic.
+    const events = this.detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.gradNorm, lr: row.lr, validationLoss: row.validationLoss, layerGradNorms });
+    // A regraded copy replaces the event it upgrades: the result is the events as finally graded.
+    for (const event of events) {
+      applyEvent(this.events, event);
+      this.raisedAtRow.set(event, this.count);
+    }
+    return events;
   }
-  private validationSegment = -1;
 
+  /**
+   * Every event as finally graded. A spike raised as `pending` that was not upgraded within
+   * absorbRows rows was absorbed: it is `transient`. One in the last rows is still pending.
+   */
   result(): InspectResult {
     this.collectNotes();
-    return { rows: this.count, events: this.events, fields: { ...this.seen, layers: this.layerNames }, notes: [...this.notes] };
+    const events = this.events.map((event) => {
+      if (!('grade' in event) || event.grade !== 'pending') return event;
+      const absorbRows = event.kind === 'explosion' ? this.resolved.explosion.absorbRows : this.resolved.lossSpike.absorbRows;
+      const raisedAt = this.raisedAtRow.get(event);
+      return raisedAt !== undefined && this.count - raisedAt >= absorbRows ? { ...event, grade: 'transient' as const } : event;
+    });
+    return { rows: this.count, events, fields: { ...this.seen, layers: this.layerNames }, notes: [...this.notes] };
   }
 
   private collectNotes(): void {

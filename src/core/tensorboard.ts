@@ -1,7 +1,7 @@
 // TensorBoard event files (events.out.tfevents.*): TFRecord framing with masked CRC32C checksums
 // around Event protos. Scalars may be a Summary.Value simple_value (PyTorch's SummaryWriter, the
 // Hugging Face Trainer, Lightning) or a one-element tensor (TF 2's tf.summary.scalar).
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from './crc32c';
 import { Reader } from 'protobufjs/minimal';
 
 export interface TbScalar {
@@ -93,29 +93,76 @@ function decodeValue(data: Uint8Array): { tag: string; value: number } | undefin
   const reader = Reader.create(data);
   let tag = '';
   let value: number | undefined;
+  let plugin: string | undefined;
   while (reader.pos < reader.len) {
     const key = reader.uint32();
     switch (key >>> 3) {
       case 1: tag = reader.string(); break;
       case 2: value = reader.float(); break;
       case 8: value = decodeTensorScalar(reader.bytes()); break;
+      case 9: plugin = pluginName(reader.bytes()); break;
       default: reader.skipType(key & 7);
     }
   }
+  // A tensor written by another plugin (histograms, PR curves, text) is not a scalar, whatever its first element.
+  if (plugin !== undefined && plugin !== '' && plugin !== 'scalars') return undefined;
   return value === undefined ? undefined : { tag, value };
 }
 
-/** A one-element float, double or half tensor, from its repeated field or its raw content. */
+/** SummaryMetadata.plugin_data.plugin_name, or undefined. */
+function pluginName(metadata: Uint8Array): string | undefined {
+  const reader = Reader.create(metadata);
+  while (reader.pos < reader.len) {
+    const key = reader.uint32();
+    if (key >>> 3 !== 1) {
+      reader.skipType(key & 7);
+      continue;
+    }
+    const data = Reader.create(reader.bytes());
+    while (data.pos < data.len) {
+      const field = data.uint32();
+      if (field >>> 3 === 1) return data.string();
+      data.skipType(field & 7);
+    }
+  }
+  return undefined;
+}
+
+/** Number of elements a TensorShapeProto describes (1 for a scalar, which has no dimensions). */
+function shapeElements(shape: Uint8Array): number {
+  const reader = Reader.create(shape);
+  let elements = 1;
+  while (reader.pos < reader.len) {
+    const key = reader.uint32();
+    if (key >>> 3 !== 2) {
+      reader.skipType(key & 7);
+      continue;
+    }
+    const dim = Reader.create(reader.bytes());
+    let size = 1;
+    while (dim.pos < dim.len) {
+      const field = dim.uint32();
+      if (field >>> 3 === 1) size = Number(dim.int64());
+      else dim.skipType(field & 7);
+    }
+    elements *= size;
+  }
+  return elements;
+}
+
+/** A one-element float, double or half tensor, from its repeated field or its raw content; undefined for any other shape. */
 function decodeTensorScalar(data: Uint8Array): number | undefined {
   const reader = Reader.create(data);
   let dtype = 0;
   let content: Uint8Array | undefined;
   let value: number | undefined;
+  let elements = 1;
   while (reader.pos < reader.len) {
     const key = reader.uint32();
     const field = key >>> 3;
     const wire = key & 7;
     if (field === 1) dtype = reader.int32();
+    else if (field === 2) elements = shapeElements(reader.bytes());
     else if (field === 4) content = reader.bytes();
     else if ((field === 5 || field === 6) && wire === 2) {
       const packed = Reader.create(reader.bytes());
@@ -124,6 +171,7 @@ function decodeTensorScalar(data: Uint8Array): number | undefined {
     else if (field === 6 && wire === 1) value = reader.double();
     else reader.skipType(wire);
   }
+  if (elements !== 1) return undefined;
   if (value !== undefined) return value;
   if (!content || content.length === 0) return undefined;
   const view = new DataView(content.buffer, content.byteOffset, content.byteLength);

@@ -49,30 +49,66 @@ export async function findTbRunsAsync(dir: string, depth = 3): Promise<TbRun[]> 
 
 /**
  * A run's scalars as one row per step (tags become columns), every step kept, in step order.
- * Scalars go straight into their row, with tag names shared, so a million of them stay small.
- * Problems name the file and the byte offset of the record.
+ * Files are read in name order (their names start with the time they were created). A file that
+ * logs the same tags again from an earlier step is a resumed run: its rows come after the earlier
+ * file's, so the step counter goes back and the reader starts a new segment, instead of the resumed
+ * values silently replacing the ones before the crash. Files with other tags (a second writer in the
+ * same folder) are merged by step. Problems name the file and the byte offset of the record.
  */
 export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProblem) => void): Record<string, number>[] {
-  const byStep = new Map<number, Record<string, number>>();
-  const tags = new Map<string, string>();
+  const groups: { byStep: Map<number, Record<string, number>>; tags: Set<string>; lastStep: number }[] = [];
   for (const file of run.files) {
-    const buffer = readFileSync(file);
+    const byStep = new Map<number, Record<string, number>>();
+    const tags = new Set<string>();
+    let firstStep = Infinity;
+    let maxStep = -Infinity;
+    // Writers log a step's scalars together: the row of the last step is usually the one wanted.
+    let lastStep = NaN;
+    let lastRow: Record<string, number> | undefined;
+    const add = (tag: string, step: number, value: number) => {
+      let row = step === lastStep ? lastRow : byStep.get(step);
+      if (!row) {
+        byStep.set(step, (row = { step }));
+        if (firstStep === Infinity) firstStep = step;
+        if (step > maxStep) maxStep = step;
+      }
+      lastStep = step;
+      lastRow = row;
+      if (!tags.has(tag)) tags.add(tag);
+      row[tag] = value;
+    };
+    let buffer: Buffer;
+    try {
+      buffer = readFileSync(file);
+    } catch (error) {
+      onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
+      continue;
+    }
     const end = readRecords(buffer, 0, (data, offset) => {
       try {
-        forEachScalar(data, (tag, step, value) => {
-          let name = tags.get(tag);
-          if (name === undefined) tags.set(tag, (name = tag));
-          let row = byStep.get(step);
-          if (!row) byStep.set(step, (row = { step }));
-          row[name] = value;
-        });
+        forEachScalar(data, add);
       } catch (error) {
         onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
       }
     }, (problem) => onProblem(file, problem));
     if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
+    if (byStep.size === 0) continue;
+    const previous = groups.at(-1);
+    const sharesTags = previous !== undefined && [...tags].some((tag) => previous.tags.has(tag));
+    if (previous && (!sharesTags || firstStep > previous.lastStep)) {
+      // A second writer, or the same run going on in a new file: one sequence of steps.
+      for (const [step, row] of byStep) {
+        const into = previous.byStep.get(step);
+        if (into) Object.assign(into, row);
+        else previous.byStep.set(step, row);
+      }
+      for (const tag of tags) previous.tags.add(tag);
+      previous.lastStep = Math.max(previous.lastStep, maxStep);
+    } else {
+      groups.push({ byStep, tags, lastStep: maxStep });
+    }
   }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
+  return groups.flatMap((group) => [...group.byStep.values()].sort((a, b) => a.step - b.step));
 }
 
 /**

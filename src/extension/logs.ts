@@ -11,13 +11,15 @@ import { followLogSource } from '../node/logs/follow';
 import { findLogSources, formatLabel, type LogSource } from '../node/logs/sources';
 import { Run, type RunManager } from './runs';
 
+/** More logs than this in one folder: the user picks which to open. */
+const MAX_RUNS_WITHOUT_ASKING = 6;
+
 /** Problems shown per log before they are only counted (a damaged file must not flood the UI). */
 const SHOWN_PROBLEMS = 3;
 
 /** Only warnings alert: an info event (a transient spike the run absorbed) is a marker and a table row. */
 function isWarning(event: DetectorEvent): boolean {
-  const severity = (event as { severity?: string }).severity;
-  return severity === undefined || severity === 'warning';
+  return event.severity === 'warning';
 }
 
 /**
@@ -30,8 +32,10 @@ class RowFeeder {
   private inspector = new Inspector();
   private pending: StepBatch | undefined;
   private segment = 0;
+  /** The log line of the last rows' steps (a regraded event names a step a few rows back). */
+  private readonly recentLines = new Map<number, number | undefined>();
 
-  constructor(private run: Run, private readonly onEvent: (row: MetricsRow, event: DetectorEvent) => void, private readonly nextRun: (segment: number) => Run) {}
+  constructor(private run: Run, private readonly onEvent: (line: number | undefined, event: DetectorEvent) => void, private readonly nextRun: (segment: number) => Run) {}
 
   add(row: MetricsRow): void {
     if (row.segment !== this.segment) {
@@ -57,10 +61,13 @@ class RowFeeder {
     b.loss.push(row.loss ?? NaN);
     b.gradNorm.push(row.gradNorm ?? NaN);
     this.layers.forEach((name, i) => b.layerGradNorms![i].push(row.layers.get(name) ?? NaN));
+    this.recentLines.set(row.step, row.line);
+    if (this.recentLines.size > 64) this.recentLines.delete(this.recentLines.keys().next().value!);
     for (const event of this.inspector.add(row)) {
       this.flush();
       this.run.receive({ type: 'event', event });
-      this.onEvent(row, event);
+      // A regraded copy comes a few rows after its step: its Problems entry goes on its own step's line.
+      this.onEvent(this.recentLines.get(event.step) ?? row.line, event);
     }
   }
 
@@ -100,10 +107,22 @@ export class LogViews implements vscode.Disposable {
     if (!target) return;
     let sources: LogSource[];
     try {
-      sources = await findLogSources(target.fsPath);
+      sources = await findLogSources(target.fsPath, undefined, (note) => {
+        this.output.appendLine(`[${vscode.workspace.asRelativePath(target)}] ${note}`);
+        void vscode.window.showWarningMessage(`Gradscope: ${note}`);
+      });
     } catch (error) {
       if (error instanceof LogFormatError) return void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
       throw error;
+    }
+    if (sources.length > MAX_RUNS_WITHOUT_ASKING) {
+      // A runs folder may hold dozens of runs: open the ones the user picks.
+      const picked = await vscode.window.showQuickPick(
+        sources.map((source) => ({ label: source.title, description: formatLabel(source), picked: false, source })),
+        { canPickMany: true, title: `Gradscope: ${sources.length} training logs in ${vscode.workspace.asRelativePath(target)}: open which?` },
+      );
+      if (!picked?.length) return;
+      sources = picked.map((p) => p.source);
     }
     let first: Run | undefined;
     for (const source of sources) {
@@ -129,9 +148,9 @@ export class LogViews implements vscode.Disposable {
     const run = newRun(0);
     const file = source.kind === 'lines' || source.kind === 'trainerState' ? vscode.Uri.file(source.file) : undefined;
     const entries: vscode.Diagnostic[] = [];
-    const feeder = new RowFeeder(run, (row, event) => {
+    const feeder = new RowFeeder(run, (logLine, event) => {
       if (!file || !isWarning(event)) return;
-      const line = Math.max(0, (row.line ?? 1) - 1);
+      const line = Math.max(0, (logLine ?? 1) - 1);
       const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, 1000), describeEvent(event), event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
       diagnostic.source = 'Gradscope';
       entries.push(diagnostic);

@@ -66,6 +66,7 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
     this.runDiagnostics.delete(run.jobUri);
     run.onDidChange((change) => {
       if (change.type !== 'event') return;
+      if ('severity' in change.event && change.event.severity === 'info') return;
       const advice = adviceFor(change.event, run.jobText!, { totalSteps: run.snapshot.totalSteps, plannedLr: run.snapshot.plannedLr });
       if (!advice) return;
       const entries = this.entries.get(key)!;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { applyEvent } from '../core/detect/events';
 import type { JobSpec } from '../core/jobSpec';
 import type { RunEvent, RunSnapshot, RunStatus, RunSummary, StepBatch, TrainerMessage, TrainRequest, ValidationPoint } from '../core/protocol';
 import { appendBatch } from '../core/stepColumns';
@@ -117,7 +118,8 @@ export class Run implements vscode.Disposable {
         this.changed.fire({ type: 'steps', batch: message.batch });
         break;
       case 'event':
-        s.events.push(message.event);
+        // A regraded copy (an info spike the run did not absorb) replaces the event it upgrades.
+        applyEvent(s.events, message.event);
         this.changed.fire({ type: 'event', event: message.event });
         break;
       case 'epoch':

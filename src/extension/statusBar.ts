@@ -40,6 +40,8 @@ export class TrainingStatusBar implements vscode.Disposable {
   private onEvent(run: Run, event: RunEvent): void {
     const { alertOn } = readConfig(vscode.workspace.getConfiguration('gradscope')).statusBar;
     if (alertOn === 'none') return;
+    // An info event (a transient spike the run absorbed) is a marker in the panel, not an alert.
+    if ('severity' in event && event.severity === 'info') return;
     const current = this.state.kind === 'alert' ? this.state.severity : undefined;
     if (event.kind === 'nonFinite') {
       if (current !== 'error') this.state = { kind: 'alert', run, severity: 'error', text: `Non-finite ${event.fields[0] === 'loss' ? 'loss' : 'gradient'} at step ${event.step}`, step: event.step };

@@ -25,6 +25,8 @@ export interface LaunchOptions {
   untrusted?: boolean;
   /** Extra files written into the workspace before VS Code opens it, by relative path. Default: none. */
   files?: Record<string, string>;
+  /** User settings on top of the test defaults, e.g. `{ 'gradscope.backend': 'cpu' }`. Default: none. */
+  settings?: Record<string, unknown>;
 }
 
 /** Starts code-server with the extension installed and a workspace holding the given example jobs. */
@@ -42,6 +44,7 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
     ...trust, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
     'window.commandCenter': false, 'workbench.colorTheme': 'Default Dark Modern', 'chat.commandCenter.enabled': false,
+    ...options.settings,
   }));
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { concat, eventBytes, record } from '../support/tfevents';
+import { parseJsonLine } from '../../src/core/runlog';
 import { sharedReference } from '../unit/shared';
 import { root } from './harness';
 
@@ -102,5 +103,39 @@ describe('gradscope report', () => {
     assert.ok(gradNorm.steps.includes(31_337), 'the flagged step survives decimation');
     assert.ok(gradNorm.steps.length < 7_000, `${gradNorm.steps.length} points for 50,000 steps`);
     assert.equal(html.match(/<\/script>/g)!.length, 2, 'inlined text cannot close the script elements');
+  });
+});
+
+describe('the real logs, as a user runs them', { skip: sharedReference('logs') ? false : 'shared/reference not found' }, () => {
+  test('inspect reads every file of shared/reference/logs: exit 0 or 1 and a summary with its steps', () => {
+    const dir = sharedReference('logs')!;
+    const result = inspect(dir, '--json');
+    assert.ok(result.status === 0 || result.status === 1, result.stderr);
+    // NDJSON as Python writes it: a non-finite value is a bare NaN.
+    const summaries = result.stdout.trim().split('\n').map((line) => parseJsonLine(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> }).filter((l) => l.type === 'summary');
+    assert.equal(summaries.length, 24, summaries.map((s) => s.run).join('\n'));
+    for (const summary of summaries) {
+      const { rows, firstStep, lastStep, columns } = summary;
+      assert.ok(rows > 0 && lastStep >= firstStep && (columns.loss || columns.gradNorm), JSON.stringify(summary));
+    }
+  });
+
+  test('report: a Keras run folder and a Hugging Face trainer_state.json, each with its charts; a log with nothing to chart is named', () => {
+    const dir = temp();
+    const out = join(dir, 'report.html');
+    const result = spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'report', sharedReference('logs', 'keras')!, '-o', out], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const data = JSON.parse(/window\.GRADSCOPE_REPORT = (.*);<\/script>/.exec(readFileSync(out, 'utf8'))![1].replace(/<\\\//g, '</'));
+    assert.equal(data[0].format, 'Keras TensorBoard run (train/ + validation/)');
+    const loss = data[0].charts.find((c: { id: string }) => c.id === 'loss');
+    assert.deepEqual(loss.series.map((s: { label: string }) => s.label), ['train', 'validation']);
+    assert.deepEqual(data[0].events.map((e: { step: number }) => e.step), [10, 44]);
+
+    const nothing = join(dir, 'accuracy.jsonl');
+    writeFileSync(nothing, Array.from({ length: 10 }, (_, step) => JSON.stringify({ step, accuracy: step / 10 })).join('\n'));
+    const empty = spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'report', nothing, '-o', join(dir, 'empty.html')], { encoding: 'utf8' });
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /accuracy\.jsonl: nothing to chart \(no loss, learning rate or gradient norm\)/);
+    assert.match(empty.stderr, /no run has a series to chart/);
   });
 });

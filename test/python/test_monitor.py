@@ -103,7 +103,10 @@ def test_an_lr_jump_is_flagged_by_gradscope_inspect_at_the_step_the_norm_jumps(t
     assert jump < first_jump <= jump + 2
     result = gradscope_cli("inspect", run_dir, "--json")
     assert result.returncode == 1, result.stderr
-    flagged = [record for record in map(json.loads, result.stdout.splitlines()) if record.get("type", "event") == "event"]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    flagged = [line for line in lines if line["type"] == "event"]
+    summary = next(line for line in lines if line["type"] == "summary")
+    assert summary["format"] == "Gradscope run folder" and summary["columns"]["gradNorm"] == "gradNorm"
     explosions = [event["step"] for event in flagged if event["kind"] == "explosion"]
     assert explosions and explosions[0] == first_jump
     assert all(event["step"] >= first_jump for event in flagged)

@@ -2,14 +2,16 @@
 // error (exit 2, no stack trace), no hang, never one message per line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ColumnResolver } from '../../src/core/logs/columns';
 import { trainerStateRecords } from '../../src/core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
+import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
+import { findLogSources } from '../../src/node/logs/sources';
 import { concat, eventBytes, record } from '../support/tfevents';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
@@ -129,7 +131,7 @@ describe('each reader on a cut-down of its format', () => {
   test('W&B summary: says it is not a history and how to export one', () => {
     const result = inspect(write('wandb-summary.json', '{"loss": 0.1, "_runtime": 100, "_wandb": {"runtime": 100}}'));
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /^gradscope: wandb-summary\.json holds only the final value of each metric, not a history\. Export the history/);
+    assert.match(result.stderr, /^gradscope: wandb-summary\.json holds only the final value of each metric, not a history\. Export every logged row/);
   });
 });
 
@@ -148,7 +150,7 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
   });
 
   test('an empty file', () => {
-    oneLine(inspect(write('empty.jsonl', '')), /empty\.jsonl: not a training log Gradscope knows/);
+    oneLine(inspect(write('empty.jsonl', '')), /empty\.jsonl: the file is empty/);
   });
 
   test('a 10 MB line among good ones is skipped with one message', () => {
@@ -179,5 +181,133 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
   test('--format and --map name what they accept', () => {
     oneLine(inspect(write('a.jsonl', '{"step":0,"loss":1}\n'), '--format', 'parquet'), /--format takes one of hf-trainer-state, .*jsonl/);
     oneLine(inspect(write('b.jsonl', '{"step":0,"loss":1}\n'), '--map', 'norm'), /--map takes field=column pairs/);
+  });
+});
+
+describe('column names a reader has never seen', () => {
+  const columnsOf = (record: Record<string, unknown>) => {
+    const assembler = new RowAssembler(new ColumnResolver(), () => {});
+    assembler.push({ values: record });
+    return assembler.report().columns;
+  };
+
+  test('the PyTorch tutorials\' SummaryWriter tags, in any case', () => {
+    assert.deepEqual(columnsOf({ step: 1, 'Loss/train': 1, 'Loss/val': 2, 'Gradient Norm': 3, LearningRate: 1e-3, 'Accuracy/train': 0.5 }), { step: ['step'], lr: ['LearningRate'], loss: ['Loss/train'], validationLoss: ['Loss/val'], gradNorm: ['Gradient Norm'] });
+  });
+
+  test('epoch is not a step: rows of one epoch stay rows (Keras CSVLogger: one row an epoch, numbered by row)', async () => {
+    assert.deepEqual(columnsOf({ epoch: 3, accuracy: 0.9, loss: 0.3, val_accuracy: 0.8, val_loss: 0.4 }), { loss: ['loss'], validationLoss: ['val_loss'] });
+    const lines = ['epoch,batch,loss,grad_norm', ...Array.from({ length: 300 }, (_, i) => `${Math.floor(i / 100)},${i % 100},1,${i === 150 ? 90 : 1 + (i % 3) * 0.01}`)];
+    const run = await load(write('train_log.csv', `${lines.join('\n')}\n`));
+    assert.equal(run.report.trainingRows, 300);
+    assert.equal(run.rows[150].gradNorm, 90);
+  });
+
+  test('W&B exports: `Step` in any case; a panel export\'s `<run> - train/loss` without its __MIN/__MAX bands', () => {
+    assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), { step: ['Step'], loss: ['glorious-sun-3 - train/loss'] });
+  });
+
+  test('Lightning learning-rate names: param groups from pg1, never the momentum it logs beside', () => {
+    assert.deepEqual(columnsOf({ step: 1, 'lr-SGD-momentum': 0.9, 'lr-AdamW/pg1': 1e-3, 'lr-AdamW/pg2': 1e-4 }).lr, ['lr-AdamW/pg1']);
+    assert.deepEqual(columnsOf({ step: 1, 'lr-SGD-momentum': 0.9, 'lr-SGD': 0.1 }).lr, ['lr-SGD']);
+  });
+
+  test('numbers as C and Python print them: -nan, nan(ind), inf; an empty field is no value', async () => {
+    const run = await load(write('main.log', 's:1 trl:3.2 norm:1.0\ns:2 trl:3.1 norm:-nan\ns:3 trl:-nan(ind) norm:inf\ns:4 trl:\n'));
+    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.gradNorm]), [[1, 3.2, 1], [2, 3.1, NaN], [3, NaN, Infinity]]);
+  });
+
+  test('summary values and epoch aggregates are not per-step values', () => {
+    assert.deepEqual(columnsOf({ step: 60, 'train/train_loss': 2, train_loss_epoch: 1.9, train_runtime: 100 }), { step: ['step'] });
+  });
+});
+
+describe('files the readers had not seen (from a review with new files of each kind)', () => {
+  test('SummaryWriter.add_scalars folders (Loss_train/, Loss_val/) are one run: Loss/train is the loss, Loss/val the validation loss', async () => {
+    const dir = temp();
+    for (const [part, scale] of [['Loss_train', 1], ['Loss_val', 2]] as const) {
+      mkdirSync(join(dir, 'exp1', part), { recursive: true });
+      writeFileSync(join(dir, 'exp1', part, 'events.out.tfevents.1.host'), concat(Array.from({ length: 30 }, (_, step) => record(eventBytes(step, { Loss: scale * (step === 29 && part === 'Loss_val' ? 50 : 1) })))));
+    }
+    const runs = await loadTrainingLogs(dir);
+    assert.equal(runs.length, 1);
+    assert.deepEqual(runs[0].report.columns, { step: ['step'], loss: ['Loss/train'], validationLoss: ['Loss/val'] });
+  });
+
+  test('a Hugging Face output folder: the newest checkpoint is read, configs and tokenizers are not taken for logs, known log names come first', async () => {
+    const dir = temp();
+    for (const n of [20, 40]) {
+      mkdirSync(join(dir, `checkpoint-${n}`));
+      writeFileSync(join(dir, `checkpoint-${n}`, 'trainer_state.json'), JSON.stringify({ log_history: Array.from({ length: n }, (_, i) => ({ loss: 1, grad_norm: 1, step: i + 1 })) }));
+      writeFileSync(join(dir, `checkpoint-${n}`, 'tokenizer_config.json'), '{"model_max_length": 2048, "pad_token": "<pad>"}');
+    }
+    writeFileSync(join(dir, 'config.json'), '{"hidden_size": 768, "num_layers": 12}');
+    const runs = await loadTrainingLogs(dir);
+    assert.deepEqual(runs.map((r) => [r.title, r.report.trainingRows]), [[join('checkpoint-40', 'trainer_state.json'), 40]]);
+  });
+
+  test('following a Hugging Face run folder switches to the newest checkpoint as the trainer writes it', async () => {
+    const dir = temp();
+    const checkpoint = (n: number, nanAt?: number) => {
+      mkdirSync(join(dir, `checkpoint-${n}`));
+      writeFileSync(join(dir, `checkpoint-${n}`, 'trainer_state.json'), JSON.stringify({ log_history: Array.from({ length: n }, (_, i) => ({ loss: 1, grad_norm: i + 1 === nanAt ? 'NaN' : 1, step: i + 1 })) }).replace('"NaN"', 'NaN'));
+    };
+    checkpoint(20);
+    const [source] = await findLogSources(dir);
+    const rows: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => rows.push(row) });
+    await follower.poll();
+    checkpoint(40, 30);
+    rmSync(join(dir, 'checkpoint-20'), { recursive: true }); // save_total_limit
+    await follower.poll();
+    follower.stop();
+    assert.deepEqual(rows.map((r) => r.step), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.ok(Number.isNaN(rows[29].gradNorm));
+  });
+
+  test('a Lightning metrics.csv rewritten with a new header while followed: every step once, the new column read', async () => {
+    const file = join(temp(), 'metrics.csv');
+    writeFileSync(file, `epoch,step,train_loss\n${Array.from({ length: 10 }, (_, i) => `0,${i},1`).join('\n')}\n`);
+    const [source] = await findLogSources(file);
+    const rows: MetricsRow[] = [];
+    const restarts: string[] = [];
+    const follower = followLogSource(source, { onRow: (row) => rows.push(row), onRestart: (why) => restarts.push(why) });
+    await follower.poll();
+    await follower.poll();
+    // A validation metric appears: CSVLogger writes the whole file again under a wider header.
+    writeFileSync(file, `epoch,step,train_loss,val_loss\n${Array.from({ length: 10 }, (_, i) => `0,${i},1,`).join('\n')}\n0,9,,0.8\n${Array.from({ length: 5 }, (_, i) => `1,${10 + i},0.9,`).join('\n')}\n`);
+    await follower.poll();
+    await follower.poll();
+    follower.stop();
+    assert.deepEqual(rows.map((r) => r.step), Array.from({ length: 15 }, (_, i) => i));
+    assert.deepEqual(restarts, [], 'not a new run');
+  });
+
+  test('pandas to_csv (an unnamed index column), a UTF-8 BOM, prefixed nanoGPT lines, llm.c console lines, HF console dicts, MMCV 1.x logs', async () => {
+    const pandas = await load(write('history.csv', ',_step,train/loss\n0,10,2.5\n1,20,2.4\n'));
+    assert.deepEqual(pandas.rows.map((r) => [r.step, r.loss]), [[10, 2.5], [20, 2.4]]);
+    const bom = await load(write('metrics.jsonl', '\ufeff{"step": 1, "loss": 2}\n{"step": 2, "loss": 1.9}\n'));
+    assert.equal(bom.report.trainingRows, 2);
+    assert.equal(bom.report.badLines, 0);
+    const prefixed = await load(write('train.log', '[default0]:iter 0: loss 4.2, time 100ms\n[default0]:iter 1: loss 4.0, time 90ms\n'));
+    assert.deepEqual(prefixed.rows.map((r) => [r.step, r.loss]), [[0, 4.2], [1, 4]]);
+    const llmcConsole = await load(write('out.txt', 'step    1/19560 | train loss 11.009287 | norm 15.3682 | lr 1.00e-06 | 3150.21 ms\nval loss 10.95\nstep    2/19560 | train loss 10.9 | norm 15.2 | lr 2.00e-06 | 300 ms\n'));
+    assert.deepEqual(llmcConsole.rows.map((r) => [r.step, r.loss, r.gradNorm, r.lr, r.validationLoss]), [[1, 11.009287, 15.3682, 1e-6, undefined], [2, 10.9, 15.2, 2e-6, 10.95]]);
+    const hf = await load(write('train.out', " 10%|█ | 10/100 [00:05<00:45]{'loss': 2.3, 'grad_norm': 1.5, 'learning_rate': 5e-05, 'epoch': 0.1}\n{'loss': 2.1, 'grad_norm': nan, 'learning_rate': 4e-05, 'epoch': 0.2}\n{'eval_loss': 2.2, 'epoch': 0.2}\n{'train_runtime': 50.1, 'train_loss': 2.2, 'epoch': 1.0}\n"));
+    assert.equal(hf.report.format, 'Hugging Face Trainer console output');
+    assert.deepEqual(hf.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[1, 2.3, undefined], [2, 2.1, 2.2]]);
+    assert.ok(Number.isNaN(hf.rows[1].gradNorm));
+    const mmcv = await load(write('20230101_000000.log.json', '{"env_info": "x"}\n{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02, "loss": 1.5}\n{"mode": "train", "epoch": 1, "iter": 100, "lr": 0.02, "loss": 1.2}\n{"mode": "val", "epoch": 1, "iter": 100, "lr": 0.02, "bbox_mAP": 0.3}\n{"mode": "train", "epoch": 2, "iter": 50, "lr": 0.02, "loss": 1.0}\n'));
+    assert.equal(mmcv.report.format, 'MMCV 1.x *.log.json');
+    assert.deepEqual(mmcv.rows.map((r) => r.step), [50, 100, 150]);
+    assert.equal(mmcv.report.segments, 1);
+  });
+
+  test('--map naming a column the log does not have says so; numbers written as strings are named', () => {
+    const file = write('detectron.json', Array.from({ length: 5 }, (_, i) => JSON.stringify({ iteration: i, total_loss: 1, lr: 0.1, eta_seconds: 1 })).join('\n'));
+    const result = inspect(file, '--map', 'loss=Total_Loss');
+    assert.match(result.stderr, /--map loss=Total_Loss: no numeric column "Total_Loss" \(did you mean "total_loss"\?\)/);
+    const strings = inspect(write('strings.jsonl', Array.from({ length: 5 }, (_, i) => JSON.stringify({ step: i, loss: '0.5' })).join('\n')));
+    assert.match(strings.stderr, /numbers written as strings \(not read\): loss/);
   });
 });

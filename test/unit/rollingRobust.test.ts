@@ -21,3 +21,25 @@ test('rolling median and MAD equal the naive ones over the last window', () => {
     });
   }));
 });
+
+test('k-th largest, the median and MAD of the upper values, and the split at the widest gap equal the naive ones', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1, maxLength: 60 }), (capacity, values) => {
+    const rolling = new RollingRobust(capacity);
+    values.forEach((value, i) => {
+      rolling.push(value);
+      const sorted = values.slice(Math.max(0, i + 1 - capacity), i + 1).sort((a, b) => a - b);
+      const n = sorted.length;
+      assert.equal(rolling.largest(1), sorted[n - 1]);
+      assert.ok(Number.isNaN(rolling.largest(n + 1)));
+      const from = Math.floor(n / 3);
+      const upper = sorted.slice(from);
+      const m = median(upper);
+      assert.equal(rolling.median(from), m);
+      assert.equal(rolling.medianAbsoluteDeviation(m, from), median(upper.map((v) => Math.abs(v - m))));
+      let widest = 50;
+      let start = -1;
+      for (let j = 1; j <= n - 2; j++) if (sorted[j] - sorted[j - 1] >= widest) [widest, start] = [sorted[j] - sorted[j - 1], j];
+      assert.equal(rolling.upperGroupStart(50, 2), start);
+    });
+  }));
+});

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c as referenceCrc32c } from '@aws-crypto/crc32c';
+import { crc32c } from '../../src/core/crc32c';
 import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTbRuns, readTbRows, TbFollower } from '../../src/core/tensorboardLog';
 import { concat, eventBytes, record } from '../support/tfevents';
+import { Writer } from 'protobufjs/minimal';
 
 test('CRC32C is the standard one (check value of "123456789"), masked as TFRecord does', () => {
   const data = new TextEncoder().encode('123456789');
@@ -69,4 +71,43 @@ test('a log directory still being written is followed: new records, new files, n
   assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0']);
   follower.flush();
   assert.deepEqual(seen, ['a:0', 'a:1', 'a:2', 'b:0', 'a:3', 'b:1']);
+});
+
+test('CRC-32C: the standard check value, and the same as a reference implementation on every length', () => {
+  assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
+  for (let length = 0; length < 300; length++) {
+    const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + length * 7) & 255);
+    assert.equal(crc32c(bytes), referenceCrc32c(bytes) >>> 0, `length ${length}`);
+  }
+});
+
+test('a tensor that is not one element (a TF2 histogram) or that another plugin wrote is not a scalar', () => {
+  const histogram = (withPlugin: boolean) => {
+    const shape = Writer.create();
+    for (const size of [3, 3]) shape.uint32((2 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 0).int64(size).finish());
+    const content = new Uint8Array(9 * 8);
+    new DataView(content.buffer).setFloat64(0, -0.5, true);
+    const tensor = Writer.create().uint32((1 << 3) | 0).int32(2).uint32((2 << 3) | 2).bytes(shape.finish()).uint32((4 << 3) | 2).bytes(content).finish();
+    const value = Writer.create().uint32((1 << 3) | 2).string('grad_norm').uint32((8 << 3) | 2).bytes(tensor);
+    if (withPlugin) value.uint32((9 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).string('histograms').finish()).finish());
+    const summary = Writer.create().uint32((1 << 3) | 2).bytes(value.finish()).finish();
+    return Writer.create().uint32((2 << 3) | 0).int64(7).uint32((5 << 3) | 2).bytes(summary).finish();
+  };
+  assert.deepEqual(decodeScalars(histogram(false)), []);
+  assert.deepEqual(decodeScalars(histogram(true)), []);
+  assert.deepEqual(decodeScalars(eventBytes(7, { loss: 0.5 }, 'tensorContent')).map((s) => [s.tag, s.value]), [['loss', 0.5]]);
+});
+
+test('a run resumed into a new event file from an earlier step is a second segment, not an overwrite; a second writer is merged by step', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-resume-'));
+  const file = (name: string, steps: number[], tag: string, spikeAt?: number) =>
+    writeFileSync(join(dir, name), concat(steps.map((step) => record(eventBytes(step, { [tag]: step === spikeAt ? 50 : 1 })))));
+  file('events.out.tfevents.1.host', Array.from({ length: 80 }, (_, i) => i), 'loss', 75);
+  file('events.out.tfevents.2.host', Array.from({ length: 80 }, (_, i) => i), 'grad_norm');
+  file('events.out.tfevents.3.host', Array.from({ length: 30 }, (_, i) => 50 + i), 'loss');
+  const rows = readTbRows(findTbRuns(dir)[0], () => {});
+  assert.equal(rows.length, 110);
+  assert.deepEqual(rows.slice(78, 82).map((r) => r.step), [78, 79, 50, 51]);
+  assert.equal(rows[75].loss, 50, 'the value before the crash is kept');
+  assert.equal(rows[75].grad_norm, 1, 'the second writer\'s tags join their steps');
 });

@@ -55,10 +55,12 @@ export interface NonFiniteEvent {
   step: number;
   severity: 'warning';
   /** Which values were NaN or ±Infinity (missing values are not checked). */
-  fields: ('loss' | 'gradNorm' | 'layerGradNorm')[];
+  fields: ('loss' | 'gradNorm' | 'layerGradNorm' | 'validationLoss')[];
   /** The values as logged; absent when the row had none. */
   loss?: number;
   gradNorm?: number;
+  /** The validation loss, when it was the value that was not finite. */
+  validationLoss?: number;
   /** Layers whose gradient norm was not finite. */
   layers?: string[];
   /**
@@ -112,13 +114,14 @@ export function isUpgrade(event: { kind: string }): boolean {
 
 /**
  * Adds an event to a list the way consumers should: a regraded copy replaces the event of the same
- * kind and step (searched from the end, since it is at most absorbRows rows old); anything else is
- * appended. Returns the list.
+ * kind, step and series (searched from the end, since it is at most a few rows old); anything else
+ * is appended. Returns the list.
  */
 export function applyEvent<E extends { kind: string; step: number }>(events: E[], event: E): E[] {
   if (isUpgrade(event)) {
+    const series = (event as { series?: string }).series;
     for (let i = events.length - 1; i >= 0; i--) {
-      if (events[i].kind === event.kind && events[i].step === event.step) {
+      if (events[i].kind === event.kind && events[i].step === event.step && (events[i] as { series?: string }).series === series) {
         events[i] = event;
         return events;
       }

@@ -1,27 +1,16 @@
 import { Absorption } from './absorption';
-import type { DetectorEvent, ExplosionEvent, LossSpikeEvent, NonFiniteEvent } from './events';
-import { resolveDetectorOptions, type DetectorOptions, type DetectorOptionsInput, type DivergenceOptions, type VanishingOptions } from './options';
+import type { DetectorEvent, ExplosionEvent, LossSpikeEvent } from './events';
+import { nonFiniteEvent } from './nonFinite';
+import type { StepSample } from './sample';
+import { resolveDetectorOptions, type DetectorOptions, type DetectorOptionsInput } from './options';
 import { RollingRobust } from './rollingRobust';
 import { SpikeScorer } from './spikeScorer';
+import { DivergenceTracker, VanishingTracker } from './trackers';
 
 export * from './events';
 export * from './options';
 export { SpikeScorer, type SpikeScore, type SpikeOptions } from './spikeScorer';
-
-/**
- * One logged row's raw values, before any clipping. A missing (undefined) value is missing, not
- * bad: the detectors that need it skip the row (their windows and patience do not advance), and only
- * values that are present are checked for NaN/Infinity.
- */
-export interface StepSample {
-  step: number;
-  loss?: number;
-  gradNorm?: number;
-  /** The learning rate this row trained with, when known (grades explosions, spots loss-scaler skips). */
-  lr?: number;
-  /** Per-layer gradient norms, in the order of the layer names the detectors were made with (an undefined entry is missing). */
-  layerGradNorms?: ArrayLike<number>;
-}
+export type { StepSample } from './sample';
 
 const none: readonly DetectorEvent[] = Object.freeze([]);
 
@@ -39,6 +28,9 @@ export class Detectors {
   private readonly explosionAbsorption: Absorption<ExplosionEvent>;
   private readonly lossSpike?: SpikeScorer;
   private readonly lossAbsorption: Absorption<LossSpikeEvent>;
+  private readonly validation?: SpikeScorer;
+  private readonly validationAbsorption: Absorption<LossSpikeEvent>;
+  private validationOff: { step: number; loss: number } | undefined;
   private readonly divergence?: DivergenceTracker;
   private readonly vanishing?: VanishingTracker;
   private readonly lrLevel: RollingRobust;
@@ -51,15 +43,25 @@ export class Detectors {
   private firstZeroNormStep: number | undefined;
   /** Set when the loss went ≤ 0: the log-scale loss checks are off for the rest of the run. */
   private lossOff: { step: number; loss: number } | undefined;
+  /** Rows fed so far (the index of the row being fed, during observe). */
+  private row = -1;
+  /** The last few explosions raised as info (at most absorbRows + 1), with their rows: a loss that does not come back regrades them. */
+  private infoExplosions: { event: ExplosionEvent; row: number }[] = [];
+  /** Row of the loss spike being followed. */
+  private lossSpikeRow = -1;
 
   constructor(readonly layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
     this.options = resolveDetectorOptions(options);
-    if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion);
-    if (this.options.lossSpike.enabled) this.lossSpike = new SpikeScorer(this.options.lossSpike);
+    if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion, true);
+    if (this.options.lossSpike.enabled) {
+      this.lossSpike = new SpikeScorer(this.options.lossSpike);
+      this.validation = new SpikeScorer(this.options.lossSpike);
+    }
     if (this.options.divergence.enabled) this.divergence = new DivergenceTracker(this.options.divergence);
     if (this.options.vanishing.enabled) this.vanishing = new VanishingTracker(layerNames, this.options.vanishing);
     this.explosionAbsorption = new Absorption(this.options.explosion);
     this.lossAbsorption = new Absorption(this.options.lossSpike);
+    this.validationAbsorption = new Absorption(this.options.lossSpike);
     this.lrLevel = new RollingRobust(this.options.explosion.levelWindow);
   }
 
@@ -67,13 +69,15 @@ export class Detectors {
   observe(sample: StepSample): readonly DetectorEvent[] {
     let events: DetectorEvent[] | undefined;
     const emit = (event: DetectorEvent) => (events ??= []).push(event);
-    const { step, loss, gradNorm, lr, layerGradNorms } = sample;
+    const { step, loss, gradNorm, lr, layerGradNorms, validationLoss } = sample;
+    this.row++;
 
     const nonFinite = nonFiniteEvent(sample, this.layerNames, this.scalerSkipped(lr));
     if (nonFinite) emit(nonFinite);
 
     if (this.explosion && gradNorm !== undefined) this.observeNorm(step, gradNorm, lr, emit);
     if (loss !== undefined && !this.lossOff) this.observeLoss(step, loss, emit);
+    if (validationLoss !== undefined && this.validation && !this.validationOff) this.observeValidation(step, validationLoss, emit);
     if (this.vanishing && layerGradNorms) this.vanishing.observe(step, layerGradNorms, emit);
     if (lr !== undefined && Number.isFinite(lr)) this.recordLr(lr);
     return events ?? none;
@@ -83,18 +87,20 @@ export class Detectors {
   notes(): string[] {
     const notes: string[] = [];
     if (this.lossOff && (this.lossSpike || this.divergence)) {
-      notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}), a signed loss as RL fine-tunes log; loss spikes and divergence need a positive loss`);
+      notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}): a signed loss, as RL fine-tunes log, or one rounded to 0; loss spikes and divergence need a positive loss`);
+    }
+    if (this.validationOff && this.validation) {
+      notes.push(`validation-loss spikes off from step ${this.validationOff.step}: the validation loss goes ≤ 0 (${this.validationOff.loss})`);
     }
     if (this.explosion && this.zeroNorms > 0) {
-      notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient signal, as RL steps where every reward is equal log`);
+      notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient at all (RL steps where every reward is equal, or dead units)`);
     }
     return notes;
   }
 
   private observeNorm(step: number, gradNorm: number, lr: number | undefined, emit: (event: DetectorEvent) => void): void {
     if (!Number.isFinite(gradNorm)) {
-      const upgrade = this.explosionAbsorption.settle(step, NaN);
-      if (upgrade) emit(upgrade);
+      this.emitExplosionUpgrade(this.explosionAbsorption.settle(step, NaN), emit);
       return;
     }
     if (gradNorm <= 0) {
@@ -108,12 +114,14 @@ export class Detectors {
     const previousMax = this.normMax;
     this.normMax = Math.max(this.normMax, gradNorm);
     if (!score?.flagged) {
-      const upgrade = this.explosionAbsorption.settle(step, gradNorm);
-      if (upgrade) emit(upgrade);
+      this.emitExplosionUpgrade(this.explosionAbsorption.settle(step, gradNorm), emit);
       return;
     }
-    const { repeated, upgrade } = this.explosionAbsorption.spike(step);
-    if (upgrade) emit(upgrade);
+    // In its first minHistory rows a run has no level yet (LoRA norms start near 0, RL runs in their
+    // low mode): a jump there is graded by the loss (see emitLossUpgrade), not by the norm's own rows.
+    const early = seen < options.minHistory;
+    const { repeated, upgrade } = early ? { repeated: false, upgrade: undefined } : this.explosionAbsorption.spike(step, gradNorm);
+    this.emitExplosionUpgrade(upgrade, emit);
     const lrLevel = this.lrRows >= options.minHistory ? this.lrLevel.median() : NaN;
     const grade: ExplosionEvent['grade'] = repeated ? 'repeated'
       : lr !== undefined && lrLevel > 0 && lr >= options.lrRise * lrLevel ? 'lrRose'
@@ -124,13 +132,16 @@ export class Detectors {
       gradNorm, level: score.level, ratio: score.ratio, zScore: score.zScore, ...(lr !== undefined ? { lr } : {}),
     };
     emit(event);
-    this.explosionAbsorption.follow(event);
+    if (!early) this.explosionAbsorption.follow(event, score.recentHigh);
+    if (event.severity === 'info') {
+      this.infoExplosions.push({ event, row: this.row });
+      if (this.infoExplosions.length > this.options.lossSpike.absorbRows + 1) this.infoExplosions.shift();
+    }
   }
 
   private observeLoss(step: number, loss: number, emit: (event: DetectorEvent) => void): void {
     if (!Number.isFinite(loss)) {
-      const upgrade = this.lossAbsorption.settle(step, NaN);
-      if (upgrade) emit(upgrade);
+      this.emitLossUpgrade(step, this.lossAbsorption.settle(step, NaN), emit);
       return;
     }
     if (loss <= 0) {
@@ -140,20 +151,67 @@ export class Detectors {
     }
     const score = this.lossSpike?.observe(loss);
     if (score?.flagged) {
-      const { repeated, upgrade } = this.lossAbsorption.spike(step);
-      if (upgrade) emit(upgrade);
+      const { repeated, upgrade } = this.lossAbsorption.spike(step, loss);
+      this.emitLossUpgrade(step, upgrade, emit);
       const event: LossSpikeEvent = {
         kind: 'lossSpike', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
         loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
       };
       emit(event);
-      this.lossAbsorption.follow(event);
+      this.lossAbsorption.follow(event, score.recentHigh);
+      this.lossSpikeRow = this.row;
     } else if (score) {
-      const upgrade = this.lossAbsorption.settle(step, loss);
-      if (upgrade) emit(upgrade);
+      this.emitLossUpgrade(step, this.lossAbsorption.settle(step, loss), emit);
     }
     const divergence = this.divergence?.observe(step, loss);
     if (divergence) emit(divergence);
+  }
+
+  private observeValidation(step: number, loss: number, emit: (event: DetectorEvent) => void): void {
+    if (!Number.isFinite(loss)) {
+      const upgrade = this.validationAbsorption.settle(step, NaN);
+      if (upgrade) emit(upgrade);
+      return;
+    }
+    if (loss <= 0) {
+      this.validationOff = { step, loss };
+      return;
+    }
+    const score = this.validation!.observe(loss);
+    if (!score?.flagged) {
+      const upgrade = score && this.validationAbsorption.settle(step, loss);
+      if (upgrade) emit(upgrade);
+      return;
+    }
+    const { repeated, upgrade } = this.validationAbsorption.spike(step, loss);
+    if (upgrade) emit(upgrade);
+    const event: LossSpikeEvent = {
+      kind: 'lossSpike', series: 'validation', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
+      loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
+    };
+    emit(event);
+    this.validationAbsorption.follow(event, score.recentHigh);
+  }
+
+  private emitExplosionUpgrade(upgrade: ExplosionEvent | undefined, emit: (event: DetectorEvent) => void): void {
+    if (!upgrade) return;
+    emit(upgrade);
+    this.infoExplosions = this.infoExplosions.filter(({ event }) => event.step !== upgrade.step);
+  }
+
+  /**
+   * A loss spike the run did not absorb is regraded, and so is an info explosion raised with it or
+   * since: the norm may be back, but the run is not.
+   */
+  private emitLossUpgrade(step: number, upgrade: LossSpikeEvent | undefined, emit: (event: DetectorEvent) => void): void {
+    if (!upgrade) return;
+    emit(upgrade);
+    for (const { event, row } of this.infoExplosions) {
+      if (row < this.lossSpikeRow) continue;
+      this.explosionAbsorption.forget(event);
+      emit({ ...event, severity: 'warning', grade: 'notAbsorbed', upgradedAt: step });
+    }
+    this.infoExplosions = this.infoExplosions.filter(({ row }) => row < this.lossSpikeRow);
   }
 
   /** The fp16 loss scaler's mark: the lr repeats the previous row's while it had been changing. */
@@ -166,92 +224,5 @@ export class Detectors {
     this.previousLr = lr;
     this.lrLevel.push(lr);
     this.lrRows++;
-  }
-}
-
-function nonFiniteEvent(sample: StepSample, layerNames: readonly string[], scalerSkipped: boolean): NonFiniteEvent | undefined {
-  const { loss, gradNorm } = sample;
-  const fields: NonFiniteEvent['fields'] = [];
-  if (loss !== undefined && !Number.isFinite(loss)) fields.push('loss');
-  if (gradNorm !== undefined && !Number.isFinite(gradNorm)) fields.push('gradNorm');
-  let layers: string[] | undefined;
-  const norms = sample.layerGradNorms;
-  if (norms) {
-    for (let i = 0; i < norms.length; i++) {
-      const norm = norms[i];
-      if (norm !== undefined && !Number.isFinite(norm)) (layers ??= []).push(layerNames[i] ?? `layer ${i}`);
-    }
-    if (layers) fields.push('layerGradNorm');
-  }
-  if (fields.length === 0) return undefined;
-  return {
-    kind: 'nonFinite', step: sample.step, severity: 'warning', fields,
-    ...(loss !== undefined ? { loss } : {}),
-    ...(gradNorm !== undefined ? { gradNorm } : {}),
-    ...(layers ? { layers } : {}),
-    ...(scalerSkipped && fields.includes('gradNorm') ? { hint: 'lossScalerSkip' as const } : {}),
-  };
-}
-
-/** Exponentially smoothed loss against its best; each episode is reported once and re-armed on recovery. */
-class DivergenceTracker {
-  private readonly decay: number;
-  private smoothed = NaN;
-  private best = Infinity;
-  private seen = 0;
-  private risingFor = 0;
-  private reported = false;
-
-  constructor(private readonly options: DivergenceOptions) {
-    this.decay = 2 ** (-1 / options.smoothing);
-  }
-
-  observe(step: number, loss: number): DetectorEvent | undefined {
-    this.smoothed = this.seen === 0 ? loss : this.decay * this.smoothed + (1 - this.decay) * loss;
-    this.seen += 1;
-    // The first half-lives are dominated by the initial loss; a best taken there would be too high.
-    if (this.seen < this.options.smoothing) return undefined;
-    if (this.smoothed < this.best) this.best = this.smoothed;
-    const ratio = this.smoothed / this.best;
-    if (ratio <= this.options.risingFactor) {
-      this.risingFor = 0;
-      this.reported = false;
-      return undefined;
-    }
-    this.risingFor += 1;
-    if (this.reported) return undefined;
-    const reason = ratio >= this.options.factor ? 'aboveBest' : this.risingFor >= this.options.risingSteps ? 'rising' : undefined;
-    if (!reason) return undefined;
-    this.reported = true;
-    return { kind: 'divergence', step, severity: 'warning', loss: this.smoothed, best: this.best, ratio, reason };
-  }
-}
-
-/** Per layer: how long its norm has been below the floor or far below the largest layer. */
-class VanishingTracker {
-  private readonly below: Int32Array;
-
-  constructor(private readonly names: readonly string[], private readonly options: VanishingOptions) {
-    this.below = new Int32Array(names.length);
-  }
-
-  observe(step: number, norms: ArrayLike<number>, emit: (event: DetectorEvent) => void): void {
-    let largest = 0;
-    for (let i = 0; i < norms.length; i++) if (norms[i] > largest) largest = norms[i];
-    const count = Math.min(norms.length, this.below.length);
-    for (let i = 0; i < count; i++) {
-      const norm = norms[i];
-      if (norm === undefined || !Number.isFinite(norm)) continue;
-      const collapsed = norm < this.options.floor || (largest > 0 && norm < this.options.ratioToMax * largest);
-      if (!collapsed) {
-        this.below[i] = 0;
-        continue;
-      }
-      this.below[i] += 1;
-      // Reported once, when the collapse has lasted `patience` steps; recovery re-arms it.
-      if (this.below[i] === this.options.patience) {
-        emit({ kind: 'vanishing', step, severity: 'warning', layer: this.names[i], gradNorm: norm, ratioToMax: largest > 0 ? norm / largest : 0 });
-      }
-    }
   }
 }

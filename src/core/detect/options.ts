@@ -4,7 +4,11 @@ import type { SpikeOptions } from './spikeScorer';
 export interface AbsorbOptions {
   /** Rows after a spike within which the run must come back near its level, or the spike becomes a warning. Default: 3. */
   absorbRows: number;
-  /** Value / the spike's level at or below which a later row counts as back (absorbed). Default: 2. */
+  /**
+   * A later row at or below absorbedRatio × the usual range before the spike (the spike's level, or
+   * the top of the recent rows when higher: the third largest of the last levelWindow rows or the
+   * 75th percentile of the window) counts as back (absorbed). Default: 2.
+   */
   absorbedRatio: number;
 }
 
@@ -16,7 +20,7 @@ export interface LossSpikeOptions extends SpikeOptions, AbsorbOptions {
 export interface ExplosionOptions extends LossSpikeOptions {
   /**
    * A spike larger than rangeFactor × the largest norm this run had before (once minHistory rows
-   * are seen) is outside the run's own range: a warning even if absorbed. Default: 2.
+   * are seen) is outside the run's own range: a warning even if absorbed. Default: 4.
    */
   rangeFactor: number;
   /**
@@ -30,13 +34,13 @@ export interface ExplosionOptions extends LossSpikeOptions {
 export interface DivergenceOptions {
   /** Run this detector. Default: true. */
   enabled: boolean;
-  /** Half-life, in steps, of the loss average. Default: 20. */
+  /** Half-life, in logged rows, of the loss average. Default: 20. */
   smoothing: number;
   /** Smoothed loss / best smoothed loss that counts as diverged. Default: 4. */
   factor: number;
   /** Smoothed loss / best above which a run counts as rising. Default: 1.5. */
   risingFactor: number;
-  /** Consecutive steps above risingFactor that count as diverging. Default: 500. */
+  /** Consecutive logged rows above risingFactor that count as diverging. Default: 500. */
   risingSteps: number;
 }
 
@@ -47,14 +51,14 @@ export interface VanishingOptions {
   floor: number;
   /** Layer norm / largest layer norm below which a layer counts as vanishing. Default: 1e-5. */
   ratioToMax: number;
-  /** Consecutive steps a layer must stay below before it is flagged. Default: 10. */
+  /** Consecutive logged rows a layer must stay below before it is flagged. Default: 10. */
   patience: number;
 }
 
 export interface DetectorOptions {
   /**
    * Global gradient norm far above its running level. Defaults: window 50, levelWindow 12,
-   * minHistory 8, ratio 5, zScore 3.5, sureRatio 10, absorbRows 3, absorbedRatio 2, rangeFactor 2, lrRise 2.
+   * minHistory 8, ratio 5, zScore 3.5, sureRatio 10, absorbRows 3, absorbedRatio 2, rangeFactor 4, lrRise 2.
    */
   explosion: ExplosionOptions;
   /**
@@ -68,7 +72,7 @@ export interface DetectorOptions {
 
 /** The defaults, as the job schema states them (a unit test keeps the two equal). */
 export const defaultDetectorOptions: DetectorOptions = {
-  explosion: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2, rangeFactor: 2, lrRise: 2 },
+  explosion: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2, rangeFactor: 4, lrRise: 2 },
   lossSpike: { enabled: true, window: 50, levelWindow: 12, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 },
   divergence: { enabled: true, smoothing: 20, factor: 4, risingFactor: 1.5, risingSteps: 500 },
   vanishing: { enabled: true, floor: 1e-7, ratioToMax: 1e-5, patience: 10 },

@@ -29,23 +29,51 @@ export class RollingRobust {
     this.insertSorted(value);
   }
 
-  median(): number {
-    const n = this.size;
-    if (n === 0) return NaN;
-    const mid = n >> 1;
+  /** Median of the held values, or of those from the `from`-th smallest on. */
+  median(from = 0): number {
+    const n = this.size - from;
+    if (n <= 0) return NaN;
+    const mid = from + (n >> 1);
     return n % 2 ? this.sorted[mid] : (this.sorted[mid - 1] + this.sorted[mid]) / 2;
   }
 
-  /** Median of |x − median|: the deviations left and right of the median are each sorted, so merge them. */
-  medianAbsoluteDeviation(center = this.median()): number {
+  /**
+   * Where the held values split into two groups: the index (in sorted order) of the first value
+   * above the widest gap between neighbours, if that gap is at least `gap` and at least `minUpper`
+   * values lie above it; otherwise -1.
+   */
+  upperGroupStart(gap: number, minUpper: number): number {
+    let start = -1;
+    let widest = gap;
+    for (let i = 1; i <= this.size - minUpper; i++) {
+      const width = this.sorted[i] - this.sorted[i - 1];
+      if (width >= widest) {
+        widest = width;
+        start = i;
+      }
+    }
+    return start;
+  }
+
+  /** The k-th largest value (k = 1 is the largest); NaN when fewer than k values are held. */
+  largest(k: number): number {
+    return k >= 1 && k <= this.size ? this.sorted[this.size - k] : NaN;
+  }
+
+  /**
+   * Median of |x − center| over the values from the `from`-th smallest on: the deviations left and
+   * right of the center are each sorted, so merge them.
+   */
+  medianAbsoluteDeviation(center = this.median(), from = 0): number {
     const n = this.size;
-    if (n === 0) return NaN;
-    let right = lowerBound(this.sorted, n, center);
+    if (n - from <= 0) return NaN;
+    let right = Math.max(from, lowerBound(this.sorted, n, center));
     let left = right - 1;
-    const want = n >> 1;
+    const count = n - from;
+    const want = count >> 1;
     let previous = 0;
     for (let taken = 0; taken <= want; taken++) {
-      const leftDeviation = left >= 0 ? center - this.sorted[left] : Infinity;
+      const leftDeviation = left >= from ? center - this.sorted[left] : Infinity;
       const rightDeviation = right < n ? this.sorted[right] - center : Infinity;
       let current: number;
       if (leftDeviation <= rightDeviation) {
@@ -55,7 +83,7 @@ export class RollingRobust {
         current = rightDeviation;
         right++;
       }
-      if (taken === want) return n % 2 ? current : (previous + current) / 2;
+      if (taken === want) return count % 2 ? current : (previous + current) / 2;
       previous = current;
     }
     return previous;

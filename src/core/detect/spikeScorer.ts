@@ -27,9 +27,11 @@ export interface SpikeScore {
   readonly level: number;
   /** Value / level. */
   readonly ratio: number;
-  /** (log value − median log) / (1.4826 · MAD of the log-values) over `window`, with a floor on the scale; NaN before minHistory. */
+  /** (log value − median log) / (1.4826 · MAD of the log-values) over `window`, with a floor on the scale; NaN before minHistory and for rows that are no candidate (below `ratio` and `sureRatio`). */
   readonly zScore: number;
   readonly flagged: boolean;
+  /** Top of the usual range before this row: the larger of the third largest of the last levelWindow rows and the 75th percentile of the window. */
+  readonly recentHigh: number;
 }
 
 /**
@@ -56,12 +58,27 @@ export class SpikeScorer {
   private readonly history: RollingRobust;
   private readonly logRatio: number;
   private readonly logSure: number;
+  /** Whether each of the last `window` rows was a drop (a ring), and how many were. */
+  private readonly recent: Uint8Array;
+  private recentHead = 0;
+  private lows = 0;
 
-  constructor(private readonly options: SpikeOptions) {
+  /**
+   * `twoModes`: look for two groups in the window (RL gradient norms); off for losses, where a
+   * group of high values is the start of training or a blow-up, not a mode. Default: false.
+   */
+  constructor(private readonly options: SpikeOptions, private readonly twoModes = false) {
     this.levels = new RollingRobust(options.levelWindow);
     this.history = new RollingRobust(options.window);
     this.logRatio = Math.log(options.ratio);
     this.logSure = Math.log(Math.max(options.sureRatio, options.ratio));
+    this.recent = new Uint8Array(options.window);
+  }
+
+  private recordLow(low: boolean): void {
+    this.lows += (low ? 1 : 0) - this.recent[this.recentHead];
+    this.recent[this.recentHead] = low ? 1 : 0;
+    this.recentHead = (this.recentHead + 1) % this.recent.length;
   }
 
   /** Rows scored so far. */
@@ -79,30 +96,64 @@ export class SpikeScorer {
   }
 
   private score(logValue: number): SpikeScore {
-    const center = this.history.median();
+    const scored = this.history.count >= this.options.minHistory;
+    let center = this.history.median();
+    const level = this.levels.median();
+    // A drop below both baselines by `ratio` stays out of them while such drops are the minority of
+    // the last `window` rows: in a bimodal run (RL steps whose rewards are all equal give a norm near
+    // 0) the low mode would otherwise drag the levels down and make every ordinary row look like a
+    // jump. A lasting fall is soon the majority and moves the levels as usual.
+    const low = scored && logValue < Math.min(center, level) - this.logRatio;
+    const lowsBefore = this.lows;
+    this.recordLow(low);
+    const shortHigh = this.levels.largest(Math.min(3, this.levels.count));
+    const recentHigh = Math.exp(Math.max(shortHigh, this.history.largest(Math.ceil(0.25 * this.history.count))));
+    if (low && 2 * lowsBefore < Math.min(this.history.count, this.recent.length)) return unflagged(center, logValue, recentHigh);
+    const levelJump = logValue - level;
+    // Most rows are no candidate at all; the rest of the tests (and their cost) are for those that are.
+    if (logValue - center < this.logRatio && levelJump < this.logSure) {
+      this.push(logValue);
+      return unflagged(center, logValue, recentHigh);
+    }
+    // Two modes (RL: steps whose rewards are all equal give a norm near 0, the others ~100× more):
+    // when the window splits at a gap of at least `ratio` with a fifth of it or more above, the
+    // upper group is the run's usual level and spread, whichever mode has more rows.
+    const upper = scored && this.twoModes ? this.history.upperGroupStart(this.logRatio, Math.max(this.options.minHistory, Math.ceil(0.2 * this.history.count))) : -1;
+    const from = Math.max(upper, 0);
+    center = this.history.median(from);
     const jump = logValue - center;
     let zScore = NaN;
     let flaggedWindow = jump >= this.logRatio;
     let cap = this.logRatio;
-    if (this.history.count >= this.options.minHistory) {
-      const scale = Math.max(1.4826 * this.history.medianAbsoluteDeviation(center), SpikeScorer.minScale);
+    if (scored) {
+      const scale = Math.max(1.4826 * this.history.medianAbsoluteDeviation(center, from), SpikeScorer.minScale);
       zScore = jump / scale;
       flaggedWindow &&= zScore >= this.options.zScore;
       cap = Math.max(cap, this.options.zScore * scale);
     }
-    const level = this.levels.median();
-    const levelJump = logValue - level;
     // Also above twice the window's median: in a bimodal run (RL steps with no reward signal) the
     // short level can sit in the low mode, and a row back at the usual level is no jump.
     const flaggedLevel = levelJump >= this.logSure && jump >= SpikeScorer.logAboveUsual;
-    const flagged = flaggedWindow || flaggedLevel;
+    // And above the third largest of the last levelWindow rows: when a bimodal run spends most rows
+    // in its low mode, both medians sit there, and a row of the usual high mode is no jump.
+    const aboveRecent = !(logValue <= shortHigh) || this.levels.count < 3;
+    const flagged = (flaggedWindow || flaggedLevel) && aboveRecent;
     // A spike enters the history capped, so one outlier does not raise the baselines, while a
     // lasting shift still moves them within half a window (as ZClip feeds back clipped values).
-    const kept = flagged ? Math.min(logValue, Math.max(center + cap, level + this.logSure)) : logValue;
-    this.levels.push(kept);
-    this.history.push(kept);
+    // (Not in the first minHistory rows: there is no level to protect yet, and a run that starts
+    // with a shift, as LoRA norms do, must not stay flagged for rows on end.)
+    this.push(flagged && scored ? Math.min(logValue, Math.max(center + cap, level + this.logSure)) : logValue);
     return flaggedLevel && levelJump > jump
-      ? { level: Math.exp(level), ratio: Math.exp(levelJump), zScore, flagged }
-      : { level: Math.exp(center), ratio: Math.exp(jump), zScore, flagged };
+      ? { level: Math.exp(level), ratio: Math.exp(levelJump), zScore, flagged, recentHigh }
+      : { level: Math.exp(center), ratio: Math.exp(jump), zScore, flagged, recentHigh };
   }
+
+  private push(logValue: number): void {
+    this.levels.push(logValue);
+    this.history.push(logValue);
+  }
+}
+
+function unflagged(center: number, logValue: number, recentHigh: number): SpikeScore {
+  return { level: Math.exp(center), ratio: Math.exp(logValue - center), zScore: NaN, flagged: false, recentHigh };
 }

@@ -16,6 +16,8 @@ export type ColumnMapping = Partial<Record<FieldName, string>>;
  * LLaMA-Factory, W&B and Gradscope write them. Checked before the patterns below.
  */
 export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
+  // Not `epoch`: several rows share an epoch (or a rounded fractional one), and merging them would
+  // hide a spike. A log that counts nothing else (Keras' CSVLogger) is numbered by row, which is its epoch.
   step: ['step', 'global_step', 'train/global_step', 'trainer/global_step', 'iteration', 'iter', 'current_steps', '_step'],
   lr: ['lr', 'learning_rate', 'train/learning_rate', 'learningRate', 'train/lr'],
   loss: ['loss', 'train/loss', 'train_loss', 'training_loss', 'train_loss_step', 'loss_step', 'train/loss_step', 'total_loss', 'train/total_loss'],
@@ -24,14 +26,26 @@ export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
 };
 
 /**
- * Names no alias matched: Lightning's `lr-<Optimizer>[-k]` / `lr-<Optimizer>/pg1`, a user's
- * `train/nll_loss`, several eval sets' `eval_<set>_loss`. Epoch aggregates (`*_epoch`) and summary
- * values (`train_runtime`) are not per-step values and never match.
+ * Names no alias matched, in any case: Lightning's `lr-<Optimizer>[-k]`, a user's `train/nll_loss`,
+ * several eval sets' `eval_<set>_loss`, the PyTorch tutorials' `Loss/train` and `Loss/val`,
+ * `gradient_norm`, `LearningRate`. Epoch aggregates (`*_epoch`) and summary values
+ * (`train_runtime`, HF's `train/train_loss`) are not per-step values and never match.
  */
-const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, RegExp>>> = {
-  lr: /^lr-[^/]+$/,
-  loss: /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/,
-  validationLoss: /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/,
+const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, readonly RegExp[]>>> = {
+  // Lightning's LearningRateMonitor: lr-Adam, lr-Adam-1 (a second optimizer), lr-AdamW/pg1 (param
+  // groups, from pg1); never lr-SGD-momentum or lr-Adam-weight_decay, which it logs beside them.
+  lr: [/^lr-[A-Za-z0-9_.]+?(-\d+)?(\/pg1)?$/, /^lr-[A-Za-z0-9_.]+?(-\d+)?\/pg\d+$/, /^(train[/_.-])?(lr|learning[_ -]?rate)([/_.-](group[_-]?)?0|\/pg[01])?$/i],
+  loss: [
+    /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/i,
+    /^[\w-]*loss[/_.-](train|training)$/i,
+    /^(train|training)[ _-]?loss$/i,
+    /^loss$/i,
+  ],
+  validationLoss: [
+    /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/i,
+    /^[\w-]*loss[/_.-](val|valid|validation|eval)$/i,
+  ],
+  gradNorm: [/^(train[/_.-])?grad(ient)?[_/ .-]?norm([_/.-](total|global|l2))?$/i, /^(total|global)[_/.-]?grad(ient)?[_/.-]?norm$/i],
 };
 
 /** Prefixes of per-layer gradient-norm columns: `grad_norm/fc.weight`, `grad_2.0_norm/fc.weight`, `gradNorm/dense_1`. */
@@ -44,6 +58,8 @@ export interface RecordLayout {
   layers: [layer: string, column: string][];
   /** Numeric columns that feed nothing (listed so that --map is easy). */
   unused: string[];
+  /** Columns whose values are numbers written as strings ("0.5"): not read, but named in errors. */
+  numericStrings: string[];
 }
 
 /**
@@ -80,21 +96,41 @@ export class ColumnResolver {
 
   private resolve(record: Record<string, unknown>): RecordLayout {
     const numeric = Object.keys(record).filter((key) => typeof record[key] === 'number');
+    // A W&B panel export names columns `<run> - train/loss` beside `…__MIN`/`…__MAX` bands: the
+    // name after the run is the metric, and the bands are not.
+    const bare = new Map(numeric.filter((key) => !/__(MIN|MAX)$/.test(key)).map((key) => [key, / - (.+)$/.exec(key)?.[1] ?? key]));
     const used = new Set<string>();
+    const free = (key: string) => !used.has(key) && !isLayerColumn(key);
     const choose = (field: FieldName): string | undefined => {
       const mapped = this.mapping[field];
       if (mapped !== undefined) return numeric.includes(mapped) ? mapped : undefined;
-      for (const name of [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]]) if (numeric.includes(name) && !used.has(name)) return name;
+      const aliases = [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]];
+      for (const name of aliases) if (numeric.includes(name) && !used.has(name)) return name;
+      // Then in any case, and after a W&B run prefix: `Step`, `glorious-sun-3 - train/loss`.
+      for (const name of aliases) {
+        const lower = name.toLowerCase();
+        for (const [key, metric] of bare) if (metric.toLowerCase() === lower && free(key)) return key;
+      }
       if (field === 'step') return undefined;
-      const pattern = FIELD_PATTERNS[field];
-      if (!pattern) return undefined;
+      const patterns = FIELD_PATTERNS[field];
+      if (!patterns) return undefined;
       const earlier = this.byPattern[field];
       if (earlier !== undefined) return numeric.includes(earlier) && !used.has(earlier) ? earlier : undefined;
-      const found = numeric.find((name) => pattern.test(name) && !used.has(name) && !isLayerColumn(name));
+      let found: string | undefined;
+      for (const pattern of patterns) {
+        for (const [key, metric] of bare) {
+          if (pattern.test(metric) && free(key)) {
+            found = key;
+            break;
+          }
+        }
+        if (found !== undefined) break;
+      }
       if (found !== undefined) this.byPattern[field] = found;
       return found;
     };
-    const layout: RecordLayout = { fields: [], layers: [], unused: [] };
+    const numericStrings = Object.keys(record).filter((key) => typeof record[key] === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(record[key] as string));
+    const layout: RecordLayout = { fields: [], layers: [], unused: [], numericStrings };
     const step = choose('step');
     if (step !== undefined) {
       layout.step = step;

@@ -112,8 +112,8 @@ function entryRecord(text: string, line: number): LogRecord {
 /** W&B's summary holds the last value of each metric, not a history: say so and how to get one. */
 export function wandbSummaryError(): LogFormatError {
   return new LogFormatError(
-    'wandb-summary.json holds only the final value of each metric, not a history. Export the history (in Python: ' +
-      '`wandb.Api().run("<entity>/<project>/<run_id>").history(samples=100000).to_json("history.jsonl", orient="records", lines=True)`) ' +
-      'and open that file.',
+    'wandb-summary.json holds only the final value of each metric, not a history. Export every logged row ' +
+      '(in Python: `import json, wandb; f = open("history.jsonl", "w"); [f.write(json.dumps(row) + "\\n") for row in wandb.Api().run("<entity>/<project>/<run_id>").scan_history()]`, ' +
+      'which keeps NaN and Infinity, unlike history(), which samples rows) and open history.jsonl.',
   );
 }

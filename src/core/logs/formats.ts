@@ -9,6 +9,8 @@ export type FormatName =
   | 'llama-factory'
   | 'detectron2'
   | 'mmengine'
+  | 'mmcv'
+  | 'hf-console'
   | 'jsonl'
   | 'lightning-csv'
   | 'csv'
@@ -55,7 +57,7 @@ function firstObjects(head: readonly string[], count = 3): Record<string, unknow
   const objects: Record<string, unknown>[] = [];
   for (const line of head) {
     if (objects.length >= count) break;
-    const text = line.trim();
+    const text = line.replace(/^\ufeff/, '').trim();
     if (!text.startsWith('{') || text.length > MAX_LINE_LENGTH) continue;
     try {
       const value = parseJsonLine(text);
@@ -136,7 +138,13 @@ export const mmengine: LineFormat = {
 export const jsonLines: LineFormat = {
   name: 'jsonl',
   label: 'JSON lines',
-  sniff: (_file, head) => (firstObjects(head).length ? 0.6 : 0),
+  // Any object a line is JSON lines; one with a field a training log has is surely one (a minified
+  // tokenizer_config.json in a model folder is not).
+  sniff: (_file, head) => {
+    const objects = firstObjects(head);
+    if (objects.length === 0) return 0;
+    return objects.some((o) => Object.keys(o).some((k) => KNOWN_COLUMN.test(k))) ? 0.6 : 0.35;
+  },
   parser: () => jsonParser((values, record) => {
     // Hugging Face eval entries written as lines (TRL, custom callbacks) are a validation series.
     if (!('loss' in values) && Object.keys(values).some((k) => k.startsWith('eval_') || k.startsWith('eval/'))) record.role = 'eval';
@@ -168,11 +176,17 @@ export function splitCsvLine(line: string): string[] {
 }
 
 function looksLikeCsvHeader(line: string | undefined): string[] | undefined {
-  if (!line || line.startsWith('{') || !line.includes(',')) return undefined;
+  if (!line) return undefined;
+  line = line.replace(/^\ufeff/, '');
+  if (line.startsWith('{') || line.startsWith('[') || !line.includes(',')) return undefined;
   const cells = splitCsvLine(line.trim()).map((c) => c.trim());
-  if (cells.length < 2 || cells.some((c) => c === '' || /^-?[\d.]+(e-?\d+)?$/i.test(c))) return undefined;
+  // pandas' to_csv writes its index first, under an empty name: only that cell may be empty.
+  if (cells.length < 2 || cells.some((c, i) => (c === '' && i > 0) || /^-?[\d.]+(e-?\d+)?$/i.test(c))) return undefined;
   return cells;
 }
+
+/** A column any training log would have, so that a CSV of something else is not taken for one. */
+const KNOWN_COLUMN = /(^|[/_ -])(loss|step|epoch|iter|iteration|lr|learning_rate|grad_norm|norm)([/_ -]|$)/i;
 
 function csvParser(): LineParser {
   let header: string[] | undefined;
@@ -182,7 +196,7 @@ function csvParser(): LineParser {
       if (text.trim() === '') return undefined;
       const cells = splitCsvLine(text);
       if (!header) {
-        header = cells.map((c) => c.trim());
+        header = cells.map((c, i) => (i === 0 ? c.replace(/^\ufeff/, '') : c).trim());
         return undefined;
       }
       if (cells.length !== header.length) return { problem: `${cells.length} cells where the header has ${header.length}` };
@@ -190,7 +204,7 @@ function csvParser(): LineParser {
       for (let i = 0; i < cells.length; i++) {
         const cell = cells[i].trim();
         // An empty cell is a value that was not logged in this row: never 0.
-        if (cell === '') continue;
+        if (cell === '' || header[i] === '') continue;
         const number = parseNumber(cell);
         values[header[i]] = number ?? cell;
       }
@@ -201,11 +215,14 @@ function csvParser(): LineParser {
 
 /** Numbers as Python and pandas print them, including nan, inf and -inf. */
 export function parseNumber(text: string): number | undefined {
+  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
+  if (text.trim() === '') return undefined;
   const number = Number(text);
   if (!Number.isNaN(number)) return number;
-  const lower = text.toLowerCase();
-  if (lower === 'nan') return NaN;
-  if (lower === 'inf' || lower === 'infinity') return Infinity;
+  const lower = text.trim().toLowerCase();
+  // glibc prints the default NaN as -nan, MSVC as -nan(ind).
+  if (/^[+-]?nan(\(\w*\))?$/.test(lower)) return NaN;
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
   return undefined;
 }
@@ -215,8 +232,9 @@ export const lightningCsv: LineFormat = {
   label: 'Lightning CSVLogger metrics.csv',
   sniff: (file, head) => {
     const header = looksLikeCsvHeader(head[0]);
-    if (!header || !header.includes('step')) return 0;
-    return header.includes('epoch') && (base(file) === 'metrics.csv' || header.some((c) => c.startsWith('lr-'))) ? 0.9 : 0.5;
+    if (!header || !header.includes('step') || !header.includes('epoch')) return 0;
+    // Both a step and an epoch column is how Lightning writes it; its file name or an lr-<Optimizer> column makes it sure.
+    return base(file).endsWith('metrics.csv') || header.some((c) => c.startsWith('lr-')) ? 0.9 : 0.6;
   },
   parser: csvParser,
 };
@@ -224,7 +242,10 @@ export const lightningCsv: LineFormat = {
 export const csv: LineFormat = {
   name: 'csv',
   label: 'CSV with a header',
-  sniff: (_file, head) => (looksLikeCsvHeader(head[0]) ? 0.4 : 0),
+  sniff: (_file, head) => {
+    const header = looksLikeCsvHeader(head[0]);
+    return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
+  },
   parser: csvParser,
 };
 
@@ -253,10 +274,12 @@ export const llmc: LineFormat = {
 };
 
 const NANOGPT_FILE_LINE = /^(\d+) (train|val|hella) (\S+)$/;
-const NANOGPT_CONSOLE_STEP = /(?:^|\s)step\s+(\d+)\s*\|(.*)$/;
-const NANOGPT_ITER = /^iter (\d+): loss ([\d.eE+-]+|nan|inf)/;
-const NANOGPT_EVAL = /^step (\d+): train loss ([\d.eE+-]+|nan|inf), val loss ([\d.eE+-]+|nan|inf)/;
-const NANOGPT_VALIDATION = /validation loss:\s*([\d.eE+-]+|nan|inf)/;
+// build-nanogpt `step 19073 | loss: 3.96 | …`, llm.c's console `step    1/19560 | train loss 11.01 | norm 15.37 | …`
+const NANOGPT_CONSOLE_STEP = /(?:^|[\s:\]])step\s+(\d+)(?:\/\d+)?\s*\|(.*)$/;
+// torchrun --tee, srun --label and loggers put a prefix before the message (`[default0]:iter 100: …`).
+const NANOGPT_ITER = /(?:^|[\s:\]|])iter (\d+): loss ([\d.eE+-]+|nan|inf)/;
+const NANOGPT_EVAL = /(?:^|[\s:\]|])step (\d+): train loss ([\d.eE+-]+|nan|inf), val loss ([\d.eE+-]+|nan|inf)/;
+const NANOGPT_VALIDATION = /\bval(?:idation)? loss:?\s*([\d.eE+-]+|nan|inf)\s*$/;
 
 export const nanogpt: LineFormat = {
   name: 'nanogpt',
@@ -264,7 +287,7 @@ export const nanogpt: LineFormat = {
   aliases: { loss: ['train'], validationLoss: ['val'], gradNorm: ['norm'] },
   sniff: (_file, head) => {
     if (head.some((line) => NANOGPT_FILE_LINE.test(line))) return 0.9;
-    return head.some((line) => NANOGPT_CONSOLE_STEP.test(line) && /\|\s*loss:?\s/.test(line)) || head.some((line) => NANOGPT_ITER.test(line) || NANOGPT_EVAL.test(line)) ? 0.9 : 0;
+    return head.some((line) => NANOGPT_CONSOLE_STEP.test(line) && /\|\s*(train )?loss:?\s/.test(line)) || head.some((line) => NANOGPT_ITER.test(line) || NANOGPT_EVAL.test(line)) ? 0.9 : 0;
   },
   parser: () => {
     // build-nanogpt prints `validation loss: X` without a step: it belongs to the next step line.
@@ -289,7 +312,7 @@ export const nanogpt: LineFormat = {
         if ((match = NANOGPT_CONSOLE_STEP.exec(line))) {
           const values: Record<string, unknown> = { step: Number(match[1]) };
           for (const part of match[2].split('|')) {
-            const pair = /^\s*([A-Za-z/_]+):?\s+([^\s]+)\s*$/.exec(part);
+            const pair = /^\s*([A-Za-z/_][A-Za-z/_ ]*?):?\s+([^\s]+)\s*$/.exec(part);
             const number = pair ? parseNumber(pair[2]) : undefined;
             if (pair && number !== undefined) values[pair[1]] = number;
           }
@@ -305,8 +328,79 @@ export const nanogpt: LineFormat = {
   },
 };
 
+// The Hugging Face Trainer prints each log as a Python dict, often after a tqdm bar on the same line.
+const HF_CONSOLE = /\{'(?:loss|eval_loss|train_runtime)': [^{}]*\}/g;
+
+/** A Python dict literal of numbers as JSON (single quotes, nan, inf). */
+function pythonDict(text: string): Record<string, unknown> | undefined {
+  const json = text.replace(/'/g, '"').replace(/-?\binf\b/g, (m) => (m.startsWith('-') ? '-Infinity' : 'Infinity')).replace(/\bnan\b/g, 'NaN');
+  try {
+    const value = parseJsonLine(json);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const hfConsole: LineFormat = {
+  name: 'hf-console',
+  label: 'Hugging Face Trainer console output',
+  sniff: (_file, head) => (head.some((line) => /\{'(loss|eval_loss)': /.test(line)) ? 0.85 : 0),
+  parser: () => {
+    // The dicts carry no step: they are numbered in order (one per logging_steps).
+    let row = 0;
+    return {
+      line(text, lineNumber) {
+        if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+        const dicts = text.match(HF_CONSOLE);
+        if (!dicts) return text.trim() === '' ? undefined : 'skip';
+        const records: LogRecord[] = [];
+        for (const dict of dicts) {
+          const values = pythonDict(dict);
+          if (!values) continue;
+          const record: LogRecord = { values, line: lineNumber };
+          if ('train_runtime' in values) record.role = 'summary';
+          else if ('eval_loss' in values && !('loss' in values)) record.role = 'eval';
+          else values.step = ++row;
+          if (record.role === 'eval') values.step = row;
+          records.push(record);
+        }
+        return records;
+      },
+    };
+  },
+};
+
+/**
+ * MMCV 1.x (mmdet 2, mmseg 0.x) `<time>.log.json`: `iter` counts within each epoch and `mode` says
+ * train or val. The step is the iteration over the whole run; val rows join the last iteration.
+ */
+export const mmcv: LineFormat = {
+  name: 'mmcv',
+  label: 'MMCV 1.x *.log.json',
+  aliases: { step: ['step'] },
+  sniff: (file, head) => (firstObjects(head, 5).some((o) => 'mode' in o && 'epoch' in o && 'iter' in o && !('step' in o)) ? 0.95 : /\.log\.json$/.test(file) ? 0.5 : 0),
+  parser: () => {
+    let offset = 0;
+    let epoch: number | undefined;
+    let lastIter = 0;
+    return jsonParser((values, record) => {
+      if (values.mode === 'val') {
+        record.role = 'eval';
+        record.joinsCurrent = true;
+        return;
+      }
+      if (typeof values.epoch !== 'number' || typeof values.iter !== 'number') return;
+      if (epoch !== undefined && values.epoch !== epoch) offset += lastIter;
+      epoch = values.epoch;
+      lastIter = values.iter;
+      values.step = offset + values.iter;
+    });
+  },
+};
+
 /** Line formats in the order ties are broken (most specific first). */
-export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmengine, llmc, nanogpt, lightningCsv, jsonLines, csv];
+export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmcv, mmengine, llmc, nanogpt, hfConsole, lightningCsv, jsonLines, csv];
 
 /** The most likely line format of a file, or undefined when none is likely. */
 export function sniffLineFormat(fileName: string, head: readonly string[]): LineFormat | undefined {

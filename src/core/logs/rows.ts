@@ -9,8 +9,8 @@ export interface MetricsRow {
   loss?: number;
   validationLoss?: number;
   gradNorm?: number;
-  /** Per-layer gradient norms by layer name. */
-  layers: Map<string, number>;
+  /** Per-layer gradient norms by layer name (empty for most logs). */
+  layers: ReadonlyMap<string, number>;
   /** Counts from 0: an appended or resumed run whose step counter went back starts the next segment. */
   segment: number;
   /** 1-based line (or log_history entry's line) of the first record of this step, for Problems entries. */
@@ -52,6 +52,8 @@ export interface RowsReport {
   columns: Partial<Record<FieldName, string[]>>;
   /** Numeric columns that fed nothing, in order of appearance. */
   unused: string[];
+  /** Columns holding numbers written as strings ("0.5"), which are not read. */
+  numericStrings: string[];
 }
 
 const UNUSED_LIMIT = 200;
@@ -67,7 +69,7 @@ export class RowAssembler {
   private lastLr: number | undefined;
   private index = 0;
   private readonly counted = new Set<RecordLayout>();
-  private readonly report_: RowsReport = { records: 0, trainingRows: 0, validationRows: 0, segments: 1, columns: {}, unused: [] };
+  private readonly report_: RowsReport = { records: 0, trainingRows: 0, validationRows: 0, segments: 1, columns: {}, unused: [], numericStrings: [] };
   private readonly unusedSeen = new Set<string>();
 
   constructor(
@@ -82,7 +84,7 @@ export class RowAssembler {
     const layout = this.resolver.layoutOf(values);
     const evalOnly = record.role === 'eval';
     let found = false;
-    const row: MetricsRow = { step: NaN, layers: new Map(), segment: this.segment, ...(record.line !== undefined ? { line: record.line } : {}) };
+    const row: MetricsRow = { step: NaN, layers: layout.layers.length && !evalOnly ? new Map() : NO_LAYERS, segment: this.segment, line: record.line };
     for (const [field, column] of layout.fields) {
       if (evalOnly && field !== 'validationLoss') continue;
       row[field] = values[column] as number;
@@ -90,7 +92,7 @@ export class RowAssembler {
     }
     if (!evalOnly) {
       for (const [layer, column] of layout.layers) {
-        row.layers.set(layer, values[column] as number);
+        (row.layers as Map<string, number>).set(layer, values[column] as number);
         found = true;
       }
     }
@@ -102,8 +104,12 @@ export class RowAssembler {
     const previous = this.current?.step ?? this.lastStep;
     // A validation result stamped with a smaller counter (an epoch) belongs to the step it follows.
     const stampedBack = step !== undefined && previous !== undefined && step < previous && !isTrainingRow(row) && row.lr === undefined;
-    if (this.current && (record.joinsCurrent || stampedBack || step === this.current.step)) {
-      merge(this.current, row);
+    // Two training records of one step (logs appended with the same counter, a step logged twice)
+    // are two rows: merging them would keep only the later value and could hide a spike.
+    const current = this.current;
+    const repeated = current !== undefined && step === current.step && ((row.loss !== undefined && current.loss !== undefined) || (row.gradNorm !== undefined && current.gradNorm !== undefined));
+    if (current && !repeated && (record.joinsCurrent || stampedBack || step === current.step)) {
+      merge(current, row);
       return;
     }
     if (record.joinsCurrent || stampedBack) {
@@ -161,6 +167,7 @@ export class RowAssembler {
     const columns = this.report_.columns;
     if (layout.step !== undefined) add(columns, 'step', layout.step);
     for (const [field, column] of layout.fields) if (!evalOnly || field === 'validationLoss') add(columns, field, column);
+    for (const column of layout.numericStrings) if (!this.report_.numericStrings.includes(column) && this.report_.numericStrings.length < 50) this.report_.numericStrings.push(column);
     for (const column of layout.unused) {
       if (this.unusedSeen.size >= UNUSED_LIMIT || this.unusedSeen.has(column)) continue;
       this.unusedSeen.add(column);
@@ -174,9 +181,14 @@ function add(columns: RowsReport['columns'], field: FieldName, column: string): 
   if (!list.includes(column)) list.push(column);
 }
 
+/** Shared by every row without layer norms (most logs): rows are handed out, never changed after. */
+const NO_LAYERS: ReadonlyMap<string, number> = new Map();
+
 function merge(into: MetricsRow, from: MetricsRow): void {
   for (const field of VALUE_FIELDS) if (from[field] !== undefined) into[field] = from[field];
-  for (const [layer, value] of from.layers) into.layers.set(layer, value);
+  if (from.layers.size === 0) return;
+  if (into.layers === NO_LAYERS) into.layers = new Map();
+  for (const [layer, value] of from.layers) (into.layers as Map<string, number>).set(layer, value);
 }
 
 /** A column named for a field in the summary: `loss ← train/loss`. */

@@ -1,6 +1,7 @@
 // Follows a log while another program writes it: new lines of text logs, new entries of a
 // trainer_state.json that the trainer rewrites, new records of TensorBoard event files.
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import type { ColumnMapping } from '../../core/logs/columns';
 import { LogFormatError, trainerStateRecords } from '../../core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../core/logs/rows';
@@ -36,7 +37,7 @@ export function followLogSource(source: LogSource, handlers: FollowHandlers): Lo
     case 'lines':
       return new LineLogFollower(source, handlers);
     case 'trainerState':
-      return new PollingFollower(handlers, new TrainerStateReader(source.file, handlers));
+      return new PollingFollower(handlers, new TrainerStateReader(source, handlers));
     case 'tensorboard':
       return new PollingFollower(handlers, new TensorBoardReader(source, handlers));
     case 'keras':
@@ -60,15 +61,31 @@ class LineLogFollower implements LogFollower {
       pollMs: handlers.pollMs ?? 200,
       onRestart: (why) => {
         this.assembler.flush();
-        handlers.onRestart?.(`${source.file} was ${why}`);
+        if (why === 'rewritten') {
+          // The same log again with more columns (Lightning's CSVLogger adds a header field): read it
+          // from the top with the new header, and hand out only the steps after those already seen.
+          this.reset(this.lastStep);
+        } else {
+          this.reset();
+          handlers.onRestart?.(`${source.file} was ${why}`);
+        }
       },
       onError: (error) => handlers.onProblem?.(`${source.file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
       onPoll: () => this.afterLook(),
     });
   }
 
-  private reset(): void {
-    this.assembler = new RowAssembler(resolverFor(this.source, this.handlers.mapping), this.handlers.onRow);
+  private lastStep: number | undefined;
+
+  /** A new parser and assembler; rows up to `seenUpTo` (already handed out) are not handed out again. */
+  private reset(seenUpTo?: number): void {
+    let skipUpTo = seenUpTo;
+    this.assembler = new RowAssembler(resolverFor(this.source, this.handlers.mapping), (row) => {
+      if (skipUpTo !== undefined && row.step <= skipUpTo) return;
+      skipUpTo = undefined;
+      this.lastStep = row.step;
+      this.handlers.onRow(row);
+    });
     this.parser = this.source.format.parser();
   }
 
@@ -138,23 +155,42 @@ class PollingFollower implements LogFollower {
   }
 }
 
-/** The trainer rewrites trainer_state.json at each checkpoint: new entries are read, old ones skipped. */
+/**
+ * The trainer rewrites trainer_state.json at each checkpoint: new entries are read, old ones
+ * skipped. In a run folder, each checkpoint has its own copy (and `save_total_limit` deletes old
+ * ones): the newest checkpoint's file is followed, switching as new ones appear.
+ */
 class TrainerStateReader implements Reader {
   private entries = 0;
   private signature = '';
   private assembler: RowAssembler;
+  private file: string;
 
-  constructor(private readonly file: string, private readonly handlers: FollowHandlers) {
+  constructor(private readonly source: Extract<LogSource, { kind: 'trainerState' }>, private readonly handlers: FollowHandlers) {
+    this.file = source.file;
     this.assembler = this.newAssembler();
   }
 
   private newAssembler(): RowAssembler {
-    return new RowAssembler(resolverFor({ kind: 'trainerState', title: '', format: 'hf-trainer-state', file: this.file }, this.handlers.mapping), this.handlers.onRow);
+    return new RowAssembler(resolverFor(this.source, this.handlers.mapping), this.handlers.onRow);
+  }
+
+  /** The run's final trainer_state.json, else its newest checkpoint's. */
+  private async newest(): Promise<string> {
+    const runDir = this.source.runDir;
+    if (!runDir) return this.file;
+    const top = join(runDir, 'trainer_state.json');
+    if (await exists(top)) return top;
+    const names = await fs.readdir(runDir).catch(() => [] as string[]);
+    const checkpoints = names.map((name) => [name, Number(/^checkpoint-(\d+)$/.exec(name)?.[1])] as const).filter(([, n]) => Number.isFinite(n)).sort((a, b) => b[1] - a[1]);
+    for (const [name] of checkpoints) if (await exists(join(runDir, name, 'trainer_state.json'))) return join(runDir, name, 'trainer_state.json');
+    return this.file;
   }
 
   async read(): Promise<void> {
+    this.file = await this.newest();
     const stat = await fs.stat(this.file);
-    const signature = `${stat.mtimeMs}:${stat.size}`;
+    const signature = `${this.file}:${stat.mtimeMs}:${stat.size}`;
     if (signature === this.signature) return;
     const text = await fs.readFile(this.file, 'utf8');
     let parsed;
@@ -181,6 +217,10 @@ class TrainerStateReader implements Reader {
   end(): void {
     this.assembler.flush();
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
 }
 
 /** New complete records of a run's event files; a step's row goes out once a later step appears. */

@@ -85,7 +85,8 @@ async function readText(file: string): Promise<string> {
 
 /** Feeds one line to a parser; shared by reading and following. */
 export function feedLine(parser: LineParser, text: string, lineNumber: number, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, file: string): void {
-  const result = parser.line(text, lineNumber);
+  // A UTF-8 byte-order mark (Windows editors, PowerShell) is not part of the first record.
+  const result = parser.line(lineNumber === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, lineNumber);
   if (result === undefined) return;
   if (result === 'skip') counts.skippedLines++;
   else if (Array.isArray(result)) for (const record of result) assembler.push(record);
@@ -130,13 +131,15 @@ export async function tensorBoardRecords(source: Extract<LogSource, { kind: 'ten
   for (const part of source.parts) {
     const run = findTbRuns(part.dir, 0)[0];
     if (!run) continue;
+    const name = (tag: string) => (part.prefix !== undefined ? `${part.prefix}/${tag}` : `${tag}/${part.suffix}`);
     for (const row of readTbRows(run, (file, p) => onProblem(file, p.offset, p.message))) {
       let merged = byStep.get(row.step);
       if (!merged) byStep.set(row.step, (merged = { step: row.step }));
-      for (const tag in row) if (tag !== 'step') merged[`${part.prefix}/${tag}`] = row[tag];
+      for (const tag in row) if (tag !== 'step') merged[name(tag)] = row[tag];
     }
   }
   const rows = [...byStep.values()].sort((a, b) => a.step - b.step);
+  if (source.format !== 'keras') return rows.map((values) => ({ values }));
   // Keras logs per-batch values with the optimizer iteration as step, per-epoch ones with the epoch:
   // two step scales in one folder. Read the batch scale when there is one, else the epoch scale.
   const batchScale = rows.some((row) => 'train/batch_loss' in row);
@@ -164,9 +167,9 @@ export interface LoadedRun {
 }
 
 /** Every run at `target`, rows in memory (for the report, the evaluation and tests). */
-export async function loadTrainingLogs(target: string, options: { format?: FormatName; mapping?: ColumnMapping; onProblem?: (message: string) => void } = {}): Promise<LoadedRun[]> {
+export async function loadTrainingLogs(target: string, options: { format?: FormatName; mapping?: ColumnMapping; onProblem?: (message: string) => void; onNote?: (message: string) => void } = {}): Promise<LoadedRun[]> {
   const runs: LoadedRun[] = [];
-  for (const source of await findLogSources(target, options.format)) {
+  for (const source of await findLogSources(target, options.format, options.onNote)) {
     const rows: MetricsRow[] = [];
     const report = await readLogSource(source, { mapping: options.mapping, onRow: (row) => rows.push(row), onProblem: options.onProblem });
     runs.push({ source, title: source.title, rows, report });

@@ -2,15 +2,21 @@
 // first bytes; a folder is searched (a few levels deep) for the files frameworks write.
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError } from '../../core/logs/documents';
+import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError, wandbSummaryError } from '../../core/logs/documents';
 import { LINE_FORMATS, sniffLineFormat, type FormatName, type LineFormat } from '../../core/logs/formats';
 
 /** One run's log, ready to be read or followed. */
 export type LogSource =
   | { kind: 'lines'; title: string; format: LineFormat; file: string }
-  | { kind: 'trainerState'; title: string; format: 'hf-trainer-state'; file: string }
+  /** `runDir`: the run's folder when the file is its newest checkpoint's (following switches to newer ones). */
+  | { kind: 'trainerState'; title: string; format: 'hf-trainer-state'; file: string; runDir?: string }
   | { kind: 'tensorboard'; title: string; format: 'tensorboard'; dir: string }
-  | { kind: 'keras'; title: string; format: 'keras'; dir: string; parts: { prefix: string; dir: string }[] };
+  /**
+   * Event-file folders that are one run: Keras' train/ and validation/, or the folders
+   * SummaryWriter.add_scalars writes (`Loss_train/`, `Loss_val/`, each with the tag `Loss`).
+   * `prefix` goes before a part's tags (`train/epoch_loss`), `suffix` after (`Loss/train`).
+   */
+  | { kind: 'keras'; title: string; format: 'keras' | 'tensorboard'; dir: string; parts: { prefix?: string; suffix?: string; dir: string }[] };
 
 export const FORMAT_LABELS: Record<FormatName, string> = {
   'hf-trainer-state': 'Hugging Face trainer_state.json',
@@ -30,20 +36,21 @@ export function formatLabel(source: LogSource): string {
 const HEAD_BYTES = 64 * 1024;
 const EVENT_FILE = /^events\.out\.tfevents\./;
 const SKIP_DIRS = new Set(['node_modules', '.git', '__pycache__', '.venv', 'venv', 'wandb-artifacts', 'plugins']);
-const MAX_FILES_SNIFFED = 300;
+const MAX_FILES_SNIFFED = 1000;
 
 /** The first lines of a file (at most 64 kB), and whether it looks like text at all. */
-async function head(file: string): Promise<{ text: string; lines: string[]; binary: boolean }> {
+async function head(file: string): Promise<{ text: string; lines: string[]; binary: boolean; utf16: boolean }> {
   const handle = await fs.open(file, 'r');
   try {
     const buffer = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
     const bytes = buffer.subarray(0, bytesRead);
     const binary = bytes.includes(0);
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
     const text = bytes.toString('utf8');
     const lines = text.split('\n');
     if (bytesRead === HEAD_BYTES) lines.pop(); // the last line is cut off
-    return { text, lines: lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)), binary };
+    return { text, lines: lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)), binary, utf16 };
   } finally {
     await handle.close();
   }
@@ -53,15 +60,16 @@ async function head(file: string): Promise<{ text: string; lines: string[]; bina
  * The log(s) at `target`. A file must be of a known format (or the one `format` names); a folder
  * yields every run found in it. Throws LogFormatError with a reason a person can act on.
  */
-export async function findLogSources(target: string, format?: FormatName): Promise<LogSource[]> {
+export async function findLogSources(target: string, format?: FormatName, onNote?: (message: string) => void): Promise<LogSource[]> {
   let stat;
   try {
     stat = await fs.stat(target);
-  } catch {
-    throw new LogFormatError(`${target}: no such file or folder`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new LogFormatError(code === 'ENOENT' ? `${target}: no such file or folder` : `${target}: cannot be read (${code})`);
   }
   if (stat.isDirectory()) {
-    const sources = await searchFolder(target, format);
+    const sources = await searchFolder(target, format, onNote ?? (() => {}));
     if (sources.length === 0) {
       throw new LogFormatError(`${target}: no training log found in this folder (looked for trainer_state.json, TensorBoard events.out.tfevents.*, metrics.csv, metrics.json, scalars.json, *.jsonl, llm.c and nanoGPT logs)`);
     }
@@ -72,7 +80,14 @@ export async function findLogSources(target: string, format?: FormatName): Promi
 
 async function fileSource(file: string, title: string, format: FormatName | undefined, threshold: number): Promise<LogSource> {
   if (EVENT_FILE.test(basename(file)) && (!format || format === 'tensorboard')) return { kind: 'tensorboard', title, format: 'tensorboard', dir: dirname(file) };
-  const { text, lines, binary } = await head(file);
+  let sample;
+  try {
+    sample = await head(file);
+  } catch (error) {
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const { text, lines, binary, utf16 } = sample;
+  if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`);
   if (format === 'hf-trainer-state' || (!format && looksLikeTrainerState(file, text))) return { kind: 'trainerState', title, format: 'hf-trainer-state', file };
   if (!format && looksLikeWandbSummary(file, text)) return { kind: 'lines', title, format: wandbSummary, file };
   if (format) {
@@ -80,6 +95,7 @@ async function fileSource(file: string, title: string, format: FormatName | unde
     if (!chosen) throw new LogFormatError(`${file}: --format ${format} reads folders, not a single file`);
     return { kind: 'lines', title, format: chosen, file };
   }
+  if (utf16) throw new LogFormatError(`${file}: a UTF-16 text file (as Windows PowerShell's > writes); save it as UTF-8`);
   if (binary) throw new LogFormatError(`${file}: a binary file that is not a TensorBoard event file (its name does not start with events.out.tfevents.)`);
   const sniffed = sniffLineFormat(file, lines);
   if (!sniffed || sniffed.sniff(file, lines) < threshold) {
@@ -95,37 +111,71 @@ interface Found {
   events: Map<string, string[]>;
   files: string[];
   runFolders: string[];
+  unreadable: string[];
+  /** Real paths of the folders seen (a symlink loop is walked once). */
+  seen: Set<string>;
 }
 
+/** Files in a model folder that are never logs (configs, tokenizers, weights indexes). */
+const NOT_LOGS = /^(config|generation_config|adapter_config|tokenizer|tokenizer_config|special_tokens_map|added_tokens|vocab|preprocessor_config|training_args|model\.safetensors\.index|pytorch_model\.bin\.index|all_results|train_results|eval_results|README|requirements|package|package-lock)(\.\w+)?\.(json|txt)$/;
+/** Names frameworks give their logs: read before anything else in a folder. */
+const LOG_NAMES = /^(trainer_state\.json|trainer_log\.jsonl|metrics\.(csv|json|jsonl)|scalars\.json|main\.log|log\.txt|.*\.log\.json)$/;
+
 async function walk(dir: string, depth: number, found: Found): Promise<void> {
+  let real: string;
   let entries;
   try {
+    real = await fs.realpath(dir);
+    if (found.seen.has(real)) return;
+    found.seen.add(real);
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch {
+    found.unreadable.push(dir);
     return;
   }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => naturalCompare(a.name, b.name));
   if (entries.some((e) => e.name === 'metrics.jsonl') && entries.some((e) => e.name === 'job.json')) {
     found.runFolders.push(dir);
     return;
   }
+  // A checkpoint folder holds weights and configs; its trainer_state.json is the only log in it.
+  const checkpoint = /^checkpoint-\d+$/.test(basename(dir));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
+    let isDirectory = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      // `outputs/latest -> run-7`: followed (a dangling link or a loop is not).
+      const target = await fs.stat(path).catch(() => undefined);
+      isDirectory = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isDirectory) {
       if (depth > 0 && !SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) await walk(path, depth - 1, found);
       else if (depth > 0 && entry.name === '.gradscope') await walk(path, depth, found);
+    } else if (!isFile) {
+      continue;
+    } else if (checkpoint) {
+      if (entry.name === 'trainer_state.json') found.files.push(path);
     } else if (EVENT_FILE.test(entry.name)) {
       const list = found.events.get(dir) ?? [];
       list.push(path);
       found.events.set(dir, list);
-    } else if (/\.(jsonl|json|csv|log|txt)$/.test(entry.name)) {
+    } else if (/\.(jsonl|json|csv|tsv|log|txt)$/.test(entry.name) && !NOT_LOGS.test(entry.name)) {
       found.files.push(path);
     }
   }
 }
 
-async function searchFolder(root: string, format: FormatName | undefined): Promise<LogSource[]> {
-  const found: Found = { events: new Map(), files: [], runFolders: [] };
+/** `version_2` before `version_10`. */
+export function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+const PART = /^(?:(.*?)[_-])?(train|training|val|valid|validation|eval|test)$/i;
+
+async function searchFolder(root: string, format: FormatName | undefined, onNote: (message: string) => void): Promise<LogSource[]> {
+  const found: Found = { events: new Map(), files: [], runFolders: [], unreadable: [], seen: new Set() };
   await walk(root, 4, found);
   const title = (path: string) => relative(root, path) || basename(root);
   const sources: LogSource[] = [];
@@ -133,55 +183,72 @@ async function searchFolder(root: string, format: FormatName | undefined): Promi
 
   for (const dir of found.runFolders) if (want('gradscope')) sources.push({ kind: 'lines', title: title(dir), format: gradscopeFormat(), file: join(dir, 'metrics.jsonl') });
 
-  // Keras writes one run as train/ and validation/ folders of event files side by side.
+  // Event-file folders side by side that are one run: Keras' train/ + validation/, and the
+  // `<tag>_train/` + `<tag>_val/` folders of SummaryWriter.add_scalars.
   const eventDirs = [...found.events.keys()];
-  const keras = new Set<string>();
+  const grouped = new Set<string>();
+  const groups = new Map<string, { stem: string; parent: string; parts: { name: string; dir: string }[] }>();
   for (const dir of eventDirs) {
-    const name = basename(dir);
-    if (name !== 'train' && name !== 'validation') continue;
-    const parent = dirname(dir);
-    if (keras.has(parent) || !found.events.has(join(parent, 'train'))) continue;
-    if (!(await isKerasRun(found.events.get(join(parent, 'train'))!))) continue;
-    keras.add(parent);
+    const match = PART.exec(basename(dir));
+    if (!match) continue;
+    const key = `${dirname(dir)}\u0000${match[1] ?? ''}`;
+    const group = groups.get(key) ?? { stem: match[1] ?? '', parent: dirname(dir), parts: [] };
+    group.parts.push({ name: match[2].toLowerCase(), dir });
+    groups.set(key, group);
   }
-  for (const parent of keras) {
-    if (!want('keras') && format !== 'tensorboard') continue;
-    const parts = ['train', 'validation'].filter((p) => found.events.has(join(parent, p))).map((p) => ({ prefix: p, dir: join(parent, p) }));
-    sources.push({ kind: 'keras', title: title(parent), format: 'keras', dir: parent, parts });
+  for (const group of groups.values()) {
+    if (group.parts.length < 2 || !group.parts.some((p) => p.name.startsWith('train'))) continue;
+    group.parts.forEach((p) => grouped.add(p.dir));
+    const keras = group.stem === '' && (await isKerasRun(found.events.get(group.parts.find((p) => p.name.startsWith('train'))!.dir)!));
+    if (keras) {
+      if (!want('keras') && format !== 'tensorboard') continue;
+      const parts = group.parts.map((p) => ({ prefix: p.name.startsWith('val') ? 'validation' : p.name, dir: p.dir }));
+      sources.push({ kind: 'keras', title: title(group.parent), format: 'keras', dir: group.parent, parts });
+    } else if (want('tensorboard')) {
+      // add_scalars('Loss', {'train': …, 'val': …}) writes the tag `Loss` in Loss_train/ and Loss_val/: read as Loss/train, Loss/val.
+      const parts = group.parts.map((p) => (group.stem ? { suffix: basename(p.dir).slice(group.stem.length + 1), dir: p.dir } : { prefix: basename(p.dir), dir: p.dir }));
+      const groupTitle = group.stem ? join(title(group.parent), group.stem) : title(group.parent);
+      sources.push({ kind: 'keras', title: groupTitle, format: 'tensorboard', dir: group.parent, parts });
+    }
   }
   for (const dir of eventDirs) {
-    if (keras.has(dirname(dir)) && (basename(dir) === 'train' || basename(dir) === 'validation')) continue;
+    if (grouped.has(dir)) continue;
     if (want('tensorboard')) sources.push({ kind: 'tensorboard', title: title(dir), format: 'tensorboard', dir });
   }
 
   // Checkpoint copies of trainer_state.json are prefixes of the final one: read the final one, or the latest checkpoint.
   const states = found.files.filter((f) => basename(f) === 'trainer_state.json');
   const byRun = new Map<string, string>();
+  const rank = (f: string) => Number(/checkpoint-(\d+)$/.exec(dirname(f))?.[1] ?? Infinity);
   for (const file of states) {
-    const checkpoint = /checkpoint-(\d+)$/.exec(dirname(file));
+    const checkpoint = /checkpoint-(\d+)$/.test(dirname(file));
     const runDir = checkpoint ? dirname(dirname(file)) : dirname(file);
     const chosen = byRun.get(runDir);
-    const rank = (f: string) => (/checkpoint-(\d+)$/.exec(dirname(f)) ? Number(/checkpoint-(\d+)$/.exec(dirname(f))![1]) : Infinity);
     if (!chosen || rank(file) > rank(chosen)) byRun.set(runDir, file);
   }
-  if (want('hf-trainer-state')) for (const file of byRun.values()) sources.push({ kind: 'trainerState', title: title(file), format: 'hf-trainer-state', file });
+  if (want('hf-trainer-state')) {
+    for (const [runDir, file] of byRun) sources.push({ kind: 'trainerState', title: title(file), format: 'hf-trainer-state', file, runDir });
+  }
 
-  let sniffed = 0;
-  for (const file of found.files) {
-    if (basename(file) === 'trainer_state.json' || basename(file) === 'wandb-summary.json') continue;
-    if (found.runFolders.some((dir) => file.startsWith(dir))) continue;
-    if (sniffed++ >= MAX_FILES_SNIFFED) break;
+  // Known log names first, so that a cap on how many files are looked at never hides one.
+  const candidates = found.files.filter((f) => basename(f) !== 'trainer_state.json' && basename(f) !== 'wandb-summary.json' && !found.runFolders.some((dir) => f.startsWith(dir)));
+  candidates.sort((a, b) => Number(!LOG_NAMES.test(basename(a))) - Number(!LOG_NAMES.test(basename(b))));
+  const looked = candidates.slice(0, MAX_FILES_SNIFFED);
+  for (const file of looked) {
     try {
       // In a folder, only files that clearly are logs count (a config.json is not one).
       const source = await fileSource(file, title(file), format, 0.5);
       if (source.kind === 'lines' && source.format.name === 'wandb-summary') continue;
       if (source.kind === 'trainerState' && !want('hf-trainer-state')) continue;
       sources.push(source);
-    } catch {
-      // not a log
+    } catch (error) {
+      if (error instanceof LogFormatError && /cannot be read/.test(error.message)) found.unreadable.push(file);
     }
   }
-  return sources;
+  if (candidates.length > looked.length) onNote(`${candidates.length - looked.length} more files in ${root} were not looked at (only the first ${MAX_FILES_SNIFFED}); open a sub-folder or the file itself`);
+  if (found.unreadable.length) onNote(`${found.unreadable.length} files or folders could not be read (${found.unreadable.slice(0, 3).join(', ')}${found.unreadable.length > 3 ? ', …' : ''})`);
+  if (sources.length === 0 && found.files.some((f) => basename(f) === 'wandb-summary.json')) throw wandbSummaryError();
+  return sources.sort((a, b) => naturalCompare(a.title, b.title));
 }
 
 /** Keras' train/ events have `epoch_*` or `batch_*` scalars (Lightning and HF never write those). */
