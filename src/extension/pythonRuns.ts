@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
@@ -144,13 +145,20 @@ export class PythonRuns implements vscode.Disposable {
     const python = await selectedPython();
     const packageDir = vscode.Uri.joinPath(this.extensionUri, 'python').fsPath;
     const choice = await vscode.window.showInformationMessage(
-      `Gradscope: install the gradscope package into ${python.label}? It runs "pip install" on the copy inside this extension (it needs torch ≥ 1.13, which it does not install).`,
+      `Gradscope: install the gradscope package into ${python.label}? It runs "pip install" on the package shipped with this extension (it needs torch ≥ 1.13, which it does not install).`,
       'Install', 'Not Now',
     );
     if (choice !== 'Install') return;
+    // pip builds in the source folder (build/, *.egg-info): build a copy, never the installed extension.
+    const copy = join(tmpdir(), `gradscope-python-${process.pid}-${Date.now()}`);
+    try {
+      cpSync(packageDir, copy, { recursive: true, filter: (path) => !/__pycache__|\.egg-info|[\\/]build$/.test(path) });
+    } catch (error) {
+      return void vscode.window.showErrorMessage(`Gradscope: could not copy ${packageDir}: ${(error as Error).message}`);
+    }
     const terminal = vscode.window.createTerminal({ name: 'Gradscope: pip install' });
     terminal.show();
-    terminal.sendText(pipInstallCommand(python.command, packageDir, process.platform === 'win32'));
+    terminal.sendText(pipInstallCommand(python.command, copy, process.platform === 'win32'));
   }
 }
 
