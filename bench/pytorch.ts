@@ -2,13 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 /**
- * The same MLP step in PyTorch (when python3 can import torch), on one thread like wasm: ms/step,
- * or undefined when PyTorch is not installed. Never a dependency of Gradscope.
+ * A python3 that can import torch: the first on the PATH, else Debian's /usr/bin/python3 (where
+ * python3-torch installs; a virtualenv earlier on the PATH often lacks it). Undefined when neither.
  */
-export function pytorchStepMs(): number | undefined {
-  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return undefined;
-  const run = spawnSync('python3', [join(__dirname, 'pytorch_mlp.py')], { encoding: 'utf8' });
+export function findTorchPython(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status === 0) return python;
+  }
+  return undefined;
+}
+
+/**
+ * The seed MLP's step in PyTorch on `threads` CPU threads: ms/step, or undefined when the run
+ * failed. Never a dependency of Gradscope.
+ */
+export function pytorchStepMs(python: string, threads: number): number | undefined {
+  const run = spawnSync(python, [join(__dirname, 'pytorch_mlp.py'), String(threads)], { encoding: 'utf8' });
   const value = Number(run.stdout.trim());
   return run.status === 0 && Number.isFinite(value) ? value : undefined;
 }

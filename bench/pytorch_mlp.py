@@ -1,8 +1,11 @@
-# The seed MLP (784-128-64-10, Adam, batch 128) in PyTorch on one CPU thread: prints ms per step.
+# The seed MLP (784-128-64-10, Adam, batch 128) in PyTorch on N CPU threads (argv[1], default 1):
+# prints ms per step. Run by bench/loop.bench.ts with the thread count Gradscope's wasm backend uses.
+import sys
 import time
 import torch
 
-torch.set_num_threads(1)
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+torch.set_num_threads(threads)
 torch.manual_seed(1)
 model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

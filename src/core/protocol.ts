@@ -69,6 +69,8 @@ export interface RunSummary {
   eventCounts: Partial<Record<RunEventKind, number>>;
   durationMs: number;
   backend: BackendName;
+  /** Threads the backend's kernels ran on (absent for tfjs-node, which manages its own). */
+  threads?: number;
   message?: string;
 }
 
@@ -80,6 +82,8 @@ export type TrainerMessage =
       backend: BackendName;
       /** Why the backend asked for was not used, if it was not. */
       backendNote?: string;
+      /** Threads the backend's kernels run on (absent for tfjs-node, which manages its own). */
+      threads?: number;
       parameterCount: number;
       layerNames: string[];
       totalSteps: number;

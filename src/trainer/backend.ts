@@ -4,14 +4,17 @@ import * as tfjs from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../core/protocol';
 import { loadAtRuntime, resolveAtRuntime } from './loadAtRuntime';
+import { useThreadedWasm, wantedThreads } from './wasmThreads';
 
 export type Tf = typeof tfjs;
 
 export interface LoadedBackend {
   tf: Tf;
   backend: BackendName;
-  /** Why the backend asked for was not used, when it was not. */
+  /** Why the backend asked for was not used, or runs on fewer threads than the cores, when so. */
   note?: string;
+  /** Threads the kernels run on: wasm's threaded build uses every core; cpu is single-threaded; tfjs-node manages its own. */
+  threads?: number;
 }
 
 /**
@@ -38,14 +41,16 @@ export async function loadBackend(requested: 'auto' | BackendName, searchPaths: 
   if (requested !== 'cpu') {
     try {
       wasm.setWasmPaths(`${wasmBinaryDir()}/`);
-      if (await tf.setBackend('wasm')) return { tf, backend: 'wasm', ...(note ? { note } : {}) };
+      const threading = await useThreadedWasm(tf, wasm, threadedWasmDir(), wantedThreads());
+      const notes = [note, threading.note].filter(Boolean).join('; ');
+      if (await tf.setBackend('wasm')) return { tf, backend: 'wasm', threads: threading.threads, ...(notes ? { note: notes } : {}) };
       note = 'the wasm backend did not initialise; using cpu';
     } catch (error) {
       note = `the wasm backend could not be loaded (${firstLine(error)}); using cpu`;
     }
   }
   await tf.setBackend('cpu');
-  return { tf, backend: 'cpu', ...(note ? { note } : {}) };
+  return { tf, backend: 'cpu', threads: 1, ...(note ? { note } : {}) };
 }
 
 /**
@@ -70,6 +75,11 @@ function findTfjsNode(paths: string[]): { path?: string; problem?: string } {
 function wasmBinaryDir(): string {
   if (existsSync(join(__dirname, 'tfjs-backend-wasm.wasm'))) return __dirname;
   return dirname(resolveAtRuntime('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+}
+
+/** The threaded build's scripts are written by scripts/build.mjs into dist/ (beside the bundle, or the repo's dist/ from sources). */
+function threadedWasmDir(): string | undefined {
+  return [__dirname, join(__dirname, '../../dist')].find((dir) => existsSync(join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')));
 }
 
 /** Kernels a training step needs that a backend lacks, e.g. wasm has no Conv2DBackpropFilter. */

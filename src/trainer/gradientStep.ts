@@ -1,6 +1,7 @@
-import type { LayersModel, NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { ClipSpec } from '../core/jobSpec';
 import type { Tf } from './backend';
+import type { StepOptimizer } from './optimizers';
 
 /** What one readback brought to the CPU. */
 export interface StepStats {
@@ -16,76 +17,114 @@ export interface StepStats {
 }
 
 /**
- * The device side of a training step. computeGradients runs the forward and backward pass and reads
- * every diagnostic back at once; apply then scales, applies and measures the update. The update's
- * size is read back with the next step's values, so each step costs exactly one readback.
+ * The device side of a training step, on all trainable weights laid end to end in one flat vector
+ * (the master copy; the model's variables are slices of it). computeGradients runs the forward and
+ * backward pass and reads every diagnostic back at once; apply then scales the gradient, runs the
+ * optimizer over the flat vector and measures the update. The update's size is read back with the
+ * next step's values, so each step costs exactly one readback, and the diagnostics reuse what the
+ * update computes anyway (g² feeds both the per-variable norms and Adam's second moment).
  */
 export class GradientStep {
+  private readonly sizes: number[];
+  /** The flat weights; kept equal to the model's variables (see resync). */
+  private readonly weights: Variable;
+  /** [N, variables] indicator: one matMul turns g² into each variable's Σ g² (small models only). */
+  private readonly segments: Tensor | undefined;
   private pendingUpdateSquare: Scalar | undefined;
-  private gradients: NamedTensorMap | undefined;
-  /**
-   * The weights before the latest update. Variable.assign shares the data instead of copying it, and
-   * optimizers replace a variable's data rather than writing into it, so this costs no copy.
-   */
-  private previous: Variable[] | undefined;
+  private gradient: { g: Tensor; g2: Tensor } | undefined;
 
   constructor(
     private readonly tf: Tf,
     private readonly model: LayersModel,
     private readonly variables: Variable[],
     private readonly lossOf: (labels: Tensor, outputs: Tensor) => Scalar,
-  ) {}
+    /**
+     * Largest indicator matrix (weights × variables entries) worth keeping for the per-variable
+     * sums; above it they are one SplitV and a Sum per variable. Default: 2²² (16 MB).
+     */
+    segmentMatrixLimit = 2 ** 22,
+  ) {
+    this.sizes = variables.map((v) => v.size);
+    const offsets = this.sizes.map((_, i) => this.sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    this.weights = tf.tidy(() => tf.variable(this.flatten(variables), false));
+    const total = this.size;
+    if (total * variables.length <= segmentMatrixLimit) {
+      const indicator = new Float32Array(total * variables.length);
+      this.sizes.forEach((size, i) => {
+        for (let k = offsets[i]; k < offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
+      });
+      this.segments = tf.tensor2d(indicator, [total, variables.length]);
+    }
+  }
+
+  /** How many trainable weights there are. */
+  get size(): number {
+    return this.sizes.reduce((a, b) => a + b, 0);
+  }
 
   computeGradients(x: Tensor, y: Tensor, clip: ClipSpec | undefined): StepStats {
     const { tf, variables } = this;
     const previous = this.pendingUpdateSquare;
-    const { grads, stats } = tf.tidy(() => {
-      const { value, grads: raw } = tf.variableGrads(() => this.lossOf(y, this.model.apply(x, { training: true }) as Tensor), variables);
-      const ordered = variables.map((v) => raw[v.name]);
-      const gradSquares = ordered.map((g) => tf.sum(tf.square(g)));
-      const weightSquare = tf.addN(variables.map((v) => tf.sum(tf.square(v))));
-      let clipped = raw;
-      let clippedSquare: Scalar = tf.scalar(NaN);
+    const { gradient, stats } = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => this.lossOf(y, this.model.apply(x, { training: true }) as Tensor), variables);
+      const ordered = variables.map((v) => grads[v.name]);
+      const raw = this.flatten(ordered);
+      const rawSquares = tf.square(raw);
+      const gradSquares = this.segments
+        ? tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments)
+        : tf.stack((variables.length === 1 ? [rawSquares] : tf.split(rawSquares, this.sizes)).map((part) => tf.sum(part)));
+      const weightSquare = tf.sum(tf.square(this.weights));
+      let gradient = { g: raw, g2: rawSquares };
+      // Only what this step has goes into the readback; absent values are NaN on the CPU side.
+      const parts = [tf.reshape(value, [1]), tf.reshape(weightSquare, [1]), tf.reshape(gradSquares, [variables.length])];
+      if (previous) parts.push(tf.reshape(previous, [1]));
       if (clip?.type === 'value' || clip?.type === 'agc') {
-        clipped = {};
-        variables.forEach((v, i) => (clipped[v.name] = clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps)));
-        clippedSquare = tf.addN(variables.map((v) => tf.sum(tf.square(clipped[v.name])))) as Scalar;
+        const clipped = this.flatten(variables.map((v, i) => (clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps))));
+        gradient = { g: clipped, g2: tf.square(clipped) };
+        parts.push(tf.reshape(tf.sum(gradient.g2), [1]));
       }
-      const stats = tf.stack([value, weightSquare, previous ?? tf.scalar(NaN), clippedSquare, ...gradSquares]);
-      return { grads: clipped, stats };
+      return { gradient, stats: tf.concat(parts) };
     });
     previous?.dispose();
     this.pendingUpdateSquare = undefined;
-    this.gradients = grads;
+    this.gradient = gradient;
     const values = stats.dataSync() as Float32Array;
     stats.dispose();
-    return {
-      loss: values[0],
-      weightSquare: values[1],
-      previousUpdateSquare: values[2],
-      clippedNorm: Math.sqrt(values[3]),
-      gradSquares: values.slice(4),
-    };
+    const count = variables.length;
+    let next = 2 + count;
+    const previousUpdateSquare = previous ? values[next++] : NaN;
+    const clippedSquare = clip?.type === 'value' || clip?.type === 'agc' ? values[next++] : NaN;
+    return { loss: values[0], weightSquare: values[1], gradSquares: values.slice(2, 2 + count), previousUpdateSquare, clippedNorm: Math.sqrt(clippedSquare) };
   }
 
-  /** Applies the gradients scaled by `scale` through `applyUpdate`, remembering the update's size. */
-  apply(scale: number, applyUpdate: (gradients: NamedTensorMap) => void): void {
-    const { tf, variables } = this;
-    const gradients = this.takeGradients();
-    if (this.previous) this.previous.forEach((p, i) => p.assign(variables[i]));
-    else this.previous = variables.map((v) => tf.variable(v, false));
-    const previous = this.previous;
-    const scaled = scale === 1 ? gradients : tf.tidy(() => Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, tf.mul(g, scale)])));
-    applyUpdate(scaled);
-    this.pendingUpdateSquare = tf.tidy(() => tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, previous[i]))))) as Scalar);
-    if (scaled !== gradients) tf.dispose(Object.values(scaled));
-    tf.dispose(Object.values(gradients));
+  /** Applies the gradient scaled by `scale` through the optimizer, remembering the update's size. */
+  apply(scale: number, optimizer: StepOptimizer): void {
+    const { tf, variables, weights } = this;
+    const { g, g2 } = this.takeGradient();
+    this.pendingUpdateSquare = tf.tidy(() => {
+      const scaled = scale === 1 ? g : tf.mul(g, scale);
+      const squares = optimizer.usesSquares ? (scale === 1 ? g2 : tf.square(scaled)) : undefined;
+      const next = optimizer.update(scaled, squares, weights);
+      const updateSquare = tf.sum(tf.square(tf.sub(next, weights)));
+      // One SplitV (its slices run inside the kernel, without the engine's per-kernel cost).
+      const parts = variables.length === 1 ? [next] : tf.split(next, this.sizes);
+      variables.forEach((v, i) => v.assign(tf.reshape(parts[i], v.shape)));
+      weights.assign(next);
+      return updateSquare as Scalar;
+    });
+    tf.dispose([g, g2]);
   }
 
-  /** Drops this step's gradients without an update (a skipped step). */
+  /** Drops this step's gradient without an update (a skipped step). */
   skip(): void {
-    this.tf.dispose(Object.values(this.takeGradients()));
+    const { g, g2 } = this.takeGradient();
+    this.tf.dispose([g, g2]);
     this.pendingUpdateSquare = this.tf.scalar(0);
+  }
+
+  /** Takes the model's variables as the flat weights again, after something else wrote them (a rollback). */
+  resync(): void {
+    this.tf.tidy(() => this.weights.assign(this.flatten(this.variables)));
   }
 
   /** Σ Δw² of the last update, read at the end of a run. */
@@ -98,16 +137,21 @@ export class GradientStep {
   }
 
   dispose(): void {
-    if (this.gradients) this.tf.dispose(Object.values(this.gradients));
+    if (this.gradient) this.tf.dispose([this.gradient.g, this.gradient.g2]);
     this.pendingUpdateSquare?.dispose();
-    if (this.previous) this.tf.dispose(this.previous);
+    this.tf.dispose(this.segments ? [this.weights, this.segments] : [this.weights]);
   }
 
-  private takeGradients(): NamedTensorMap {
-    const gradients = this.gradients;
-    if (!gradients) throw new Error('no gradients computed for this step');
-    this.gradients = undefined;
-    return gradients;
+  private flatten(tensors: Tensor[]): Tensor {
+    const flat = tensors.map((t) => this.tf.reshape(t, [-1]));
+    return flat.length === 1 ? flat[0] : this.tf.concat(flat);
+  }
+
+  private takeGradient(): { g: Tensor; g2: Tensor } {
+    const gradient = this.gradient;
+    if (!gradient) throw new Error('no gradients computed for this step');
+    this.gradient = undefined;
+    return gradient;
   }
 }
 

@@ -1,11 +1,9 @@
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import { Detectors, type DetectorEvent } from '../core/detect';
-import { AdaptiveClipStats, decideGuard, defaultGuard, LrBackoff } from '../core/guard';
+import type { DetectorEvent } from '../core/detect';
 import type { JobSpec } from '../core/jobSpec';
 import type { RunEvent, RunSummary, StepBatch } from '../core/protocol';
 import type { RunLogWriter } from '../core/runlog';
 import { createSchedule, PlateauScheduler } from '../core/schedules';
-import { StepColumns, type StepRow } from '../core/stepColumns';
 import type { Tf } from './backend';
 import { BatchMaker, shuffled, type Dataset, type Split } from './data';
 import { GradientStep } from './gradientStep';
@@ -13,6 +11,8 @@ import { inputShapeFor, type BuiltModel } from './model';
 import { createOptimizer } from './optimizers';
 import { RunControl } from './runControl';
 import { Snapshots } from './snapshots';
+import { StepPolicy } from './stepPolicy';
+import { StepRecorder } from './stepRecorder';
 
 export interface LoopOutput {
   steps(batch: StepBatch): void;
@@ -43,23 +43,17 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   if (job.optimizer.type === 'lbfgs') throw new Error('L-BFGS runs in its own loop');
   const model: LayersModel = built.model;
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
-  const guard = job.guard ?? defaultGuard;
   const schedule = createSchedule(job.schedule);
   const plateau = job.schedule.type === 'plateau' ? new PlateauScheduler(job.schedule) : undefined;
   const plateauEvery = job.plateauCheck?.every ?? Math.ceil(dataset.train.count / job.batchSize);
-  const detectors = new Detectors(built.layers.map((l) => l.name), job.detect);
-  const backoff = new LrBackoff(guard.backoffFactor, guard.recoverySteps);
-  const adaptive = job.clip?.type === 'adaptive' ? new AdaptiveClipStats(job.clip.zThreshold, job.clip.alpha, job.clip.warmupSteps) : undefined;
-  const optimizer = createOptimizer(tf, job.optimizer);
-  const snapshots = guard.explosion === 'rollback' ? new Snapshots(tf, model, optimizer) : undefined;
+  const policy = new StepPolicy(job, built.layers, control);
+  const guard = policy.guard;
   const batches = new BatchMaker(dataset, job.data.augment, job.seed);
   const lossOf = lossFunction(tf, dataset, built.outputsProbabilities);
   const gradientStep = new GradientStep(tf, model, variables, lossOf);
-  const columns = new StepColumns(built.layers.length);
-  const interval = context.batchIntervalMs ?? 100;
-  let lastSent = Date.now();
-  // A step's row waits for the next readback, which brings the size of its update.
-  let pending: StepRow | undefined;
+  const optimizer = createOptimizer(tf, job.optimizer, gradientStep.size);
+  const snapshots = guard.explosion === 'rollback' ? new Snapshots(tf, model, optimizer) : undefined;
+  const recorder = new StepRecorder(built.layers.map((l) => l.name), log, out, context.batchIntervalMs);
   let step = 0;
   let lastLoss = NaN;
   let lossSinceCheck = 0;
@@ -67,26 +61,6 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   let status: RunSummary['status'] = 'finished';
   let stopReason: RunSummary['stopReason'] = 'completed';
   let message: string | undefined;
-
-  const emit = (event: RunEvent) => {
-    log.appendEvent(event);
-    out.event(event);
-  };
-  const flushRow = (updateSquare: number) => {
-    if (!pending) return;
-    pending.updateRatio = Math.sqrt(updateSquare) / pending.weightNorm;
-    const { layerGradNorms, ...row } = pending;
-    const flat: Record<string, number> = { ...row };
-    built.layers.forEach((layer, i) => (flat[`gradNorm/${layer.name}`] = layerGradNorms[i]));
-    log.appendMetrics(flat);
-    columns.push(pending);
-    pending = undefined;
-    if (Date.now() - lastSent >= interval) sendSteps();
-  };
-  const sendSteps = () => {
-    if (columns.length > 0) out.steps(columns.take());
-    lastSent = Date.now();
-  };
 
   try {
     training: for (let epoch = 0; step < totalSteps; epoch++) {
@@ -106,34 +80,20 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
         const y = tf.tensor(ys, [indices.length, dataset.targetWidth]);
         const stats = gradientStep.computeGradients(x, y, job.clip);
         tf.dispose([x, y]);
-        flushRow(stats.previousUpdateSquare);
+        recorder.completeUpdate(stats.previousUpdateSquare);
 
-        const layerGradNorms = built.layers.map((layer) => Math.sqrt(layer.variables.reduce((sum, v) => sum + stats.gradSquares[v], 0)));
-        const gradNorm = Math.sqrt(stats.gradSquares.reduce((a, b) => a + b, 0));
-        const events = detectors.observe({ step, loss: stats.loss, gradNorm, layerGradNorms });
-        events.forEach(emit);
-        const decision = decideGuard(events, guard);
-        if (decision.action === 'backoff' || decision.action === 'rollback') backoff.cut(step);
-        const baseLr = plateau ? plateau.lr : schedule.at(step);
-        const lr = baseLr * backoff.multiplier(step) * control.lrMultiplier;
-        let clippedNorm = gradNorm;
-        let scale = 1;
-        const maxNorm = control.clipThreshold ?? (job.clip?.type === 'globalNorm' ? job.clip.maxNorm : adaptive?.limit(gradNorm));
-        if (job.clip?.type === 'value' || job.clip?.type === 'agc') clippedNorm = stats.clippedNorm;
-        if (maxNorm !== undefined && Number.isFinite(gradNorm) && gradNorm > maxNorm) {
-          scale = maxNorm / (gradNorm + 1e-6); // PyTorch clip_grad_norm_
-          clippedNorm = Math.min(clippedNorm, gradNorm) * scale;
-        }
-        if (decision.action) emit({ kind: 'guard', step, action: decision.action, cause: decision.cause!, ...(decision.action === 'backoff' || decision.action === 'rollback' ? { lrMultiplier: backoff.multiplier(step) } : {}) });
-        if (decision.action === 'rollback' && snapshots) await snapshots.restore();
-        if (decision.apply) {
-          optimizer.setLearningRate(lr);
-          gradientStep.apply(scale, (gradients) => optimizer.apply(gradients, variables));
+        const plan = policy.plan(step, stats, plateau ? plateau.lr : schedule.at(step));
+        plan.events.forEach((event) => recorder.emit(event));
+        if (plan.guardEvent) recorder.emit(plan.guardEvent);
+        if (plan.guard.action === 'rollback' && snapshots && (await snapshots.restore())) gradientStep.resync();
+        if (plan.guard.apply) {
+          optimizer.setLearningRate(plan.lr);
+          gradientStep.apply(plan.scale, optimizer);
         } else {
           gradientStep.skip();
         }
-        pending = { step, lr, loss: stats.loss, gradNorm, clippedNorm: decision.apply ? clippedNorm : 0, updateRatio: NaN, weightNorm: Math.sqrt(stats.weightSquare), layerGradNorms };
-        if (snapshots && events.length === 0 && step % guard.snapshotEvery === 0) await snapshots.take();
+        recorder.record({ step, lr: plan.lr, loss: stats.loss, gradNorm: plan.gradNorm, clippedNorm: plan.clippedNorm, updateRatio: NaN, weightNorm: Math.sqrt(stats.weightSquare), layerGradNorms: plan.layerGradNorms });
+        if (snapshots && plan.events.length === 0 && step % guard.snapshotEvery === 0) await snapshots.take();
         lastLoss = stats.loss;
         if (Number.isFinite(stats.loss)) {
           epochLoss += stats.loss;
@@ -142,13 +102,13 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
           stepsSinceCheck++;
         }
         step++;
-        if (decision.action === 'stop') {
+        if (plan.guard.action === 'stop') {
           status = 'stopped';
           stopReason = 'guard';
-          message = `stopped by the guard: ${decision.cause} at step ${step - 1}`;
+          message = `stopped by the guard: ${plan.guard.cause} at step ${step - 1}`;
           break training;
         }
-        const reason = context.stopAfter?.({ step: step - 1, lr, loss: stats.loss, gradNorm });
+        const reason = context.stopAfter?.({ step: step - 1, lr: plan.lr, loss: stats.loss, gradNorm: plan.gradNorm });
         if (reason) {
           stopReason = 'sweepEnd';
           message = `ended at step ${step - 1}: ${reason}`;
@@ -159,15 +119,15 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
           lossSinceCheck = 0;
           stepsSinceCheck = 0;
           const previousLr = plateau.lr;
-          if (plateau.observe(metric).reduced) emit({ kind: 'lrCut', step: step - 1, lr: plateau.lr, previousLr });
+          if (plateau.observe(metric).reduced) recorder.emit({ kind: 'lrCut', step: step - 1, lr: plateau.lr, previousLr });
         }
       }
       const validation = dataset.validation && context.validate !== false ? evaluate(tf, model, dataset, dataset.validation, lossOf, batches) : undefined;
       out.epoch({ epoch, step: step - 1, trainLoss: epochLoss / Math.max(1, epochSteps), ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}) });
     }
   } finally {
-    flushRow(gradientStep.finalUpdateSquare());
-    sendSteps();
+    recorder.completeUpdate(gradientStep.finalUpdateSquare());
+    recorder.send();
     gradientStep.dispose();
     snapshots?.dispose();
     optimizer.dispose();

@@ -1,14 +1,26 @@
-import type { NamedTensorMap, Optimizer, Tensor, Variable } from '@tensorflow/tfjs';
-
-export interface NamedTensor { name: string; tensor: Tensor }
+import type { Tensor, Variable } from '@tensorflow/tfjs';
 import type { OptimizerSpec } from '../core/jobSpec';
 import type { Tf } from './backend';
 
-/** A first-order optimizer whose learning rate is set before every update, keeping its state. */
+export interface NamedTensor { name: string; tensor: Tensor }
+
+/**
+ * A first-order optimizer over all trainable weights laid end to end in one flat vector. TF.js's
+ * own optimizers run ~14 kernels per variable (each with a fixed cost of tens of µs on wasm); these
+ * run the same expressions, in the same order and precision, once over the flat vector, so their
+ * weights match TF.js's to the last bit. The learning rate is set before every update and the state
+ * (moments, accumulators) survives it.
+ */
 export interface StepOptimizer {
   setLearningRate(lr: number): void;
-  apply(gradients: NamedTensorMap, variables: Variable[]): void;
-  /** Copies of the optimizer's state (moments, accumulators) for a rollback snapshot. */
+  /** Whether update() reads g², which the caller then computes once per step and shares. */
+  readonly usesSquares: boolean;
+  /**
+   * The new flat weights from the flat gradient `g` (and `gSquared` = g² when usesSquares) and the
+   * flat weights `w`; updates the state. Call inside a tidy.
+   */
+  update(g: Tensor, gSquared: Tensor | undefined, w: Tensor): Tensor;
+  /** Copies of the state for a rollback snapshot. */
   snapshot(): Promise<NamedTensor[]>;
   restore(state: NamedTensor[]): Promise<void>;
   dispose(): void;
@@ -16,57 +28,123 @@ export interface StepOptimizer {
 
 type FirstOrderSpec = Exclude<OptimizerSpec, { type: 'lbfgs' }>;
 
-export function createOptimizer(tf: Tf, spec: FirstOrderSpec): StepOptimizer {
-  const optimizer = makeTfOptimizer(tf, spec);
-  // tfjs optimizers read learningRate at every update; SGD and momentum keep it in a scalar set by setLearningRate.
-  const settable = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+/** An optimizer for `size` flat weights. */
+export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number): StepOptimizer {
+  const state = new State(tf, size);
   let lr = spec.lr;
-  return {
-    setLearningRate(next) {
-      if (next === lr) return;
-      lr = next;
-      if (settable.setLearningRate) settable.setLearningRate(next);
-      else settable.learningRate = next;
-    },
-    apply(gradients, variables) {
-      if (spec.type === 'adamw' && spec.weightDecay > 0) {
+  let update: (g: Tensor, g2: Tensor | undefined, w: Tensor) => Tensor;
+  let usesSquares = true;
+  switch (spec.type) {
+    case 'sgd':
+      usesSquares = false;
+      update = (g, _, w) => tf.add(tf.mul(-lr, g), w);
+      break;
+    case 'momentum': {
+      usesSquares = false;
+      const accumulation = state.zeros('momentum');
+      update = (g, _, w) => {
+        const next = tf.add(tf.mul(spec.momentum, accumulation.read()), g);
+        accumulation.write(next);
+        return spec.nesterov ? tf.add(tf.mul(-lr, tf.add(g, tf.mul(next, spec.momentum))), w) : tf.add(tf.mul(-lr, next), w);
+      };
+      break;
+    }
+    case 'adam':
+    case 'adamw': {
+      const first = state.zeros('m');
+      const second = state.zeros('v');
+      // β^t as TF.js keeps it: a float32 scalar, multiplied by β after each update.
+      const powers = state.scalars({ beta1Power: Math.fround(spec.beta1), beta2Power: Math.fround(spec.beta2) });
+      update = (g, g2, w) => {
         // Decoupled weight decay (Loshchilov & Hutter): shrink the weights, then the Adam step.
-        const keep = 1 - lr * spec.weightDecay;
-        tf.tidy(() => variables.forEach((v) => v.assign(tf.mul(v, keep))));
-      }
-      optimizer.applyGradients(gradients);
-    },
-    async snapshot() {
-      // getWeights returns the live state variables plus a freshly made iteration-count scalar.
-      const weights = await optimizer.getWeights();
-      const copies = weights.map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
-      weights.forEach((w) => (w.tensor instanceof tf.Variable ? undefined : w.tensor.dispose()));
-      return copies;
-    },
-    async restore(state) {
-      // setWeights makes new state variables; the ones it replaces would otherwise leak.
-      // setWeights reads the iteration count from the first copy and makes variables from the others,
-      // keeping none of the copies themselves: they are ours to dispose.
-      const previous = await optimizer.getWeights();
-      const copies = state.map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
-      await optimizer.setWeights(copies);
-      tf.dispose([...previous, ...copies].map((w) => w.tensor));
-    },
-    dispose() {
-      optimizer.dispose();
-      // tfjs's MomentumOptimizer.dispose does not dispose the learning-rate scalar its SGD base keeps.
-      if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: Tensor }).c?.dispose();
-    },
+        const decayed = spec.type === 'adamw' && spec.weightDecay > 0 ? tf.mul(w, 1 - lr * spec.weightDecay) : w;
+        const m = tf.add(tf.mul(first.read(), spec.beta1), tf.mul(g, 1 - spec.beta1));
+        const v = tf.add(tf.mul(second.read(), spec.beta2), tf.mul(g2!, 1 - spec.beta2));
+        const mHat = tf.div(m, Math.fround(1 - powers.beta1Power));
+        const vHat = tf.div(v, Math.fround(1 - powers.beta2Power));
+        first.write(m);
+        second.write(v);
+        powers.beta1Power = Math.fround(powers.beta1Power * Math.fround(spec.beta1));
+        powers.beta2Power = Math.fround(powers.beta2Power * Math.fround(spec.beta2));
+        return tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), spec.epsilon)), -lr), decayed);
+      };
+      break;
+    }
+    case 'rmsprop': {
+      const meanSquare = state.zeros('rms');
+      const moments = state.zeros('momentum');
+      update = (g, g2, w) => {
+        const ms = tf.add(tf.mul(meanSquare.read(), spec.decay), tf.mul(g2!, 1 - spec.decay));
+        const mom = tf.add(tf.mul(moments.read(), spec.momentum), tf.div(tf.mul(g, lr), tf.sqrt(tf.add(ms, spec.epsilon))));
+        meanSquare.write(ms);
+        moments.write(mom);
+        return tf.sub(w, mom);
+      };
+      break;
+    }
+    case 'adagrad': {
+      const accumulator = state.filled('accumulator', spec.initialAccumulatorValue);
+      const epsilon = tf.backend().epsilon();
+      update = (g, g2, w) => {
+        const sum = tf.add(accumulator.read(), g2!);
+        accumulator.write(sum);
+        return tf.add(tf.mul(tf.div(g, tf.sqrt(tf.add(sum, epsilon))), -lr), w);
+      };
+      break;
+    }
+  }
+  return {
+    usesSquares,
+    setLearningRate: (next) => (lr = next),
+    update: (g, g2, w) => update(g, g2, w),
+    snapshot: async () => state.snapshot(),
+    restore: async (saved) => state.restore(saved),
+    dispose: () => state.dispose(),
   };
 }
 
-function makeTfOptimizer(tf: Tf, spec: FirstOrderSpec): Optimizer {
-  switch (spec.type) {
-    case 'sgd': return tf.train.sgd(spec.lr);
-    case 'momentum': return tf.train.momentum(spec.lr, spec.momentum, spec.nesterov);
-    case 'adam':
-    case 'adamw': return tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.epsilon);
-    case 'rmsprop': return tf.train.rmsprop(spec.lr, spec.decay, spec.momentum, spec.epsilon);
-    case 'adagrad': return tf.train.adagrad(spec.lr, spec.initialAccumulatorValue);
+interface Slot { read(): Tensor; write(value: Tensor): void }
+
+/** An optimizer's state: flat tensors kept in variables, and float32 scalars kept on the CPU. */
+class State {
+  private readonly variables = new Map<string, Variable>();
+  private readonly numbers = new Map<string, Record<string, number>>();
+
+  constructor(private readonly tf: Tf, private readonly size: number) {}
+
+  zeros(name: string): Slot {
+    return this.filled(name, 0);
+  }
+
+  filled(name: string, value: number): Slot {
+    const variable = this.tf.tidy(() => this.tf.variable(this.tf.fill([this.size], value), false));
+    this.variables.set(name, variable);
+    return { read: () => variable, write: (next) => variable.assign(next) };
+  }
+
+  /** Named numbers the caller reads and writes in place; they are saved with the tensors. */
+  scalars<T extends Record<string, number>>(values: T): T {
+    this.numbers.set('scalars', values);
+    return values;
+  }
+
+  snapshot(): NamedTensor[] {
+    const tensors = [...this.variables].map(([name, v]) => ({ name, tensor: v.clone() }));
+    const scalars = this.numbers.get('scalars');
+    const numbers = scalars ? Object.entries(scalars).map(([name, value]) => ({ name: `scalar/${name}`, tensor: this.tf.scalar(value) })) : [];
+    return [...tensors, ...numbers];
+  }
+
+  restore(saved: NamedTensor[]): void {
+    const scalars = this.numbers.get('scalars');
+    for (const { name, tensor } of saved) {
+      if (name.startsWith('scalar/') && scalars) scalars[name.slice('scalar/'.length)] = tensor.dataSync()[0];
+      else this.variables.get(name)?.assign(tensor);
+    }
+  }
+
+  dispose(): void {
+    this.tf.dispose([...this.variables.values()]);
+    this.variables.clear();
   }
 }

@@ -20,13 +20,14 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   const job = request.lrFind ? lrFindJob(request.job, request.lrFind) : request.job;
   const loaded = await loadBackend(request.backend ?? job.backend, request.searchPaths);
   const { tf } = loaded;
-  let { backend, note } = loaded;
+  let { backend, note, threads } = loaded;
   const distDir = __dirname.endsWith('dist') ? __dirname : join(__dirname, '../../dist');
   const dataset = await loadDataset(job.data, job.seed, request.jobDir, distDir, tf);
   const declaresConv = Array.isArray(job.model) && job.model.some((layer) => layer.type === 'conv2d');
   if (declaresConv && backend === 'wasm' && missingKernel(tf, backend, ['Conv2DBackpropFilter'])) {
     await tf.setBackend('cpu');
     backend = 'cpu';
+    threads = 1;
     note = 'the wasm backend has no Conv2DBackpropFilter kernel (needed to train conv2d layers); using cpu';
   }
   // Weight initializers and dropout draw from Math.random. Seeding it here, after the backend and the
@@ -36,6 +37,7 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   if (built.usesConv2d && backend === 'wasm' && missingKernel(tf, backend, ['Conv2DBackpropFilter'])) {
     await tf.setBackend('cpu');
     backend = 'cpu';
+    threads = 1;
     note = 'the wasm backend has no Conv2DBackpropFilter kernel (needed to train conv layers); using cpu';
   }
   if (note) send({ type: 'log', level: 'warn', message: note });
@@ -44,7 +46,7 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   const log = RunLogWriter.create(request.runsDir, job.name, { ...job, backend, maxSteps: request.maxSteps });
   const layerNames = built.layers.map((layer) => layer.name);
   send({
-    type: 'started', runDir: log.dir, backend, ...(note ? { backendNote: note } : {}), parameterCount: built.model.countParams(),
+    type: 'started', runDir: log.dir, backend, ...(note ? { backendNote: note } : {}), ...(threads ? { threads } : {}), parameterCount: built.model.countParams(),
     layerNames, totalSteps, plannedLr: Array.from(plannedRates(createSchedule(job.schedule), totalSteps)),
   });
   const eventCounts: Partial<Record<RunEventKind, number>> = {};
@@ -73,10 +75,10 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   let summary: RunSummary;
   try {
     const result = job.optimizer.type === 'lbfgs' ? await trainLbfgs(context) : await trainFirstOrder(context);
-    summary = { ...result, eventCounts, durationMs: Date.now() - started, backend };
+    summary = { ...result, eventCounts, durationMs: Date.now() - started, backend, ...(threads ? { threads } : {}) };
     if (sweep) send({ type: 'lrFind', result: suggest(rows.lr, rows.loss, sweep.smoothed, rows.gradNorm, result.message) });
   } catch (error) {
-    summary = { status: 'failed', stopReason: 'error', steps: 0, finalLoss: NaN, eventCounts, durationMs: Date.now() - started, backend, message: firstLine(error) };
+    summary = { status: 'failed', stopReason: 'error', steps: 0, finalLoss: NaN, eventCounts, durationMs: Date.now() - started, backend, ...(threads ? { threads } : {}), message: firstLine(error) };
     log.close(summary);
     throw error;
   } finally {

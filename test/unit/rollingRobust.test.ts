@@ -43,3 +43,15 @@ test('k-th largest, the median and MAD of the upper values, and the split at the
     });
   }));
 });
+
+test('with many equal values (the one-pass replace moves past duplicates correctly)', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 9 }), fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 120 }), (capacity, values) => {
+    const rolling = new RollingRobust(capacity);
+    values.forEach((value, i) => {
+      rolling.push(value);
+      const window = values.slice(Math.max(0, i + 1 - capacity), i + 1);
+      assert.equal(rolling.median(), median(window));
+      for (let k = 1; k <= window.length; k++) assert.equal(rolling.largest(k), [...window].sort((a, b) => b - a)[k - 1]);
+    });
+  }), { numRuns: 300 });
+});

@@ -19,9 +19,10 @@ export class RollingRobust {
 
   push(value: number): void {
     if (this.size === this.capacity) {
-      this.removeSorted(this.ring[this.head]);
+      this.replaceSorted(this.ring[this.head], value);
       this.ring[this.head] = value;
-      this.head = (this.head + 1) % this.capacity;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+      return;
     } else {
       this.ring[(this.head + this.size) % this.capacity] = value;
       this.size += 1;
@@ -96,10 +97,27 @@ export class RollingRobust {
     this.sorted[i] = value;
   }
 
-  private removeSorted(value: number): void {
+  /**
+   * The oldest value leaves and the new one comes in, in one pass: only the values between the two
+   * positions move, by one place (a full window is updated this way on every row).
+   */
+  private replaceSorted(old: number, value: number): void {
+    const sorted = this.sorted;
     const n = this.size;
-    const i = lowerBound(this.sorted, n, value);
-    this.sorted.copyWithin(i, i + 1, n);
+    let i = lowerBound(sorted, n, old);
+    if (value >= old) {
+      // Shift left the values in (i, j) where j is the first index with sorted[j] > value.
+      while (i + 1 < n && sorted[i + 1] < value) {
+        sorted[i] = sorted[i + 1];
+        i++;
+      }
+    } else {
+      while (i > 0 && sorted[i - 1] > value) {
+        sorted[i] = sorted[i - 1];
+        i--;
+      }
+    }
+    sorted[i] = value;
   }
 }
 

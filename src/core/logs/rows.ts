@@ -84,19 +84,24 @@ export class RowAssembler {
     const layout = this.resolver.layoutOf(values);
     const evalOnly = record.role === 'eval';
     let found = false;
-    const row: MetricsRow = { step: NaN, layers: layout.layers.length && !evalOnly ? new Map() : NO_LAYERS, segment: this.segment, line: record.line };
-    for (const [field, column] of layout.fields) {
+    // Every row has every field (absent ones undefined): one object shape for all rows keeps the
+    // code that reads them fast, whatever columns a log has.
+    const row: MetricsRow = { step: NaN, lr: undefined, loss: undefined, validationLoss: undefined, gradNorm: undefined, layers: NO_LAYERS, segment: this.segment, line: record.line };
+    const fields = layout.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i][0];
       if (evalOnly && field !== 'validationLoss') continue;
-      row[field] = values[column] as number;
+      row[field] = values[fields[i][1]] as number;
       found = true;
     }
-    if (!evalOnly) {
-      for (const [layer, column] of layout.layers) {
-        (row.layers as Map<string, number>).set(layer, values[column] as number);
-        found = true;
-      }
+    const layers = layout.layers;
+    if (!evalOnly && layers.length) {
+      const map = new Map<string, number>();
+      for (let i = 0; i < layers.length; i++) map.set(layers[i][0], values[layers[i][1]] as number);
+      row.layers = map;
+      found = true;
     }
-    this.note(layout, evalOnly);
+    if (layout !== this.lastNoted) this.note(layout, evalOnly);
     // A record with none of the fields (an `eta_seconds` row, an `hp_metric` row) is not a step.
     if (!found) return;
     const stepValue = layout.step !== undefined ? (values[layout.step] as number) : undefined;
@@ -161,7 +166,10 @@ export class RowAssembler {
     this.onRow(row);
   }
 
+  private lastNoted: RecordLayout | undefined;
+
   private note(layout: RecordLayout, evalOnly: boolean): void {
+    this.lastNoted = layout;
     if (this.counted.has(layout)) return;
     this.counted.add(layout);
     const columns = this.report_.columns;
