@@ -284,7 +284,7 @@ def test_shared_and_unused_parameters_and_the_fallback_path(tmp_path, monkeypatc
         from gradscope import norms
 
         monkeypatch.setattr(norms, "_HAS_FOREACH_NORM", False)
-        monkeypatch.setattr(norms, "_DOT_MIN_NUMEL", 10**12)
+        monkeypatch.setattr(norms, "_DOT_MIN_NUMEL", {"cpu": 10**12})
     model, run_dir = TwoHeads(), str(tmp_path / "run")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     tokens = torch.randint(0, 50, (8, 5))
