@@ -305,3 +305,42 @@ def test_shared_and_unused_parameters_and_the_fallback_path(tmp_path, monkeypatc
     assert ["gradNorm/rare" in row for row in recorded] == [False, True, False]
     assert "gradNorm/out" not in recorded[0]  # its only parameter is the embedding's
     assert recorded[2]["gradNorm/embed"] == pytest.approx(embed, rel=1e-5)
+
+
+CRASHING_LOOP = """
+import os, signal, sys, time, torch, gradscope
+sys.path.insert(0, sys.argv[2])
+from helpers import batches, mlp
+model = mlp()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+monitor = gradscope.Monitor(model, optimizer, run_dir=sys.argv[1])
+for i, (x, y) in enumerate(batches(400)):
+    if i == 300:
+        os.kill(os.getpid(), signal.SIGKILL)  # a hard crash: no close(), no atexit
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    if monitor.step(loss):
+        optimizer.step()
+    time.sleep(0.001)
+"""
+
+
+def test_a_hard_crash_leaves_a_readable_log_missing_at_most_the_last_batch(tmp_path):
+    import subprocess
+    import sys
+
+    run_dir = str(tmp_path / "run")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(here)), "python"))
+    result = subprocess.run([sys.executable, "-c", CRASHING_LOOP, run_dir, here], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == -9, result.stderr
+    assert not os.path.exists(os.path.join(run_dir, "summary.json"))
+    with open(os.path.join(run_dir, "metrics.jsonl")) as handle:
+        text = handle.read()
+    assert text.endswith("\n")  # whole lines only: each batch is one write
+    steps = [json.loads(line)["step"] for line in text.splitlines()]
+    # A prefix of the steps; what is lost is the batch of the last 100 ms at most (steps take >= 1 ms).
+    assert steps == list(range(len(steps))) and 300 - 100 <= len(steps) <= 300
+    inspected = gradscope_cli("inspect", run_dir, "--json")
+    assert inspected.returncode in (0, 1), inspected.stderr
