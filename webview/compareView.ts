@@ -17,15 +17,15 @@ export interface CompareColumn {
 
 /** The description is in the row's tooltip and the export; on screen the strategy's name says enough. */
 export const compareColumns: CompareColumn[] = [
-  { key: 'strategy', title: 'Strategy', width: '16%', numeric: false, order: 'A to Z' },
+  { key: 'strategy', title: 'Strategy', width: '14%', numeric: false, order: 'A to Z' },
   { key: 'status', title: 'Status', width: '10%', numeric: false, order: 'A to Z' },
   { key: 'steps', title: 'Steps', width: '7%', numeric: true, order: 'fewest first' },
   { key: 'finalTrainLoss', title: 'Train loss', width: '9%', numeric: true, order: 'lowest first', best: 'low' },
   { key: 'finalValidationLoss', title: 'Val. loss', width: '9%', numeric: true, order: 'lowest first', best: 'low' },
   { key: 'finalValidationAccuracy', title: 'Val. accuracy', width: '10%', numeric: true, order: 'highest first', best: 'high' },
   { key: 'stepsToTarget', title: 'Steps to target', width: '10%', numeric: true, order: 'fewest first', best: 'low' },
-  { key: 'explosions', title: 'Explosions', width: '10%', numeric: true, order: 'fewest first', best: 'low' },
-  { key: 'nonFinite', title: 'Non-finite', width: '9%', numeric: true, order: 'fewest first', best: 'low' },
+  { key: 'explosions', title: 'Explosions', width: '11%', numeric: true, order: 'fewest first', best: 'low' },
+  { key: 'nonFinite', title: 'Non-finite', width: '10%', numeric: true, order: 'fewest first', best: 'low' },
   { key: 'wallTimeMs', title: 'Time', width: '10%', numeric: true, order: 'fastest first', best: 'low' },
 ];
 

@@ -32,9 +32,23 @@ export function readPalette(): Palette {
   };
 }
 
-/** Calls back when VS Code switches theme (it changes the body's class and the variables). */
+/**
+ * Calls back when VS Code switches theme. It changes the body's class and, separately, the
+ * --vscode-* variables on the root element's style; the callback runs once both have landed (one
+ * animation frame after the last change), so it reads the new colours, not the old ones.
+ */
 export function onThemeChange(callback: () => void): void {
-  new MutationObserver(callback).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  let frame: number | undefined;
+  const changed = () => {
+    if (frame !== undefined) cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      frame = undefined;
+      callback();
+    });
+  };
+  const observer = new MutationObserver(changed);
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 }
 
 /** A colour at some opacity (the faint raw series behind a smoothed one, info-level markers). */

@@ -28,6 +28,8 @@ export function startTool(root: HTMLElement, post: Post): void {
   onThemeChange(() => {
     palette = readPalette();
     Chart.defaults.color = palette.foreground;
+    // Grid lines too: charts made under a dark theme would keep near-black grids in a light one.
+    Chart.defaults.borderColor = palette.grid;
     draw();
   });
   Chart.defaults.color = palette.foreground;
@@ -59,7 +61,16 @@ export function startTool(root: HTMLElement, post: Post): void {
     }
     const c = charts.get(id)!;
     c.data.datasets = datasets;
+    // Colours set on each axis, not left to Chart.defaults: a chart keeps the axes' colours it was
+    // made with, and the theme may have changed since.
+    for (const axis of [c.options.scales!.x, c.options.scales!.y] as { ticks?: object; grid?: object; border?: object; title?: { color?: string } }[]) {
+      Object.assign(axis, { ticks: { ...axis.ticks, color: palette.foreground }, grid: { ...axis.grid, color: palette.grid }, border: { ...axis.border, color: palette.grid } });
+      if (axis.title) axis.title.color = palette.foreground;
+    }
+    if (c.options.plugins?.legend?.labels) c.options.plugins.legend.labels.color = palette.foreground;
     c.update('none');
+    // For tests: how many series hold points now.
+    box.dataset.series = String(datasets.filter((d) => d.data.length > 0).length);
   }
 
   function setHeader(title: string, summary: string): void {
@@ -142,7 +153,11 @@ export function startTool(root: HTMLElement, post: Post): void {
           sort();
         });
       });
-      document.getElementById('body')!.prepend(table);
+      // Below its minimum width the table scrolls sideways instead of squeezing its headers.
+      const scroller = document.createElement('div');
+      scroller.className = 'table-scroll';
+      scroller.appendChild(table);
+      document.getElementById('body')!.prepend(scroller);
     }
     table.querySelectorAll<HTMLElement>('th').forEach((th) => {
       const sorted = th.dataset.column === state.sortedBy;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { COLUMNS, toCsv, toMarkdown, type CompareRow } from '../core/compareTable';
+import { COLUMN_TITLES, COLUMNS, toCsv, toMarkdown, type CompareRow } from '../core/compareTable';
 import { parseJobText, type JobSpec } from '../core/job';
 import { estimateTotalSteps } from '../core/jobPlan';
 import { SpecError } from '../core/specError';
@@ -52,7 +52,7 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   const { target: lossTarget, rows } = compareRows(outcomes, sort, target);
   if (format === 'json') process.stdout.write(`${JSON.stringify({ target: lossTarget, sortedBy: sort, rows })}\n`);
   else if (format === 'csv') process.stdout.write(toCsv(rows));
-  else process.stdout.write(`target loss ${lossTarget?.toPrecision(3) ?? 'none'}; sorted by ${sort}\n\n${toMarkdown(rows)}`);
+  else process.stdout.write(`target loss ${lossTarget?.toPrecision(3) ?? 'none'}; sorted by ${COLUMN_TITLES[sort].toLowerCase()}\n\n${toMarkdown(rows)}`);
   return 0;
 }
 

@@ -17,6 +17,12 @@ export interface CompareRow {
 
 export const COLUMNS: (keyof CompareRow)[] = ['strategy', 'description', 'status', 'steps', 'finalTrainLoss', 'finalValidationLoss', 'finalValidationAccuracy', 'stepsToTarget', 'explosions', 'nonFinite', 'wallTimeMs'];
 
+/** Column titles for people (the Markdown export, the CLI): CSV and JSON keep the keys. */
+export const COLUMN_TITLES: Record<keyof CompareRow, string> = {
+  strategy: 'Strategy', description: 'What', status: 'Status', steps: 'Steps', finalTrainLoss: 'Train loss', finalValidationLoss: 'Val. loss',
+  finalValidationAccuracy: 'Val. accuracy', stepsToTarget: 'Steps to target', explosions: 'Explosions', nonFinite: 'Non-finite', wallTimeMs: 'Time (ms)',
+};
+
 /** Mean of the last `window` finite losses (the last value alone is one noisy batch). */
 export function finalLoss(losses: number[], window = 10): number | null {
   const finite = losses.filter(Number.isFinite).slice(-window);
@@ -58,7 +64,7 @@ export function toCsv(rows: CompareRow[]): string {
 export function toMarkdown(rows: CompareRow[]): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   return [
-    `| ${COLUMNS.join(' | ')} |`,
+    `| ${COLUMNS.map((c) => COLUMN_TITLES[c]).join(' | ')} |`,
     `| ${COLUMNS.map((c) => (c === 'strategy' || c === 'description' || c === 'status' ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((row) => `| ${COLUMNS.map((c) => escape(cell(row[c]))).join(' | ')} |`),
   ].join('\n') + '\n';

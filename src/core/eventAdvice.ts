@@ -39,6 +39,10 @@ export interface AdviceContext {
  */
 export const SCALE_INVARIANT_OPTIMIZERS: ReadonlySet<string> = new Set(['adam', 'adamw', 'rmsprop', 'adagrad']);
 
+/** A rate at least this many times the rate JUMP_LOOKBACK updates before has jumped, not ramped. */
+const JUMP_FACTOR = 2;
+const JUMP_LOOKBACK = 5;
+
 /** An explosion this early in a run without warmup is the optimizer's start, not the rate's level. */
 const EARLY_FRACTION = 0.1;
 
@@ -70,6 +74,16 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
   switch (event.kind) {
     case 'explosion': {
       const head = `Gradient explosion at step ${event.step}: ‖g‖ ${fmt(event.gradNorm)} is ${fmt(event.ratio)}× its running level ${fmt(event.level)}`;
+      // A rate that jumped just before the spike (a constant warmup that ends in a step, a later stage
+      // that starts higher): the jump is the cause, whatever the optimizer. Ramp instead of jumping.
+      const before = facts.lrAt && event.step >= 1 ? facts.lrAt(Math.max(0, event.step - JUMP_LOOKBACK)) : undefined;
+      if (withLr.lrAtEvent !== undefined && before !== undefined && before > 0 && withLr.lrAtEvent >= JUMP_FACTOR * before) {
+        return {
+          path: peak, severity: 'warning', ...withLr,
+          message: `${head} at lr ${fmt(withLr.lrAtEvent)}, just after the rate jumped ${fmt(withLr.lrAtEvent / before)}× (from ${fmt(before)}). Ramp it up linearly instead of jumping, or lower the peak learning rate.`,
+          fixes: scaleInvariant ? ['rampLr', 'lowerPeakLr'] : ['rampLr', 'addClipping', 'lowerPeakLr'],
+        };
+      }
       const early = !facts.warmsUp && facts.totalSteps !== undefined && event.step <= Math.max(10, EARLY_FRACTION * facts.totalSteps);
       const atRate = withLr.lrAtEvent !== undefined ? ` at lr ${fmt(withLr.lrAtEvent)}` : '';
       if (scaleInvariant) {

@@ -1,7 +1,7 @@
 // Quick fixes for a job file, as text edits that keep the user's formatting and comments.
 import { applyEdits, findNodeAtLocation, modify, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser';
 
-export type JobFix = 'addClipping' | 'addWarmup' | 'halvePeakLr' | 'lowerPeakLr';
+export type JobFix = 'addClipping' | 'addWarmup' | 'halvePeakLr' | 'lowerPeakLr' | 'rampLr';
 
 /** What a fix may know about the run it answers. */
 export interface FixContext {
@@ -29,6 +29,11 @@ export function fixTitle(text: string, fix: JobFix, context: FixContext): string
     case 'addClipping': return 'Add global-norm clipping (maxNorm 1.0)';
     case 'addWarmup': return `Add a linear warmup over ${warmupStepsFor(context.totalSteps)} steps (${WARMUP_FRACTION * 100}% of the run)`;
     case 'halvePeakLr': return 'Halve the peak learning rate';
+    case 'rampLr': {
+      const root = parseTree(text);
+      const jump = root ? findJump(nodeValue(findNodeAtLocation(root, ['schedule'])) as Record<string, unknown> | undefined) : undefined;
+      return jump ? `Ramp the rate from ${jump.from} to ${jump.to} over steps ${jump.steps - jump.stageSteps}–${jump.steps} instead of jumping at step ${jump.steps}` : 'Ramp the rate up instead of jumping';
+    }
     case 'lowerPeakLr': {
       const root = parseTree(text);
       const path = root && peakLrPath(root);
@@ -84,6 +89,12 @@ export function jobFixEdits(text: string, fix: JobFix, totalSteps: number, lrAtE
         schedules: [{ type: 'linear', lr: peakOf(schedule) ?? 0.001, startFactor: 0.01, endFactor: 1, totalIters: warmupSteps }, schedule],
         milestones: [warmupSteps],
       }, FORMAT);
+    }
+    case 'rampLr': {
+      const schedule = value(['schedule']) as Record<string, unknown> | undefined;
+      const jump = findJump(schedule);
+      if (!jump) return [];
+      return modify(text, ['schedule', 'schedules', jump.stage], { type: 'linear', lr: jump.to, startFactor: roundTo(jump.from / jump.to), endFactor: 1, totalIters: jump.stageSteps }, FORMAT);
     }
     case 'lowerPeakLr': {
       const path = peakLrPath(root);
@@ -150,6 +161,24 @@ export function peakLrPath(root: Node): JSONPath | undefined {
     if (typeof value === 'number' && (!best || value > best.value)) best = { path, value };
   }
   return best?.path;
+}
+
+/**
+ * The first step up in a sequential schedule: a constant stage followed by a stage that starts at
+ * least twice as high (a "constant warmup" that ends in a jump). `steps` is the milestone (where the
+ * jump happens), `stageSteps` the constant stage's length.
+ */
+function findJump(schedule: Record<string, unknown> | undefined): { stage: number; from: number; to: number; steps: number; stageSteps: number } | undefined {
+  if (!schedule || schedule.type !== 'sequential' || !Array.isArray(schedule.schedules) || !Array.isArray(schedule.milestones)) return undefined;
+  const stages = schedule.schedules as Record<string, unknown>[];
+  const milestones = schedule.milestones as number[];
+  for (let i = 0; i + 1 < stages.length && i < milestones.length; i++) {
+    const from = stages[i].type === 'constant' ? stages[i].lr : undefined;
+    const to = peakOf(stages[i + 1]);
+    if (typeof from !== 'number' || to === undefined || !(from > 0) || to < 2 * from) continue;
+    return { stage: i, from, to, steps: milestones[i], stageSteps: milestones[i] - (i > 0 ? milestones[i - 1] : 0) };
+  }
+  return undefined;
 }
 
 function peakOf(schedule: Record<string, unknown>): number | undefined {

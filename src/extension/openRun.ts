@@ -43,6 +43,10 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   const events: RunEvent[] = [];
   for await (const record of log.events({ onBadLine: () => {} })) events.push(record.value as RunEvent);
   const validation = await readValidation(log);
-  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, validation, status: summary?.status ?? 'failed', ...(summary ? { backend: summary.backend } : {}) });
+  // The folder is named after the run's start (UTC, to the second); the summary has its duration.
+  const started = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(dir.split(/[\\/]/).pop() ?? '');
+  const startedAt = started ? Date.UTC(+started[1], +started[2] - 1, +started[3], +started[4], +started[5], +started[6]) : undefined;
+  const timing = startedAt !== undefined ? { startedAt, ...(summary && Number.isFinite(summary.durationMs) ? { endedAt: startedAt + summary.durationMs } : {}) } : {};
+  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, validation, status: summary?.status ?? 'failed', ...timing, ...(summary ? { backend: summary.backend } : {}) });
   return runs.add(run);
 }

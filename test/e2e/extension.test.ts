@@ -1,7 +1,7 @@
 // End to end in a real VS Code (code-server + chromium): what a user does, and what they see.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { panelFrame, pick, root, runCommand, screenshot, launch, type VsCode } from './vscode';
@@ -30,11 +30,23 @@ function trainerProcesses(): string[] {
   return out.split('\n').filter((line) => line.includes('gradscope.gradscope') && line.includes('trainer.js'));
 }
 
-/** Line (1-based) of the schedule's "lr" in a job file. */
+/** Line (1-based) of the schedule's peak "lr" in a job file (where advice about the rate is attached). */
 function scheduleLrLine(file: string): number {
   const lines = readFileSync(file, 'utf8').split('\n');
   const schedule = lines.findIndex((line) => line.includes('"schedule"'));
-  return lines.findIndex((line, i) => i >= schedule && /"lr"/.test(line)) + 1;
+  let best = { line: 0, lr: -Infinity };
+  lines.forEach((line, i) => {
+    const lr = i >= schedule ? /"lr":\s*([0-9.eE+-]+)/.exec(line) : null;
+    if (lr && Number(lr[1]) > best.lr) best = { line: i + 1, lr: Number(lr[1]) };
+  });
+  return best.line;
+}
+
+/** A job whose schedule breaks a rule (pctStart must be < 1). */
+function brokenJob(): string {
+  const broken = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
+  broken.schedule = { type: 'oneCycle', maxLr: 0.1, totalSteps: 315, pctStart: 1.5 };
+  return JSON.stringify(broken, null, 2);
 }
 
 /** Opens a workspace file by clicking it in the Explorer (which notices new files by itself). */
@@ -54,11 +66,19 @@ async function problems(): Promise<string[]> {
   return rows.allInnerTexts();
 }
 
-async function applyQuickFix(line: number, title: string): Promise<void> {
+/** Opens the quick-fix menu at a line; returns the titles it offers. */
+async function openQuickFixes(line: number): Promise<string[]> {
   await vs.page.keyboard.press('Control+G');
   await vs.page.locator('.quick-input-widget input').fill(`:${line}:10`);
   await vs.page.keyboard.press('Enter');
   await vs.page.keyboard.press('Control+.');
+  const items = vs.page.locator('.action-widget .monaco-list-row');
+  await items.first().waitFor({ timeout: 15_000 });
+  return items.allInnerTexts();
+}
+
+async function applyQuickFix(line: number, title: string | RegExp): Promise<void> {
+  await openQuickFixes(line);
   const item = vs.page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
   await item.waitFor({ timeout: 15_000 });
   // A freshly opened menu sits under a pointer block until the mouse moves: hover, then choose.
@@ -109,18 +129,30 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     await screenshot(page, 'exploding-problems');
   });
 
-  test('quick fixes edit the job file; trained again, it does not explode', async () => {
+  test('the quick fixes fit the cause and the optimizer (a jump in the rate under Adam: ramp it, no clipping); applied and trained again, it does not explode', async () => {
     const { page } = vs;
     const file = join(vs.workspace, 'mnist-exploding.gradscope.json');
     await openFile('mnist-exploding.gradscope.json');
-    await applyQuickFix(scheduleLrLine(file), 'Add a linear warmup over 5% of the steps');
-    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
-    await applyQuickFix(scheduleLrLine(file), 'Halve the peak learning rate');
+    const line = scheduleLrLine(file);
+    // Adam at 0.001 for 100 steps, then 0.05: it explodes just after the jump.
+    const ramp = /Ramp the rate from 0\.001 to 0\.05 over steps 0–100 instead of jumping at step 100/;
+    for (const theme of ['Default Light Modern', 'Default Dark Modern'] as const) {
+      await vs.setTheme(theme);
+      const offered = await openQuickFixes(line);
+      const name = `quickfix-${theme.includes('Light') ? 'light' : 'dark'}`;
+      copyFileSync(await screenshot(page, name), join(root, 'docs', `${name}.png`));
+      await page.keyboard.press('Escape');
+      assert.ok(ramp.test(offered[0] ?? '') || ramp.test(offered.join('|')), `offered: ${offered.join(' | ')}`);
+      assert.ok(offered.some((t) => /Lower the peak learning rate/.test(t)), `offered: ${offered.join(' | ')}`);
+      assert.ok(!offered.some((t) => /clipping/i.test(t)), `clipping offered under Adam: ${offered.join(' | ')}`);
+    }
+    const rows = await problems();
+    const entry = rows.find((row) => row.includes('Gradient explosion at step'));
+    assert.ok(entry && /jumped 50×/.test(entry) && !/clip/i.test(entry), `Problems: ${rows.join(' | ')}`);
+    await openFile('mnist-exploding.gradscope.json');
+    await applyQuickFix(line, ramp);
     const job = JSON.parse(readFileSync(file, 'utf8'));
-    assert.equal(job.schedule.type, 'warmupStableDecay');
-    assert.equal(job.schedule.warmupSteps, 16);
-    assert.equal(job.schedule.lr, 0.025);
-    assert.equal(job.optimizer.lr, 0.025);
+    assert.deepEqual(job.schedule.schedules[0], { type: 'linear', lr: 0.05, startFactor: 0.02, endFactor: 1, totalIters: 100 });
     await screenshot(page, 'quick-fixed-job');
 
     const previous = runFolders();
@@ -132,6 +164,22 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     const frame = await panelFrame(page);
     await frame.locator('#root[data-run-status="finished"]').waitFor({ timeout: 30_000 });
     assert.equal(await frame.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps'), '');
+  });
+
+  test('a reopened run shows its validation loss and accuracy, read back from epochs.jsonl', async () => {
+    const { page } = vs;
+    const newest = runFolders().at(-1)!;
+    assert.ok(existsSync(join(runsDir(), newest, 'epochs.jsonl')), 'the run log keeps the epochs');
+    await runCommand(page, 'Gradscope: Open Run…');
+    await pick(page, newest);
+    const frame = await panelFrame(page, 30_000, '#run-title');
+    await frame.locator('#run-title', { hasText: newest }).waitFor({ timeout: 30_000 });
+    await frame.locator('[data-chart="accuracy"]:not([data-points="0"])').waitFor({ timeout: 30_000 });
+    assert.match(await frame.locator('[data-chart="loss"]').getAttribute('data-datasets') ?? '', /validation/);
+    assert.match(await frame.locator('dd[data-stat="Val. loss"]').innerText(), /^\d/);
+    assert.match(await frame.locator('dd[data-stat="Val. accuracy"]').innerText(), /^\d+(\.\d)?% \(best/);
+    assert.notEqual(await frame.locator('dd[data-stat="Duration"]').innerText(), '—', 'its duration, from the folder name and the summary');
+    await screenshot(page, 'reopened-run');
   });
 
   test('a run can be followed after reopening the panel, and stopped from the status bar', async () => {
@@ -188,22 +236,28 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     assert.deepEqual(trainerProcesses(), []);
     // The child noticed its parent go, finished its step and closed the run log.
     assert.equal(summary(run).status, 'stopped');
-    vs = await launch(['mnist-fixed']);
+    // The next test's broken job is there from the start: a file written into a running workspace
+    // sometimes reaches the Explorer only after its 30 s wait on a loaded machine.
+    vs = await launch(['mnist-fixed'], { files: { 'broken.gradscope.json': brokenJob() } });
   });
 
   test('a job file with errors gets Problems entries, and training it says what is wrong without crashing', async () => {
     const { page } = vs;
-    const broken = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
-    broken.schedule = { type: 'oneCycle', maxLr: 0.1, totalSteps: 315, pctStart: 1.5 };
-    writeFileSync(join(vs.workspace, 'broken.gradscope.json'), JSON.stringify(broken, null, 2));
+    if (!existsSync(join(vs.workspace, 'broken.gradscope.json'))) writeFileSync(join(vs.workspace, 'broken.gradscope.json'), brokenJob());
     await openFile('broken.gradscope.json');
     const rows = await problems();
-    assert.ok(rows.some((row) => /1\.5|maximum|pctStart/i.test(row)), `Problems: ${rows.join(' | ')}`);
+    const pctStart = rows.filter((row) => /pctStart|maximum|1\.5/.test(row));
+    assert.equal(pctStart.length, 1, `one entry for the error, not one per checker: ${rows.join(' | ')}`);
+    assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-error').count() >= 1, true, 'shown as an error');
+    assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-warning').count(), 0, 'no warnings');
 
     await runCommand(page, 'Gradscope: Train with Schedule');
     const toast = page.locator('.notification-toast', { hasText: 'broken.gradscope.json' });
     await toast.waitFor({ timeout: 30_000 });
     assert.match(await toast.innerText(), /broken\.gradscope\.json:\d+:\d+: schedule\.pctStart must be < 1 \(got 1\.5\)/);
+    // After Train, still one entry per problem.
+    const after = (await problems()).filter((row) => /pctStart|maximum|1\.5/.test(row));
+    assert.equal(after.length, 1, `after Train: ${after.join(' | ')}`);
     await screenshot(page, 'broken-job');
 
     // The extension is still alive: its commands still answer.

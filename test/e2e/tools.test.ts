@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { copyFileSync } from 'node:fs';
 import { launch, panelFrame, pick, root, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode;
@@ -26,6 +27,8 @@ describe('strategy tools in VS Code', { timeout: 600_000 }, () => {
     const frame = await panelFrame(page, 120_000, '#suggestion');
     const suggestion = Number(await frame.locator('#suggestion').getAttribute('data-suggestion'));
     assert.ok(suggestion > 1e-4 && suggestion < 0.1, `suggestion ${suggestion}`);
+    const plot = await frame.locator('[data-chart="lrFind"] .canvas-box').boundingBox();
+    assert.ok(plot && plot.height >= 300, `the range-test plot is ${plot?.height} px tall`);
     await screenshot(page, 'lr-find');
     await frame.locator('#apply').click();
     const deadline = Date.now() + 30_000;
@@ -38,7 +41,7 @@ describe('strategy tools in VS Code', { timeout: 600_000 }, () => {
     assert.ok(Math.abs(job.optimizer.lr / suggestion - 1) < 1e-3);
   });
 
-  test('comparing three strategies fills a table with their results', async () => {
+  test('comparing three strategies: progress and live charts while they run, then a table that sorts by any header and marks the best values', async () => {
     const { page } = vs;
     await runCommand(page, 'Gradscope: Compare Schedules');
     await pick(page, 'small.gradscope.json');
@@ -48,14 +51,45 @@ describe('strategy tools in VS Code', { timeout: 600_000 }, () => {
     await screenshot(page, 'compare-pick');
     await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).click();
     const frame = await panelFrame(page, 60_000, '#compare-table');
+
+    // While the runs go: a progress bar per strategy still to finish, and charts that already draw.
+    await frame.locator('#compare-table tr.pending [role="progressbar"]').first().waitFor({ timeout: 60_000 });
+    await frame.locator('[data-chart="compare-loss"]:not([data-series="0"])').waitFor({ timeout: 60_000 });
+    assert.match(await frame.locator('#summary').innerText(), /running/);
+    await screenshot(page, 'compare-running');
+
     await frame.locator('#summary', { hasText: 'done' }).waitFor({ timeout: 180_000 });
-    const strategies = (await frame.locator('#compare-table').getAttribute('data-strategies'))!.split(',').sort();
-    assert.deepEqual(strategies, ['clip', 'constant', 'cosine']);
-    const rows = await frame.locator('vscode-data-grid-row').allInnerTexts();
-    const body = rows.filter((r) => /constant|cosine|clip/.test(r));
+    const table = frame.locator('#compare-table');
+    assert.deepEqual((await table.getAttribute('data-strategies'))!.split(',').sort(), ['clip', 'constant', 'cosine']);
+    const body = await table.locator('tbody tr').allInnerTexts();
     assert.equal(body.length, 3);
     for (const r of body) assert.match(r, /finished/);
-    await screenshot(page, 'compare');
+
+    // Headers are words (no raw keys), and none is cut or wrapped inside a word.
+    const headers = table.locator('thead th');
+    for (const text of await headers.allInnerTexts()) assert.doesNotMatch(text, /[a-z][A-Z]|Ms\b/, `header ${text}`);
+    const clipped = await headers.evaluateAll((ths) => ths.filter((th) => th.scrollWidth > th.clientWidth + 1).map((th) => th.textContent));
+    assert.deepEqual(clipped, []);
+    assert.equal(await frame.locator('#sort').count(), 0, 'no sort box: headers sort');
+
+    const column = async (index: number) => (await table.locator(`tbody tr td:nth-child(${index})`).allInnerTexts()).map((t) => Number.parseFloat(t.replace(/[^\d.eE-]/g, '')));
+    await table.locator('th', { hasText: 'Val. accuracy' }).click();
+    await frame.locator('#compare-table[data-sorted-by="finalValidationAccuracy"]').waitFor();
+    const accuracy = await column(6);
+    assert.deepEqual(accuracy, [...accuracy].sort((a, b) => b - a), `accuracy ${accuracy}`);
+    await table.locator('th', { hasText: 'Time' }).click();
+    await frame.locator('#compare-table[data-sorted-by="wallTimeMs"]').waitFor();
+    const times = await column(10);
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), `times ${times}`);
+    assert.ok(await table.locator('td.best').count() >= 3, 'the best value of each column is marked');
+    // The comparison on its own, as wide as the window allows, for the screenshots.
+    await runCommand(page, 'View: Join All Editor Groups');
+    await page.locator('.tab', { hasText: 'Compare: small' }).first().click();
+    await page.waitForTimeout(500);
+    copyFileSync(await screenshot(page, 'compare-dark'), join(root, 'docs', 'compare-dark.png'));
+    await vs.setTheme('Default Light Modern');
+    copyFileSync(await screenshot(page, 'compare-light'), join(root, 'docs', 'compare-light.png'));
+    await vs.setTheme('Default Dark Modern');
   });
 
   test('the schedule preview plots the planned rate from the CodeLens', async () => {

@@ -34,20 +34,54 @@ function assertHealthy(run: RunResult) {
   assert.deepEqual(run.events.filter((e) => e.kind === 'divergence'), []);
   const loss = run.batch.loss;
   assert.ok(mean(loss.slice(-30)) < 0.5 * mean(loss.slice(0, 10)), `loss ${mean(loss.slice(0, 10)).toFixed(2)} → ${mean(loss.slice(-30)).toFixed(2)}`);
-  // Not climbing: the last stretch is no worse than the best stretch before it.
+  // Not climbing back: the last stretch stays within 2× the best stretch (minibatch noise at a
+  // constant rate is up to ~1.8×; the exploding runs climb 4–10×).
   const windows = Array.from({ length: Math.floor(loss.length / 30) }, (_, i) => mean(loss.slice(i * 30, i * 30 + 30)));
-  assert.ok(mean(loss.slice(-30)) < 1.5 * Math.min(...windows), `loss climbs back: windows ${windows.map((w) => w.toFixed(2))}`);
+  assert.ok(mean(loss.slice(-30)) < 2 * Math.min(...windows), `loss climbs back: windows ${windows.map((w) => w.toFixed(2))}`);
 }
 
+/** Adam warmed up linearly to too high a peak (0.2): it degrades and explodes near the end of the warmup. */
+const warmedUp = () => exampleJob('mnist-exploding', (j) => {
+  j.optimizer = { type: 'adam', lr: 0.2 };
+  j.schedule = { type: 'warmupCosine', lr: 0.2, warmupSteps: 150, totalSteps: 315 };
+});
+
 describe('quick fixes retrained', () => {
-  test('Adam warmed up to too high a peak: lowering the peak (the only fix offered) removes the explosion', async () => {
+  test('the exploding example (a constant warmup that ends in a 50× jump): the ramp fix, offered first, removes the explosion', async () => {
     const job = exampleJob('mnist-exploding');
-    const run = await train(job, { backend, maxSteps: 160 });
+    const run = await train(job, { backend, maxSteps: 140 });
+    const { advice, fix, fixed } = adviseAndFix(job, run);
+    assert.deepEqual(advice.fixes, ['rampLr', 'lowerPeakLr']);
+    assert.equal(fix, 'rampLr');
+    assertHealthy(await train(fixed, { backend }));
+  });
+
+  // The warmed-up job, trained once for the two tests on it.
+  let warmed: Promise<RunResult> | undefined;
+  const warmedRun = () => (warmed ??= train(warmedUp(), { backend }));
+
+  test('Adam warmed up to too high a peak: lowering the peak (the only fix offered) removes the explosion', async () => {
+    const job = warmedUp();
+    const run = await warmedRun();
     const { advice, fix, fixed } = adviseAndFix(job, run);
     assert.deepEqual(advice.fixes, ['lowerPeakLr']);
     assert.equal(fix, 'lowerPeakLr');
     assert.equal((fixed.schedule as { lr: number }).lr, 0.056);
     assertHealthy(await train(fixed, { backend }));
+  });
+
+  test('dead units after the explosion: halving the peak (the fix offered for vanishing) keeps every layer alive', async () => {
+    const job = warmedUp();
+    const run = await warmedRun();
+    const vanishing = run.events.find((e) => e.kind === 'vanishing');
+    assert.ok(vanishing, 'the job kills units');
+    const text = JSON.stringify(job, null, 2);
+    const advice = adviceFor(vanishing, text)!;
+    assert.deepEqual(advice.fixes, ['halvePeakLr']);
+    const fixed = JSON.parse(applyEdits(text, jobFixEdits(text, 'halvePeakLr', 315))) as Record<string, unknown>;
+    const retrained = await train(fixed, { backend });
+    assert.equal(retrained.summary?.status, 'finished', retrained.failure);
+    assert.deepEqual(retrained.events.filter((e) => e.kind === 'vanishing').map((e) => `${e.kind}@${e.step}`), []);
   });
 
   test('Adam at a constant rate that explodes at its first steps: the warmup fix removes the explosion', async () => {

@@ -34,4 +34,6 @@ test('CSV quotes what needs quoting; Markdown escapes pipes', () => {
   assert.equal(csv[0], 'strategy,description,status,steps,finalTrainLoss,finalValidationLoss,finalValidationAccuracy,stepsToTarget,explosions,nonFinite,wallTimeMs');
   assert.equal(csv[1], 'a,"a, ""quoted"", with | pipe",finished,10,0.1235,0.1235,,,0,0,1000');
   assert.match(toMarkdown([row('a', 1, 1)]), /\| a \| a, "quoted", with \\\| pipe \| finished \|/);
+  // People read the Markdown: titles, not keys.
+  assert.equal(toMarkdown([]).split('\n')[0], '| Strategy | What | Status | Steps | Train loss | Val. loss | Val. accuracy | Steps to target | Explosions | Non-finite | Time (ms) |');
 });

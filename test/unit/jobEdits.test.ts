@@ -10,10 +10,11 @@ import { describe as describeSchedule, schedulePresets } from '../../src/core/sc
 import { createSchedule, type ScheduleSpec } from '../../src/core/schedules';
 
 const example = readFileSync(join(__dirname, '../../examples/mnist-exploding.gradscope.json'), 'utf8');
+const withSchedule = (optimizer: object, schedule: object) => `${JSON.stringify({ ...JSON.parse(example), optimizer, schedule }, null, 2)}\n`;
 /** The example as it was: Adam at a constant 0.1, exploding at step 1. */
-const exploding = example
-  .replace('"lr": 0.2\n  },\n  "schedule"', '"lr": 0.1\n  },\n  "schedule"')
-  .replace(/"schedule": \{[^}]*\}/, '"schedule": {\n    "type": "constant",\n    "lr": 0.1\n  }');
+const exploding = withSchedule({ type: 'adam', lr: 0.1 }, { type: 'constant', lr: 0.1 });
+/** Adam warmed up linearly to too high a peak: it explodes near the end of the warmup (step 125, lr 0.167). */
+const warmedUp = withSchedule({ type: 'adam', lr: 0.2 }, { type: 'warmupCosine', lr: 0.2, warmupSteps: 150, totalSteps: 315 });
 /** The same job under SGD with momentum. */
 const momentum = exploding.replace('"type": "adam"', '"type": "momentum"');
 const fix = (text: string, kind: JobFix, steps = 315, lrAtEvent?: number) => applyEdits(text, jobFixEdits(text, kind, steps, lrAtEvent));
@@ -54,15 +55,26 @@ describe('quick fixes', () => {
     const clipped = fix(exploding, 'addClipping');
     assert.ok(clipped.startsWith(exploding.slice(0, exploding.indexOf('"epochs"'))));
     assert.deepEqual(jobFixEdits(clipped, 'addClipping', 315), []);
-    assert.deepEqual(jobFixEdits(example, 'addWarmup', 315), [], 'the example already warms up');
+    assert.deepEqual(jobFixEdits(warmedUp, 'addWarmup', 315), [], 'the job already warms up');
+    assert.deepEqual(jobFixEdits(warmedUp, 'rampLr', 315), [], 'no jump to ramp');
   });
 
   test('lowering the peak aims at a third of the rate it exploded at, and says so', () => {
-    const lowered = parsed(fix(example, 'lowerPeakLr', 315, 0.1667));
+    const lowered = parsed(fix(warmedUp, 'lowerPeakLr', 315, 0.1667));
     assert.equal((lowered.schedule as { lr: number }).lr, 0.056);
     assert.equal(lowered.optimizer.lr, 0.056);
-    assert.equal(fixTitle(example, 'lowerPeakLr', { totalSteps: 315, lrAtEvent: 0.1667 }), 'Lower the peak learning rate to 0.056 (a third of the 0.167 it exploded at)');
-    assert.equal((parsed(fix(example, 'lowerPeakLr', 315)).schedule as { lr: number }).lr, 0.1, 'without the rate: half');
+    assert.equal(fixTitle(warmedUp, 'lowerPeakLr', { totalSteps: 315, lrAtEvent: 0.1667 }), 'Lower the peak learning rate to 0.056 (a third of the 0.167 it exploded at)');
+    assert.equal((parsed(fix(warmedUp, 'lowerPeakLr', 315)).schedule as { lr: number }).lr, 0.1, 'without the rate: half');
+  });
+
+  test('a constant warmup that ends in a jump is ramped instead (the fixed example\'s first stage)', () => {
+    assert.equal(fixTitle(example, 'rampLr', { totalSteps: 315 }), 'Ramp the rate from 0.001 to 0.05 over steps 0–100 instead of jumping at step 100');
+    const ramped = parsed(fix(example, 'rampLr')).schedule as Extract<ScheduleSpec, { type: 'sequential' }>;
+    assert.deepEqual(ramped.schedules[0], { type: 'linear', lr: 0.05, startFactor: 0.02, endFactor: 1, totalIters: 100 });
+    const rates = createSchedule(ramped);
+    assert.ok(Math.abs(rates.at(0) - 0.001) < 1e-12 && Math.abs(rates.at(100) - 0.05) < 1e-12);
+    // Linear: the same small rise every step, no jump anywhere.
+    for (let step = 1; step <= 100; step++) assert.ok(Math.abs(rates.at(step) - rates.at(step - 1) - 0.049 / 100) < 1e-9, `step ${step}`);
     assert.equal(fixTitle(exploding, 'addWarmup', { totalSteps: 315 }), 'Add a linear warmup over 32 steps (10% of the run)');
   });
 });
@@ -94,13 +106,21 @@ describe('event advice', () => {
   });
 
   test('under Adam, an explosion at the end of a warmup calls for a lower peak only', () => {
-    const advice = adviceFor(late, example)!;
+    const advice = adviceFor(late, warmedUp)!;
     assert.deepEqual(advice.fixes, ['lowerPeakLr']);
     assert.ok(Math.abs(advice.lrAtEvent! - 0.2 * 125 / 150) < 1e-12);
     assert.equal(advice.message, 'Gradient explosion at step 125: ‖g‖ 8.44 is 5.17× its running level 1.63 at lr 0.167: the rate is too high for this model. Lower the peak learning rate.');
     // The plan the run really followed wins over the job text's schedule.
     const planned = Array.from({ length: 315 }, () => 0.2);
-    assert.deepEqual(adviceFor(late, example, { plannedLr: planned })!.fixes, ['lowerPeakLr', 'addWarmup']);
+    assert.deepEqual(adviceFor(late, warmedUp, { plannedLr: planned })!.fixes, ['lowerPeakLr', 'addWarmup']);
+  });
+
+  test('an explosion just after the rate jumped blames the jump, under any optimizer', () => {
+    const atJump = { kind: 'explosion', step: 101, severity: 'warning', grade: 'beyondRange', gradNorm: 9, level: 1, ratio: 9, zScore: 5 } as const;
+    const advice = adviceFor(atJump, example)!;
+    assert.equal(advice.message, 'Gradient explosion at step 101: ‖g‖ 9 is 9× its running level 1 at lr 0.05, just after the rate jumped 50× (from 0.001). Ramp it up linearly instead of jumping, or lower the peak learning rate.');
+    assert.deepEqual(advice.fixes, ['rampLr', 'lowerPeakLr']);
+    assert.deepEqual(adviceFor(atJump, example.replace('"type": "adam"', '"type": "momentum"'))!.fixes, ['rampLr', 'addClipping', 'lowerPeakLr']);
   });
 
   test('under SGD and momentum, clipping comes first; once it clips, the advice is the rate', () => {
