@@ -140,8 +140,12 @@ export interface RunSnapshot {
   events: RunEvent[];
   /** Validation results, one per epoch, at the epoch's last step. */
   validation: ValidationPoint[];
-  /** Where the data comes from: a Gradscope trainer (controllable) or a log another program writes. Default: trainer. */
-  source?: 'trainer' | 'log';
+  /**
+   * Where the data comes from: a Gradscope trainer (controllable), a log another program writes, or
+   * a run folder the gradscope Python package writes (a log, controllable through its control.json).
+   * Default: trainer.
+   */
+  source?: RunSource;
   clipThreshold?: number;
   /** When the run started (ms since the epoch), for the run list and the header's duration. */
   startedAt?: number;
@@ -163,8 +167,10 @@ export interface RunInfo {
   /** Rows (steps) so far. */
   steps: number;
   events: number;
-  source?: 'trainer' | 'log';
+  source?: RunSource;
 }
+
+export type RunSource = 'trainer' | 'log' | 'pytorch';
 
 export interface ValidationPoint {
   step: number;
