@@ -1,10 +1,10 @@
 import { cpSync, existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
-import { findLogSources, formatLabel, type LogSource } from '../node/logs/sources';
+import type { LogSource } from '../node/logs/sources';
 import type { LogViews } from './logs';
 import type { Run, RunManager } from './runs';
 
@@ -48,26 +48,7 @@ export class PythonRuns implements vscode.Disposable {
 
   /** "Open Training Log…": the log views open the target; runs the package writes get a controller. */
   async openLog(uri?: vscode.Uri): Promise<void> {
-    const target = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false }))?.[0];
-    if (!target) return;
-    // The same search the log views make. Each run they open is matched to its source by the title
-    // they give it (the user may have picked some of the sources of a large folder).
-    const sources = await findLogSources(target.fsPath).catch(() => [] as LogSource[]);
-    const opened: Run[] = [];
-    const added = this.runs.onDidAddRun((run) => {
-      if (!run.title.includes('(appended run ')) opened.push(run); // not a later segment of a log
-    });
-    try {
-      await this.logs.open(target);
-    } finally {
-      added.dispose();
-    }
-    const base = basename(target.fsPath);
-    for (const run of opened) {
-      const source = sources.find((s) => run.title === `${base}/${s.title} · ${formatLabel(s)}`)
-        ?? (opened.length === 1 && sources.length === 1 && run.title === `${base} · ${formatLabel(sources[0])}` ? sources[0] : undefined);
-      if (source) this.controlIfPython(run, source);
-    }
+    for (const { run, source } of await this.logs.open(uri)) this.controlIfPython(run, source);
   }
 
   /**
