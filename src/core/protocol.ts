@@ -2,9 +2,9 @@
 // Trainer ↔ host messages travel over the fork IPC channel with `serialization: 'advanced'`, so NaN
 // and Infinity survive; host ↔ webview messages are structured-cloned by VS Code.
 import type { DetectorEvent, DetectorEventKind } from './detect/events';
-import { COLUMNS, type CompareRow } from './compareTable';
-import type { JobSpec } from './jobSpec';
-import type { LrFindOptions, LrFindResult } from './lrFind';
+import { COLUMNS, type CompareRow } from './tools/compareTable';
+import type { JobSpec } from './job/spec';
+import type { LrFindOptions, LrFindResult } from './tools/lrFind';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 

@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { describeEvent } from '../core/describeEvent';
+import { describeEvent } from '../core/detect/describe';
 import type { DetectorEvent } from '../core/detect';
-import { Inspector } from '../core/inspect';
+import { Inspector } from '../core/logs/inspect';
 import type { ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
 import { isTrainingRow, type MetricsRow } from '../core/logs/rows';

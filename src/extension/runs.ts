@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { applyEvent } from '../core/detect/events';
-import type { JobSpec } from '../core/jobSpec';
+import type { JobSpec } from '../core/job/spec';
 import type { RunEvent, RunSnapshot, RunStatus, RunSummary, StepBatch, TrainerMessage, TrainRequest, ValidationPoint } from '../core/protocol';
-import { appendBatch } from '../core/stepColumns';
-import { TrainerProcess } from '../trainer/process';
+import { appendBatch } from '../core/series/stepColumns';
+import { TrainerProcess } from '../node/trainerProcess';
 
 export type RunChange =
   | { type: 'started' }
