@@ -3,11 +3,11 @@
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Inspector } from '../src/core/inspect';
+import { Inspector } from '../src/core/logs/inspect';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { RunSnapshot } from '../src/core/protocol';
-import { snapshotForView } from '../src/core/snapshotDecimate';
+import { snapshotForView } from '../src/core/series/snapshotDecimate';
 import { readLogSource } from '../src/node/logs/read';
 import { findLogSources } from '../src/node/logs/sources';
 import { concat, eventBytes, record } from '../test/support/tfevents';

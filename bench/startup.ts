@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJobText } from '../src/core/job';
-import { TrainerProcess } from '../src/trainer/process';
+import { parseJobText } from '../src/core/job/parse';
+import { TrainerProcess } from '../src/node/trainerProcess';
 
 const root = join(__dirname, '..');
 

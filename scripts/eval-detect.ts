@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { applyEvent, isUpgrade, type DetectorEvent } from '../src/core/detect';
-import { Inspector } from '../src/core/inspect';
+import { Inspector } from '../src/core/logs/inspect';
 import { loadTrainingLogs, type LoadedRun } from '../src/node/logs/read';
 
 type Kind = 'healthy' | 'spiky' | 'real-explosion' | 'injected';

@@ -129,11 +129,11 @@ const detectorOptions = {
       absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
       absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
     } },
-    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the smoothed loss far above its best, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
+    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the running median of the loss far above its lowest, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
       enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Half-life, in logged rows, of the loss average.' }, 20),
-      factor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best smoothed loss that counts as diverged.' }, 4),
-      risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Smoothed loss / best above which a run counts as rising.' }, 1.5),
+      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Logged rows in the running median of the loss (it moves only when half of them are up, so an absorbed spike does not).' }, 20),
+      factor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value so far that counts as diverged.' }, 4),
+      risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value above which a run counts as rising.' }, 1.5),
       risingSteps: withDefault(count('Consecutive logged rows above risingFactor that count as diverging.'), 500),
     } },
     vanishing: { type: 'object', additionalProperties: false, description: 'Vanishing gradients: a layer\'s gradient norm collapses.', properties: {

@@ -3,7 +3,7 @@
 // overlaid, and the values a log axis cannot show (0, NaN, ±Infinity) drawn as markers at its edges.
 import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset, type Plugin, type Tick } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import { decimate } from '../src/core/decimate';
+import { decimate } from '../src/core/series/decimate';
 import type { RunEvent, RunEventKind } from '../src/core/protocol';
 import { eventDetails, eventLabel, KIND_LABELS } from './eventText';
 import { logTick, logTickShown, si, sig3, tick } from './numbers';

@@ -1,6 +1,6 @@
 // What the compare table shows: readable column titles (never the raw keys), widths, formats, and
 // the best value of each column.
-import type { CompareRow } from '../src/core/compareTable';
+import type { CompareRow } from '../src/core/tools/compareTable';
 
 export interface CompareColumn {
   key: keyof CompareRow;

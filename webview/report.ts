@@ -1,7 +1,7 @@
 // The script of a self-contained HTML report (gradscope report): the data is inlined in the page.
 import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
-import { describeEvent } from '../src/core/describeEvent';
-import type { ReportRun } from '../src/core/reportData';
+import { describeEvent } from '../src/core/detect/describe';
+import type { ReportRun } from '../src/core/logs/reportData';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
 

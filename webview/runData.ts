@@ -1,6 +1,6 @@
 import type { RunEvent, RunSnapshot, StepBatch } from '../src/core/protocol';
 import { applyEvent } from '../src/core/detect/events';
-import { appendBatch } from '../src/core/stepColumns';
+import { appendBatch } from '../src/core/series/stepColumns';
 
 /** Rows to draw: a batch and the index range [start, end) of it that falls in the x range. */
 export interface Rows {

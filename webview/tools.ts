@@ -1,9 +1,9 @@
 // The tool views: learning-rate range test, strategy comparison, schedule preview.
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
-import type { CompareRow } from '../src/core/compareTable';
-import { decimate } from '../src/core/decimate';
+import type { CompareRow } from '../src/core/tools/compareTable';
+import { decimate } from '../src/core/series/decimate';
 import type { CompareState, HostToWebview, PreviewState, WebviewToHost } from '../src/core/protocol';
-import type { LrFindResult } from '../src/core/lrFind';
+import type { LrFindResult } from '../src/core/tools/lrFind';
 import { onThemeChange, readPalette } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, Filler);

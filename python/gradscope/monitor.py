@@ -127,7 +127,8 @@ class Monitor:
                 scale_(grads, coefficient)
             row["clippedNorm"] = total * min(coefficient, 1.0)
         for key, value in zip(self._row_keys, module_norms):
-            row[key] = value
+            if value is not None:
+                row[key] = value
         if len(lrs) > 1 and (self._lr_groups_differ or any(lr != lrs[0] for lr in lrs)):
             self._lr_groups_differ = True  # once the groups differ, every row has their columns
             for index in range(1, len(lrs)):
@@ -213,7 +214,7 @@ class Monitor:
 
     def _on_nonfinite(self, step, loss, total, module_norms):
         fields = [field for field, value in (("loss", loss), ("gradNorm", total)) if not math.isfinite(value)]
-        layers = [name for name, value in zip(self._layout.names, module_norms) if not math.isfinite(value)]
+        layers = [name for name, value in zip(self._layout.names, module_norms) if value is not None and not math.isfinite(value)]
         event = {"kind": "nonFinite", "step": step, "fields": fields + (["layerGradNorm"] if layers else []), "loss": loss, "gradNorm": total}
         if layers:
             event["layers"] = layers

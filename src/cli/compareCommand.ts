@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { COLUMN_TITLES, COLUMNS, toCsv, toMarkdown, type CompareRow } from '../core/compareTable';
-import { parseJobText, type JobSpec } from '../core/job';
-import { estimateTotalSteps } from '../core/jobPlan';
-import { SpecError } from '../core/specError';
-import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES, type Strategy } from '../core/strategies';
-import { compareRows, runStrategies } from '../trainer/compareRunner';
+import { COLUMN_TITLES, COLUMNS, toCsv, toMarkdown, type CompareRow } from '../core/tools/compareTable';
+import { parseJobText, type JobSpec } from '../core/job/parse';
+import { estimateTotalSteps } from '../core/job/plan';
+import { SpecError } from '../core/job/specError';
+import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES, type Strategy } from '../core/tools/strategies';
+import { compareRows, runStrategies } from '../node/compareRunner';
 import { loadJob } from './trainCommand';
 import { parsePositiveInteger, UsageError } from './usageError';
 

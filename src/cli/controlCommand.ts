@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseControlAction, writeControl, type ControlRequest } from '../node/controlFile';
-import { RUN_FILES } from '../core/runlog';
+import { RUN_FILES } from '../node/runlog';
 import { UsageError } from './usageError';
 
 /**

@@ -1,10 +1,10 @@
 import type { DetectorEvent } from '../core/detect';
-import { Inspector, type InspectResult } from '../core/inspect';
+import { Inspector, type InspectResult } from '../core/logs/inspect';
 import { parseColumnMapping, VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
 import type { FormatName } from '../core/logs/formats';
 import { describeColumns, type MetricsRow } from '../core/logs/rows';
-import { stringifyJsonLine } from '../core/runlog';
+import { stringifyJsonLine } from '../node/runlog';
 import { followLogSource } from '../node/logs/follow';
 import { readLogSource, type ReadReport } from '../node/logs/read';
 import { findLogSources, FORMAT_NAMES, type LogSource } from '../node/logs/sources';

@@ -1,8 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
-import { defaultLrFindOptions, type LrFindOptions, type LrFindResult } from '../core/lrFind';
+import { defaultLrFindOptions, type LrFindOptions, type LrFindResult } from '../core/tools/lrFind';
 import type { TrainerMessage } from '../core/protocol';
 import { buildTrainRequest } from '../node/trainRequest';
-import { TrainerProcess } from '../trainer/process';
+import { TrainerProcess } from '../node/trainerProcess';
 import { loadJob } from './trainCommand';
 import { parsePositiveInteger, UsageError } from './usageError';
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
-import { SpecError } from '../core/specError';
+import { SpecError } from '../core/job/specError';
 import { scheduleCommand } from './scheduleCommand';
 import { compareCommand, type CompareOptions } from './compareCommand';
 import { controlCommand } from './controlCommand';

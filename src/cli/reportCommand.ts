@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LogFormatError } from '../core/logs/documents';
-import { reportRun } from '../core/reportData';
+import { reportRun } from '../core/logs/reportData';
 import { loadTrainingLogs } from '../node/logs/read';
 import { UsageError } from './usageError';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseJobText, type JobSpec } from '../core/job';
+import { parseJobText, type JobSpec } from '../core/job/parse';
 import type { RunSummary, TrainerMessage } from '../core/protocol';
 import { parseScheduleSpec } from '../core/schedules';
 import { buildTrainRequest } from '../node/trainRequest';
-import { TrainerProcess } from '../trainer/process';
+import { TrainerProcess } from '../node/trainerProcess';
 import { JsonReporter, TextReporter, type TrainReporter } from './trainReporters';
 import { parsePositiveInteger, UsageError } from './usageError';
 

@@ -1,7 +1,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RunSummary, StepBatch, TrainerMessage } from '../core/protocol';
-import { describeEvent } from '../core/describeEvent';
-import { stringifyJsonLine } from '../core/runlog';
+import { describeEvent } from '../core/detect/describe';
+import { stringifyJsonLine } from '../node/runlog';
 
 export { describeEvent };
 

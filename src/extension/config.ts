@@ -32,7 +32,7 @@ export function readConfig(section: Pick<WorkspaceConfiguration, 'get'>): Config
     runsDirectory: get('runsDirectory', '.gradscope/runs'),
     detect: {
       explosionRatio: get('detect.explosionRatio', 5),
-      explosionZ: get('detect.explosionZ', 6),
+      explosionZ: get('detect.explosionZ', 3.5),
       vanishingFloor: get('detect.vanishingFloor', 1e-7),
     },
     statusBar: { enabled: get('statusBar.enabled', true), alertOn: get('statusBar.alertOn', 'explosion') },

@@ -4,6 +4,7 @@ import { LogViews } from './logs';
 import { DiagnosticsPanel } from './panel';
 import { JobProblems } from './problems';
 import { openRun } from './openRun';
+import { PythonRuns } from './pythonRuns';
 import { RunManager } from './runs';
 import { TrainingStatusBar } from './statusBar';
 import { StrategyTools } from './tools';
@@ -25,6 +26,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const tools = new StrategyTools(deps);
   const logs = new LogViews(manager, (focus) => panel.show(focus), output, () => readConfig(vscode.workspace.getConfiguration('gradscope')).metricsColumns);
   context.subscriptions.push(tools, logs);
+  // Opening a log goes through PythonRuns: a run folder the Python package writes becomes controllable.
+  const pythonRuns = new PythonRuns(manager, logs, context.extensionUri);
+  context.subscriptions.push(pythonRuns);
   const uriArg = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const targetRun = (arg?: { runId?: string }) => (arg?.runId ? manager.get(arg.runId) : undefined) ?? manager.live().at(-1);
 
@@ -46,10 +50,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('gradscope.findLearningRate', (arg?: unknown) => tools.findLearningRate(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.compareSchedules', (arg?: unknown) => tools.compareSchedules(uriArg(arg))),
     vscode.commands.registerCommand('gradscope.previewSchedule', (arg?: unknown) => tools.previewSchedule(uriArg(arg))),
-    vscode.commands.registerCommand('gradscope.openLog', (arg?: unknown) => logs.open(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.openLog', (arg?: unknown) => pythonRuns.openLog(uriArg(arg))),
     // The names of 0.1 (keybindings and scripts may use them): both open any training log now.
-    vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => logs.open(uriArg(arg))),
-    vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => logs.open(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.watchMetrics', (arg?: unknown) => pythonRuns.openLog(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.openTensorBoard', (arg?: unknown) => pythonRuns.openLog(uriArg(arg))),
+    vscode.commands.registerCommand('gradscope.addPyTorchMonitoring', () => pythonRuns.addMonitoring()),
+    vscode.commands.registerCommand('gradscope.watchNewRuns', () => pythonRuns.toggleWatchNewRuns()),
   );
 }
 

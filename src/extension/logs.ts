@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { describeEvent } from '../core/describeEvent';
+import { describeEvent } from '../core/detect/describe';
 import type { DetectorEvent } from '../core/detect';
-import { Inspector } from '../core/inspect';
+import { Inspector } from '../core/logs/inspect';
 import type { ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
 import { isTrainingRow, type MetricsRow } from '../core/logs/rows';
@@ -102,9 +102,10 @@ export class LogViews implements vscode.Disposable {
     private readonly columns: () => ColumnMapping,
   ) {}
 
-  async open(uri?: vscode.Uri): Promise<void> {
+  /** Opens every log at `uri` (asking for one when absent); returns each run with the log it follows. */
+  async open(uri?: vscode.Uri): Promise<{ run: Run; source: LogSource }[]> {
     const target = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false }))?.[0];
-    if (!target) return;
+    if (!target) return [];
     let sources: LogSource[];
     try {
       sources = await findLogSources(target.fsPath, undefined, (note) => {
@@ -112,7 +113,10 @@ export class LogViews implements vscode.Disposable {
         void vscode.window.showWarningMessage(`Gradscope: ${note}`);
       });
     } catch (error) {
-      if (error instanceof LogFormatError) return void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
+      if (error instanceof LogFormatError) {
+        void vscode.window.showErrorMessage(`Gradscope: ${error.message.replace(target.fsPath, vscode.workspace.asRelativePath(target))}`);
+        return [];
+      }
       throw error;
     }
     if (sources.length > MAX_RUNS_WITHOUT_ASKING) {
@@ -121,15 +125,16 @@ export class LogViews implements vscode.Disposable {
         sources.map((source) => ({ label: source.title, description: formatLabel(source), picked: false, source })),
         { canPickMany: true, title: `Gradscope: ${sources.length} training logs in ${vscode.workspace.asRelativePath(target)}: open which?` },
       );
-      if (!picked?.length) return;
+      if (!picked?.length) return [];
       sources = picked.map((p) => p.source);
     }
-    let first: Run | undefined;
+    const opened: { run: Run; source: LogSource }[] = [];
     for (const source of sources) {
       const run = await this.follow(source, sources.length > 1 ? `${basename(target.fsPath)}/${source.title}` : basename(target.fsPath));
-      first ??= run;
+      opened.push({ run, source });
     }
-    if (first) this.showPanel({ runId: first.id });
+    if (opened.length) this.showPanel({ runId: opened[0].run.id });
+    return opened;
   }
 
   private async follow(source: LogSource, title: string): Promise<Run> {

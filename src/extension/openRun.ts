@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { JobSpec } from '../core/jobSpec';
+import type { JobSpec } from '../core/job/spec';
 import type { RunEvent, RunSummary } from '../core/protocol';
-import { openRunLog, readValidation } from '../core/runlog';
-import { StepColumns } from '../core/stepColumns';
+import { openRunLog, readValidation } from '../node/runlog';
+import { StepColumns } from '../core/series/stepColumns';
 import { listRunFolders } from '../node/localFiles';
 import { configFor } from './train';
 import { Run, type RunManager } from './runs';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { adviceFor } from '../core/eventAdvice';
+import { adviceFor } from '../core/job/advice';
 import { parseWebviewMessage, type DiagnosticsToHost, type DiagnosticsToWebview, type RunInfo, type StepBatch } from '../core/protocol';
-import { rangeForView, snapshotForView } from '../core/snapshotDecimate';
-import { appendBatch } from '../core/stepColumns';
+import { rangeForView, snapshotForView } from '../core/series/snapshotDecimate';
+import { appendBatch } from '../core/series/stepColumns';
 import type { JobProblems } from './problems';
 import type { Run, RunManager } from './runs';
 import { webviewHtml } from './webviewHtml';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { findNodeAtLocation, parseTree, type JSONPath } from 'jsonc-parser';
-import { adviceFor } from '../core/eventAdvice';
-import { checkJobText } from '../core/job';
-import { fixTitle, jobFixEdits, type JobFix } from '../core/jobEdits';
+import { adviceFor } from '../core/job/advice';
+import { checkJobText } from '../core/job/parse';
+import { fixTitle, jobFixEdits, type JobFix } from '../core/job/edits';
 import type { Run, RunManager } from './runs';
 
 interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; lrAtEvent?: number; count: number; baseMessage: string }

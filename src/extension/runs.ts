@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { applyEvent } from '../core/detect/events';
-import type { JobSpec } from '../core/jobSpec';
+import type { JobSpec } from '../core/job/spec';
 import type { RunEvent, RunSnapshot, RunStatus, RunSummary, StepBatch, TrainerMessage, TrainRequest, ValidationPoint } from '../core/protocol';
-import { appendBatch } from '../core/stepColumns';
-import { TrainerProcess } from '../trainer/process';
+import { appendBatch } from '../core/series/stepColumns';
+import { TrainerProcess } from '../node/trainerProcess';
 
 export type RunChange =
   | { type: 'started' }
@@ -15,6 +15,43 @@ export type RunChange =
 let counter = 0;
 
 /**
+ * What Stop, Pause/Resume, LR× and Clip act on: a trainer child (IPC), the control file of a run the
+ * Python package writes, … A run without one (a plain log) can only stop being followed.
+ */
+export interface RunController {
+  /** Asks the run to stop; false when nothing was asked (the run can no longer be reached). */
+  stop(): boolean;
+  pause(): boolean;
+  resume(): boolean;
+  setLrMultiplier(value: number): void;
+  setClipThreshold(value: number): void;
+  dispose?(): void;
+}
+
+/** A Gradscope trainer child, over its IPC channel. */
+class TrainerController implements RunController {
+  constructor(private readonly trainer: TrainerProcess) {}
+  stop(): boolean {
+    void this.trainer.stop();
+    return true;
+  }
+  pause(): boolean {
+    this.trainer.send({ type: 'pause' });
+    return true;
+  }
+  resume(): boolean {
+    this.trainer.send({ type: 'resume' });
+    return true;
+  }
+  setLrMultiplier(value: number): void {
+    this.trainer.send({ type: 'setLrMultiplier', value });
+  }
+  setClipThreshold(value: number): void {
+    this.trainer.send({ type: 'setClipThreshold', value });
+  }
+}
+
+/**
  * One run, live or read back from its log. It owns its run scope: the trainer process, its
  * listeners and timers. Everything in the scope goes when the run ends or the run is disposed.
  */
@@ -24,6 +61,7 @@ export class Run implements vscode.Disposable {
   runDir: string | undefined;
   summary: RunSummary | undefined;
   private trainer: TrainerProcess | undefined;
+  private controller: RunController | undefined;
   /** Stops what feeds a run that is not a training process (a followed log). */
   private stopper: (() => void) | undefined;
   private readonly scope: vscode.Disposable[] = [];
@@ -54,11 +92,13 @@ export class Run implements vscode.Disposable {
       message: (message) => this.receive(message, log),
       output: (line) => log(line),
     });
+    this.controller = new TrainerController(this.trainer);
     void this.trainer.stopped.then((exit) => {
       if (this.status === 'running' || this.status === 'paused') {
         this.setStatus('failed', undefined, `the trainer exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`);
       }
       this.trainer = undefined;
+      this.controller = undefined;
     });
   }
 
@@ -109,8 +149,26 @@ export class Run implements vscode.Disposable {
     this.changed.fire({ type: 'validation', point });
   }
 
+  /**
+   * Makes a followed run controllable (Stop, Pause, LR×, Clip act through `controller`); `source`
+   * tells the view which kind of run it is now. The view redraws the run with its controls.
+   */
+  control(controller: RunController, source: NonNullable<RunSnapshot['source']>): void {
+    this.controller?.dispose?.();
+    this.controller = controller;
+    this.snapshot.source = source;
+    this.scope.push({ dispose: () => controller.dispose?.() });
+    this.changed.fire({ type: 'started' });
+  }
+
+  /** Whether Stop, Pause, LR× and Clip reach the run. */
+  get controllable(): boolean {
+    return this.controller !== undefined;
+  }
+
   stop(): void {
-    void this.trainer?.stop();
+    // A controlled run ends when its source says so (the trainer's summary, the loop's summary.json).
+    if (this.controller?.stop()) return;
     const stopper = this.stopper;
     if (stopper) {
       this.stopper = undefined;
@@ -125,24 +183,22 @@ export class Run implements vscode.Disposable {
   }
 
   pause(): void {
-    if (this.status !== 'running') return;
-    this.trainer?.send({ type: 'pause' });
+    if (this.status !== 'running' || !this.controller?.pause()) return;
     this.setStatus('paused');
   }
 
   resume(): void {
-    if (this.status !== 'paused') return;
-    this.trainer?.send({ type: 'resume' });
+    if (this.status !== 'paused' || !this.controller?.resume()) return;
     this.setStatus('running');
   }
 
   setLrMultiplier(value: number): void {
-    this.trainer?.send({ type: 'setLrMultiplier', value });
+    this.controller?.setLrMultiplier(value);
   }
 
   setClipThreshold(value: number): void {
     this.snapshot.clipThreshold = value;
-    this.trainer?.send({ type: 'setClipThreshold', value });
+    this.controller?.setClipThreshold(value);
   }
 
   setStatus(status: RunStatus, summary?: RunSummary, message?: string): void {

@@ -76,7 +76,7 @@ export class TrainingStatusBar implements vscode.Disposable {
     const last = b.step.length - 1;
     // A log may lack a value (no gradient norm in a Keras log): show what there is, never "NaN".
     const value = (label: string, v: number | undefined) => (v !== undefined && !Number.isNaN(v) ? ` · ${label} ${v.toPrecision(2)}` : '');
-    const step = run.snapshot.source === 'log' ? `step ${b.step[last]}` : `step ${b.step[last] + 1}/${run.snapshot.totalSteps}`;
+    const step = run.snapshot.source === 'log' || run.snapshot.source === 'pytorch' ? `step ${b.step[last]}` : `step ${b.step[last] + 1}/${run.snapshot.totalSteps}`;
     const progress = last >= 0 ? `${step}${value('loss', b.loss[last])}${value('‖g‖', b.gradNorm[last])}` : 'starting…';
     if (this.state.kind === 'running') {
       this.item.text = `$(pulse) ${progress}`;

@@ -1,10 +1,10 @@
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { checkJobText, type JobSpec } from '../core/job';
-import { estimateTotalSteps, peakLearningRate } from '../core/jobPlan';
-import { schedulePresets } from '../core/schedulePresets';
+import { checkJobText, type JobSpec } from '../core/job/parse';
+import { estimateTotalSteps, peakLearningRate } from '../core/job/plan';
+import { schedulePresets } from '../core/schedules/presets';
 import { parseScheduleSpec } from '../core/schedules';
-import { formatProblem } from '../core/specError';
+import { formatProblem } from '../core/job/specError';
 import type { TrainRequest } from '../core/protocol';
 import { countCsvRows } from '../node/localFiles';
 import { buildTrainRequest, type RequestOptions } from '../node/trainRequest';

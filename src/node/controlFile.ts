@@ -2,7 +2,7 @@
 // reads it: the desired state, written whole and atomically (temporary file + rename). A key that is
 // absent leaves that setting as it is; `clipThreshold: null` turns clipping off.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const CONTROL_FILE = 'control.json';
 
@@ -54,4 +54,110 @@ export function writeControl(runDir: string, request: ControlRequest): ControlRe
   writeFileSync(temporary, `${JSON.stringify(merged)}\n`);
   renameSync(temporary, file);
   return merged;
+}
+
+/** What the package writes last: its presence means the loop has ended. */
+export interface PythonRunEnd {
+  status: 'finished' | 'stopped' | 'failed';
+  message?: string;
+}
+
+/**
+ * The run folder a metrics file belongs to when the gradscope Python package writes it (its job.json
+ * says `"source": "gradscope-python"`) and the loop is still running (no summary.json yet).
+ */
+export function livePythonRunDir(metricsFile: string): string | undefined {
+  const dir = dirname(metricsFile);
+  if (basename(metricsFile) !== 'metrics.jsonl' || existsSync(join(dir, 'summary.json'))) return undefined;
+  try {
+    const job: unknown = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8'));
+    return typeof job === 'object' && job !== null && (job as { source?: unknown }).source === 'gradscope-python' ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ControlFileControllerOptions {
+  /** Called once when summary.json appears (the loop ended). */
+  onEnd?: (end: PythonRunEnd) => void;
+  /** A request that could not be written (one line, naming the file). */
+  onError?: (message: string) => void;
+  /** How often to look for summary.json, in milliseconds. Default: 500. */
+  pollMs?: number;
+}
+
+/**
+ * Stop, Pause, LR× and Clip for a loop the Python package monitors: each is merged into its
+ * control.json (atomically), which the loop reads at most every 100 ms. Once the loop has ended
+ * (summary.json), nothing is written and the requests answer false.
+ */
+export class ControlFileController {
+  private readonly timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly runDir: string, private readonly options: ControlFileControllerOptions = {}) {
+    if (options.onEnd) {
+      this.timer = setInterval(() => this.lookForEnd(), options.pollMs ?? 500);
+      this.timer.unref?.();
+    }
+  }
+
+  stop(): boolean {
+    return this.write({ stop: true });
+  }
+
+  pause(): boolean {
+    return this.write({ pause: true });
+  }
+
+  resume(): boolean {
+    return this.write({ pause: false });
+  }
+
+  setLrMultiplier(value: number): void {
+    this.write({ lrMultiplier: value });
+  }
+
+  setClipThreshold(value: number): void {
+    this.write({ clipThreshold: value });
+  }
+
+  get ended(): boolean {
+    return existsSync(join(this.runDir, 'summary.json'));
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private write(request: ControlRequest): boolean {
+    if (this.ended) return false;
+    try {
+      writeControl(this.runDir, request);
+      return true;
+    } catch (error) {
+      this.options.onError?.(`${join(this.runDir, CONTROL_FILE)}: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  private lookForEnd(): void {
+    if (!this.ended) return;
+    this.dispose();
+    let end: PythonRunEnd = { status: 'finished' };
+    try {
+      const summary = JSON.parse(readFileSync(join(this.runDir, 'summary.json'), 'utf8').replace(/\bNaN\b|-?\bInfinity\b/g, 'null')) as { status?: unknown; message?: unknown };
+      const status = summary.status === 'stopped' || summary.status === 'failed' ? summary.status : 'finished';
+      end = { status, ...(typeof summary.message === 'string' ? { message: summary.message } : {}) };
+    } catch {
+      // A summary that cannot be read still means the loop ended.
+    }
+    this.options.onEnd?.(end);
+  }
+}
+
+/** The command line that installs the package; paths with spaces are quoted (PowerShell needs `&` for a quoted program). */
+export function pipInstallCommand(python: string, packageDir: string, windows: boolean): string {
+  const quote = (text: string) => (/[\s"'$`&()]/.test(text) ? `"${text.replace(/"/g, '\\"')}"` : text);
+  const program = quote(python);
+  return `${windows && program.startsWith('"') ? '& ' : ''}${program} -m pip install ${quote(packageDir)}`;
 }

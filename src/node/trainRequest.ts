@@ -1,8 +1,8 @@
 // The one place a trainer request is built, for every kind of run (Train, Find Learning Rate, Compare)
 // and every host (the extension, the CLI). Pure apart from path arithmetic: no vscode, no I/O.
 import { dirname, resolve } from 'node:path';
-import type { JobSpec } from '../core/jobSpec';
-import type { LrFindOptions } from '../core/lrFind';
+import type { JobSpec } from '../core/job/spec';
+import type { LrFindOptions } from '../core/tools/lrFind';
 import type { BackendName, TrainRequest } from '../core/protocol';
 
 /** What the host's settings add to every run (the extension's `gradscope.*`; the CLI has none). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { AugmentSpec, DataSpec, Task } from '../core/jobSpec';
+import type { AugmentSpec, DataSpec, Task } from '../core/job/spec';
 import { seededNormal, seededUniform } from '../core/random';
 import type { Tf } from './backend';
 import { loadAtRuntime } from './loadAtRuntime';

@@ -1,5 +1,5 @@
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import type { ClipSpec } from '../core/jobSpec';
+import type { ClipSpec } from '../core/job/spec';
 import type { Tf } from './backend';
 import type { StepOptimizer } from './optimizers';
 

@@ -2,7 +2,7 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { Detectors } from '../core/detect';
 import type { RunSummary } from '../core/protocol';
 import { createSchedule } from '../core/schedules';
-import { StepColumns } from '../core/stepColumns';
+import { StepColumns } from '../core/series/stepColumns';
 import { BatchMaker } from './data';
 import { evaluate as evaluateSplit, lossFunction, type LoopContext } from './loop';
 import { inputShapeFor } from './model';

@@ -1,8 +1,8 @@
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { DetectorEvent } from '../core/detect';
-import type { JobSpec } from '../core/jobSpec';
+import type { JobSpec } from '../core/job/spec';
 import type { RunEvent, RunSummary, StepBatch } from '../core/protocol';
-import type { RunLogWriter } from '../core/runlog';
+import type { RunLogWriter } from '../node/runlog';
 import { createSchedule, PlateauScheduler } from '../core/schedules';
 import type { Tf } from './backend';
 import { BatchMaker, shuffled, type Dataset, type Split } from './data';

@@ -1,7 +1,7 @@
 // Trainer child process (forked by the extension host and the CLI). It speaks the typed protocol of
 // src/core/protocol.ts over the IPC channel: the first message is `start`, later ones control the run.
 import type { TrainerCommand, TrainerMessage } from '../core/protocol';
-import { SpecError } from '../core/specError';
+import { SpecError } from '../core/job/specError';
 import { firstLine } from './backend';
 import { DataError } from './data';
 import { RunControl } from './runControl';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
-import type { LayerSpec, ModelSpec } from '../core/jobSpec';
+import type { LayerSpec, ModelSpec } from '../core/job/spec';
 import type { Tf } from './backend';
 import { DataError, type Dataset } from './data';
 import { loadAtRuntime } from './loadAtRuntime';

@@ -1,5 +1,5 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs';
-import type { OptimizerSpec } from '../core/jobSpec';
+import type { OptimizerSpec } from '../core/job/spec';
 import type { Tf } from './backend';
 
 export interface NamedTensor { name: string; tensor: Tensor }

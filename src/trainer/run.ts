@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { RunEventKind, RunSummary, TrainerMessage, TrainRequest } from '../core/protocol';
 import { seededUniform } from '../core/random';
-import { RunLogWriter } from '../core/runlog';
-import { defaultGuard } from '../core/guard';
-import type { JobSpec } from '../core/jobSpec';
-import { suggest, SweepMonitor, sweepSchedule, type LrFindOptions } from '../core/lrFind';
+import { RunLogWriter } from '../node/runlog';
+import { defaultGuard } from '../core/detect/guard';
+import type { JobSpec } from '../core/job/spec';
+import { suggest, SweepMonitor, sweepSchedule, type LrFindOptions } from '../core/tools/lrFind';
 import { createSchedule, parseScheduleSpec, plannedRates } from '../core/schedules';
-import { SpecError } from '../core/specError';
+import { SpecError } from '../core/job/specError';
 import { firstLine, loadBackend, missingKernel } from './backend';
 import { loadDataset } from './data';
 import { trainLbfgs } from './lbfgs';

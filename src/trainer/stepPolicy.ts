@@ -1,6 +1,6 @@
 import { Detectors, type DetectorEvent } from '../core/detect';
-import { AdaptiveClipStats, decideGuard, defaultGuard, LrBackoff, type GuardDecision } from '../core/guard';
-import type { JobSpec } from '../core/jobSpec';
+import { AdaptiveClipStats, decideGuard, defaultGuard, LrBackoff, type GuardDecision } from '../core/detect/guard';
+import type { JobSpec } from '../core/job/spec';
 import type { RunEvent } from '../core/protocol';
 import type { StepStats } from './gradientStep';
 import type { RunControl } from './runControl';

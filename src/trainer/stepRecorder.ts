@@ -1,6 +1,6 @@
 import type { RunEvent, StepBatch } from '../core/protocol';
-import type { RunLogWriter } from '../core/runlog';
-import { StepColumns, type StepRow } from '../core/stepColumns';
+import type { RunLogWriter } from '../node/runlog';
+import { StepColumns, type StepRow } from '../core/series/stepColumns';
 
 /** Where a training loop's rows and events go (the host, through the IPC channel). */
 export interface StepSink {

@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseJobText } from '../../src/core/job';
-import { runStrategies } from '../../src/trainer/compareRunner';
+import { parseJobText } from '../../src/core/job/parse';
+import { runStrategies } from '../../src/node/compareRunner';
 import { root, tinyJob } from './harness';
 
 test('gradscope compare runs each strategy and prints the table as JSON, CSV or Markdown', () => {

@@ -97,7 +97,7 @@ describe('the parent going away', () => {
     // A stand-in host: starts a long run, reports the child's pid and run folder, then exits abruptly.
     writeFileSync(join(dir, 'host.ts'), `
       import { parseJobText } from ${JSON.stringify(join(root, 'src/core/job'))};
-      import { TrainerProcess } from ${JSON.stringify(join(root, 'src/trainer/process'))};
+      import { TrainerProcess } from ${JSON.stringify(join(root, 'src/node/trainerProcess'))};
       const job = parseJobText(${JSON.stringify(JSON.stringify(tinyJob({ epochs: 500 })))});
       const trainer = new TrainerProcess(${JSON.stringify(trainerScript)}, { job, jobDir: ${JSON.stringify(dir)}, runsDir: ${JSON.stringify(join(dir, 'runs'))}, searchPaths: [] }, {
         message(m) { if (m.type === 'steps') { console.log(JSON.stringify({ pid: trainer.pid })); process.exit(0); } },

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJobText, type JobSpec } from '../../src/core/job';
+import { parseJobText, type JobSpec } from '../../src/core/job/parse';
 import type { RunEvent, RunSummary, StepBatch, TrainerMessage } from '../../src/core/protocol';
-import { openRunLog, type JsonlRecord } from '../../src/core/runlog';
-import { appendBatch } from '../../src/core/stepColumns';
-import { TrainerProcess, type TrainerExit } from '../../src/trainer/process';
+import { openRunLog, type JsonlRecord } from '../../src/node/runlog';
+import { appendBatch } from '../../src/core/series/stepColumns';
+import { TrainerProcess, type TrainerExit } from '../../src/node/trainerProcess';
 
 export const root = join(__dirname, '../..');
 export const trainerScript = join(root, 'dist', 'trainer.js');

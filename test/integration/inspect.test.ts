@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { concat, eventBytes, record } from '../support/tfevents';
-import { parseJsonLine } from '../../src/core/runlog';
+import { parseJsonLine } from '../../src/node/runlog';
 import { sharedReference } from '../unit/shared';
 import { root } from './harness';
 

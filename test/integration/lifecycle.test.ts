@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseJobText } from '../../src/core/job';
+import { parseJobText } from '../../src/core/job/parse';
 import type { TrainerMessage } from '../../src/core/protocol';
 import { loadBackend } from '../../src/trainer/backend';
 import { runJob } from '../../src/trainer/run';

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { applyEdits } from 'jsonc-parser';
-import { adviceFor } from '../../src/core/eventAdvice';
-import { parseJobText } from '../../src/core/job';
-import { jobFixEdits, type JobFix } from '../../src/core/jobEdits';
-import { estimateTotalSteps } from '../../src/core/jobPlan';
+import { adviceFor } from '../../src/core/job/advice';
+import { parseJobText } from '../../src/core/job/parse';
+import { jobFixEdits, type JobFix } from '../../src/core/job/edits';
+import { estimateTotalSteps } from '../../src/core/job/plan';
 import type { RunEvent } from '../../src/core/protocol';
 import { exampleJob, train, type RunResult } from './harness';
 

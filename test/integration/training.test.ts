@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readValidation } from '../../src/core/runlog';
+import { readValidation } from '../../src/node/runlog';
 import { exampleJob, openRunLog, readAll, tinyJob, train } from './harness';
 
 const finite = (values: number[]) => values.every(Number.isFinite);

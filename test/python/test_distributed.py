@@ -4,6 +4,7 @@ The processes are started with torch.multiprocessing.spawn: Debian's torchrun (t
 3.11) fails inside its own launcher. Each worker writes what it saw to a JSON file for the test.
 """
 
+import gc
 import json
 import math
 import os
@@ -20,36 +21,44 @@ WORLD = 2
 STOP_AT = 6
 
 
-def _worker(rank, workdir):
-    os.chdir(workdir)  # the default run folder goes under the current directory, on every rank
+def _in_process_group(rank, workdir, body):
+    """A spawned rank: ``body(rank, workdir)`` between init_process_group and destroy_process_group.
+    The body's locals (the DDP model above all) are freed when it returns, before the group is
+    destroyed: torch 1.13 can hang freeing a DDP model whose process group is gone."""
     dist.init_process_group("gloo", init_method="file://" + os.path.join(workdir, "store"), rank=rank, world_size=WORLD)
     try:
-        model = torch.nn.parallel.DistributedDataParallel(mlp(seed=0))
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        seen = {"rank": rank, "norms": [], "losses": [], "taken": 0}
-        with gradscope.Monitor(model, optimizer, name="ddp", per_rank=True, poll_interval=0) as monitor:
-            seen["run_dir"] = monitor.run_dir
-            for i, (x, y) in enumerate(batches(30, seed=10 + rank)):  # each rank its own data
-                if rank == 0 and i == STOP_AT:
-                    write_control(monitor.run_dir, {"stop": True})  # as `gradscope control <dir> stop` does
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(x), y)
-                loss.backward()  # DDP has all-reduced the gradients here
-                seen["norms"].append(torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item())
-                seen["losses"].append(loss.item())
-                if monitor.step(loss):
-                    optimizer.step()
-                seen["taken"] += 1
-                if monitor.should_stop:
-                    break
-        with open(os.path.join(workdir, "rank%d.json" % rank), "w") as handle:
-            json.dump(seen, handle)
+        globals()[body](rank, workdir)
+        gc.collect()  # and anything the body left in reference cycles
     finally:
         dist.destroy_process_group()
 
 
+def _train_and_stop(rank, workdir):
+    os.chdir(workdir)  # the default run folder goes under the current directory, on every rank
+    model = torch.nn.parallel.DistributedDataParallel(mlp(seed=0))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    seen = {"rank": rank, "norms": [], "losses": [], "taken": 0}
+    with gradscope.Monitor(model, optimizer, name="ddp", per_rank=True, poll_interval=0) as monitor:
+        seen["run_dir"] = monitor.run_dir
+        for i, (x, y) in enumerate(batches(30, seed=10 + rank)):  # each rank its own data
+            if rank == 0 and i == STOP_AT:
+                write_control(monitor.run_dir, {"stop": True})  # as `gradscope control <dir> stop` does
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()  # DDP has all-reduced the gradients here
+            seen["norms"].append(torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item())
+            seen["losses"].append(loss.item())
+            if monitor.step(loss):
+                optimizer.step()
+            seen["taken"] += 1
+            if monitor.should_stop:
+                break
+    with open(os.path.join(workdir, "rank%d.json" % rank), "w") as handle:
+        json.dump(seen, handle)
+
+
 def _spawn(workdir, timeout=120):
-    context = mp.spawn(_worker, args=(workdir,), nprocs=WORLD, join=False)
+    context = mp.spawn(_in_process_group, args=(workdir, "_train_and_stop"), nprocs=WORLD, join=False)
     deadline = time.monotonic() + timeout
     while not context.join(timeout=1):
         if time.monotonic() > deadline:
@@ -84,35 +93,31 @@ def test_ddp_one_run_folder_synchronised_norm_and_a_stop_that_ends_every_rank(tm
     assert json.load(open(os.path.join(run_dir, "summary.json")))["status"] == "stopped"
 
 
-def _pause_worker(rank, workdir):
-    dist.init_process_group("gloo", init_method="file://" + os.path.join(workdir, "store"), rank=rank, world_size=WORLD)
-    try:
-        model = torch.nn.parallel.DistributedDataParallel(mlp(seed=0))
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        run_dir = os.path.join(workdir, "run")
-        taken = 0
-        with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=0) as monitor:
-            for i, (x, y) in enumerate(batches(200, seed=rank)):
-                if rank == 0 and i == 2:
-                    write_control(run_dir, {"pause": True, "lrMultiplier": 0.5})
-                optimizer.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                if monitor.step(torch.tensor(1.0)):
-                    optimizer.step()
-                taken += 1
-                if monitor.should_stop:
-                    break
-            lr_multiplier = monitor.lr_multiplier
-        with open(os.path.join(workdir, "rank%d.json" % rank), "w") as handle:
-            json.dump({"taken": taken, "lrMultiplier": lr_multiplier}, handle)
-    finally:
-        dist.destroy_process_group()
+def _pause_then_stop(rank, workdir):
+    model = torch.nn.parallel.DistributedDataParallel(mlp(seed=0))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    run_dir = os.path.join(workdir, "run")
+    taken = 0
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=0) as monitor:
+        for i, (x, y) in enumerate(batches(200, seed=rank)):
+            if rank == 0 and i == 2:
+                write_control(run_dir, {"pause": True, "lrMultiplier": 0.5})
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            if monitor.step(torch.tensor(1.0)):
+                optimizer.step()
+            taken += 1
+            if monitor.should_stop:
+                break
+        lr_multiplier = monitor.lr_multiplier
+    with open(os.path.join(workdir, "rank%d.json" % rank), "w") as handle:
+        json.dump({"taken": taken, "lrMultiplier": lr_multiplier}, handle)
 
 
 def test_ddp_pause_blocks_every_rank_until_a_stop_releases_them(tmp_path):
     workdir = str(tmp_path)
     run_dir = os.path.join(workdir, "run")
-    context = mp.spawn(_pause_worker, args=(workdir,), nprocs=WORLD, join=False)
+    context = mp.spawn(_in_process_group, args=(workdir, "_pause_then_stop"), nprocs=WORLD, join=False)
     try:
         deadline = time.monotonic() + 120
         while not any(e.get("change") == "pause" for e in events(run_dir)):

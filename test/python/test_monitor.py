@@ -259,3 +259,88 @@ def test_gradscope_control_from_the_cli_steers_the_loop(tmp_path):
     assert [row["lr"] for row in rows(run_dir)] == [0.1, 0.1, 0.05, 0.05, 0.05]
     result = gradscope_cli("control", run_dir, "resume")
     assert result.returncode == 2 and "the run has ended" in result.stderr
+
+
+class TwoHeads(torch.nn.Module):
+    """A shared encoder, a head used only sometimes, and an output layer tied to the input embedding."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(3)
+        self.embed = torch.nn.Embedding(50, 16)
+        self.encoder = torch.nn.Linear(16, 16)
+        self.rare = torch.nn.Linear(16, 16)
+        self.out = torch.nn.Linear(16, 50, bias=False)
+        self.out.weight = self.embed.weight  # tied: counted once, for the first module that owns it
+
+    def forward(self, tokens, use_rare):
+        h = torch.relu(self.encoder(self.embed(tokens)))
+        return self.out(self.rare(h) if use_rare else h)
+
+
+@pytest.mark.parametrize("path", ["fast", "fallback"])
+def test_shared_and_unused_parameters_and_the_fallback_path(tmp_path, monkeypatch, path):
+    if path == "fallback":  # no _foreach_norm and no dot: one norm per gradient, as before torch 1.13
+        from gradscope import norms
+
+        monkeypatch.setattr(norms, "_HAS_FOREACH_NORM", False)
+        monkeypatch.setattr(norms, "_DOT_MIN_NUMEL", {"cpu": 10**12})
+    model, run_dir = TwoHeads(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    tokens = torch.randint(0, 50, (8, 5))
+    totals = []
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir) as monitor:
+        for use_rare in (False, True, False):
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(tokens, use_rare)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 50), tokens.reshape(-1))
+            loss.backward()
+            totals.append(torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item())
+            embed = model.embed.weight.grad.norm().item()
+            assert monitor.step(loss)
+            optimizer.step()
+    recorded = rows(run_dir)
+    assert [row["gradNorm"] == pytest.approx(total, rel=1e-5) for row, total in zip(recorded, totals)] == [True] * 3
+    # No gradient is not a zero gradient: the unused head has no column in the steps it was not used.
+    assert ["gradNorm/rare" in row for row in recorded] == [False, True, False]
+    assert "gradNorm/out" not in recorded[0]  # its only parameter is the embedding's
+    assert recorded[2]["gradNorm/embed"] == pytest.approx(embed, rel=1e-5)
+
+
+CRASHING_LOOP = """
+import os, signal, sys, time, torch, gradscope
+sys.path.insert(0, sys.argv[2])
+from helpers import batches, mlp
+model = mlp()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+monitor = gradscope.Monitor(model, optimizer, run_dir=sys.argv[1])
+for i, (x, y) in enumerate(batches(400)):
+    if i == 300:
+        os.kill(os.getpid(), signal.SIGKILL)  # a hard crash: no close(), no atexit
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    if monitor.step(loss):
+        optimizer.step()
+    time.sleep(0.001)
+"""
+
+
+def test_a_hard_crash_leaves_a_readable_log_missing_at_most_the_last_batch(tmp_path):
+    import subprocess
+    import sys
+
+    run_dir = str(tmp_path / "run")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(here)), "python"))
+    result = subprocess.run([sys.executable, "-c", CRASHING_LOOP, run_dir, here], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == -9, result.stderr
+    assert not os.path.exists(os.path.join(run_dir, "summary.json"))
+    with open(os.path.join(run_dir, "metrics.jsonl")) as handle:
+        text = handle.read()
+    assert text.endswith("\n")  # whole lines only: each batch is one write
+    steps = [json.loads(line)["step"] for line in text.splitlines()]
+    # A prefix of the steps; what is lost is the batch of the last 100 ms at most (steps take >= 1 ms).
+    assert steps == list(range(len(steps))) and 300 - 100 <= len(steps) <= 300
+    inspected = gradscope_cli("inspect", run_dir, "--json")
+    assert inspected.returncode in (0, 1), inspected.stderr

@@ -1,7 +1,7 @@
 // A reference writer for TensorBoard event files, for tests: TFRecord framing with masked CRC32C
 // around Event protos, scalars as simple_value or as a one-element tensor.
 import { Writer } from 'protobufjs/minimal';
-import { maskedCrc32c } from '../../src/core/tensorboard';
+import { maskedCrc32c } from '../../src/core/logs/tensorboard';
 
 export type Encoding = 'simple' | 'floatVal' | 'tensorContent';
 

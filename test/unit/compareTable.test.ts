@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { finalLoss, sortRows, stepsToTarget, toCsv, toMarkdown, type CompareRow } from '../../src/core/compareTable';
-import { parseJobText } from '../../src/core/job';
-import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES } from '../../src/core/strategies';
+import { finalLoss, sortRows, stepsToTarget, toCsv, toMarkdown, type CompareRow } from '../../src/core/tools/compareTable';
+import { parseJobText } from '../../src/core/job/parse';
+import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES } from '../../src/core/tools/strategies';
 
 const row = (strategy: string, loss: number | null, accuracy: number | null): CompareRow => ({
   strategy, description: `${strategy}, "quoted", with | pipe`, status: 'finished', steps: 10, finalTrainLoss: loss, finalValidationLoss: loss,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COLUMNS, type CompareRow } from '../../src/core/compareTable';
+import { COLUMNS, type CompareRow } from '../../src/core/tools/compareTable';
 import { bestValues, compareColumns, formatCell } from '../../webview/compareView';
 
 const row = (strategy: string, values: Partial<CompareRow>): CompareRow => ({

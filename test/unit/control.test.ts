@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseControlAction, writeControl } from '../../src/node/controlFile';
+import { ControlFileController, livePythonRunDir, parseControlAction, pipInstallCommand, writeControl } from '../../src/node/controlFile';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
 const gradscope = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -77,5 +77,39 @@ describe('gradscope control', () => {
     assert.match(gradscope('control', join(dir, 'nope'), 'stop').stderr, /no such run folder/);
     assert.match(gradscope('control', tmpdir(), 'stop').stderr, /not a Gradscope run folder \(no job\.json\)/);
     assert.match(gradscope('control', ended, 'stop').stderr, /the run has ended/);
+  });
+});
+
+describe('the controller of a run the Python package writes', () => {
+  test('livePythonRunDir: only a package-written folder whose loop still runs', () => {
+    const dir = runFolder();
+    assert.equal(livePythonRunDir(join(dir, 'metrics.jsonl')), dir);
+    const trainer = runFolder();
+    writeFileSync(join(trainer, 'job.json'), '{"name":"mnist","model":[]}\n');
+    assert.equal(livePythonRunDir(join(trainer, 'metrics.jsonl')), undefined);
+    writeFileSync(join(dir, 'summary.json'), '{"status":"finished"}\n');
+    assert.equal(livePythonRunDir(join(dir, 'metrics.jsonl')), undefined);
+  });
+
+  test('Stop, Pause, LR× and Clip merge into control.json; after the loop ends nothing is written and onEnd says how it ended', async () => {
+    const dir = runFolder();
+    let ended: unknown;
+    const controller = new ControlFileController(dir, { pollMs: 10, onEnd: (end) => (ended = end) });
+    assert.equal(controller.pause(), true);
+    controller.setLrMultiplier(0.5);
+    controller.setClipThreshold(2);
+    assert.equal(controller.resume(), true);
+    assert.deepEqual(control(dir), { pause: false, lrMultiplier: 0.5, clipThreshold: 2 });
+    writeFileSync(join(dir, 'summary.json'), '{"status": "stopped", "finalLoss": NaN, "message": "interrupted"}\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(ended, { status: 'stopped', message: 'interrupted' });
+    assert.equal(controller.stop(), false);
+    assert.deepEqual(control(dir), { pause: false, lrMultiplier: 0.5, clipThreshold: 2 });
+    controller.dispose();
+  });
+
+  test('pip install command: quoted only when needed, with & for a quoted program in PowerShell', () => {
+    assert.equal(pipInstallCommand('/usr/bin/python3', '/home/me/.vscode/extensions/gradscope/python', false), '/usr/bin/python3 -m pip install /home/me/.vscode/extensions/gradscope/python');
+    assert.equal(pipInstallCommand('C:\\Program Files\\Python\\python.exe', 'C:\\ext\\python', true), '& "C:\\Program Files\\Python\\python.exe" -m pip install C:\\ext\\python');
   });
 });

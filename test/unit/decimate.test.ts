@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decimate } from '../../src/core/decimate';
-import { appendBatch } from '../../src/core/stepColumns';
+import { decimate } from '../../src/core/series/decimate';
+import { appendBatch } from '../../src/core/series/stepColumns';
 
 const series = fc.array(fc.oneof({ weight: 20, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(NaN) }), { minLength: 1, maxLength: 3000 });
 

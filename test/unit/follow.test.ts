@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FileFollower } from '../../src/core/follow';
+import { FileFollower } from '../../src/node/follow';
 
 test('follows appends line by line, waits for a line to finish, survives truncation and rotation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradscope-follow-'));

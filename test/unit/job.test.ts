@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultDetectorOptions } from '../../src/core/detect';
-import { checkJobText, parseJobText } from '../../src/core/job';
-import { SpecError } from '../../src/core/specError';
+import { checkJobText, parseJobText } from '../../src/core/job/parse';
+import { SpecError } from '../../src/core/job/specError';
 
 const root = join(__dirname, '../..');
 /** The fields every job needs besides the schedule, on one line so that positions in tests stay simple. */

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { applyEdits } from 'jsonc-parser';
-import { adviceFor } from '../../src/core/eventAdvice';
-import { checkJobText } from '../../src/core/job';
-import { fixTitle, jobFixEdits, setPeakLrEdits, type JobFix } from '../../src/core/jobEdits';
-import { describe as describeSchedule, schedulePresets } from '../../src/core/schedulePresets';
+import { adviceFor } from '../../src/core/job/advice';
+import { checkJobText } from '../../src/core/job/parse';
+import { fixTitle, jobFixEdits, setPeakLrEdits, type JobFix } from '../../src/core/job/edits';
+import { describe as describeSchedule, schedulePresets } from '../../src/core/schedules/presets';
 import { createSchedule, type ScheduleSpec } from '../../src/core/schedules';
 
 const example = readFileSync(join(__dirname, '../../examples/mnist-exploding.gradscope.json'), 'utf8');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Inspector } from '../../src/core/inspect';
+import { Inspector } from '../../src/core/logs/inspect';
 import { loadTrainingLogs } from '../../src/node/logs/read';
 import { sharedReference } from './shared';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultLrFindOptions, explosionRate, suggest, SweepMonitor, sweepSchedule, valleyIndex } from '../../src/core/lrFind';
+import { defaultLrFindOptions, explosionRate, suggest, SweepMonitor, sweepSchedule, valleyIndex } from '../../src/core/tools/lrFind';
 import { seededNormal } from '../../src/core/random';
 import { createSchedule } from '../../src/core/schedules';
 

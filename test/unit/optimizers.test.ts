@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import type { LayersModel, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import type { OptimizerSpec } from '../../src/core/jobSpec';
+import type { OptimizerSpec } from '../../src/core/job/spec';
 import { seededUniform } from '../../src/core/random';
 import { GradientStep } from '../../src/trainer/gradientStep';
 import { createOptimizer } from '../../src/trainer/optimizers';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { LineSplitter } from '../../src/core/lineSplitter';
-import { JsonlError, openRunLog, parseJsonLine, readJsonl, readValidation, RunLogWriter, stringifyJsonLine, type JsonlRecord } from '../../src/core/runlog';
+import { LineSplitter } from '../../src/core/logs/lineSplitter';
+import { JsonlError, openRunLog, parseJsonLine, readJsonl, readValidation, RunLogWriter, stringifyJsonLine, type JsonlRecord } from '../../src/node/runlog';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'gradscope-test-'));
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c as referenceCrc32c } from '@aws-crypto/crc32c';
-import { crc32c } from '../../src/core/crc32c';
-import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/tensorboard';
+import { crc32c } from '../../src/core/logs/crc32c';
+import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/logs/tensorboard';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTbRuns, readTbRows, TbFollower } from '../../src/core/tensorboardLog';
+import { findTbRuns, readTbRows, TbFollower } from '../../src/node/logs/tensorboardFiles';
 import { concat, eventBytes, record } from '../support/tfevents';
 import { Writer } from 'protobufjs/minimal';
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseJobText } from '../../src/core/job';
-import { defaultLrFindOptions } from '../../src/core/lrFind';
+import { parseJobText } from '../../src/core/job/parse';
+import { defaultLrFindOptions } from '../../src/core/tools/lrFind';
 import { readConfig, runSettings } from '../../src/extension/config';
 import { buildTrainRequest, noSettings } from '../../src/node/trainRequest';
 

@@ -96,9 +96,9 @@ export interface DivergenceEvent {
   kind: 'divergence';
   step: number;
   severity: 'warning';
-  /** Smoothed loss at this step. */
+  /** Running median of the loss (the last `smoothing` rows) at this step. */
   loss: number;
-  /** Best smoothed loss so far. */
+  /** The lowest that median has been. */
   best: number;
   ratio: number;
   /** `aboveBest`: far above the best; `rising`: above it by risingFactor for risingSteps steps. */

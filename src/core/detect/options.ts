@@ -34,11 +34,11 @@ export interface ExplosionOptions extends LossSpikeOptions {
 export interface DivergenceOptions {
   /** Run this detector. Default: true. */
   enabled: boolean;
-  /** Half-life, in logged rows, of the loss average. Default: 20. */
+  /** Logged rows in the running median of the loss (it moves only when half of them are up, so an absorbed spike does not). Default: 20. */
   smoothing: number;
-  /** Smoothed loss / best smoothed loss that counts as diverged. Default: 4. */
+  /** Running median / its lowest value so far that counts as diverged. Default: 4. */
   factor: number;
-  /** Smoothed loss / best above which a run counts as rising. Default: 1.5. */
+  /** Running median / its lowest value above which a run counts as rising. Default: 1.5. */
   risingFactor: number;
   /** Consecutive logged rows above risingFactor that count as diverging. Default: 500. */
   risingSteps: number;

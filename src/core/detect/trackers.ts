@@ -1,26 +1,31 @@
 import type { DetectorEvent } from './events';
 import type { DivergenceOptions, VanishingOptions } from './options';
+import { RollingRobust } from './rollingRobust';
 
-/** Exponentially smoothed loss against its best; each episode is reported once and re-armed on recovery. */
+/**
+ * The loss's running median against the lowest it has been; each episode is reported once and
+ * re-armed on recovery. A median of the last `smoothing` rows follows a falling loss without lag (an
+ * exponential average lags it and never gets down to its low, so a loss that fell to 0.7 and
+ * climbed back to 4 looked only 3× above a "best" of 1.3), and moves only when half the window is
+ * up: a spike the run absorbs within a few rows is the loss-spike check's, not a divergence.
+ */
 export class DivergenceTracker {
-  private readonly decay: number;
-  private smoothed = NaN;
+  private readonly recent: RollingRobust;
   private best = Infinity;
-  private seen = 0;
   private risingFor = 0;
   private reported = false;
 
   constructor(private readonly options: DivergenceOptions) {
-    this.decay = 2 ** (-1 / options.smoothing);
+    this.recent = new RollingRobust(Math.max(3, Math.round(options.smoothing)));
   }
 
   observe(step: number, loss: number): DetectorEvent | undefined {
-    this.smoothed = this.seen === 0 ? loss : this.decay * this.smoothed + (1 - this.decay) * loss;
-    this.seen += 1;
-    // The first half-lives are dominated by the initial loss; a best taken there would be too high.
-    if (this.seen < this.options.smoothing) return undefined;
-    if (this.smoothed < this.best) this.best = this.smoothed;
-    const ratio = this.smoothed / this.best;
+    this.recent.push(loss);
+    // A median of a few rows would say little: wait until the window is full.
+    if (this.recent.count < this.recent.capacity) return undefined;
+    const level = this.recent.median();
+    if (level < this.best) this.best = level;
+    const ratio = level / this.best;
     if (ratio <= this.options.risingFactor) {
       this.risingFor = 0;
       this.reported = false;
@@ -31,7 +36,7 @@ export class DivergenceTracker {
     const reason = ratio >= this.options.factor ? 'aboveBest' : this.risingFor >= this.options.risingSteps ? 'rising' : undefined;
     if (!reason) return undefined;
     this.reported = true;
-    return { kind: 'divergence', step, severity: 'warning', loss: this.smoothed, best: this.best, ratio, reason };
+    return { kind: 'divergence', step, severity: 'warning', loss: level, best: this.best, ratio, reason };
   }
 }
 

@@ -1,10 +1,10 @@
-import { problemsFromAjv, validatorFor, type JsonPath, type LocatedProblem } from '../schema';
-import { formatPath, SpecError } from '../specError';
+import { problemsFromAjv, validatorFor, type JsonPath, type LocatedProblem } from '../job/schema';
+import { formatPath, SpecError } from '../job/specError';
 import { fixedSchedule, type LrAt } from './fixed';
 import type { FixedScheduleSpec, ScheduleSpec } from './spec';
 
 export * from './spec';
-export type { LocatedProblem } from '../schema';
+export type { LocatedProblem } from '../job/schema';
 export { PlateauScheduler, type PlateauStep } from './plateau';
 
 export interface Schedule {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { ColumnMapping } from '../../core/logs/columns';
 import { LogFormatError, trainerStateRecords } from '../../core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../core/logs/rows';
-import { FileFollower } from '../../core/follow';
-import { TbFollower } from '../../core/tensorboardLog';
+import { FileFollower } from '../follow';
+import { TbFollower } from './tensorboardFiles';
 import { feedLine, resolverFor, tensorBoardRecords } from './read';
 import type { LogSource } from './sources';
 

@@ -5,8 +5,8 @@ import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/l
 import { LogFormatError, trainerStateRecords, wandbSummaryError } from '../../core/logs/documents';
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
-import { LineSplitter } from '../../core/lineSplitter';
-import { findTbRuns, readTbRows } from '../../core/tensorboardLog';
+import { LineSplitter } from '../../core/logs/lineSplitter';
+import { findTbRuns, readTbRows } from './tensorboardFiles';
 import type { FormatName } from '../../core/logs/formats';
 import { findLogSources, formatLabel, type LogSource } from './sources';
 

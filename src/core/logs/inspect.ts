@@ -1,8 +1,8 @@
 // Offline inspection: the streaming detectors over a log written by any framework.
-import { applyEvent, Detectors, type DetectorEvent } from './detect';
-import { resolveDetectorOptions } from './detect/options';
-import type { DetectorOptionsInput } from './detect/options';
-import { isTrainingRow, type MetricsRow } from './logs/rows';
+import { applyEvent, Detectors, type DetectorEvent } from '../detect';
+import { resolveDetectorOptions } from '../detect/options';
+import type { DetectorOptionsInput } from '../detect/options';
+import { isTrainingRow, type MetricsRow } from './rows';
 
 export interface InspectResult {
   /** Training rows seen (steps with a loss, a gradient norm or layer norms). */

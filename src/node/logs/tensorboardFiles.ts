@@ -1,6 +1,6 @@
 import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { forEachScalar, readRecords, type TbProblem } from './tensorboard';
+import { forEachScalar, readRecords, type TbProblem } from '../../core/logs/tensorboard';
 
 export interface TbRun {
   /** The run's folder relative to the log directory ('.' for the directory itself). */

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ValidationPoint } from '../protocol';
-import { parseJsonLine } from './jsonLine';
-import { RUN_FILES } from './layout';
+import type { ValidationPoint } from '../../core/protocol';
+import { parseJsonLine } from '../../core/runlog/jsonLine';
+import { RUN_FILES } from '../../core/runlog/layout';
 import { readJsonl, type JsonlRecord, type ReadJsonlOptions } from './reader';
 
-export { parseJsonLine, stringifyJsonLine } from './jsonLine';
-export { RUN_FILES } from './layout';
+export { parseJsonLine, stringifyJsonLine } from '../../core/runlog/jsonLine';
+export { RUN_FILES } from '../../core/runlog/layout';
 export { JsonlError, readJsonl, type JsonlRecord, type ReadJsonlOptions } from './reader';
 export { RunLogWriter, type RunLogWriterOptions } from './writer';
 

@@ -1,6 +1,6 @@
 // Learning-rate range test (Smith 2015; fastai's lr_find): sweep the rate exponentially from fresh
 // weights, stop when the loss blows up, and read a peak rate off the loss curve.
-import { Detectors } from './detect';
+import { Detectors } from '../detect';
 
 export interface LrFindOptions {
   /** First learning rate of the sweep. Default: 1e-7. */

@@ -1,4 +1,4 @@
-import type { JobSpec } from './jobSpec';
+import type { JobSpec } from './spec';
 
 /**
  * Updates a job will run, when the job alone tells (MNIST and synthetic data); for CSV pass the

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { LineSplitter } from '../lineSplitter';
-import { parseJsonLine } from './jsonLine';
+import { LineSplitter } from '../../core/logs/lineSplitter';
+import { parseJsonLine } from '../../core/runlog/jsonLine';
 
 export interface JsonlRecord {
   /** One-based line number in the file. */

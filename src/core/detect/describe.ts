@@ -1,5 +1,5 @@
-import type { SpikeGrade } from './detect/events';
-import type { RunEvent } from './protocol';
+import type { SpikeGrade } from './events';
+import type { RunEvent } from '../protocol';
 
 /** Why a spike has its severity, in words (see SpikeGrade). */
 const GRADE_TEXT: Record<SpikeGrade, string> = {

@@ -1,7 +1,7 @@
 // The strategies "Compare Schedules" runs by default, each a set of overrides on the user's job.
-import type { ClipSpec, GuardSpec, JobSpec, OptimizerSpec, PlateauCheckSpec } from './jobSpec';
-import { defaultGuard } from './guard';
-import { peakLearningRate } from './jobPlan';
+import type { ClipSpec, GuardSpec, JobSpec, OptimizerSpec, PlateauCheckSpec } from '../job/spec';
+import { defaultGuard } from '../detect/guard';
+import { peakLearningRate } from '../job/plan';
 
 export interface Strategy {
   name: string;

@@ -1,4 +1,4 @@
-import type { StepBatch } from './protocol';
+import type { StepBatch } from '../protocol';
 
 /** One step as the trainer reports it. */
 export interface StepRow {

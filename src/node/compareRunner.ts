@@ -1,11 +1,11 @@
 // Runs strategies of a comparison in trainer children (shared by the CLI and the extension).
 import { join } from 'node:path';
-import { finalLoss, sortRows, stepsToTarget, type CompareRow } from '../core/compareTable';
-import type { JobSpec } from '../core/jobSpec';
+import { finalLoss, sortRows, stepsToTarget, type CompareRow } from '../core/tools/compareTable';
+import type { JobSpec } from '../core/job/spec';
 import type { CompareRun, TrainerMessage } from '../core/protocol';
-import type { Strategy } from '../core/strategies';
-import { buildTrainRequest, type RunSettings } from '../node/trainRequest';
-import { TrainerProcess } from './process';
+import type { Strategy } from '../core/tools/strategies';
+import { buildTrainRequest, type RunSettings } from './trainRequest';
+import { TrainerProcess } from './trainerProcess';
 
 export interface StrategyOutcome {
   strategy: Strategy;

@@ -1,5 +1,5 @@
 // The schedules "Train with Schedule" offers: the job's own first, then presets built around its peak rate.
-import type { ScheduleSpec } from './schedules/spec';
+import type { ScheduleSpec } from './spec';
 
 export interface SchedulePreset {
   label: string;

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringifyJsonLine } from './jsonLine';
-import { RUN_FILES } from './layout';
+import { stringifyJsonLine } from '../../core/runlog/jsonLine';
+import { RUN_FILES } from '../../core/runlog/layout';
 
 export interface RunLogWriterOptions {
   /** Buffered metric rows that trigger a write. Default: 256. */

@@ -1,7 +1,7 @@
 // `tail -f` for metrics logs: reads what is appended, survives truncation and rotation.
 import { promises as fs } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { LineSplitter } from './lineSplitter';
+import { LineSplitter } from '../core/logs/lineSplitter';
 
 export interface FollowOptions {
   /** Time between two looks at the file, in milliseconds. Default: 200. */

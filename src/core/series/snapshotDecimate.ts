@@ -2,7 +2,7 @@
 // thousand rows (min/max per pixel column of every series, flagged and non-finite steps kept), and a
 // zoomed range is sent again at full pixel resolution when the view asks for it.
 import { decimate } from './decimate';
-import type { RunSnapshot, StepBatch } from './protocol';
+import type { RunSnapshot, StepBatch } from '../protocol';
 
 /** Runs with at most this many rows are sent whole (the view decimates them itself, zooming needs no host). */
 export const SEND_WHOLE_ROWS = 20_000;

@@ -1,6 +1,6 @@
-import { isUpgrade, type DetectorEvent } from './detect/events';
-import type { GuardSpec } from './jobSpec';
-import type { GuardAction } from './protocol';
+import { isUpgrade, type DetectorEvent } from './events';
+import type { GuardSpec } from '../job/spec';
+import type { GuardAction } from '../protocol';
 
 export const defaultGuard: GuardSpec = { nonFinite: 'skip', explosion: 'warn', backoffFactor: 0.1, recoverySteps: 100, snapshotEvery: 50 };
 

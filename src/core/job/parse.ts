@@ -1,9 +1,9 @@
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import type { JobSpec } from './jobSpec';
+import type { JobSpec } from './spec';
 import { problemsFromAjv, validatorFor, type JsonPath } from './schema';
-import { scheduleRuleProblems, type LocatedProblem } from './schedules';
+import { scheduleRuleProblems, type LocatedProblem } from '../schedules';
 
-export type * from './jobSpec';
+export type * from './spec';
 import { SpecError, type Problem, type TextRange } from './specError';
 
 export interface JobCheck {

@@ -1,12 +1,12 @@
 // Where a run event belongs in the job file, what caused it (given the job's optimizer and schedule),
 // and which fixes can change it.
 import { findNodeAtLocation, parseTree, type JSONPath } from 'jsonc-parser';
-import { checkJobText } from './job';
-import { estimateTotalSteps } from './jobPlan';
-import type { JobFix } from './jobEdits';
-import { peakLrPath } from './jobEdits';
-import type { RunEvent } from './protocol';
-import { createSchedule } from './schedules';
+import { checkJobText } from './parse';
+import { estimateTotalSteps } from './plan';
+import type { JobFix } from './edits';
+import { peakLrPath } from './edits';
+import type { RunEvent } from '../protocol';
+import { createSchedule } from '../schedules';
 
 export interface EventAdvice {
   /** The job field a user would change. */

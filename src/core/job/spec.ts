@@ -1,6 +1,6 @@
 // Job file types after validation (defaults filled in from schema/job.schema.json, which documents them).
-import type { DetectorOptionsInput } from './detect/options';
-import type { ScheduleSpec } from './schedules/spec';
+import type { DetectorOptionsInput } from '../detect/options';
+import type { ScheduleSpec } from '../schedules/spec';
 
 export interface AugmentSpec {
   /** Images: random translation of up to this many pixels, per sample. Default: 0. */

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import jobSchema from '../../schema/job.schema.json';
+import jobSchema from '../../../schema/job.schema.json';
 import { formatPath, type Problem } from './specError';
 
 /** JSON path segments of a value, as ajv's instancePath (`/schedule/schedules/1`) names it. */

@@ -1,6 +1,6 @@
 // Host side of the trainer child, shared by the CLI and the extension (no vscode, no tfjs here).
 import { fork, type ChildProcess } from 'node:child_process';
-import { LineSplitter } from '../core/lineSplitter';
+import { LineSplitter } from '../core/logs/lineSplitter';
 import type { TrainerCommand, TrainerMessage, TrainRequest } from '../core/protocol';
 
 export interface TrainerHandlers {

@@ -1,8 +1,8 @@
 // What an HTML report holds: each series decimated (every flagged step kept) and the events.
-import { decimate } from './decimate';
-import type { DetectorEvent } from './detect';
+import { decimate } from '../series/decimate';
+import type { DetectorEvent } from '../detect';
 import { Inspector } from './inspect';
-import { isTrainingRow, type MetricsRow } from './logs/rows';
+import { isTrainingRow, type MetricsRow } from './rows';
 
 /** Per-layer series drawn at most (each is decimated; hundreds of them would make a page of tens of MB). */
 const MAX_LAYERS = 12;
