@@ -78,40 +78,6 @@ async function tensorBoardRate(): Promise<string> {
   return `TensorBoard: ${scalars.toLocaleString('en')} scalars (${rows.toLocaleString('en')} steps) in ${seconds.toFixed(2)} s = ${Math.round(scalars / seconds).toLocaleString('en')} scalars/s (framing, CRC32C, protobuf, rows, detectors); RSS grew ${mb(process.memoryUsage().rss - before)}`;
 }
 
-/** The panel bundle in headless Chromium with a stub VS Code API: ms from the snapshot message to drawn charts. */
-async function panelPaint(): Promise<string> {
-  if (!existsSync('/usr/bin/chromium')) return 'panel: chromium not installed (npm run test:e2e installs it)';
-  const { chromium } = await import('playwright-core');
-  const html = join(dir, 'panel.html');
-  writeFileSync(html, `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${join(__dirname, '../dist/webview.css')}"></head><body>
-    <div id="root" data-view="diagnostics"></div>
-    <script>window.acquireVsCodeApi = () => ({ postMessage() {} });</script>
-    <script src="file://${join(__dirname, '../dist/webview.js')}"></script></body></html>`);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--allow-file-access-from-files'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`file://${html}`);
-    // Passed as text: the page must not see the helpers a TypeScript loader adds to functions.
-    const ms = await page.evaluate(`(async () => {
-      const n = ${N};
-      const steps = Array.from({ length: n }, (_, i) => i);
-      const noisy = steps.map((i) => 1 + 0.1 * Math.sin(i) + (i === 654321 ? 100 : 0));
-      const snapshot = { runId: 'r', title: 'a million steps', status: 'finished', layerNames: ['fc1'], totalSteps: n, plannedLr: steps.map(() => 1e-3),
-        batch: { step: steps, lr: steps.map(() => 1e-3), loss: noisy, gradNorm: noisy, updateRatio: noisy, layerGradNorms: [noisy] },
-        events: [{ kind: 'explosion', step: 654321, gradNorm: 101, level: 1, ratio: 100, zScore: 20 }], validation: [] };
-      const start = performance.now();
-      window.postMessage({ type: 'snapshot', runs: [snapshot], activeRunId: 'r' }, '*');
-      return await new Promise((resolve) => {
-        const check = () => (document.querySelector('[data-chart="gradNorm"]')?.getAttribute('data-event-steps') === '654321' ? resolve(performance.now() - start) : requestAnimationFrame(check));
-        check();
-      });
-    })()`) as number;
-    return `panel: first paint of a ${N.toLocaleString('en')}-step run ${Math.round(ms)} ms after its snapshot arrived (5 charts, decimated, the flagged step kept)`;
-  } finally {
-    await browser.close();
-  }
-}
-
 // ---- Diagnostics panel (issue #11): host-side decimation, first paint, live-update cost ----------
 // Separate from the log readers above. A 1,000,000-step run as the extension host holds it is
 // decimated for the view (snapshotForView), posted to the real webview bundle in headless Chromium,
@@ -197,11 +163,43 @@ async function panelBench(): Promise<string[]> {
   }
 }
 
+/** Every reader on the same 200,000 steps, in its own format, against the JSON-lines reader (rotated rounds, medians). */
+async function readerRates(): Promise<string[]> {
+  const n = 200_000;
+  const loss = (i: number) => (2 / (1 + i / 1e4)).toFixed(5);
+  const norm = (i: number) => (1 + (i % 13) * 0.01).toFixed(4);
+  const files: Record<string, { name: string; text: () => string }> = {
+    'JSON lines': { name: 'metrics.jsonl', text: () => Array.from({ length: n }, (_, i) => `{"step":${i},"lr":0.001,"loss":${loss(i)},"grad_norm":${norm(i)}}`).join('\n') },
+    'Hugging Face trainer_state.json': { name: 'trainer_state.json', text: () => JSON.stringify({ global_step: n, log_history: Array.from({ length: n }, (_, i) => ({ epoch: i / n, grad_norm: Number(norm(i)), learning_rate: 0.001, loss: Number(loss(i)), step: i })) }, null, 2) },
+    'Lightning metrics.csv': { name: 'metrics.csv', text: () => `epoch,lr-Adam,step,train_loss,grad_norm\n${Array.from({ length: n }, (_, i) => `0,0.001,${i},${loss(i)},${norm(i)}`).join('\n')}` },
+    'llm.c main.log': { name: 'main.log', text: () => Array.from({ length: n }, (_, i) => `s:${i} trl:${loss(i)} lr:0.001000 norm:${norm(i)}`).join('\n') },
+    'nanoGPT log.txt': { name: 'log.txt', text: () => Array.from({ length: n }, (_, i) => `${i} train ${loss(i)}`).join('\n') },
+    'detectron2 metrics.json': { name: 'metrics.json', text: () => Array.from({ length: n }, (_, i) => `{"data_time": 0.001, "eta_seconds": 10.5, "iteration": ${i}, "loss_cls": 0.5, "lr": 0.001, "total_loss": ${loss(i)}}`).join('\n') },
+  };
+  const paths = Object.fromEntries(Object.entries(files).map(([label, f]) => {
+    const folder = join(dir, label.replace(/\W+/g, '-'));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, f.name), `${f.text()}\n`);
+    return [label, join(folder, f.name)];
+  }));
+  const times: Record<string, number[]> = {};
+  const labels = Object.keys(files);
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k < labels.length; k++) {
+      const label = labels[(k + round) % labels.length];
+      (times[label] ??= []).push((await inspectRate(paths[label])).seconds);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const base = median(times['JSON lines']);
+  return labels.map((label) => `reader ${label}: ${Math.round(n / median(times[label])).toLocaleString('en')} rows/s, ${(median(times[label]) / base).toFixed(2)}× the JSON-lines reader per row (${n.toLocaleString('en')} steps, detectors included)`);
+}
+
 async function main(): Promise<void> {
   try {
     console.log(await jsonlRate());
     console.log(await tensorBoardRate());
-    console.log(await panelPaint());
+    for (const line of await readerRates()) console.log(line);
     for (const line of await panelBench()) console.log(line);
     console.log(`peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
   } finally {

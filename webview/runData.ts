@@ -1,5 +1,8 @@
 import type { RunEvent, RunSnapshot, StepBatch } from '../src/core/protocol';
 import { applyEvent } from '../src/core/detect/events';
+import { lowerBound } from '../src/core/series/snapshotDecimate';
+
+export { lowerBound };
 import { appendBatch } from '../src/core/series/stepColumns';
 
 /** Rows to draw: a batch and the index range [start, end) of it that falls in the x range. */
@@ -62,14 +65,3 @@ export class RunData {
   }
 }
 
-/** First index whose step is >= `step` (steps ascend). */
-export function lowerBound(steps: ArrayLike<number>, step: number): number {
-  let lo = 0;
-  let hi = steps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (steps[mid] < step) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -38,8 +38,8 @@ export function pickRows(batch: StepBatch, rows: ArrayLike<number>): StepBatch {
   };
 }
 
-/** First row whose step is >= `step` (steps ascend). */
-function lowerBound(steps: number[], step: number): number {
+/** First index whose step is >= `step` (steps ascend); shared by the host and the webview. */
+export function lowerBound(steps: ArrayLike<number>, step: number): number {
   let lo = 0;
   let hi = steps.length;
   while (lo < hi) {
