@@ -18,7 +18,7 @@ export function eventDetails(event: RunEvent): string {
     case 'nonFinite': return `${event.fields.join(', ')}${event.layers ? ` in ${event.layers.join(', ')}` : ''}: ${[event.loss !== undefined ? `loss ${n(event.loss)}` : '', event.gradNorm !== undefined ? `‖g‖ ${n(event.gradNorm)}` : ''].filter(Boolean).join(', ')}${event.hint === 'lossScalerSkip' ? ' (the fp16 loss scaler skipped this step)' : ''}`;
     case 'vanishing': return `${event.layer}: ‖g‖ ${n(event.gradNorm)} (${n(event.ratioToMax)}× the largest layer)`;
     case 'lossSpike': return `loss ${n(event.loss)} = ${n(event.ratio)}× running level ${n(event.level)}`;
-    case 'divergence': return `smoothed loss ${n(event.loss)} = ${n(event.ratio)}× best ${n(event.best)} (${event.reason})`;
+    case 'divergence': return `loss (running median) ${n(event.loss)} = ${n(event.ratio)}× its lowest ${n(event.best)} (${event.reason})`;
     case 'guard': return `${event.action} after ${event.cause}${event.lrMultiplier !== undefined ? `, LR ×${n(event.lrMultiplier)}` : ''}`;
     case 'lrCut': return `LR ${n(event.previousLr)} → ${n(event.lr)}`;
   }

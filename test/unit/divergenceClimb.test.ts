@@ -1,7 +1,7 @@
 // Found while checking the quick fixes (issue #11): a loss that falls to 0.7 and climbs back to 4
-// is not flagged as divergence. The smoothed loss (half-life 20 steps) never gets down to 0.7 while
-// it is still falling, so its best stays near 1.2-1.35, 4 is only ~3× that (factor 4), and the
-// 'rising' rule needs 500 steps. Left as a todo for the owner of src/core/detect.
+// was not flagged as divergence. An exponential average (half-life 20 steps) never got down to 0.7
+// while the loss was still falling, so its best stayed near 1.2-1.35 and 4 was only ~3× that. The
+// divergence check now compares the loss's running median with the lowest it has been.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Detectors } from '../../src/core/detect';

@@ -137,7 +137,7 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
       return {
         path: peak,
         severity: 'warning',
-        message: `Loss diverging at step ${event.step}: smoothed ${fmt(event.loss)} vs best ${fmt(event.best)} (${fmt(event.ratio)}×). Lower the learning rate${facts.warmsUp ? '' : ', or warm it up'}.`,
+        message: `Loss diverging at step ${event.step}: the loss (running median) ${fmt(event.loss)} vs its lowest ${fmt(event.best)} (${fmt(event.ratio)}×). Lower the learning rate${facts.warmsUp ? '' : ', or warm it up'}.`,
         fixes: facts.warmsUp ? ['halvePeakLr'] : ['halvePeakLr', 'addWarmup'],
       };
     default:
