@@ -70,7 +70,8 @@ async function tensorBoardRate(): Promise<string> {
   mkdirSync(run, { recursive: true });
   const tags = 4; // one event per step with 4 scalars, as Hugging Face Trainer writes them
   const chunks: Uint8Array[] = [];
-  for (let step = 0; step < N / tags; step++) chunks.push(record(eventBytes(step, { 'train/loss': 1, 'train/grad_norm': 1 + (step % 7) * 0.01, 'train/learning_rate': 1e-3, 'train/epoch': step / 1000 })));
+  for (let step = 0; step < N / tags; step++)
+    chunks.push(record(eventBytes(step, { 'train/loss': 1, 'train/grad_norm': 1 + (step % 7) * 0.01, 'train/learning_rate': 1e-3, 'train/epoch': step / 1000 })));
   writeFileSync(join(run, 'events.out.tfevents.1.bench'), concat(chunks));
   const before = process.memoryUsage().rss;
   const { rows, seconds } = await inspectRate(join(dir, 'tb'));
@@ -90,8 +91,23 @@ function bigSnapshot(n: number, runId: string, status: 'finished' | 'running'): 
   const noisy = (i: number) => 1 + 0.1 * Math.sin(i) + (i === Math.floor(n * 0.65) ? 100 : 0);
   const dead = (i: number) => (i > n * 0.9 ? 0 : noisy(i));
   return {
-    runId, title: `${n.toLocaleString('en')} steps`, status, backend: 'cpu', layerNames: ['fc1', 'fc2'], totalSteps: n, plannedLr: step.map(() => 1e-3), startedAt: Date.now() - 60_000,
-    batch: { step, lr: step.map(() => 1e-3), loss: step.map(noisy), gradNorm: step.map(dead), clippedNorm: step.map(dead), updateRatio: step.map(dead), layerGradNorms: [step.map(dead), step.map(noisy)] },
+    runId,
+    title: `${n.toLocaleString('en')} steps`,
+    status,
+    backend: 'cpu',
+    layerNames: ['fc1', 'fc2'],
+    totalSteps: n,
+    plannedLr: step.map(() => 1e-3),
+    startedAt: Date.now() - 60_000,
+    batch: {
+      step,
+      lr: step.map(() => 1e-3),
+      loss: step.map(noisy),
+      gradNorm: step.map(dead),
+      clippedNorm: step.map(dead),
+      updateRatio: step.map(dead),
+      layerGradNorms: [step.map(dead), step.map(noisy)],
+    },
     events: [{ kind: 'explosion', step: Math.floor(n * 0.65), severity: 'warning', grade: 'beyondRange', gradNorm: 101, level: 1, ratio: 100, zScore: 20 }],
     validation: [],
   };
@@ -106,10 +122,13 @@ async function panelBench(): Promise<string[]> {
   const sent = snapshotForView(host, width);
   const hostMs = performance.now() - t0;
   const html = join(dir, 'panel-bench.html');
-  writeFileSync(html, `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${join(__dirname, '../dist/webview.css')}"></head><body>
+  writeFileSync(
+    html,
+    `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${join(__dirname, '../dist/webview.css')}"></head><body>
     <div id="root" data-view="diagnostics"></div>
     <script>window.acquireVsCodeApi = () => ({ postMessage() {}, getState() {}, setState() {} });</script>
-    <script src="file://${join(__dirname, '../dist/webview.js')}"></script></body></html>`);
+    <script src="file://${join(__dirname, '../dist/webview.js')}"></script></body></html>`,
+  );
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--allow-file-access-from-files'] });
   try {
     const page = await browser.newPage({ viewport: { width: width + 40, height: 1000 } });
@@ -170,18 +189,31 @@ async function readerRates(): Promise<string[]> {
   const norm = (i: number) => (1 + (i % 13) * 0.01).toFixed(4);
   const files: Record<string, { name: string; text: () => string }> = {
     'JSON lines': { name: 'metrics.jsonl', text: () => Array.from({ length: n }, (_, i) => `{"step":${i},"lr":0.001,"loss":${loss(i)},"grad_norm":${norm(i)}}`).join('\n') },
-    'Hugging Face trainer_state.json': { name: 'trainer_state.json', text: () => JSON.stringify({ global_step: n, log_history: Array.from({ length: n }, (_, i) => ({ epoch: i / n, grad_norm: Number(norm(i)), learning_rate: 0.001, loss: Number(loss(i)), step: i })) }, null, 2) },
+    'Hugging Face trainer_state.json': {
+      name: 'trainer_state.json',
+      text: () =>
+        JSON.stringify(
+          { global_step: n, log_history: Array.from({ length: n }, (_, i) => ({ epoch: i / n, grad_norm: Number(norm(i)), learning_rate: 0.001, loss: Number(loss(i)), step: i })) },
+          null,
+          2,
+        ),
+    },
     'Lightning metrics.csv': { name: 'metrics.csv', text: () => `epoch,lr-Adam,step,train_loss,grad_norm\n${Array.from({ length: n }, (_, i) => `0,0.001,${i},${loss(i)},${norm(i)}`).join('\n')}` },
     'llm.c main.log': { name: 'main.log', text: () => Array.from({ length: n }, (_, i) => `s:${i} trl:${loss(i)} lr:0.001000 norm:${norm(i)}`).join('\n') },
     'nanoGPT log.txt': { name: 'log.txt', text: () => Array.from({ length: n }, (_, i) => `${i} train ${loss(i)}`).join('\n') },
-    'detectron2 metrics.json': { name: 'metrics.json', text: () => Array.from({ length: n }, (_, i) => `{"data_time": 0.001, "eta_seconds": 10.5, "iteration": ${i}, "loss_cls": 0.5, "lr": 0.001, "total_loss": ${loss(i)}}`).join('\n') },
+    'detectron2 metrics.json': {
+      name: 'metrics.json',
+      text: () => Array.from({ length: n }, (_, i) => `{"data_time": 0.001, "eta_seconds": 10.5, "iteration": ${i}, "loss_cls": 0.5, "lr": 0.001, "total_loss": ${loss(i)}}`).join('\n'),
+    },
   };
-  const paths = Object.fromEntries(Object.entries(files).map(([label, f]) => {
-    const folder = join(dir, label.replace(/\W+/g, '-'));
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, f.name), `${f.text()}\n`);
-    return [label, join(folder, f.name)];
-  }));
+  const paths = Object.fromEntries(
+    Object.entries(files).map(([label, f]) => {
+      const folder = join(dir, label.replace(/\W+/g, '-'));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, f.name), `${f.text()}\n`);
+      return [label, join(folder, f.name)];
+    }),
+  );
   const times: Record<string, number[]> = {};
   const labels = Object.keys(files);
   for (let round = 0; round < 3; round++) {
@@ -192,7 +224,10 @@ async function readerRates(): Promise<string[]> {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const base = median(times['JSON lines']);
-  return labels.map((label) => `reader ${label}: ${Math.round(n / median(times[label])).toLocaleString('en')} rows/s, ${(median(times[label]) / base).toFixed(2)}× the JSON-lines reader per row (${n.toLocaleString('en')} steps, detectors included)`);
+  return labels.map(
+    (label) =>
+      `reader ${label}: ${Math.round(n / median(times[label])).toLocaleString('en')} rows/s, ${(median(times[label]) / base).toFixed(2)}× the JSON-lines reader per row (${n.toLocaleString('en')} steps, detectors included)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -23,11 +23,23 @@ import { findTorchPython, pytorchStepMs } from './pytorch';
 import { activationMs, firstStepMs, median, quantile } from './startup';
 
 const root = join(__dirname, '..');
-const job = parseJobText(JSON.stringify({
-  name: 'bench', seed: 1, data: { type: 'mnist', samples: 10000, validationSplit: 0 },
-  model: [{ type: 'flatten', inputShape: [28, 28] }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }],
-  optimizer: { type: 'adam', lr: 0.001 }, schedule: { type: 'constant', lr: 0.001 }, epochs: 1, batchSize: 128,
-}));
+const job = parseJobText(
+  JSON.stringify({
+    name: 'bench',
+    seed: 1,
+    data: { type: 'mnist', samples: 10000, validationSplit: 0 },
+    model: [
+      { type: 'flatten', inputShape: [28, 28] },
+      { type: 'dense', units: 128, activation: 'relu' },
+      { type: 'dense', units: 64, activation: 'relu' },
+      { type: 'dense', units: 10, activation: 'softmax' },
+    ],
+    optimizer: { type: 'adam', lr: 0.001 },
+    schedule: { type: 'constant', lr: 0.001 },
+    epochs: 1,
+    batchSize: 128,
+  }),
+);
 
 type Variant = 'plain' | 'fit' | 'gradscope';
 /** Untimed steps at the start of the plain and Gradscope loops (optimizer state, first-use kernels). */
@@ -143,11 +155,13 @@ async function pairedSteps(tf: Tf, dataset: Dataset, steps: number): Promise<{ p
 async function main(): Promise<void> {
   if (process.env.BENCH_CHILD) return child();
   const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
-  const lines: string[] = [`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} (ratios are measured side by side; absolute times move with the load)`];
+  const lines: string[] = [
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} (ratios are measured side by side; absolute times move with the load)`,
+  ];
   /** Which parts to run (comma-separated). Default: all of steps, threads, startup. */
   const parts = new Set(process.env.BENCH_PARTS?.split(',') ?? ['steps', 'threads', 'startup']);
   let wasmThreads = wantedThreads();
-  for (const requested of (parts.has('steps') ? process.env.BENCH_BACKENDS?.split(',') ?? ['tensorflow', 'wasm', 'cpu'] : []) as BackendName[]) {
+  for (const requested of (parts.has('steps') ? (process.env.BENCH_BACKENDS?.split(',') ?? ['tensorflow', 'wasm', 'cpu']) : []) as BackendName[]) {
     const { tf, backend, note, threads } = await loadBackend(requested, [root]);
     if (backend !== requested) {
       lines.push(`${requested}: not available (${note ?? `got ${backend}`})`);
@@ -172,7 +186,9 @@ async function main(): Promise<void> {
       const order: Variant[] = round % 2 ? ['fit', 'plain'] : ['plain', 'fit'];
       for (const variant of order) times[variant].push(await timeVariant(tf, dataset, variant, steps));
     }
-    lines.push(`  model.fit / plain minimize = ${(median(times.fit) / median(times.plain)).toFixed(3)} (whole runs of ${steps} steps, ${times.fit.length} rotated rounds);  Gradscope steps/s: ${(1000 / gradscope).toFixed(1)}`);
+    lines.push(
+      `  model.fit / plain minimize = ${(median(times.fit) / median(times.plain)).toFixed(3)} (whole runs of ${steps} steps, ${times.fit.length} rotated rounds);  Gradscope steps/s: ${(1000 / gradscope).toFixed(1)}`,
+    );
   }
   if (parts.has('threads')) lines.push(...threadsAndPytorch(Math.max(3, Math.ceil(rounds / 3)), availableParallelism(), wasmThreads));
   if (parts.has('startup')) lines.push(...(await startup(wasmThreads)));
@@ -182,13 +198,17 @@ async function main(): Promise<void> {
 async function startup(wasmThreads: number): Promise<string[]> {
   const lines: string[] = [];
   const activation = activationMs(7);
-  lines.push('error' in activation
-    ? `start-up: extension activation could not be measured (${activation.error})`
-    : `start-up: extension activation ${activation.activateMs.toFixed(1)} ms (require ${activation.requireMs.toFixed(1)} ms), median of 7 fresh processes (goal < 50 ms)`);
+  lines.push(
+    'error' in activation
+      ? `start-up: extension activation could not be measured (${activation.error})`
+      : `start-up: extension activation ${activation.activateMs.toFixed(1)} ms (require ${activation.requireMs.toFixed(1)} ms), median of 7 fresh processes (goal < 50 ms)`,
+  );
   const first = await firstStepMs(5, wasmThreads);
-  lines.push('error' in first
-    ? `start-up: the trainer's first step could not be measured (${first.error})`
-    : `start-up: trainer fork → started ${first.startedMs.toFixed(0)} ms → first steps message ${first.firstStepMs.toFixed(0)} ms (MNIST example, wasm, ${wasmThreads} thread${wasmThreads > 1 ? 's' : ''}; median of 5; goal < 1000 ms)`);
+  lines.push(
+    'error' in first
+      ? `start-up: the trainer's first step could not be measured (${first.error})`
+      : `start-up: trainer fork → started ${first.startedMs.toFixed(0)} ms → first steps message ${first.firstStepMs.toFixed(0)} ms (MNIST example, wasm, ${wasmThreads} thread${wasmThreads > 1 ? 's' : ''}; median of 5; goal < 1000 ms)`,
+  );
   return lines;
 }
 
@@ -223,7 +243,10 @@ function threadsAndPytorch(rounds: number, cores: number, threads: number): stri
   const one = at('gradscope-1');
   const many = at(`gradscope-${threads}`);
   if (threads <= 1) lines.push(`threads: wasm runs on 1 thread (${cores} core${cores > 1 ? 's' : ''} available); no speedup to measure`);
-  else if (one !== undefined && many !== undefined) lines.push(`threads: Gradscope on wasm, ${threads} threads ${many.toFixed(2)} ms/step vs 1 thread ${one.toFixed(2)}: speedup ×${(one / many).toFixed(2)} (median of ${rounds} rounds, one process each)`);
+  else if (one !== undefined && many !== undefined)
+    lines.push(
+      `threads: Gradscope on wasm, ${threads} threads ${many.toFixed(2)} ms/step vs 1 thread ${one.toFixed(2)}: speedup ×${(one / many).toFixed(2)} (median of ${rounds} rounds, one process each)`,
+    );
   else lines.push('threads: a Gradscope child run failed');
   if (!python) {
     lines.push('PyTorch: not found (neither python3 on the PATH nor /usr/bin/python3 imports torch; apt-get install python3-torch)');
@@ -233,7 +256,10 @@ function threadsAndPytorch(rounds: number, cores: number, threads: number): stri
     const torch = at(`torch-${n}`);
     const ours = n === 1 ? one : many;
     if (torch === undefined || ours === undefined) lines.push(`PyTorch ${n} thread(s): a run failed`);
-    else lines.push(`PyTorch (${python}) ${n} thread${n > 1 ? 's' : ''}: ${torch.toFixed(2)} ms/step; Gradscope on wasm with ${n} thread${n > 1 ? 's' : ''} / PyTorch = ${(ours / torch).toFixed(2)}× (goal ≤ 4)`);
+    else
+      lines.push(
+        `PyTorch (${python}) ${n} thread${n > 1 ? 's' : ''}: ${torch.toFixed(2)} ms/step; Gradscope on wasm with ${n} thread${n > 1 ? 's' : ''} / PyTorch = ${(ours / torch).toFixed(2)}× (goal ≤ 4)`,
+      );
   }
   return lines;
 }

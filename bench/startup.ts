@@ -59,16 +59,20 @@ export async function firstStepMs(runs: number, threads: number): Promise<{ star
       let startedMs = NaN;
       let failure: string | undefined;
       const firstStep = await new Promise<number>((resolve) => {
-        const trainer = new TrainerProcess(join(root, 'dist', 'trainer.js'), { job, jobDir: join(root, 'examples'), runsDir: dir, searchPaths: [], maxSteps: 20 }, {
-          message(message) {
-            if (message.type === 'started') startedMs = performance.now() - start;
-            if (message.type === 'steps') {
-              resolve(performance.now() - start);
-              void trainer.stop();
-            }
-            if (message.type === 'failed') failure = message.message;
+        const trainer = new TrainerProcess(
+          join(root, 'dist', 'trainer.js'),
+          { job, jobDir: join(root, 'examples'), runsDir: dir, searchPaths: [], maxSteps: 20 },
+          {
+            message(message) {
+              if (message.type === 'started') startedMs = performance.now() - start;
+              if (message.type === 'steps') {
+                resolve(performance.now() - start);
+                void trainer.stop();
+              }
+              if (message.type === 'failed') failure = message.message;
+            },
           },
-        });
+        );
         void trainer.stopped.then(() => resolve(NaN));
       });
       rmSync(dir, { recursive: true, force: true });

@@ -95,8 +95,9 @@ function writeThreadedWasmScripts() {
   const glue = readFileSync(join(outDir, 'tfjs-backend-wasm-threaded-simd.js'), 'utf8');
   const cores = 'if(ENVIRONMENT_IS_NODE)return require("os").cpus().length';
   const pool = 'var pthreadPoolSize=8;';
-  const patched = glue.includes(cores) && glue.includes(pool)
-    ? `// gradscope-threads-patch\n${glue.replace(cores, 'if(ENVIRONMENT_IS_NODE)return Module["logicalCores"]||require("os").cpus().length').replace(pool, 'var pthreadPoolSize=Module["pthreadPoolSize"]||8;')}`
-    : glue;
+  const patched =
+    glue.includes(cores) && glue.includes(pool)
+      ? `// gradscope-threads-patch\n${glue.replace(cores, 'if(ENVIRONMENT_IS_NODE)return Module["logicalCores"]||require("os").cpus().length').replace(pool, 'var pthreadPoolSize=Module["pthreadPoolSize"]||8;')}`
+      : glue;
   writeFileSync(join('dist', 'tfjs-backend-wasm-threaded-simd.js'), patched);
 }

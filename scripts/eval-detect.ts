@@ -25,7 +25,10 @@ interface Label {
   firstJump?: number;
 }
 
-interface Flag { event: DetectorEvent; row: number }
+interface Flag {
+  event: DetectorEvent;
+  row: number;
+}
 
 export interface RunScore {
   name: string;
@@ -108,9 +111,21 @@ function score(name: string, run: LoadedRun, l: Label): RunScore {
   const ambiguous = new Set(l.ambiguous);
   const isTrue = (e: DetectorEvent) => (l.kind === 'real-explosion' ? e.step >= l.firstJump! - 2 : labelled.has(e.step));
   const s: RunScore = {
-    name, kind: l.kind, rows: run.rows.length, events, notes, missed: [], ...(l.firstJump !== undefined ? { firstJump: l.firstJump } : {}),
-    warnings: events.filter((e) => e.severity === 'warning').length, infos: events.filter((e) => e.severity === 'info').length,
-    trueFlags: 0, falseFlags: 0, trueWarnings: 0, falseWarnings: 0, targets: 0, hits: 0,
+    name,
+    kind: l.kind,
+    rows: run.rows.length,
+    events,
+    notes,
+    missed: [],
+    ...(l.firstJump !== undefined ? { firstJump: l.firstJump } : {}),
+    warnings: events.filter((e) => e.severity === 'warning').length,
+    infos: events.filter((e) => e.severity === 'info').length,
+    trueFlags: 0,
+    falseFlags: 0,
+    trueWarnings: 0,
+    falseWarnings: 0,
+    targets: 0,
+    hits: 0,
   };
   for (const e of events) {
     if (ambiguous.has(e.step) && !isTrue(e)) continue;
@@ -184,9 +199,12 @@ export async function evaluateDetectors(root = sharedRoot()): Promise<Evaluation
       flaggedInTime: exploding.filter((r) => r.events.some((e) => e.step >= r.firstJump! - 2 && e.step <= r.firstJump! + 1)).length,
     },
     listed: {
-      spikes: listedSpikes, flagged: listedSpikes - sum((r) => missedOf(r, /spike at/), listedRuns),
-      nonFinite: listedNonFinite, nonFiniteFlagged: listedNonFinite - sum((r) => missedOf(r, /^non-finite/), listedRuns),
-      scalerSkips: sum((r) => labelsOf(r).scalerSkips.length, listedRuns), scalerHinted: sum((r) => labelsOf(r).scalerSkips.length - missedOf(r, /loss-scaler/), listedRuns),
+      spikes: listedSpikes,
+      flagged: listedSpikes - sum((r) => missedOf(r, /spike at/), listedRuns),
+      nonFinite: listedNonFinite,
+      nonFiniteFlagged: listedNonFinite - sum((r) => missedOf(r, /^non-finite/), listedRuns),
+      scalerSkips: sum((r) => labelsOf(r).scalerSkips.length, listedRuns),
+      scalerHinted: sum((r) => labelsOf(r).scalerSkips.length - missedOf(r, /loss-scaler/), listedRuns),
     },
     precision: trueFlags / (trueFlags + sum((r) => r.falseFlags)),
     warningPrecision: trueWarnings / (trueWarnings + sum((r) => r.falseWarnings)),
@@ -203,7 +221,9 @@ export function formatEvaluation(e: Evaluation): string {
       r.warnedAfterRows !== undefined ? `warned ${r.warnedAfterRows} row(s) after the first jump` : '',
       r.missed.length ? `missed: ${r.missed.join('; ')}` : '',
       r.notes.length ? `notes: ${r.notes.length}` : '',
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `${r.kind.padEnd(14)} ${r.name.slice(0, 70).padEnd(70)} ${counts}  ${extra}`;
   });
   return [
@@ -218,8 +238,11 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 if (require.main === module) {
-  evaluateDetectors().then((e) => console.log(formatEvaluation(e)), (error: Error) => {
-    console.error(`eval:detect: ${error.message}`);
-    process.exit(1);
-  });
+  evaluateDetectors().then(
+    (e) => console.log(formatEvaluation(e)),
+    (error: Error) => {
+      console.error(`eval:detect: ${error.message}`);
+      process.exit(1);
+    },
+  );
 }

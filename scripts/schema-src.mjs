@@ -14,141 +14,259 @@ const lr = positive('Learning rate (peak or base, as the schedule defines).');
 /** type -> [description, properties, required] */
 const schedules = {
   constant: ['Constant learning rate.', { lr }, ['lr']],
-  step: ['Multiply by gamma every stepSize updates (PyTorch StepLR).', {
-    lr, stepSize: count('Updates between two decays.'), gamma: withDefault(positive('Decay factor.'), 0.1),
-  }, ['lr', 'stepSize']],
-  multistep: ['Multiply by gamma at each milestone (PyTorch MultiStepLR).', {
-    lr,
-    milestones: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Update indices where the rate is multiplied by gamma (a repeated milestone decays twice).' },
-    gamma: withDefault(positive('Decay factor.'), 0.1),
-  }, ['lr', 'milestones']],
+  step: [
+    'Multiply by gamma every stepSize updates (PyTorch StepLR).',
+    {
+      lr,
+      stepSize: count('Updates between two decays.'),
+      gamma: withDefault(positive('Decay factor.'), 0.1),
+    },
+    ['lr', 'stepSize'],
+  ],
+  multistep: [
+    'Multiply by gamma at each milestone (PyTorch MultiStepLR).',
+    {
+      lr,
+      milestones: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Update indices where the rate is multiplied by gamma (a repeated milestone decays twice).' },
+      gamma: withDefault(positive('Decay factor.'), 0.1),
+    },
+    ['lr', 'milestones'],
+  ],
   exponential: ['Multiply by gamma every update (PyTorch ExponentialLR).', { lr, gamma: positive('Decay factor per update.') }, ['lr', 'gamma']],
-  cosine: ['Cosine annealing from lr to etaMin over tMax updates (PyTorch CosineAnnealingLR; periodic past tMax).', {
-    lr, tMax: count('Half period in updates.'), etaMin: withDefault(nonNegative('Minimum learning rate (absolute).'), 0),
-  }, ['lr', 'tMax']],
-  cosineRestarts: ['Cosine annealing with warm restarts (PyTorch CosineAnnealingWarmRestarts).', {
-    lr, t0: count('Updates in the first cycle.'), tMult: withDefault({ type: 'integer', minimum: 1, description: 'Growth factor of the cycle length.' }, 1),
-    etaMin: withDefault(nonNegative('Minimum learning rate (absolute).'), 0),
-  }, ['lr', 't0']],
-  linear: ['Linear change of a factor of lr from startFactor to endFactor over totalIters updates (PyTorch LinearLR).', {
-    lr, startFactor: withDefault({ type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Factor at update 0.' }, 1 / 3),
-    endFactor: withDefault({ type: 'number', minimum: 0, maximum: 1, description: 'Factor from totalIters on.' }, 1),
-    totalIters: withDefault(count('Updates to reach endFactor.'), 5),
-  }, ['lr']],
-  polynomial: ['Polynomial decay to 0 over totalIters updates (PyTorch PolynomialLR).', {
-    lr, totalIters: withDefault(count('Updates to reach 0.'), 5), power: withDefault(positive('Exponent of the decay.'), 1),
-  }, ['lr']],
-  cyclic: ['Cyclical learning rate between baseLr and maxLr (PyTorch CyclicLR).', {
-    baseLr: positive('Lower bound of the cycle.'), maxLr: positive('Upper bound of the cycle.'),
-    stepSizeUp: withDefault(count('Updates in the rising half.'), 2000),
-    stepSizeDown: count('Updates in the falling half. Default: stepSizeUp.'),
-    mode: withDefault({ enum: ['triangular', 'triangular2', 'exp_range'], description: 'Amplitude policy: constant, halved every cycle, or scaled by gamma^update.' }, 'triangular'),
-    gamma: withDefault(positive('Amplitude factor per update in exp_range mode.'), 1),
-  }, ['baseLr', 'maxLr']],
-  oneCycle: ['One-cycle policy (PyTorch OneCycleLR).', {
-    maxLr: positive('Peak learning rate.'), totalSteps: count('Total number of updates in the cycle.'),
-    pctStart: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Fraction of the cycle spent rising.' }, 0.3),
-    annealStrategy: withDefault({ enum: ['cos', 'linear'], description: 'Shape of the ramps.' }, 'cos'),
-    divFactor: withDefault(positive('Initial lr = maxLr / divFactor.'), 25),
-    finalDivFactor: withDefault(positive('Final lr = initial lr / finalDivFactor.'), 1e4),
-    threePhase: withDefault({ type: 'boolean', description: 'Ramp back to the initial lr before the final annihilation.' }, false),
-  }, ['maxLr', 'totalSteps']],
-  warmupLinear: ['Linear warmup from 0, then linear decay to 0 at totalSteps (transformers get_linear_schedule_with_warmup).', {
-    lr, warmupSteps: countFrom0('Warmup updates.'), totalSteps: count('Total updates.'),
-  }, ['lr', 'warmupSteps', 'totalSteps']],
-  warmupCosine: ['Linear warmup from 0, then cosine decay to minLr at totalSteps (transformers get_cosine_schedule_with_warmup).', {
-    lr, warmupSteps: countFrom0('Warmup updates.'), totalSteps: count('Total updates.'),
-    minLr: withDefault(nonNegative('Learning rate at the end of the decay (absolute).'), 0),
-  }, ['lr', 'warmupSteps', 'totalSteps']],
-  inverseSqrt: ['Linear warmup from 0, then decay with 1/sqrt(update) (transformers get_inverse_sqrt_schedule).', {
-    lr, warmupSteps: countFrom0('Warmup updates.'),
-    timescale: count('Decay timescale. Default: warmupSteps, or 10000 when warmupSteps is 0.'),
-  }, ['lr', 'warmupSteps']],
-  warmupStableDecay: ['Warmup, a stable phase at lr, then a decay (transformers get_wsd_schedule).', {
-    lr, warmupSteps: countFrom0('Warmup updates.'), stableSteps: countFrom0('Updates held at lr.'), decaySteps: countFrom0('Decay updates.'),
-    minLrRatio: withDefault({ type: 'number', minimum: 0, maximum: 1, description: 'Floor as a fraction of lr (warmup starts there too).' }, 0),
-    decayType: withDefault({ enum: ['cosine', 'linear', '1-sqrt'], description: 'Shape of the decay.' }, 'cosine'),
-  }, ['lr', 'warmupSteps', 'stableSteps', 'decaySteps']],
-  sequential: ['Schedules one after another; schedule i+1 starts at its own update 0 at milestone i (PyTorch SequentialLR).', {
-    schedules: { type: 'array', minItems: 1, items: { $ref: '#/definitions/schedule' }, description: 'The schedules, in order.' },
-    milestones: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Update index where each next schedule starts (one fewer than schedules).' },
-  }, ['schedules', 'milestones']],
-  plateau: ['Reduce the learning rate when a metric stops improving (PyTorch ReduceLROnPlateau).', {
-    lr,
-    mode: withDefault({ enum: ['min', 'max'], description: 'Whether the metric should go down or up.' }, 'min'),
-    factor: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Multiplier applied on a plateau.' }, 0.1),
-    patience: withDefault(countFrom0('Bad checks tolerated before a cut.'), 10),
-    threshold: withDefault(nonNegative('Minimum change that counts as an improvement.'), 1e-4),
-    thresholdMode: withDefault({ enum: ['rel', 'abs'], description: 'Threshold relative to the best value, or absolute.' }, 'rel'),
-    cooldown: withDefault(countFrom0('Checks to wait after a cut before counting bad checks again.'), 0),
-    minLr: withDefault(nonNegative('Lower bound of the learning rate.'), 0),
-    eps: withDefault(nonNegative('Cuts smaller than this are ignored.'), 1e-8),
-  }, ['lr'],],
+  cosine: [
+    'Cosine annealing from lr to etaMin over tMax updates (PyTorch CosineAnnealingLR; periodic past tMax).',
+    {
+      lr,
+      tMax: count('Half period in updates.'),
+      etaMin: withDefault(nonNegative('Minimum learning rate (absolute).'), 0),
+    },
+    ['lr', 'tMax'],
+  ],
+  cosineRestarts: [
+    'Cosine annealing with warm restarts (PyTorch CosineAnnealingWarmRestarts).',
+    {
+      lr,
+      t0: count('Updates in the first cycle.'),
+      tMult: withDefault({ type: 'integer', minimum: 1, description: 'Growth factor of the cycle length.' }, 1),
+      etaMin: withDefault(nonNegative('Minimum learning rate (absolute).'), 0),
+    },
+    ['lr', 't0'],
+  ],
+  linear: [
+    'Linear change of a factor of lr from startFactor to endFactor over totalIters updates (PyTorch LinearLR).',
+    {
+      lr,
+      startFactor: withDefault({ type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Factor at update 0.' }, 1 / 3),
+      endFactor: withDefault({ type: 'number', minimum: 0, maximum: 1, description: 'Factor from totalIters on.' }, 1),
+      totalIters: withDefault(count('Updates to reach endFactor.'), 5),
+    },
+    ['lr'],
+  ],
+  polynomial: [
+    'Polynomial decay to 0 over totalIters updates (PyTorch PolynomialLR).',
+    {
+      lr,
+      totalIters: withDefault(count('Updates to reach 0.'), 5),
+      power: withDefault(positive('Exponent of the decay.'), 1),
+    },
+    ['lr'],
+  ],
+  cyclic: [
+    'Cyclical learning rate between baseLr and maxLr (PyTorch CyclicLR).',
+    {
+      baseLr: positive('Lower bound of the cycle.'),
+      maxLr: positive('Upper bound of the cycle.'),
+      stepSizeUp: withDefault(count('Updates in the rising half.'), 2000),
+      stepSizeDown: count('Updates in the falling half. Default: stepSizeUp.'),
+      mode: withDefault({ enum: ['triangular', 'triangular2', 'exp_range'], description: 'Amplitude policy: constant, halved every cycle, or scaled by gamma^update.' }, 'triangular'),
+      gamma: withDefault(positive('Amplitude factor per update in exp_range mode.'), 1),
+    },
+    ['baseLr', 'maxLr'],
+  ],
+  oneCycle: [
+    'One-cycle policy (PyTorch OneCycleLR).',
+    {
+      maxLr: positive('Peak learning rate.'),
+      totalSteps: count('Total number of updates in the cycle.'),
+      pctStart: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Fraction of the cycle spent rising.' }, 0.3),
+      annealStrategy: withDefault({ enum: ['cos', 'linear'], description: 'Shape of the ramps.' }, 'cos'),
+      divFactor: withDefault(positive('Initial lr = maxLr / divFactor.'), 25),
+      finalDivFactor: withDefault(positive('Final lr = initial lr / finalDivFactor.'), 1e4),
+      threePhase: withDefault({ type: 'boolean', description: 'Ramp back to the initial lr before the final annihilation.' }, false),
+    },
+    ['maxLr', 'totalSteps'],
+  ],
+  warmupLinear: [
+    'Linear warmup from 0, then linear decay to 0 at totalSteps (transformers get_linear_schedule_with_warmup).',
+    {
+      lr,
+      warmupSteps: countFrom0('Warmup updates.'),
+      totalSteps: count('Total updates.'),
+    },
+    ['lr', 'warmupSteps', 'totalSteps'],
+  ],
+  warmupCosine: [
+    'Linear warmup from 0, then cosine decay to minLr at totalSteps (transformers get_cosine_schedule_with_warmup).',
+    {
+      lr,
+      warmupSteps: countFrom0('Warmup updates.'),
+      totalSteps: count('Total updates.'),
+      minLr: withDefault(nonNegative('Learning rate at the end of the decay (absolute).'), 0),
+    },
+    ['lr', 'warmupSteps', 'totalSteps'],
+  ],
+  inverseSqrt: [
+    'Linear warmup from 0, then decay with 1/sqrt(update) (transformers get_inverse_sqrt_schedule).',
+    {
+      lr,
+      warmupSteps: countFrom0('Warmup updates.'),
+      timescale: count('Decay timescale. Default: warmupSteps, or 10000 when warmupSteps is 0.'),
+    },
+    ['lr', 'warmupSteps'],
+  ],
+  warmupStableDecay: [
+    'Warmup, a stable phase at lr, then a decay (transformers get_wsd_schedule).',
+    {
+      lr,
+      warmupSteps: countFrom0('Warmup updates.'),
+      stableSteps: countFrom0('Updates held at lr.'),
+      decaySteps: countFrom0('Decay updates.'),
+      minLrRatio: withDefault({ type: 'number', minimum: 0, maximum: 1, description: 'Floor as a fraction of lr (warmup starts there too).' }, 0),
+      decayType: withDefault({ enum: ['cosine', 'linear', '1-sqrt'], description: 'Shape of the decay.' }, 'cosine'),
+    },
+    ['lr', 'warmupSteps', 'stableSteps', 'decaySteps'],
+  ],
+  sequential: [
+    'Schedules one after another; schedule i+1 starts at its own update 0 at milestone i (PyTorch SequentialLR).',
+    {
+      schedules: { type: 'array', minItems: 1, items: { $ref: '#/definitions/schedule' }, description: 'The schedules, in order.' },
+      milestones: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Update index where each next schedule starts (one fewer than schedules).' },
+    },
+    ['schedules', 'milestones'],
+  ],
+  plateau: [
+    'Reduce the learning rate when a metric stops improving (PyTorch ReduceLROnPlateau).',
+    {
+      lr,
+      mode: withDefault({ enum: ['min', 'max'], description: 'Whether the metric should go down or up.' }, 'min'),
+      factor: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Multiplier applied on a plateau.' }, 0.1),
+      patience: withDefault(countFrom0('Bad checks tolerated before a cut.'), 10),
+      threshold: withDefault(nonNegative('Minimum change that counts as an improvement.'), 1e-4),
+      thresholdMode: withDefault({ enum: ['rel', 'abs'], description: 'Threshold relative to the best value, or absolute.' }, 'rel'),
+      cooldown: withDefault(countFrom0('Checks to wait after a cut before counting bad checks again.'), 0),
+      minLr: withDefault(nonNegative('Lower bound of the learning rate.'), 0),
+      eps: withDefault(nonNegative('Cuts smaller than this are ignored.'), 1e-8),
+    },
+    ['lr'],
+  ],
 };
 
 const definitions = {
   schedule: {
-    type: 'object', description: 'Learning-rate schedule: value k is the rate used by update k.', required: ['type'],
+    type: 'object',
+    description: 'Learning-rate schedule: value k is the rate used by update k.',
+    required: ['type'],
     properties: { type: { enum: Object.keys(schedules), description: 'Schedule family.' } },
-    discriminator: { propertyName: 'type' }, oneOf: [],
+    discriminator: { propertyName: 'type' },
+    oneOf: [],
   },
 };
 for (const [type, [description, properties, required]] of Object.entries(schedules)) {
   const name = `schedule.${type}`;
   definitions.schedule.oneOf.push({ $ref: `#/definitions/${name}` });
   definitions[name] = {
-    type: 'object', description, additionalProperties: false, required: ['type', ...required],
+    type: 'object',
+    description,
+    additionalProperties: false,
+    required: ['type', ...required],
     properties: { type: { const: type, description }, ...properties },
   };
 }
 
 const detectorOptions = {
-  type: 'object', additionalProperties: false, description: 'Detector thresholds. The defaults raise no alarm on healthy runs of the reference traces.',
+  type: 'object',
+  additionalProperties: false,
+  description: 'Detector thresholds. The defaults raise no alarm on healthy runs of the reference traces.',
   properties: {
-    explosion: { type: 'object', additionalProperties: false, description: 'Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run\'s own range, or it follows an LR rise; info otherwise.', properties: {
-      enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
-      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
-      zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
-      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
-      absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
-      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
-      rangeFactor: withDefault({ type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' }, 4),
-      lrRise: withDefault({ type: 'number', minimum: 1, description: 'A spike on a row whose learning rate is lrRise × its median over the last levelWindow rows is a warning (the LR rose).' }, 2),
-    } },
-    lossSpike: { type: 'object', additionalProperties: false, description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.', properties: {
-      enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
-      levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
-      minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
-      ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
-      zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
-      sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
-      absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
-      absorbedRatio: withDefault({ type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' }, 2),
-    } },
-    divergence: { type: 'object', additionalProperties: false, description: 'Divergence: the running median of the loss far above its lowest, or above it for long. Always a warning; off once the loss goes ≤ 0.', properties: {
-      enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      smoothing: withDefault({ type: 'integer', minimum: 1, description: 'Logged rows in the running median of the loss (it moves only when half of them are up, so an absorbed spike does not).' }, 20),
-      factor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value so far that counts as diverged.' }, 4),
-      risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value above which a run counts as rising.' }, 1.5),
-      risingSteps: withDefault(count('Consecutive logged rows above risingFactor that count as diverging.'), 500),
-    } },
-    vanishing: { type: 'object', additionalProperties: false, description: 'Vanishing gradients: a layer\'s gradient norm collapses.', properties: {
-      enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-      floor: withDefault(nonNegative('Absolute gradient norm below which a layer counts as vanishing.'), 1e-7),
-      ratioToMax: withDefault(nonNegative('Layer norm / largest layer norm below which a layer counts as vanishing.'), 1e-5),
-      patience: withDefault(count('Consecutive logged rows a layer must stay below before it is flagged.'), 10),
-    } },
+    explosion: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run's own range, or it follows an LR rise; info otherwise.",
+      properties: {
+        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
+        window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
+        levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
+        minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+        ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
+        zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
+        sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
+        absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
+        absorbedRatio: withDefault(
+          { type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' },
+          2,
+        ),
+        rangeFactor: withDefault(
+          { type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' },
+          4,
+        ),
+        lrRise: withDefault({ type: 'number', minimum: 1, description: 'A spike on a row whose learning rate is lrRise × its median over the last levelWindow rows is a warning (the LR rose).' }, 2),
+      },
+    },
+    lossSpike: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.',
+      properties: {
+        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
+        window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
+        levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
+        minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
+        ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
+        zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
+        sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
+        absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
+        absorbedRatio: withDefault(
+          { type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' },
+          2,
+        ),
+      },
+    },
+    divergence: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Divergence: the running median of the loss far above its lowest, or above it for long. Always a warning; off once the loss goes ≤ 0.',
+      properties: {
+        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
+        smoothing: withDefault(
+          { type: 'integer', minimum: 1, description: 'Logged rows in the running median of the loss (it moves only when half of them are up, so an absorbed spike does not).' },
+          20,
+        ),
+        factor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value so far that counts as diverged.' }, 4),
+        risingFactor: withDefault({ type: 'number', minimum: 1, description: 'Running median / its lowest value above which a run counts as rising.' }, 1.5),
+        risingSteps: withDefault(count('Consecutive logged rows above risingFactor that count as diverging.'), 500),
+      },
+    },
+    vanishing: {
+      type: 'object',
+      additionalProperties: false,
+      description: "Vanishing gradients: a layer's gradient norm collapses.",
+      properties: {
+        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
+        floor: withDefault(nonNegative('Absolute gradient norm below which a layer counts as vanishing.'), 1e-7),
+        ratioToMax: withDefault(nonNegative('Layer norm / largest layer norm below which a layer counts as vanishing.'), 1e-5),
+        patience: withDefault(count('Consecutive logged rows a layer must stay below before it is flagged.'), 10),
+      },
+    },
   },
 };
 
-
 const fraction = (description) => ({ type: 'number', minimum: 0, exclusiveMaximum: 1, description });
 const variant = (name, description, properties, required = []) => ({
-  type: 'object', description, additionalProperties: false, required: ['type', ...required],
+  type: 'object',
+  description,
+  additionalProperties: false,
+  required: ['type', ...required],
   properties: { type: { const: name, description }, ...properties },
 });
 const union = (description, variants) => {
@@ -158,7 +276,9 @@ const union = (description, variants) => {
 const modulePath = { type: 'string', minLength: 1, description: 'Path of a JavaScript file, relative to the job file. Runs only in a trusted workspace.' };
 
 const augment = {
-  type: 'object', additionalProperties: false, description: 'Augmentation applied to every training batch (never to validation data).',
+  type: 'object',
+  additionalProperties: false,
+  description: 'Augmentation applied to every training batch (never to validation data).',
   properties: {
     shift: withDefault({ type: 'integer', minimum: 0, maximum: 8, description: 'Images: random translation of up to this many pixels in each direction, per sample.' }, 0),
     noise: withDefault(nonNegative('Standard deviation of gaussian noise added to the inputs (images and tabular data).'), 0),
@@ -169,7 +289,8 @@ const validationSplit = withDefault(fraction('Fraction of the samples held out f
 const data = union('Training data.', [
   variant('mnist', 'Real MNIST digits (10,000 labelled 28×28 images shipped with Gradscope; no download).', {
     samples: withDefault({ type: 'integer', minimum: 10, maximum: 10000, description: 'How many digits to use (a seeded random subset).' }, 10000),
-    validationSplit, augment,
+    validationSplit,
+    augment,
   }),
   variant('synthetic', 'Seeded synthetic data: gaussian-blob classification or a noisy linear regression.', {
     task: withDefault({ enum: ['classification', 'regression'], description: 'Kind of problem.' }, 'classification'),
@@ -178,31 +299,55 @@ const data = union('Training data.', [
     classes: withDefault({ type: 'integer', minimum: 2, description: 'Classes (classification).' }, 3),
     noise: withDefault(nonNegative('Label noise: standard deviation of the blobs around their centres, or of the regression target noise.'), 1),
     scale: withDefault(positive('Multiplier of the inputs; large values make badly scaled data that explodes easily.'), 1),
-    validationSplit, augment,
+    validationSplit,
+    augment,
   }),
-  variant('csv', 'A CSV file with a header row: one label column, the other columns numeric features.', {
-    path: { type: 'string', minLength: 1, description: 'Path of the CSV file, relative to the job file.' },
-    label: { type: 'string', minLength: 1, description: 'Name of the label column.' },
-    task: withDefault({ enum: ['classification', 'regression'], description: 'Classification labels may be numbers or strings.' }, 'classification'),
-    standardize: withDefault({ type: 'boolean', description: 'Scale each feature to zero mean and unit variance (statistics from the training part).' }, true),
-    validationSplit, augment,
-  }, ['path', 'label']),
+  variant(
+    'csv',
+    'A CSV file with a header row: one label column, the other columns numeric features.',
+    {
+      path: { type: 'string', minLength: 1, description: 'Path of the CSV file, relative to the job file.' },
+      label: { type: 'string', minLength: 1, description: 'Name of the label column.' },
+      task: withDefault({ enum: ['classification', 'regression'], description: 'Classification labels may be numbers or strings.' }, 'classification'),
+      standardize: withDefault({ type: 'boolean', description: 'Scale each feature to zero mean and unit variance (statistics from the training part).' }, true),
+      validationSplit,
+      augment,
+    },
+    ['path', 'label'],
+  ),
   variant('module', 'A user JavaScript module exporting loadData(tf) → {x, y, xVal?, yVal?, task?}.', { path: modulePath, validationSplit, augment }, ['path']),
 ]);
 
 const initializer = { enum: ['glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'leCunNormal', 'zeros', 'ones'], description: 'Weight initializer.' };
 const activation = { enum: ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softmax', 'softplus', 'swish', 'gelu'], description: 'Activation function.' };
-const inputShape = { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, description: 'Shape of one input sample (first layer only). Default: the data\'s own shape.' };
+const inputShape = { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, description: "Shape of one input sample (first layer only). Default: the data's own shape." };
 const layer = union('A layer.', [
-  variant('dense', 'Fully connected layer.', {
-    units: count('Output units.'), activation: withDefault(activation, 'linear'), useBias: withDefault({ type: 'boolean', description: 'Add a bias.' }, true),
-    kernelInitializer: withDefault(initializer, 'glorotUniform'), inputShape,
-  }, ['units']),
-  variant('conv2d', '2-D convolution (channels last). The wasm backend cannot train it (no Conv2DBackpropFilter kernel): Gradscope then uses cpu.', {
-    filters: count('Output channels.'), kernelSize: { type: 'integer', minimum: 1, description: 'Kernel height and width.' },
-    strides: withDefault(count('Stride.'), 1), padding: withDefault({ enum: ['valid', 'same'], description: 'Padding.' }, 'valid'),
-    activation: withDefault(activation, 'linear'), kernelInitializer: withDefault(initializer, 'glorotUniform'), inputShape,
-  }, ['filters', 'kernelSize']),
+  variant(
+    'dense',
+    'Fully connected layer.',
+    {
+      units: count('Output units.'),
+      activation: withDefault(activation, 'linear'),
+      useBias: withDefault({ type: 'boolean', description: 'Add a bias.' }, true),
+      kernelInitializer: withDefault(initializer, 'glorotUniform'),
+      inputShape,
+    },
+    ['units'],
+  ),
+  variant(
+    'conv2d',
+    '2-D convolution (channels last). The wasm backend cannot train it (no Conv2DBackpropFilter kernel): Gradscope then uses cpu.',
+    {
+      filters: count('Output channels.'),
+      kernelSize: { type: 'integer', minimum: 1, description: 'Kernel height and width.' },
+      strides: withDefault(count('Stride.'), 1),
+      padding: withDefault({ enum: ['valid', 'same'], description: 'Padding.' }, 'valid'),
+      activation: withDefault(activation, 'linear'),
+      kernelInitializer: withDefault(initializer, 'glorotUniform'),
+      inputShape,
+    },
+    ['filters', 'kernelSize'],
+  ),
   variant('maxPooling2d', 'Max pooling.', { poolSize: withDefault(count('Window size.'), 2), strides: count('Stride. Default: poolSize.'), inputShape }),
   variant('flatten', 'Flattens each sample to a vector.', { inputShape }),
   variant('dropout', 'Dropout (training only).', { rate: { type: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of inputs dropped.' }, inputShape }, ['rate']),
@@ -222,12 +367,25 @@ const lrField = withDefault(positive('Learning rate before the schedule takes ov
 const optimizer = union('Optimizer. Its learning rate is set from the schedule before every update.', [
   variant('sgd', 'Plain stochastic gradient descent.', { lr: lrField }),
   variant('momentum', 'SGD with momentum.', { lr: lrField, momentum: withDefault(fraction('Momentum.'), 0.9), nesterov: withDefault({ type: 'boolean', description: 'Nesterov momentum.' }, false) }),
-  variant('adam', 'Adam.', { lr: lrField, beta1: withDefault(fraction('First-moment decay.'), 0.9), beta2: withDefault(fraction('Second-moment decay.'), 0.999), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7) }),
+  variant('adam', 'Adam.', {
+    lr: lrField,
+    beta1: withDefault(fraction('First-moment decay.'), 0.9),
+    beta2: withDefault(fraction('Second-moment decay.'), 0.999),
+    epsilon: withDefault(positive('Denominator epsilon.'), 1e-7),
+  }),
   variant('adamw', 'Adam with decoupled weight decay (w ← w·(1 − lr·weightDecay) before each Adam update).', {
-    lr: lrField, beta1: withDefault(fraction('First-moment decay.'), 0.9), beta2: withDefault(fraction('Second-moment decay.'), 0.999), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7),
+    lr: lrField,
+    beta1: withDefault(fraction('First-moment decay.'), 0.9),
+    beta2: withDefault(fraction('Second-moment decay.'), 0.999),
+    epsilon: withDefault(positive('Denominator epsilon.'), 1e-7),
     weightDecay: withDefault(nonNegative('Decoupled weight decay.'), 0.01),
   }),
-  variant('rmsprop', 'RMSProp.', { lr: lrField, decay: withDefault(fraction('Decay of the squared-gradient average.'), 0.9), momentum: withDefault(fraction('Momentum.'), 0), epsilon: withDefault(positive('Denominator epsilon.'), 1e-7) }),
+  variant('rmsprop', 'RMSProp.', {
+    lr: lrField,
+    decay: withDefault(fraction('Decay of the squared-gradient average.'), 0.9),
+    momentum: withDefault(fraction('Momentum.'), 0),
+    epsilon: withDefault(positive('Denominator epsilon.'), 1e-7),
+  }),
   variant('adagrad', 'Adagrad.', { lr: lrField, initialAccumulatorValue: withDefault(positive('Starting accumulator.'), 0.1) }),
   variant('lbfgs', 'Full-batch L-BFGS with a backtracking (Armijo) line search; one iteration per step. The schedule gives the initial step length.', {
     lr: withDefault(positive('Initial step length of the line search.'), 1),
@@ -241,8 +399,9 @@ const clip = union('Gradient clipping, applied after the detectors saw the raw g
   variant('none', 'No clipping.', {}),
   variant('globalNorm', 'Scale the whole gradient down when its global L2 norm exceeds maxNorm (PyTorch clip_grad_norm_).', { maxNorm: positive('Largest global norm allowed.') }, ['maxNorm']),
   variant('value', 'Clamp every gradient element to [−clipValue, clipValue].', { clipValue: positive('Largest absolute element.') }, ['clipValue']),
-  variant('agc', 'Adaptive gradient clipping: each unit\'s gradient norm is kept below factor × its weight norm.', {
-    factor: withDefault(positive('Largest gradient-to-weight norm ratio per unit.'), 0.01), eps: withDefault(positive('Floor of the weight norm.'), 1e-3),
+  variant('agc', "Adaptive gradient clipping: each unit's gradient norm is kept below factor × its weight norm.", {
+    factor: withDefault(positive('Largest gradient-to-weight norm ratio per unit.'), 0.01),
+    eps: withDefault(positive('Floor of the weight norm.'), 1e-3),
   }),
   variant('adaptive', 'ZClip-style: clip the global norm to mean + zThreshold·std of its EMA statistics.', {
     zThreshold: withDefault(positive('Z-score above which the norm is clipped.'), 2.5),
@@ -252,10 +411,18 @@ const clip = union('Gradient clipping, applied after the detectors saw the raw g
 ]);
 
 const guard = {
-  type: 'object', additionalProperties: false, description: 'What the trainer does when a detector fires. Every action is an event in the run log.',
+  type: 'object',
+  additionalProperties: false,
+  description: 'What the trainer does when a detector fires. Every action is an event in the run log.',
   properties: {
     nonFinite: withDefault({ enum: ['skip', 'stop'], description: 'On NaN/Inf: skip the update (weights stay finite) or stop the run.' }, 'skip'),
-    explosion: withDefault({ enum: ['warn', 'skip', 'backoff', 'rollback', 'stop'], description: 'On a gradient explosion: only report it, skip the update, cut the LR and ramp it back, restore the last good weights and back off, or stop.' }, 'warn'),
+    explosion: withDefault(
+      {
+        enum: ['warn', 'skip', 'backoff', 'rollback', 'stop'],
+        description: 'On a gradient explosion: only report it, skip the update, cut the LR and ramp it back, restore the last good weights and back off, or stop.',
+      },
+      'warn',
+    ),
     backoffFactor: withDefault({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'LR multiplier applied by backoff and rollback.' }, 0.1),
     recoverySteps: withDefault(count('Steps over which the LR multiplier ramps back to 1 (geometrically).'), 100),
     snapshotEvery: withDefault(count('Rollback: steps between in-memory snapshots of weights and optimizer state (taken only at healthy steps).'), 50),
@@ -263,9 +430,14 @@ const guard = {
 };
 
 const plateauCheck = {
-  type: 'object', additionalProperties: false, description: 'For a plateau schedule: which metric it reads and how often.',
+  type: 'object',
+  additionalProperties: false,
+  description: 'For a plateau schedule: which metric it reads and how often.',
   properties: {
-    metric: withDefault({ enum: ['validationLoss', 'trainLoss'], description: 'Validation loss, or the training loss averaged since the last check (used when there is no validation data).' }, 'validationLoss'),
+    metric: withDefault(
+      { enum: ['validationLoss', 'trainLoss'], description: 'Validation loss, or the training loss averaged since the last check (used when there is no validation data).' },
+      'validationLoss',
+    ),
     every: count('Steps between checks. Default: one epoch.'),
   },
 };
@@ -298,7 +470,10 @@ const schema = {
 };
 
 // job.schema.json validates (Gradscope reports its problems); job.docs.schema.json documents (VS Code's JSON service shows it).
-for (const [file, content] of [['job.schema.json', schema], ['job.docs.schema.json', docsSchema(schema)]]) {
+for (const [file, content] of [
+  ['job.schema.json', schema],
+  ['job.docs.schema.json', docsSchema(schema)],
+]) {
   const target = new URL(`../schema/${file}`, import.meta.url);
   const text = `${JSON.stringify(content, null, 2)}\n`;
   if (process.argv.includes('--check')) {

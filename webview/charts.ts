@@ -54,38 +54,81 @@ function sparse(label: string, steps: number[], values: number[], range: Range, 
 
 const SPECS: ChartSpec[] = [
   {
-    id: 'lr', title: 'Learning rate', yTitle: 'learning rate', log: false,
+    id: 'lr',
+    title: 'Learning rate',
+    yTitle: 'learning rate',
+    log: false,
     series: (run, rows, range) => {
       const s = run.snapshot;
       // plannedLr[i] is step i's rate, unless the host decimated it (then plannedSteps says whose).
       const planned: Series = s.plannedSteps
         ? sparse('planned', s.plannedSteps, s.plannedLr, range, 'dashed')
-        : { label: 'planned', values: s.plannedLr, steps: indexSteps(s.plannedLr.length), start: Math.max(0, Math.floor(range.min)), end: Math.min(s.plannedLr.length, Math.ceil(range.max) + 1), style: 'dashed', smooth: false };
+        : {
+            label: 'planned',
+            values: s.plannedLr,
+            steps: indexSteps(s.plannedLr.length),
+            start: Math.max(0, Math.floor(range.min)),
+            end: Math.min(s.plannedLr.length, Math.ceil(range.max) + 1),
+            style: 'dashed',
+            smooth: false,
+          };
       return [...column('actual', rows.batch.lr, rows, 'line', false), planned];
     },
   },
   {
-    id: 'loss', title: 'Loss', yTitle: 'loss', log: true,
-    series: (run, rows, range) => [...column('train', rows.batch.loss, rows), sparse('validation', run.snapshot.validation.map((p) => p.step), run.snapshot.validation.map((p) => p.loss), range, 'points')],
+    id: 'loss',
+    title: 'Loss',
+    yTitle: 'loss',
+    log: true,
+    series: (run, rows, range) => [
+      ...column('train', rows.batch.loss, rows),
+      sparse(
+        'validation',
+        run.snapshot.validation.map((p) => p.step),
+        run.snapshot.validation.map((p) => p.loss),
+        range,
+        'points',
+      ),
+    ],
   },
   {
-    id: 'accuracy', title: 'Validation accuracy', yTitle: 'accuracy (%)', log: false,
+    id: 'accuracy',
+    title: 'Validation accuracy',
+    yTitle: 'accuracy (%)',
+    log: false,
     series: (run, _rows, range) => {
       const points = run.snapshot.validation.filter((p) => p.accuracy !== undefined);
-      return [sparse('validation', points.map((p) => p.step), points.map((p) => 100 * p.accuracy!), range, 'points')];
+      return [
+        sparse(
+          'validation',
+          points.map((p) => p.step),
+          points.map((p) => 100 * p.accuracy!),
+          range,
+          'points',
+        ),
+      ];
     },
   },
   {
-    id: 'gradNorm', title: 'Global gradient norm', yTitle: '‖g‖₂', log: true,
+    id: 'gradNorm',
+    title: 'Global gradient norm',
+    yTitle: '‖g‖₂',
+    log: true,
     series: (run, rows) => [...column('‖g‖', rows.batch.gradNorm, rows), ...(run.snapshot.clipThreshold !== undefined ? column('after clipping', rows.batch.clippedNorm, rows, 'dashed') : [])],
     threshold: (run) => run.snapshot.clipThreshold,
   },
   {
-    id: 'layers', title: 'Per-layer gradient norms', yTitle: '‖g‖₂ of the layer', log: true,
+    id: 'layers',
+    title: 'Per-layer gradient norms',
+    yTitle: '‖g‖₂ of the layer',
+    log: true,
     series: (run, rows) => (rows.batch.layerGradNorms ?? []).flatMap((values, i) => column(run.snapshot.layerNames[i] ?? `layer ${i}`, values, rows)),
   },
   {
-    id: 'updateRatio', title: 'Update / weight ratio', yTitle: '‖Δw‖ / ‖w‖', log: true,
+    id: 'updateRatio',
+    title: 'Update / weight ratio',
+    yTitle: '‖Δw‖ / ‖w‖',
+    log: true,
     series: (_run, rows) => column('‖Δw‖/‖w‖', rows.batch.updateRatio, rows),
   },
 ];
@@ -138,21 +181,28 @@ export class ChartGrid {
   private hoverStep: number | undefined;
   private full: Range = { min: 0, max: 1 };
 
-  constructor(container: HTMLElement, private palette: Palette, private readonly options: ChartGridOptions) {
+  constructor(
+    container: HTMLElement,
+    private palette: Palette,
+    private readonly options: ChartGridOptions,
+  ) {
     for (const spec of SPECS) this.panels.push(this.create(container, spec));
     this.applyPalette();
     // Live updates redraw only the charts on screen; one scrolled into view is drawn then.
-    const observer = new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        const panel = this.panels.find((p) => p.element === entry.target);
-        if (!panel) continue;
-        panel.offscreen = !entry.isIntersecting;
-        if (!panel.offscreen && panel.stale) {
-          panel.stale = false;
-          panel.chart.update('none');
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const panel = this.panels.find((p) => p.element === entry.target);
+          if (!panel) continue;
+          panel.offscreen = !entry.isIntersecting;
+          if (!panel.offscreen && panel.stale) {
+            panel.stale = false;
+            panel.chart.update('none');
+          }
         }
-      }
-    }, { rootMargin: '150px 0px' });
+      },
+      { rootMargin: '150px 0px' },
+    );
     for (const panel of this.panels) observer.observe(panel.element);
   }
 
@@ -169,23 +219,35 @@ export class ChartGrid {
       data: { datasets: [] },
       plugins: [this.drawPlugin(extras)],
       options: {
-        animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false,
+        animation: false,
+        parsing: false,
+        normalized: true,
+        responsive: true,
+        maintainAspectRatio: false,
         interaction: { mode: 'nearest', intersect: false, axis: 'x' },
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { callback: (value) => si(Number(value)), maxRotation: 0 } },
           y: this.yScale(spec, spec.log),
         },
         plugins: {
-          legend: { display: true, labels: { boxWidth: 10, sort: (a, b) => a.datasetIndex! - b.datasetIndex!, filter: (item, data) => {
-            // Series without a point (a run with no validation yet) have no legend entry.
-            const dataset = data.datasets[item.datasetIndex!] as LineDataset;
-            return dataset.inLegend ?? dataset.data.length > 0;
+          legend: {
+            display: true,
+            labels: {
+              boxWidth: 10,
+              sort: (a, b) => a.datasetIndex! - b.datasetIndex!,
+              filter: (item, data) => {
+                // Series without a point (a run with no validation yet) have no legend entry.
+                const dataset = data.datasets[item.datasetIndex!] as LineDataset;
+                return dataset.inLegend ?? dataset.data.length > 0;
+              },
+              // A kind's entry in its full colour (its first marker may be a lighter, info-level one).
+              generateLabels: (c) =>
+                Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
+                  const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
+                  return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
+                }),
+            },
           },
-          // A kind's entry in its full colour (its first marker may be a lighter, info-level one).
-          generateLabels: (c) => Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
-            const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
-            return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
-          }) } },
           tooltip: {
             // A faint raw series is not listed on its own: its smoothed twin shows its value.
             filter: (item) => (item.dataset as LineDataset).inLegend !== false,
@@ -227,8 +289,19 @@ export class ChartGrid {
 
   private yScale(spec: ChartSpec, log: boolean) {
     return log
-      ? { type: 'logarithmic' as const, title: { display: true, text: spec.yTitle }, ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) } }
-      : { type: 'linear' as const, title: { display: true, text: spec.yTitle }, ticks: { callback: (value: string | number, _i: number, ticks: Tick[]) => tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, Math.max(...ticks.map((t) => Math.abs(t.value)))) } };
+      ? {
+          type: 'logarithmic' as const,
+          title: { display: true, text: spec.yTitle },
+          ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) },
+        }
+      : {
+          type: 'linear' as const,
+          title: { display: true, text: spec.yTitle },
+          ticks: {
+            callback: (value: string | number, _i: number, ticks: Tick[]) =>
+              tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, Math.max(...ticks.map((t) => Math.abs(t.value)))),
+          },
+        };
   }
 
   /** The event lines, the crosshair and the edge markers, drawn by each chart. */
@@ -425,7 +498,16 @@ export class ChartGrid {
             const v = values[j];
             return { x: s.steps[j], y: Number.isFinite(v) && (!log || v > 0) ? v : null };
           });
-          datasets.push({ ...base, label: `${prefix}${s.label} (raw)`, data: raw, borderColor: withAlpha(color, 0.25), backgroundColor: withAlpha(color, 0.25), borderWidth: 1, inLegend: false, order: 2 });
+          datasets.push({
+            ...base,
+            label: `${prefix}${s.label} (raw)`,
+            data: raw,
+            borderColor: withAlpha(color, 0.25),
+            backgroundColor: withAlpha(color, 0.25),
+            borderWidth: 1,
+            inLegend: false,
+            order: 2,
+          });
           datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1, raw: { steps: s.steps, values: s.values } });
         } else {
           datasets.push({ ...base, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
@@ -433,13 +515,35 @@ export class ChartGrid {
       }
       const threshold = spec.threshold?.(shown.data);
       if (threshold !== undefined && finite > 0) {
-        datasets.push({ label: `${prefix}clip threshold`, data: [{ x: range.min, y: threshold }, { x: range.max, y: threshold }], borderColor: this.palette.muted, backgroundColor: this.palette.muted, borderDash: [2, 3], borderWidth: 1, pointRadius: 0 });
+        datasets.push({
+          label: `${prefix}clip threshold`,
+          data: [
+            { x: range.min, y: threshold },
+            { x: range.max, y: threshold },
+          ],
+          borderColor: this.palette.muted,
+          backgroundColor: this.palette.muted,
+          borderDash: [2, 3],
+          borderWidth: 1,
+          pointRadius: 0,
+        });
       }
       this.addMarkers(markers, extras, shown.data, rows, series[0], range, firstTop, overlay ? shown.color : undefined);
-      if (r === 0) element.dataset.eventSteps = shown.data.snapshot.events.filter((e) => e.step >= range.min && e.step <= range.max).map((e) => e.step).join(',');
+      if (r === 0)
+        element.dataset.eventSteps = shown.data.snapshot.events
+          .filter((e) => e.step >= range.min && e.step <= range.max)
+          .map((e) => e.step)
+          .join(',');
     }
     if (extras.edges.length) {
-      datasets.push({ label: log ? '0 / non-finite (at the edges)' : 'non-finite (at the edges)', data: [], borderColor: this.palette.muted, backgroundColor: this.palette.muted, pointStyle: 'rectRot', inLegend: true });
+      datasets.push({
+        label: log ? '0 / non-finite (at the edges)' : 'non-finite (at the edges)',
+        data: [],
+        borderColor: this.palette.muted,
+        backgroundColor: this.palette.muted,
+        pointStyle: 'rectRot',
+        inLegend: true,
+      });
     }
     datasets.push(...markers.values());
     chart.data.datasets = datasets as ChartDataset<'line', Point[]>[];
@@ -472,7 +576,21 @@ export class ChartGrid {
       const color = info ? withAlpha(this.palette.kind[event.kind], 0.45) : this.palette.kind[event.kind];
       let dataset = markers.get(event.kind);
       if (!dataset) {
-        dataset = { type: 'scatter', label: KIND_LABELS[event.kind], data: [], events: [], pointBackgroundColor: [], pointBorderColor: [], pointRadius: 5, pointHoverRadius: 7, pointStyle: 'triangle', showLine: false, borderColor: this.palette.kind[event.kind], backgroundColor: this.palette.kind[event.kind], order: 0 };
+        dataset = {
+          type: 'scatter',
+          label: KIND_LABELS[event.kind],
+          data: [],
+          events: [],
+          pointBackgroundColor: [],
+          pointBorderColor: [],
+          pointRadius: 5,
+          pointHoverRadius: 7,
+          pointStyle: 'triangle',
+          showLine: false,
+          borderColor: this.palette.kind[event.kind],
+          backgroundColor: this.palette.kind[event.kind],
+          order: 0,
+        };
         markers.set(event.kind, dataset);
       }
       const index = lowerBound(rows.batch.step, event.step);

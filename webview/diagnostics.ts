@@ -95,7 +95,9 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
 
   const eventsGrid = $('events') as HTMLElement & { rowsData: object[]; columnDefinitions: object[] };
   eventsGrid.columnDefinitions = [
-    { columnDataKey: 'step', title: 'Step' }, { columnDataKey: 'kind', title: 'Kind' }, { columnDataKey: 'details', title: 'Details' },
+    { columnDataKey: 'step', title: 'Step' },
+    { columnDataKey: 'kind', title: 'Kind' },
+    { columnDataKey: 'details', title: 'Details' },
   ];
   eventsGrid.addEventListener('click', (e) => {
     const row = (e.target as HTMLElement).closest('vscode-data-grid-row') as (HTMLElement & { rowData?: { event?: RunEvent } }) | null;
@@ -130,8 +132,12 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
         delay = 100;
         liveOnly = true;
         break;
-      case 'event': runs.get(message.runId)?.addEvent(message.event); break;
-      case 'validation': runs.get(message.runId)?.snapshot.validation.push(message.point); break;
+      case 'event':
+        runs.get(message.runId)?.addEvent(message.event);
+        break;
+      case 'validation':
+        runs.get(message.runId)?.snapshot.validation.push(message.point);
+        break;
       case 'status': {
         const run = runs.get(message.runId);
         if (run) {
@@ -159,7 +165,10 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
   /** Shown runs, focused first, each in its colour. */
   function shownRuns(): ShownRun[] {
     const ids = activeId ? [activeId, ...[...overlay].filter((id) => id !== activeId)] : [];
-    const shown = ids.map((id) => runs.get(id)).filter((run): run is RunData => run !== undefined).slice(0, MAX_SHOWN);
+    const shown = ids
+      .map((id) => runs.get(id))
+      .filter((run): run is RunData => run !== undefined)
+      .slice(0, MAX_SHOWN);
     return shown.map((data) => ({ data, color: colorOf(data.snapshot.runId) }));
   }
 
@@ -176,33 +185,42 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
   /** The run list: name, start time, status and events of every run; a tick overlays it, a click focuses it. */
   function refreshList(): void {
     const list = $('run-picker');
-    list.replaceChildren(...infos.map((info) => {
-      const item = document.createElement('li');
-      item.dataset.runId = info.runId;
-      item.dataset.status = info.status;
-      const active = info.runId === activeId;
-      if (active) item.setAttribute('aria-current', 'true');
-      const drawn = active || overlay.has(info.runId);
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.checked = drawn;
-      box.disabled = active;
-      box.title = active ? 'The focused run is always drawn' : 'Overlay this run';
-      box.addEventListener('change', () => toggleOverlay(info.runId, box.checked));
-      const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      if (drawn) swatch.style.background = colorOf(info.runId);
-      const name = document.createElement('button');
-      name.className = 'run-name';
-      name.textContent = info.title;
-      name.title = `Focus ${info.title}`;
-      name.addEventListener('click', () => setActive(info.runId));
-      const meta = document.createElement('span');
-      meta.className = 'run-meta';
-      meta.textContent = [info.startedAt !== undefined ? startTime(info.startedAt) : '', info.status, `${info.steps.toLocaleString('en')} steps`, `${info.events} event${info.events === 1 ? '' : 's'}`].filter(Boolean).join(' · ');
-      item.append(box, swatch, name, meta);
-      return item;
-    }));
+    list.replaceChildren(
+      ...infos.map((info) => {
+        const item = document.createElement('li');
+        item.dataset.runId = info.runId;
+        item.dataset.status = info.status;
+        const active = info.runId === activeId;
+        if (active) item.setAttribute('aria-current', 'true');
+        const drawn = active || overlay.has(info.runId);
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.checked = drawn;
+        box.disabled = active;
+        box.title = active ? 'The focused run is always drawn' : 'Overlay this run';
+        box.addEventListener('change', () => toggleOverlay(info.runId, box.checked));
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        if (drawn) swatch.style.background = colorOf(info.runId);
+        const name = document.createElement('button');
+        name.className = 'run-name';
+        name.textContent = info.title;
+        name.title = `Focus ${info.title}`;
+        name.addEventListener('click', () => setActive(info.runId));
+        const meta = document.createElement('span');
+        meta.className = 'run-meta';
+        meta.textContent = [
+          info.startedAt !== undefined ? startTime(info.startedAt) : '',
+          info.status,
+          `${info.steps.toLocaleString('en')} steps`,
+          `${info.events} event${info.events === 1 ? '' : 's'}`,
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        item.append(box, swatch, name, meta);
+        return item;
+      }),
+    );
     for (const id of colorSlots.keys()) if (id !== activeId && !overlay.has(id)) colorSlots.delete(id);
   }
 
@@ -342,11 +360,18 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     const last = s.batch.step.length - 1;
     const total = s.source === 'log' ? '' : `/${Math.max(s.totalSteps, steps)}`;
     $('run-title').textContent = s.title;
-    $('run-status').textContent = `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} events`;
+    $('run-status').textContent =
+      `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} events`;
     const now = s.endedAt ?? (s.status === 'running' || s.status === 'paused' ? Date.now() : undefined);
     const train = finalAndBest(s.batch.loss, 'min');
-    const val = finalAndBest(s.validation.map((p) => p.loss), 'min');
-    const acc = finalAndBest(s.validation.filter((p) => p.accuracy !== undefined).map((p) => 100 * p.accuracy!), 'max');
+    const val = finalAndBest(
+      s.validation.map((p) => p.loss),
+      'min',
+    );
+    const acc = finalAndBest(
+      s.validation.filter((p) => p.accuracy !== undefined).map((p) => 100 * p.accuracy!),
+      'max',
+    );
     const counts = new Map<RunEventKind, number>();
     for (const e of s.events) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
     const stats: [string, string][] = [
@@ -359,17 +384,19 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
       ['Val. accuracy', acc ? `${acc.final.toFixed(1)}% (best ${acc.best.toFixed(1)}%)` : '—'],
       ['Events', counts.size ? [...counts].map(([kind, n]) => `${KIND_LABELS[kind]} ×${n}`).join(', ') : 'none'],
     ];
-    $('run-stats').replaceChildren(...stats.map(([term, value]) => {
-      const pair = document.createElement('div');
-      const dt = document.createElement('dt');
-      dt.textContent = term;
-      const dd = document.createElement('dd');
-      dd.textContent = value;
-      dd.dataset.stat = term;
-      pair.append(dt, dd);
-      if (term === 'Events') pair.className = 'wide';
-      return pair;
-    }));
+    $('run-stats').replaceChildren(
+      ...stats.map(([term, value]) => {
+        const pair = document.createElement('div');
+        const dt = document.createElement('dt');
+        dt.textContent = term;
+        const dd = document.createElement('dd');
+        dd.textContent = value;
+        dd.dataset.stat = term;
+        pair.append(dt, dd);
+        if (term === 'Events') pair.className = 'wide';
+        return pair;
+      }),
+    );
   }
 
   // The host answers with the run list and the data of the focused and overlaid runs.
@@ -393,5 +420,7 @@ function finalAndBest(values: ArrayLike<number>, best: 'min' | 'max'): { final: 
 function startTime(ms: number): string {
   const date = new Date(ms);
   const today = new Date().toDateString() === date.toDateString();
-  return today ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return today
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }

@@ -6,7 +6,9 @@ import type { ReportRun } from '../src/core/logs/reportData';
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
 
 declare global {
-  interface Window { GRADSCOPE_REPORT: ReportRun[] }
+  interface Window {
+    GRADSCOPE_REPORT: ReportRun[];
+  }
 }
 
 const css = getComputedStyle(document.documentElement);
@@ -31,20 +33,34 @@ for (const run of window.GRADSCOPE_REPORT) {
     section.appendChild(box);
     const first = chart.series[0];
     const datasets: ChartDataset<'line', { x: number; y: number | null }[]>[] = chart.series.map((s, i) => ({
-      label: s.label, data: s.steps.map((x, k) => ({ x, y: chart.log && (s.values[k] ?? 0) <= 0 ? null : s.values[k] })), borderColor: palette[i % palette.length], borderWidth: 1.25, pointRadius: 0,
+      label: s.label,
+      data: s.steps.map((x, k) => ({ x, y: chart.log && (s.values[k] ?? 0) <= 0 ? null : s.values[k] })),
+      borderColor: palette[i % palette.length],
+      borderWidth: 1.25,
+      pointRadius: 0,
     }));
     const top = Math.max(...first.values.filter((v): v is number => v !== null));
     const at = new Map(first.steps.map((x, k) => [x, first.values[k]]));
     datasets.push({
-      type: 'scatter', label: 'events', data: run.events.map((e) => ({ x: e.step, y: at.get(e.step) ?? top })), pointStyle: 'triangle', pointRadius: 5, borderColor: color('--red'), backgroundColor: color('--red'),
+      type: 'scatter',
+      label: 'events',
+      data: run.events.map((e) => ({ x: e.step, y: at.get(e.step) ?? top })),
+      pointStyle: 'triangle',
+      pointRadius: 5,
+      borderColor: color('--red'),
+      backgroundColor: color('--red'),
     } as unknown as ChartDataset<'line', { x: number; y: number | null }[]>);
     // Chart.js's log axis can guess its lower bound from a few points: give it the smallest value.
     const positives = chart.series.flatMap((s) => s.values).filter((v): v is number => v !== null && v > 0);
     const yMin = chart.log && positives.length ? positives.reduce((a, b) => Math.min(a, b)) : undefined;
     new Chart(box.querySelector('canvas')!, {
-      type: 'line', data: { datasets },
+      type: 'line',
+      data: { datasets },
       options: {
-        animation: false, parsing: false, responsive: true, maintainAspectRatio: false,
+        animation: false,
+        parsing: false,
+        responsive: true,
+        maintainAspectRatio: false,
         scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: chart.log ? 'logarithmic' : 'linear', ...(yMin !== undefined ? { min: yMin } : {}) } },
         plugins: { tooltip: { callbacks: { label: (item) => (item.dataset.label === 'events' ? describeEvent(run.events[item.dataIndex]) : `${item.dataset.label}: ${item.formattedValue}`) } } },
       },

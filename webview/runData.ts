@@ -64,4 +64,3 @@ export class RunData {
     return { batch, start: Math.max(0, lowerBound(batch.step, range.min) - 1), end: Math.min(batch.step.length, lowerBound(batch.step, range.max + 1) + 1) };
   }
 }
-

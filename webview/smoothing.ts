@@ -29,7 +29,10 @@ export class RunningEma {
   readonly out: number[] = [];
 
   /** @param weight TensorBoard's smoothing weight in [0, 1). @param positiveOnly values <= 0 pass through (log axes); default false. */
-  constructor(readonly weight: number, readonly positiveOnly = false) {}
+  constructor(
+    readonly weight: number,
+    readonly positiveOnly = false,
+  ) {}
 
   get length(): number {
     return this.out.length;

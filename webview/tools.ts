@@ -50,14 +50,28 @@ export function startTool(root: HTMLElement, post: Post): void {
       box.dataset.chart = id;
       box.innerHTML = `<h3>${title}</h3><div class="canvas-box"><canvas></canvas></div>`;
       document.getElementById('body')!.appendChild(box);
-      charts.set(id, new Chart(box.querySelector('canvas')!, {
-        type: 'line', data: { datasets: [] },
-        options: { animation: false, parsing: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: false },
-          scales: {
-            x: { type: xLog ? 'logarithmic' : 'linear', title: { display: true, text: xTitle }, ...(xLog ? { ticks: { callback: (value: string | number) => (Math.log10(Number(value)) % 1 === 0 ? Number(value).toExponential(0) : '') } } : {}) },
-            y: { type: yLog ? 'logarithmic' : 'linear' },
-          } },
-      }));
+      charts.set(
+        id,
+        new Chart(box.querySelector('canvas')!, {
+          type: 'line',
+          data: { datasets: [] },
+          options: {
+            animation: false,
+            parsing: false,
+            responsive: true,
+            maintainAspectRatio: false,
+            interaction: { mode: 'nearest', intersect: false },
+            scales: {
+              x: {
+                type: xLog ? 'logarithmic' : 'linear',
+                title: { display: true, text: xTitle },
+                ...(xLog ? { ticks: { callback: (value: string | number) => (Math.log10(Number(value)) % 1 === 0 ? Number(value).toExponential(0) : '') } } : {}),
+              },
+              y: { type: yLog ? 'logarithmic' : 'linear' },
+            },
+          },
+        }),
+      );
     }
     const c = charts.get(id)!;
     c.data.datasets = datasets;
@@ -87,7 +101,18 @@ export function startTool(root: HTMLElement, post: Post): void {
   }
 
   function vertical(x: number, low: number, high: number, label: string, color: string, dashed = false): ChartDataset<'line', Point[]> {
-    return { label, data: [{ x, y: low }, { x, y: high }], borderColor: color, backgroundColor: color, borderWidth: 1.5, borderDash: dashed ? [4, 3] : undefined, pointRadius: 0 };
+    return {
+      label,
+      data: [
+        { x, y: low },
+        { x, y: high },
+      ],
+      borderColor: color,
+      backgroundColor: color,
+      borderWidth: 1.5,
+      borderDash: dashed ? [4, 3] : undefined,
+      pointRadius: 0,
+    };
   }
 
   function drawLrFind(title: string, result: LrFindResult, currentPeak: number | undefined, applied: boolean): void {
@@ -105,9 +130,10 @@ export function startTool(root: HTMLElement, post: Post): void {
       document.getElementById('body')!.prepend(text);
     }
     text.dataset.suggestion = String(result.suggestion);
-    text.textContent = `Suggested peak learning rate ${e(result.suggestion)}: the median of valley ${e(result.methods.valley)}, steepest slope ${e(result.methods.steepest)} and minimum/10 ${e(result.methods.minimumDiv10)}`
-      + `${result.explosionLr !== undefined ? `, kept under a third of ${e(result.explosionLr)} where the gradient norm explodes` : ''}.`
-      + `${currentPeak !== undefined ? ` The job's peak is ${applied ? 'now' : 'currently'} ${e(currentPeak)}.` : ''}`;
+    text.textContent =
+      `Suggested peak learning rate ${e(result.suggestion)}: the median of valley ${e(result.methods.valley)}, steepest slope ${e(result.methods.steepest)} and minimum/10 ${e(result.methods.minimumDiv10)}` +
+      `${result.explosionLr !== undefined ? `, kept under a third of ${e(result.explosionLr)} where the gradient norm explodes` : ''}.` +
+      `${currentPeak !== undefined ? ` The job's peak is ${applied ? 'now' : 'currently'} ${e(currentPeak)}.` : ''}`;
     const finite = result.losses.filter(Number.isFinite);
     const low = Math.min(...finite);
     const high = Math.min(Math.max(...finite), 4 * Math.max(...result.smoothedLosses.filter(Number.isFinite)));
@@ -125,9 +151,12 @@ export function startTool(root: HTMLElement, post: Post): void {
 
   function drawCompare(state: CompareState): void {
     const running = state.progress?.filter((p) => p.state === 'running') ?? [];
-    setHeader(state.title, state.pending.length
-      ? `running ${running.map((p) => `${p.strategy} ${p.totalSteps ? Math.round((100 * p.step) / p.totalSteps) : 0}%`).join(', ') || '…'} · ${state.pending.length} to go`
-      : `done · target loss ${state.target?.toPrecision(3) ?? '–'}`);
+    setHeader(
+      state.title,
+      state.pending.length
+        ? `running ${running.map((p) => `${p.strategy} ${p.totalSteps ? Math.round((100 * p.step) / p.totalSteps) : 0}%`).join(', ') || '…'} · ${state.pending.length} to go`
+        : `done · target loss ${state.target?.toPrecision(3) ?? '–'}`,
+    );
     const actions = document.getElementById('actions')!;
     if (!actions.querySelector('#export-csv')) {
       actions.innerHTML = `<vscode-button id="export-csv" appearance="secondary">Export CSV</vscode-button><vscode-button id="export-md" appearance="secondary">Export Markdown</vscode-button>`;
@@ -167,22 +196,33 @@ export function startTool(root: HTMLElement, post: Post): void {
     const best = bestValues(state.rows);
     const done = new Set(state.rows.map((r) => r.strategy));
     const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-    const finished = state.rows.map((row) => `<tr data-strategy="${escape(row.strategy)}" title="${escape(row.description)}">${compareColumns.map((c) => {
-      const isBest = best[c.key] !== undefined && row[c.key] === best[c.key];
-      return `<td class="${c.numeric ? 'num' : ''}${isBest ? ' best' : ''}"${isBest ? ' title="best in this column"' : ''}>${escape(formatCell(c.key, row[c.key]))}</td>`;
-    }).join('')}</tr>`);
+    const finished = state.rows.map(
+      (row) =>
+        `<tr data-strategy="${escape(row.strategy)}" title="${escape(row.description)}">${compareColumns
+          .map((c) => {
+            const isBest = best[c.key] !== undefined && row[c.key] === best[c.key];
+            return `<td class="${c.numeric ? 'num' : ''}${isBest ? ' best' : ''}"${isBest ? ' title="best in this column"' : ''}>${escape(formatCell(c.key, row[c.key]))}</td>`;
+          })
+          .join('')}</tr>`,
+    );
     // Strategies still training or queued: a progress bar in their row, below the finished ones.
-    const waiting = (state.progress ?? []).filter((p) => !done.has(p.strategy)).map((p) => {
-      const share = p.totalSteps ? p.step / p.totalSteps : 0;
-      const label = p.state === 'queued' ? 'queued' : `${p.step} / ${p.totalSteps || '…'}`;
-      return `<tr class="pending" data-strategy="${escape(p.strategy)}"><td>${escape(p.strategy)}</td><td colspan="${compareColumns.length - 1}"><div class="progress" role="progressbar" aria-valuenow="${Math.round(100 * share)}" aria-valuemin="0" aria-valuemax="100"><div class="bar" data-share="${share.toFixed(4)}"></div><span>${label}</span></div></td></tr>`;
-    });
+    const waiting = (state.progress ?? [])
+      .filter((p) => !done.has(p.strategy))
+      .map((p) => {
+        const share = p.totalSteps ? p.step / p.totalSteps : 0;
+        const label = p.state === 'queued' ? 'queued' : `${p.step} / ${p.totalSteps || '…'}`;
+        return `<tr class="pending" data-strategy="${escape(p.strategy)}"><td>${escape(p.strategy)}</td><td colspan="${compareColumns.length - 1}"><div class="progress" role="progressbar" aria-valuenow="${Math.round(100 * share)}" aria-valuemin="0" aria-valuemax="100"><div class="bar" data-share="${share.toFixed(4)}"></div><span>${label}</span></div></td></tr>`;
+      });
     table.tBodies[0].innerHTML = [...finished, ...waiting].join('');
     table.querySelectorAll<HTMLElement>('.bar').forEach((bar) => (bar.style.width = `${100 * Number(bar.dataset.share)}%`));
     table.dataset.strategies = state.rows.map((r) => r.strategy).join(',');
     table.dataset.sortedBy = state.sortedBy;
     const width = Math.max(200, root.clientWidth);
-    for (const [id, title, key, log] of [['lr', 'Learning rate', 'lr', false], ['loss', 'Training loss', 'loss', true], ['gradNorm', 'Gradient norm', 'gradNorm', true]] as const) {
+    for (const [id, title, key, log] of [
+      ['lr', 'Learning rate', 'lr', false],
+      ['loss', 'Training loss', 'loss', true],
+      ['gradNorm', 'Gradient norm', 'gradNorm', true],
+    ] as const) {
       const datasets: ChartDataset<'line', Point[]>[] = state.runs.map((run, i) => {
         // One colour per strategy whatever order the runs finish in.
         const order = state.progress?.findIndex((p) => p.strategy === run.strategy) ?? -1;
@@ -190,11 +230,28 @@ export function startTool(root: HTMLElement, post: Post): void {
         const values = run[key];
         const keep = run.events.map((ev) => run.step.indexOf(ev.step)).filter((k) => k >= 0);
         const indices = decimate(values, width, { keep });
-        return { label: run.strategy, data: Array.from(indices, (k) => ({ x: run.step[k], y: Number.isFinite(values[k]) && (!log || values[k] > 0) ? values[k] : null })), borderColor: color, backgroundColor: color, borderWidth: 1.25, pointRadius: 0 };
+        return {
+          label: run.strategy,
+          data: Array.from(indices, (k) => ({ x: run.step[k], y: Number.isFinite(values[k]) && (!log || values[k] > 0) ? values[k] : null })),
+          borderColor: color,
+          backgroundColor: color,
+          borderWidth: 1.25,
+          pointRadius: 0,
+        };
       });
-      const flagged = state.runs.flatMap((run) => run.events.filter((ev) => ev.kind === 'explosion' || ev.kind === 'nonFinite').map((ev) => ({ x: ev.step, y: run[key][run.step.indexOf(ev.step)] })))
+      const flagged = state.runs
+        .flatMap((run) => run.events.filter((ev) => ev.kind === 'explosion' || ev.kind === 'nonFinite').map((ev) => ({ x: ev.step, y: run[key][run.step.indexOf(ev.step)] })))
         .map((p) => ({ x: p.x, y: Number.isFinite(p.y) && (!log || p.y > 0) ? p.y : null }));
-      if (flagged.length) datasets.push({ type: 'scatter', label: 'explosions', data: flagged, pointStyle: 'triangle', pointRadius: 5, borderColor: palette.kind.explosion, backgroundColor: palette.kind.explosion } as unknown as ChartDataset<'line', Point[]>);
+      if (flagged.length)
+        datasets.push({
+          type: 'scatter',
+          label: 'explosions',
+          data: flagged,
+          pointStyle: 'triangle',
+          pointRadius: 5,
+          borderColor: palette.kind.explosion,
+          backgroundColor: palette.kind.explosion,
+        } as unknown as ChartDataset<'line', Point[]>);
       chart(`compare-${id}`, title, datasets, false, log, 'step');
       // Live runs grow into a fixed frame: the longest planned run.
       const planned = Math.max(0, ...(state.progress ?? []).map((p) => p.totalSteps));
@@ -215,7 +272,17 @@ export function startTool(root: HTMLElement, post: Post): void {
     const indices = decimate(state.planned, width);
     const line = (values: number[]) => Array.from(indices, (k) => ({ x: k, y: values[k] }));
     const datasets: ChartDataset<'line', Point[]>[] = [{ label: 'planned learning rate', data: line(state.planned), borderColor: palette.series[0], borderWidth: 2, pointRadius: 0 }];
-    if (state.band) datasets.push({ label: state.band.label, data: line(state.band.low), borderColor: palette.muted, borderDash: [3, 3], borderWidth: 1, pointRadius: 0, fill: '-1', backgroundColor: `${palette.series[0]}22` });
+    if (state.band)
+      datasets.push({
+        label: state.band.label,
+        data: line(state.band.low),
+        borderColor: palette.muted,
+        borderDash: [3, 3],
+        borderWidth: 1,
+        pointRadius: 0,
+        fill: '-1',
+        backgroundColor: `${palette.series[0]}22`,
+      });
     chart('preview', 'Learning rate of each step', datasets, false, false, 'step');
     setXMax('preview', Math.max(1, state.planned.length - 1));
     root.dataset.steps = String(state.planned.length);

@@ -36,7 +36,7 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   });
   const sort = (options.sort ?? 'finalValidationLoss') as keyof CompareRow;
   if (!COLUMNS.includes(sort)) throw new UsageError(`--sort must be one of ${COLUMNS.join(', ')} (got ${JSON.stringify(options.sort)})`);
-  const format = options.json ? 'json' : options.format ?? 'table';
+  const format = options.json ? 'json' : (options.format ?? 'table');
   if (!['json', 'csv', 'markdown', 'table'].includes(format)) throw new UsageError(`--format must be json, csv, markdown or table (got ${JSON.stringify(format)})`);
   const parallel = options.parallel !== undefined ? parsePositiveInteger(options.parallel, '--parallel') : 1;
   const target = options.target !== undefined ? Number(options.target) : undefined;
@@ -45,10 +45,17 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   const jobDir = dirname(resolve(file));
   const where = { distDir: __dirname, jobFile: file, runsDir: options.runsDir ?? join(jobDir, '.gradscope', 'runs'), searchRoots: [process.cwd()], ...(maxSteps ? { maxSteps } : {}) };
   let done = 0;
-  const outcomes = await runStrategies(strategies.map((strategy, i) => ({ strategy, job: jobs[i] })), where, parallel, (o) => {
-    done++;
-    process.stderr.write(`[${done}/${strategies.length}] ${o.strategy.name}: ${o.status} after ${o.run.step.length} steps in ${(o.wallTimeMs / 1000).toFixed(1)} s${o.explosions ? `, ${o.explosions} explosions` : ''}${o.message ? ` (${o.message})` : ''}\n`);
-  });
+  const outcomes = await runStrategies(
+    strategies.map((strategy, i) => ({ strategy, job: jobs[i] })),
+    where,
+    parallel,
+    (o) => {
+      done++;
+      process.stderr.write(
+        `[${done}/${strategies.length}] ${o.strategy.name}: ${o.status} after ${o.run.step.length} steps in ${(o.wallTimeMs / 1000).toFixed(1)} s${o.explosions ? `, ${o.explosions} explosions` : ''}${o.message ? ` (${o.message})` : ''}\n`,
+      );
+    },
+  );
   const { target: lossTarget, rows } = compareRows(outcomes, sort, target);
   if (format === 'json') process.stdout.write(`${JSON.stringify({ target: lossTarget, sortedBy: sort, rows })}\n`);
   else if (format === 'csv') process.stdout.write(toCsv(rows));

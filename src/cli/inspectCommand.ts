@@ -87,10 +87,25 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   for (const event of result.events) eventCounts[event.kind] = (eventCounts[event.kind] ?? 0) + 1;
   const warnings = result.events.filter((e) => e.severity === 'warning').length;
   if (options.json) {
-    out(stringifyJsonLine({
-      type: 'summary', run: source.title, format: report.format, rows: report.trainingRows, firstStep: report.firstStep ?? null, lastStep: report.lastStep ?? null,
-      warnings, segments: report.segments, columns, layers: result.fields.layers, unusedColumns: report.unused, events: eventCounts, notes: result.notes, skippedLines: report.skippedLines, badLines: report.badLines,
-    }));
+    out(
+      stringifyJsonLine({
+        type: 'summary',
+        run: source.title,
+        format: report.format,
+        rows: report.trainingRows,
+        firstStep: report.firstStep ?? null,
+        lastStep: report.lastStep ?? null,
+        warnings,
+        segments: report.segments,
+        columns,
+        layers: result.fields.layers,
+        unusedColumns: report.unused,
+        events: eventCounts,
+        notes: result.notes,
+        skippedLines: report.skippedLines,
+        badLines: report.badLines,
+      }),
+    );
     return;
   }
   const lines = [
@@ -98,11 +113,17 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     `  columns: ${describeColumns(report.columns)}${result.fields.layers.length ? `, ${result.fields.layers.length} layer norms (${result.fields.layers.slice(0, 3).join(', ')}${result.fields.layers.length > 3 ? ', …' : ''})` : ''}${report.columns.step ? `, step ← ${report.columns.step.join(' | ')}` : ', step ← row number'}`,
   ];
   const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
-  if (missing.length) lines.push(`  no ${missing.length > 1 ? `${missing.slice(0, -1).join(', ')} or ${missing.at(-1)}` : missing[0]} column${!result.fields.gradNorm ? ': explosions can only be seen in the loss' : ''}`);
-  if (report.unused.length) lines.push(`  not used: ${report.unused.slice(0, 15).join(', ')}${report.unused.length > 15 ? `, … (${report.unused.length} in all)` : ''} (name one with --map field=column)`);
+  if (missing.length)
+    lines.push(
+      `  no ${missing.length > 1 ? `${missing.slice(0, -1).join(', ')} or ${missing.at(-1)}` : missing[0]} column${!result.fields.gradNorm ? ': explosions can only be seen in the loss' : ''}`,
+    );
+  if (report.unused.length)
+    lines.push(`  not used: ${report.unused.slice(0, 15).join(', ')}${report.unused.length > 15 ? `, … (${report.unused.length} in all)` : ''} (name one with --map field=column)`);
   if (report.skippedLines) lines.push(`  ${report.skippedLines} lines that are not metrics were skipped`);
   for (const note of result.notes) lines.push(`  ${note}`);
-  const counts = Object.entries(eventCounts).map(([kind, n]) => `${n} ${kind}`).join(', ');
+  const counts = Object.entries(eventCounts)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
   lines.push(`  ${result.events.length} events${counts ? ` (${counts})` : ''}: ${warnings} warning${warnings === 1 ? '' : 's'}, ${result.events.length - warnings} info`);
   err(lines.join('\n'));
 }
@@ -111,7 +132,8 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
 function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult): string {
   const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
   const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
-  if (report.records === 0) return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
+  if (report.records === 0)
+    return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
   const lossLike = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
   const normLike = found.find((c) => /norm/i.test(c));
   const guess = lossLike ? ['loss', lossLike] : normLike ? ['gradNorm', normLike] : found[0] ? ['loss', found[0]] : undefined;
@@ -130,7 +152,16 @@ function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: Lo
   return Object.entries(mapping).flatMap(([field, column]) => {
     if (report.columns[field as keyof typeof report.columns]?.includes(column!)) return [];
     const near = all.filter((c) => c.toLowerCase() === column!.toLowerCase() || c.toLowerCase().includes(column!.toLowerCase()));
-    return [`${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${near.length ? ` (did you mean ${near.slice(0, 3).map((c) => JSON.stringify(c)).join(' or ')}?)` : ''}`];
+    return [
+      `${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${
+        near.length
+          ? ` (did you mean ${near
+              .slice(0, 3)
+              .map((c) => JSON.stringify(c))
+              .join(' or ')}?)`
+          : ''
+      }`,
+    ];
   });
 }
 
@@ -141,12 +172,14 @@ function quote(text: string): string {
 /** Reads every source and keeps reading as it grows, printing events as they come; Ctrl-C ends it. */
 async function followAll(sources: LogSource[], mapping: ColumnMapping, several: boolean, options: InspectOptions, out: (text: string) => void, onProblem: (message: string) => void): Promise<number> {
   const inspectors = sources.map(() => new Inspector());
-  const followers = sources.map((source, i) => followLogSource(source, {
-    mapping,
-    onProblem,
-    onRestart: (reason) => process.stderr.write(`gradscope: ${reason}; reading it again\n`),
-    onRow: eventPrinter(inspectors[i], source, several, options, out),
-  }));
+  const followers = sources.map((source, i) =>
+    followLogSource(source, {
+      mapping,
+      onProblem,
+      onRestart: (reason) => process.stderr.write(`gradscope: ${reason}; reading it again\n`),
+      onRow: eventPrinter(inspectors[i], source, several, options, out),
+    }),
+  );
   await Promise.all(followers.map((f) => f.start()));
   sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps so far; following (Ctrl-C to stop)\n`));
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

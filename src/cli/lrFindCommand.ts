@@ -53,12 +53,14 @@ export async function lrFindCommand(file: string, options: LrFindCommandOptions)
     process.stdout.write(`${JSON.stringify({ suggestion, methods, ...(explosionLr !== undefined ? { explosionLr } : {}), lrs, losses, ...(stoppedEarly ? { stoppedEarly } : {}) })}\n`);
   } else {
     const e = (value: number) => value.toExponential(2);
-    process.stdout.write([
-      `suggested peak learning rate: ${e(result.suggestion)}`,
-      `  valley ${e(result.methods.valley)} · steepest slope ${e(result.methods.steepest)} · minimum/10 ${e(result.methods.minimumDiv10)}`,
-      result.explosionLr !== undefined ? `  the gradient norm exploded at lr ${e(result.explosionLr)}` : '  no gradient explosion within the sweep',
-      `  ${result.lrs.length} steps from ${e(result.lrs[0])} to ${e(result.lrs.at(-1)!)}${result.stoppedEarly ? ` (${result.stoppedEarly})` : ''}`,
-    ].join('\n') + '\n');
+    process.stdout.write(
+      [
+        `suggested peak learning rate: ${e(result.suggestion)}`,
+        `  valley ${e(result.methods.valley)} · steepest slope ${e(result.methods.steepest)} · minimum/10 ${e(result.methods.minimumDiv10)}`,
+        result.explosionLr !== undefined ? `  the gradient norm exploded at lr ${e(result.explosionLr)}` : '  no gradient explosion within the sweep',
+        `  ${result.lrs.length} steps from ${e(result.lrs[0])} to ${e(result.lrs.at(-1)!)}${result.stoppedEarly ? ` (${result.stoppedEarly})` : ''}`,
+      ].join('\n') + '\n',
+    );
   }
   return 0;
 }

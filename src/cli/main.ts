@@ -34,7 +34,7 @@ function buildProgram(): Command {
     .command('train')
     .description('train a job file in a child process, printing events as they happen')
     .argument('<job>', 'a *.gradscope.json job file')
-    .option('--schedule <spec>', 'override the job\'s schedule (JSON)')
+    .option('--schedule <spec>', "override the job's schedule (JSON)")
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu (overrides the job)')
     .option('--max-steps <n>', 'stop after this many updates')
     .option('--runs-dir <dir>', 'where run logs go (default: .gradscope/runs beside the job file)')
@@ -51,7 +51,7 @@ function buildProgram(): Command {
     .option('--end <lr>', 'last learning rate (default 10)')
     .option('--steps <n>', 'updates in the sweep (default 100)')
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu')
-    .option('--runs-dir <dir>', 'where the sweep\'s run log goes')
+    .option('--runs-dir <dir>', "where the sweep's run log goes")
     .option('--json', 'print {"suggestion", "methods", "explosionLr", "lrs", "losses"} as JSON')
     .action(async (job: string, options: LrFindCommandOptions) => {
       process.exitCode = await lrFindCommand(job, options);

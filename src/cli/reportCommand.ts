@@ -30,7 +30,10 @@ export async function reportCommand(target: string, options: ReportOptions): Pro
 /** Inline script and data; `</` is escaped so that neither can close the <script> element. */
 export function reportHtml(runs: ReturnType<typeof reportRun>[], script: string): string {
   const safe = (text: string) => text.replace(/<\//g, '<\\/');
-  const title = runs.map((r) => r.title).join(', ').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const title = runs
+    .map((r) => r.title)
+    .join(', ')
+    .replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const data = JSON.stringify(runs);
   return `<!DOCTYPE html>
 <html lang="en">

@@ -11,7 +11,10 @@ export interface TrainReporter {
 }
 
 export function describeSummary(summary: RunSummary, runDir: string | undefined): string {
-  const events = Object.entries(summary.eventCounts).map(([kind, count]) => `${count} ${kind}`).join(', ') || 'no events';
+  const events =
+    Object.entries(summary.eventCounts)
+      .map(([kind, count]) => `${count} ${kind}`)
+      .join(', ') || 'no events';
   return `${summary.status} after ${summary.steps} steps in ${(summary.durationMs / 1000).toFixed(1)} s on ${summary.backend}: final loss ${summary.finalLoss.toPrecision(4)}, ${events}${summary.message ? ` (${summary.message})` : ''}${runDir ? `\nrun log: ${runDir}` : ''}`;
 }
 
@@ -29,11 +32,21 @@ export class JsonReporter implements TrainReporter {
       case 'steps':
         forEachRow(message.batch, (row) => this.write(stringifyJsonLine({ type: 'step', ...row })));
         break;
-      case 'event': this.write(stringifyJsonLine({ type: 'event', ...message.event })); break;
-      case 'epoch': this.write(stringifyJsonLine(message)); break;
-      case 'finished': this.write(stringifyJsonLine({ type: 'summary', ...message.summary })); break;
-      case 'failed': this.write(stringifyJsonLine(message)); break;
-      case 'log': this.write(stringifyJsonLine(message)); break;
+      case 'event':
+        this.write(stringifyJsonLine({ type: 'event', ...message.event }));
+        break;
+      case 'epoch':
+        this.write(stringifyJsonLine(message));
+        break;
+      case 'finished':
+        this.write(stringifyJsonLine({ type: 'summary', ...message.summary }));
+        break;
+      case 'failed':
+        this.write(stringifyJsonLine(message));
+        break;
+      case 'log':
+        this.write(stringifyJsonLine(message));
+        break;
     }
   }
 
@@ -46,7 +59,10 @@ export class TextReporter implements TrainReporter {
   private bar: SingleBar | undefined;
   private runDir: string | undefined;
 
-  constructor(private readonly tty: boolean, private readonly print: (line: string) => void) {}
+  constructor(
+    private readonly tty: boolean,
+    private readonly print: (line: string) => void,
+  ) {}
 
   message(message: TrainerMessage): void {
     switch (message.type) {
@@ -60,14 +76,21 @@ export class TextReporter implements TrainReporter {
         break;
       case 'steps': {
         const last = message.batch.step.length - 1;
-        if (last >= 0) this.bar?.update(message.batch.step[last] + 1, { loss: message.batch.loss[last].toPrecision(3), gradNorm: message.batch.gradNorm[last].toPrecision(3), lr: message.batch.lr[last].toExponential(2) });
+        if (last >= 0)
+          this.bar?.update(message.batch.step[last] + 1, {
+            loss: message.batch.loss[last].toPrecision(3),
+            gradNorm: message.batch.gradNorm[last].toPrecision(3),
+            lr: message.batch.lr[last].toExponential(2),
+          });
         break;
       }
       case 'event':
         this.line(describeEvent(message.event));
         break;
       case 'epoch':
-        this.line(`epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`);
+        this.line(
+          `epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`,
+        );
         break;
       case 'log':
         this.line(`${message.level}: ${message.message}`);

@@ -24,7 +24,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const manager = runs;
   const deps = { context, runs: manager, problems, output, showPanel: (focus?: { runId?: string; step?: number }) => panel.show(focus) };
   const tools = new StrategyTools(deps);
-  const logs = new LogViews(manager, (focus) => panel.show(focus), output, () => readConfig(vscode.workspace.getConfiguration('gradscope')).metricsColumns);
+  const logs = new LogViews(
+    manager,
+    (focus) => panel.show(focus),
+    output,
+    () => readConfig(vscode.workspace.getConfiguration('gradscope')).metricsColumns,
+  );
   context.subscriptions.push(tools, logs);
   // Opening a log goes through PythonRuns: a run folder the Python package writes becomes controllable.
   const pythonRuns = new PythonRuns(manager, logs, context.extensionUri);
@@ -38,7 +43,10 @@ export function activate(context: vscode.ExtensionContext): void {
       const live = manager.live();
       let run = targetRun(arg);
       if (!arg?.runId && live.length > 1) {
-        const picked = await vscode.window.showQuickPick(live.map((r) => ({ label: r.title, run: r })), { title: 'Gradscope: stop which run?' });
+        const picked = await vscode.window.showQuickPick(
+          live.map((r) => ({ label: r.title, run: r })),
+          { title: 'Gradscope: stop which run?' },
+        );
         run = picked?.run;
       }
       if (run) run.stop();

@@ -35,7 +35,11 @@ class RowFeeder {
   /** The log line of the last rows' steps (a regraded event names a step a few rows back). */
   private readonly recentLines = new Map<number, number | undefined>();
 
-  constructor(private run: Run, private readonly onEvent: (line: number | undefined, event: DetectorEvent) => void, private readonly nextRun: (segment: number) => Run) {}
+  constructor(
+    private run: Run,
+    private readonly onEvent: (line: number | undefined, event: DetectorEvent) => void,
+    private readonly nextRun: (segment: number) => Run,
+  ) {}
 
   add(row: MetricsRow): void {
     if (row.segment !== this.segment) {
@@ -104,7 +108,11 @@ export class LogViews implements vscode.Disposable {
 
   /** Opens every log at `uri` (asking for one when absent); returns each run with the log it follows. */
   async open(uri?: vscode.Uri): Promise<{ run: Run; source: LogSource }[]> {
-    const target = uri ?? (await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false }))?.[0];
+    const target =
+      uri ??
+      (
+        await vscode.window.showOpenDialog({ title: 'Gradscope: open a training log (a file, a run folder or a folder of runs)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false })
+      )?.[0];
     if (!target) return [];
     let sources: LogSource[];
     try {
@@ -153,14 +161,22 @@ export class LogViews implements vscode.Disposable {
     const run = newRun(0);
     const file = source.kind === 'lines' || source.kind === 'trainerState' ? vscode.Uri.file(source.file) : undefined;
     const entries: vscode.Diagnostic[] = [];
-    const feeder = new RowFeeder(run, (logLine, event) => {
-      if (!file || !isWarning(event)) return;
-      const line = Math.max(0, (logLine ?? 1) - 1);
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, 1000), describeEvent(event), event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
-      diagnostic.source = 'Gradscope';
-      entries.push(diagnostic);
-      this.diagnostics.set(file, entries.slice(-500));
-    }, newRun);
+    const feeder = new RowFeeder(
+      run,
+      (logLine, event) => {
+        if (!file || !isWarning(event)) return;
+        const line = Math.max(0, (logLine ?? 1) - 1);
+        const diagnostic = new vscode.Diagnostic(
+          new vscode.Range(line, 0, line, 1000),
+          describeEvent(event),
+          event.kind === 'nonFinite' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
+        diagnostic.source = 'Gradscope';
+        entries.push(diagnostic);
+        this.diagnostics.set(file, entries.slice(-500));
+      },
+      newRun,
+    );
     let problems = 0;
     const follower = followLogSource(source, {
       mapping: this.columns(),

@@ -34,10 +34,23 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   run.runDir = dir;
   const rows = [];
   for await (const record of log.metrics({ onBadLine: () => {} })) rows.push(record.value as Record<string, number>);
-  const layerNames = rows.length ? Object.keys(rows[0]).filter((key) => key.startsWith('gradNorm/')).map((key) => key.slice('gradNorm/'.length)) : [];
+  const layerNames = rows.length
+    ? Object.keys(rows[0])
+        .filter((key) => key.startsWith('gradNorm/'))
+        .map((key) => key.slice('gradNorm/'.length))
+    : [];
   const columns = new StepColumns(layerNames.length);
   for (const row of rows) {
-    columns.push({ step: row.step, lr: row.lr, loss: row.loss, gradNorm: row.gradNorm, clippedNorm: row.clippedNorm ?? row.gradNorm, updateRatio: row.updateRatio ?? NaN, weightNorm: row.weightNorm ?? NaN, layerGradNorms: layerNames.map((name) => row[`gradNorm/${name}`]) });
+    columns.push({
+      step: row.step,
+      lr: row.lr,
+      loss: row.loss,
+      gradNorm: row.gradNorm,
+      clippedNorm: row.clippedNorm ?? row.gradNorm,
+      updateRatio: row.updateRatio ?? NaN,
+      weightNorm: row.weightNorm ?? NaN,
+      layerGradNorms: layerNames.map((name) => row[`gradNorm/${name}`]),
+    });
   }
   const summary = log.summary as RunSummary | undefined;
   const events: RunEvent[] = [];
@@ -47,6 +60,16 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   const started = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(dir.split(/[\\/]/).pop() ?? '');
   const startedAt = started ? Date.UTC(+started[1], +started[2] - 1, +started[3], +started[4], +started[5], +started[6]) : undefined;
   const timing = startedAt !== undefined ? { startedAt, ...(summary && Number.isFinite(summary.durationMs) ? { endedAt: startedAt + summary.durationMs } : {}) } : {};
-  Object.assign(run.snapshot, { layerNames, totalSteps: rows.length, plannedLr: rows.map((row) => row.lr), batch: columns.take(), events, validation, status: summary?.status ?? 'failed', ...timing, ...(summary ? { backend: summary.backend } : {}) });
+  Object.assign(run.snapshot, {
+    layerNames,
+    totalSteps: rows.length,
+    plannedLr: rows.map((row) => row.lr),
+    batch: columns.take(),
+    events,
+    validation,
+    status: summary?.status ?? 'failed',
+    ...timing,
+    ...(summary ? { backend: summary.backend } : {}),
+  });
   return runs.add(run);
 }

@@ -34,7 +34,11 @@ export class DiagnosticsPanel implements vscode.Disposable {
   private readonly panelScope: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly runs: RunManager, private readonly problems: JobProblems) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly runs: RunManager,
+    private readonly problems: JobProblems,
+  ) {
     this.disposables.push(
       runs.onDidAddRun((run) => this.watch(run)),
       runs.onDidRemoveRun((run) => {
@@ -64,26 +68,39 @@ export class DiagnosticsPanel implements vscode.Disposable {
       return;
     }
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const panel = vscode.window.createWebviewPanel('gradscope.diagnostics', 'Gradscope', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      localResourceRoots: [dist],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      'gradscope.diagnostics',
+      'Gradscope',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        localResourceRoots: [dist],
+      },
+    );
     this.panel = panel;
     panel.webview.html = webviewHtml(panel.webview, dist, 'diagnostics');
     panel.webview.onDidReceiveMessage((raw) => this.receive(parseWebviewMessage(raw) as DiagnosticsToHost | undefined), undefined, this.panelScope);
     // A hidden webview is torn down; when it shows again it says ready and gets a fresh snapshot.
-    panel.onDidChangeViewState(() => {
-      if (this.panel?.visible) return;
-      this.ready = false;
-      this.shown.clear();
-    }, undefined, this.panelScope);
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-      this.ready = false;
-      this.shown.clear();
-      this.stopFlushing();
-      this.panelScope.splice(0).forEach((d) => d.dispose());
-    }, undefined, this.panelScope);
+    panel.onDidChangeViewState(
+      () => {
+        if (this.panel?.visible) return;
+        this.ready = false;
+        this.shown.clear();
+      },
+      undefined,
+      this.panelScope,
+    );
+    panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+        this.ready = false;
+        this.shown.clear();
+        this.stopFlushing();
+        this.panelScope.splice(0).forEach((d) => d.dispose());
+      },
+      undefined,
+      this.panelScope,
+    );
   }
 
   private watch(run: Run): void {
@@ -159,12 +176,24 @@ export class DiagnosticsPanel implements vscode.Disposable {
       case 'requestRange':
         this.post({ type: 'range', runId: run.id, min: message.min, max: message.max, batch: rangeForView(run.snapshot, message.min, message.max, message.width) });
         break;
-      case 'stop': run.stop(); break;
-      case 'pause': run.pause(); break;
-      case 'resume': run.resume(); break;
-      case 'setLrMultiplier': run.setLrMultiplier(message.value); break;
-      case 'setClipThreshold': run.setClipThreshold(message.value); break;
-      case 'revealEvent': void this.revealEvent(run, message.step); break;
+      case 'stop':
+        run.stop();
+        break;
+      case 'pause':
+        run.pause();
+        break;
+      case 'resume':
+        run.resume();
+        break;
+      case 'setLrMultiplier':
+        run.setLrMultiplier(message.value);
+        break;
+      case 'setClipThreshold':
+        run.setClipThreshold(message.value);
+        break;
+      case 'revealEvent':
+        void this.revealEvent(run, message.step);
+        break;
     }
   }
 
@@ -181,8 +210,13 @@ export class DiagnosticsPanel implements vscode.Disposable {
   private postRunList(): void {
     this.listStale = false;
     const runs: RunInfo[] = this.runs.all().map((run) => ({
-      runId: run.id, title: run.title, status: run.status, steps: run.snapshot.batch.step.length, events: run.snapshot.events.length,
-      ...(run.snapshot.startedAt !== undefined ? { startedAt: run.snapshot.startedAt } : {}), ...(run.snapshot.source ? { source: run.snapshot.source } : {}),
+      runId: run.id,
+      title: run.title,
+      status: run.status,
+      steps: run.snapshot.batch.step.length,
+      events: run.snapshot.events.length,
+      ...(run.snapshot.startedAt !== undefined ? { startedAt: run.snapshot.startedAt } : {}),
+      ...(run.snapshot.source ? { source: run.snapshot.source } : {}),
     }));
     this.post({ type: 'runs', runs });
   }

@@ -5,7 +5,15 @@ import { checkJobText } from '../core/job/parse';
 import { fixTitle, jobFixEdits, type JobFix } from '../core/job/edits';
 import type { Run, RunManager } from './runs';
 
-interface Entry { diagnostic: vscode.Diagnostic; path: JSONPath; fixes: JobFix[]; totalSteps: number; lrAtEvent?: number; count: number; baseMessage: string }
+interface Entry {
+  diagnostic: vscode.Diagnostic;
+  path: JSONPath;
+  fixes: JobFix[];
+  totalSteps: number;
+  lrAtEvent?: number;
+  count: number;
+  baseMessage: string;
+}
 
 /**
  * Problems entries for run events, on the job-file line a user would change, with quick fixes; and
@@ -76,13 +84,19 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
         existing.count++;
         existing.diagnostic.message = `${existing.baseMessage} (${existing.count - 1} more later)`;
       } else {
-        const diagnostic = new vscode.Diagnostic(this.rangeOf(run.jobUri!, run.jobText!, advice.path), advice.message,
-          advice.severity === 'error' ? vscode.DiagnosticSeverity.Error : advice.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+        const diagnostic = new vscode.Diagnostic(
+          this.rangeOf(run.jobUri!, run.jobText!, advice.path),
+          advice.message,
+          advice.severity === 'error' ? vscode.DiagnosticSeverity.Error : advice.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
+        );
         diagnostic.source = 'Gradscope';
         diagnostic.code = change.event.kind;
         entries.set(id, { diagnostic, path: advice.path, fixes: advice.fixes, totalSteps: run.snapshot.totalSteps, lrAtEvent: advice.lrAtEvent, count: 1, baseMessage: advice.message });
       }
-      this.runDiagnostics.set(run.jobUri!, [...entries.values()].map((e) => e.diagnostic));
+      this.runDiagnostics.set(
+        run.jobUri!,
+        [...entries.values()].map((e) => e.diagnostic),
+      );
     });
   }
 
@@ -91,7 +105,10 @@ export class JobProblems implements vscode.Disposable, vscode.CodeActionProvider
     const entries = this.entries.get(doc.uri.toString());
     if (!entries || entries.size === 0) return;
     for (const entry of entries.values()) entry.diagnostic.range = this.rangeOf(doc.uri, doc.getText(), entry.path);
-    this.runDiagnostics.set(doc.uri, [...entries.values()].map((e) => e.diagnostic));
+    this.runDiagnostics.set(
+      doc.uri,
+      [...entries.values()].map((e) => e.diagnostic),
+    );
   }
 
   /** Range of a job path in the document as it is now (it may have changed since the run began). */

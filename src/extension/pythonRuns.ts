@@ -110,10 +110,11 @@ export class PythonRuns implements vscode.Disposable {
     const dir = source.kind === 'lines' ? livePythonRunDir(source.file) : undefined;
     if (!dir) return;
     const controller = new ControlFileController(dir, {
-      onEnd: (end) => setTimeout(() => {
-        run.setStatus(end.status, undefined, end.message);
-        run.stop(); // the loop has ended: stop following its log
-      }, LAST_ROWS_MS),
+      onEnd: (end) =>
+        setTimeout(() => {
+          run.setStatus(end.status, undefined, end.message);
+          run.stop(); // the loop has ended: stop following its log
+        }, LAST_ROWS_MS),
       onError: (message) => void vscode.window.showErrorMessage(`Gradscope: ${message}`),
     });
     run.control(controller, 'pytorch');
@@ -127,7 +128,8 @@ export class PythonRuns implements vscode.Disposable {
     const packageDir = vscode.Uri.joinPath(this.extensionUri, 'python').fsPath;
     const choice = await vscode.window.showInformationMessage(
       `Gradscope: install the gradscope package into ${python.label}? It runs "pip install" on the package shipped with this extension (it needs torch ≥ 1.13, which it does not install).`,
-      'Install', 'Not Now',
+      'Install',
+      'Not Now',
     );
     if (choice !== 'Install') return;
     // pip builds in the source folder (build/, *.egg-info): build a copy, never the installed extension.

@@ -77,7 +77,18 @@ export class Run implements vscode.Disposable {
     readonly job: JobSpec | undefined,
     readonly live: boolean,
   ) {
-    this.snapshot = { runId: this.id, title, status: live ? 'running' : 'finished', layerNames: [], totalSteps: 0, plannedLr: [], batch: { step: [], lr: [], loss: [], gradNorm: [] }, events: [], validation: [], startedAt: Date.now() };
+    this.snapshot = {
+      runId: this.id,
+      title,
+      status: live ? 'running' : 'finished',
+      layerNames: [],
+      totalSteps: 0,
+      plannedLr: [],
+      batch: { step: [], lr: [], loss: [], gradNorm: [] },
+      events: [],
+      validation: [],
+      startedAt: Date.now(),
+    };
     if (job?.clip?.type === 'globalNorm') this.snapshot.clipThreshold = job.clip.maxNorm;
     this.scope.push(this.changed);
   }
@@ -128,7 +139,9 @@ export class Run implements vscode.Disposable {
           s.validation.push(point);
           this.changed.fire({ type: 'validation', point });
         }
-        log(`[${this.title}] epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`);
+        log(
+          `[${this.title}] epoch ${message.epoch + 1}: train loss ${message.trainLoss.toPrecision(4)}${message.validationLoss !== undefined ? `, validation loss ${message.validationLoss.toPrecision(4)}` : ''}${message.validationAccuracy !== undefined ? `, accuracy ${(100 * message.validationAccuracy).toFixed(1)}%` : ''}`,
+        );
         break;
       case 'log':
         log(`[${this.title}] ${message.level}: ${message.message}`);

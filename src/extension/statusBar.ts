@@ -3,10 +3,7 @@ import type { RunEvent, RunSummary } from '../core/protocol';
 import { readConfig } from './config';
 import type { Run, RunManager } from './runs';
 
-type State =
-  | { kind: 'idle' }
-  | { kind: 'running'; run: Run }
-  | { kind: 'alert'; run: Run; severity: 'warning' | 'error'; text: string; step: number };
+type State = { kind: 'idle' } | { kind: 'running'; run: Run } | { kind: 'alert'; run: Run; severity: 'warning' | 'error'; text: string; step: number };
 
 /**
  * The status bar item as a small state machine: hidden when idle; progress while a run goes; an
@@ -46,7 +43,14 @@ export class TrainingStatusBar implements vscode.Disposable {
     if (event.kind === 'nonFinite') {
       if (current !== 'error') this.state = { kind: 'alert', run, severity: 'error', text: `Non-finite ${event.fields[0] === 'loss' ? 'loss' : 'gradient'} at step ${event.step}`, step: event.step };
     } else if (event.kind === 'explosion' || (alertOn === 'any' && event.kind !== 'guard')) {
-      if (!current) this.state = { kind: 'alert', run, severity: 'warning', text: event.kind === 'explosion' ? `Gradient explosion at step ${event.step}` : `${event.kind} at step ${event.step}`, step: event.step };
+      if (!current)
+        this.state = {
+          kind: 'alert',
+          run,
+          severity: 'warning',
+          text: event.kind === 'explosion' ? `Gradient explosion at step ${event.step}` : `${event.kind} at step ${event.step}`,
+          step: event.step,
+        };
     }
   }
 
@@ -96,8 +100,11 @@ export class TrainingStatusBar implements vscode.Disposable {
     const counts = new Map<string, number>();
     for (const event of run.snapshot.events) counts.set(event.kind, (counts.get(event.kind) ?? 0) + 1);
     const events = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ') || 'no events';
-    const md = new vscode.MarkdownString(`**Gradscope** · ${run.title} (${run.status}${run.snapshot.backend ? ` on ${run.snapshot.backend}` : ''})\n\n${progress}\n\n${events}\n\n[$(graph-line) Show Panel](command:gradscope.showPanel?${args})`
-      + (run.hasProcess ? ` · [$(debug-stop) Stop](command:gradscope.stop?${args})` : ''), true);
+    const md = new vscode.MarkdownString(
+      `**Gradscope** · ${run.title} (${run.status}${run.snapshot.backend ? ` on ${run.snapshot.backend}` : ''})\n\n${progress}\n\n${events}\n\n[$(graph-line) Show Panel](command:gradscope.showPanel?${args})` +
+        (run.hasProcess ? ` · [$(debug-stop) Stop](command:gradscope.stop?${args})` : ''),
+      true,
+    );
     md.isTrusted = { enabledCommands: ['gradscope.showPanel', 'gradscope.stop'] };
     return md;
   }

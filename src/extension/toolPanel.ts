@@ -13,7 +13,11 @@ export class ToolPanel implements vscode.Disposable {
   private readonly received = new vscode.EventEmitter<WebviewToHost>();
   readonly onMessage = this.received.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly view: WebviewView, private title: string) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly view: WebviewView,
+    private title: string,
+  ) {}
 
   get visible(): boolean {
     return this.panel !== undefined;

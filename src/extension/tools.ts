@@ -32,7 +32,10 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     this.lrPanel = new ToolPanel(uri, 'lrFind', 'Gradscope: Learning Rate');
     this.comparePanel = new ToolPanel(uri, 'compare', 'Gradscope: Compare');
     this.previewPanel = new ToolPanel(uri, 'preview', 'Gradscope: Schedule Preview');
-    this.disposables.push(this.lrPanel, this.comparePanel, this.previewPanel,
+    this.disposables.push(
+      this.lrPanel,
+      this.comparePanel,
+      this.previewPanel,
       this.lrPanel.onMessage((m) => m.type === 'applyLr' && void this.applyLr()),
       this.comparePanel.onMessage((m) => {
         if (m.type === 'sortCompare') this.sortCompare(m.column);
@@ -48,24 +51,31 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     const loaded = jobUri && (await loadJobForRun(this.deps, jobUri));
     if (!jobUri || !loaded) return;
     const title = `${loaded.job.name}: learning-rate range test`;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: ${title}`, cancellable: true }, (progress, token) =>
-      new Promise<LrFindResult | undefined>((resolve) => {
-        let result: LrFindResult | undefined;
-        let failure: string | undefined;
-        const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), trainRequestFor(jobUri, loaded.job, { lrFind: defaultLrFindOptions }), {
-          message: (message: TrainerMessage) => {
-            if (message.type === 'lrFind') result = message.result;
-            if (message.type === 'failed') failure = message.message;
-            if (message.type === 'steps') progress.report({ message: `lr ${message.batch.lr.at(-1)!.toExponential(2)} · loss ${message.batch.loss.at(-1)!.toPrecision(3)}`, increment: (100 * message.batch.step.length) / defaultLrFindOptions.steps });
-          },
-          output: (line) => this.deps.output.appendLine(`[${title}] ${line}`),
-        });
-        token.onCancellationRequested(() => void trainer.stop());
-        void trainer.stopped.then(() => {
-          if (!result && failure) void vscode.window.showErrorMessage(`Gradscope: the range test failed: ${failure}`);
-          resolve(result);
-        });
-      }));
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradscope: ${title}`, cancellable: true },
+      (progress, token) =>
+        new Promise<LrFindResult | undefined>((resolve) => {
+          let result: LrFindResult | undefined;
+          let failure: string | undefined;
+          const trainer = new TrainerProcess(this.deps.context.asAbsolutePath(join('dist', 'trainer.js')), trainRequestFor(jobUri, loaded.job, { lrFind: defaultLrFindOptions }), {
+            message: (message: TrainerMessage) => {
+              if (message.type === 'lrFind') result = message.result;
+              if (message.type === 'failed') failure = message.message;
+              if (message.type === 'steps')
+                progress.report({
+                  message: `lr ${message.batch.lr.at(-1)!.toExponential(2)} · loss ${message.batch.loss.at(-1)!.toPrecision(3)}`,
+                  increment: (100 * message.batch.step.length) / defaultLrFindOptions.steps,
+                });
+            },
+            output: (line) => this.deps.output.appendLine(`[${title}] ${line}`),
+          });
+          token.onCancellationRequested(() => void trainer.stop());
+          void trainer.stopped.then(() => {
+            if (!result && failure) void vscode.window.showErrorMessage(`Gradscope: the range test failed: ${failure}`);
+            resolve(result);
+          });
+        }),
+    );
     if (!result) return;
     this.lastLrFind = { jobUri, result, title };
     this.lrPanel.show(`Learning rate: ${loaded.job.name}`);
@@ -93,11 +103,21 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
     if (!jobUri || !loaded) return;
     const { job } = loaded;
     const strategies = defaultStrategies(job, estimateTotalSteps(job) ?? 1000);
-    const picked = await vscode.window.showQuickPick(strategies.map((s) => ({ label: s.name, description: s.description, picked: true, strategy: s })), { canPickMany: true, title: `Compare strategies on ${job.name}`, placeHolder: 'Same seed and data for each' });
+    const picked = await vscode.window.showQuickPick(
+      strategies.map((s) => ({ label: s.name, description: s.description, picked: true, strategy: s })),
+      { canPickMany: true, title: `Compare strategies on ${job.name}`, placeHolder: 'Same seed and data for each' },
+    );
     if (!picked || picked.length === 0) return;
     const items = picked.map((p) => ({ strategy: p.strategy, job: parseJobText(JSON.stringify(applyStrategy(job, p.strategy))) }));
-    const state: CompareState = { title: `${job.name}: ${items.length} strategies`, target: null, sortedBy: 'finalValidationLoss', rows: [], runs: [], pending: items.map((i) => i.strategy.name),
-      progress: items.map((i) => ({ strategy: i.strategy.name, state: 'queued', step: 0, totalSteps: 0 })) };
+    const state: CompareState = {
+      title: `${job.name}: ${items.length} strategies`,
+      target: null,
+      sortedBy: 'finalValidationLoss',
+      rows: [],
+      runs: [],
+      pending: items.map((i) => i.strategy.name),
+      progress: items.map((i) => ({ strategy: i.strategy.name, state: 'queued', step: 0, totalSteps: 0 })),
+    };
     const live = new Map<number, StrategyOutcome>();
     this.compare = { state, outcomes: [], runsDir: runsDirFor(jobUri), name: job.name };
     this.comparePanel.show(`Compare: ${job.name}`);
@@ -113,25 +133,39 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
       // Cancel stops the running strategies politely; the queued ones never start.
       const cancel = new AbortController();
       token.onCancellationRequested(() => cancel.abort());
-      const where = { distDir: this.deps.context.asAbsolutePath('dist'), jobFile: jobUri.fsPath, runsDir: runsDirFor(jobUri, config), searchRoots: searchRootsFor(jobUri), settings: runSettings(config) };
-      await runStrategies(items, where, config.compareParallel, (outcome, index) => {
-        live.delete(index);
-        this.compare!.outcomes.push(outcome);
-        state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
-        state.progress![index] = { ...state.progress![index], state: 'done', step: outcome.run.step.length };
-        const { target, rows } = compareRows(this.compare!.outcomes, state.sortedBy);
-        Object.assign(state, { target, rows });
-        publish();
-        progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
-      }, undefined, (outcome, index, totalSteps) => {
-        live.set(index, outcome);
-        state.progress![index] = { strategy: outcome.strategy.name, state: 'running', step: outcome.run.step.length, totalSteps };
-        // At most four updates a second: the series are resent whole.
-        publishTimer ??= setTimeout(() => {
-          publishTimer = undefined;
+      const where = {
+        distDir: this.deps.context.asAbsolutePath('dist'),
+        jobFile: jobUri.fsPath,
+        runsDir: runsDirFor(jobUri, config),
+        searchRoots: searchRootsFor(jobUri),
+        settings: runSettings(config),
+      };
+      await runStrategies(
+        items,
+        where,
+        config.compareParallel,
+        (outcome, index) => {
+          live.delete(index);
+          this.compare!.outcomes.push(outcome);
+          state.pending = state.pending.filter((name) => name !== outcome.strategy.name);
+          state.progress![index] = { ...state.progress![index], state: 'done', step: outcome.run.step.length };
+          const { target, rows } = compareRows(this.compare!.outcomes, state.sortedBy);
+          Object.assign(state, { target, rows });
           publish();
-        }, 250);
-      }, cancel.signal);
+          progress.report({ increment: 100 / items.length, message: `${outcome.strategy.name}: ${outcome.status}` });
+        },
+        undefined,
+        (outcome, index, totalSteps) => {
+          live.set(index, outcome);
+          state.progress![index] = { strategy: outcome.strategy.name, state: 'running', step: outcome.run.step.length, totalSteps };
+          // At most four updates a second: the series are resent whole.
+          publishTimer ??= setTimeout(() => {
+            publishTimer = undefined;
+            publish();
+          }, 250);
+        },
+        cancel.signal,
+      );
       if (cancel.signal.aborted && state.pending.length > 0) {
         state.pending = [];
       }
@@ -180,12 +214,16 @@ export class StrategyTools implements vscode.Disposable, vscode.CodeLensProvider
       const { job, problems } = checkJobText(doc.getText());
       const title = vscode.workspace.asRelativePath(uri);
       if (!job) {
-        this.previewPanel.post({ type: 'preview', state: { title, totalSteps: 0, stepsNote: '', planned: [], problems: problems.map((p) => `Ln ${p.range!.start.line + 1}: ${p.path} ${p.message}`) } });
+        this.previewPanel.post({
+          type: 'preview',
+          state: { title, totalSteps: 0, stepsNote: '', planned: [], problems: problems.map((p) => `Ln ${p.range!.start.line + 1}: ${p.path} ${p.message}`) },
+        });
         return;
       }
       const estimated = estimateTotalSteps(job);
       const totalSteps = estimated ?? 1000;
-      const stepsNote = estimated !== undefined ? `${job.epochs} epochs × ${Math.ceil(totalSteps / job.epochs)} batches of ${job.batchSize}` : 'the data size is known only when training; showing 1000 steps';
+      const stepsNote =
+        estimated !== undefined ? `${job.epochs} epochs × ${Math.ceil(totalSteps / job.epochs)} batches of ${job.batchSize}` : 'the data size is known only when training; showing 1000 steps';
       const planned = Array.from(plannedRates(createSchedule(job.schedule), totalSteps));
       const guard = job.guard;
       const state: PreviewState = { title, totalSteps, stepsNote, planned, problems: [] };

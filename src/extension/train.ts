@@ -98,26 +98,29 @@ export function startRun(deps: TrainDeps, jobUri: vscode.Uri, text: string, job:
   const run = deps.runs.add(new Run(`${job.name} · ${scheduleLabel}`, jobUri, text, request.job, true));
   run.start(deps.context.asAbsolutePath(join('dist', 'trainer.js')), request, (line) => deps.output.appendLine(line));
   deps.showPanel({ runId: run.id });
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradscope: training ${run.title}`, cancellable: true }, (progress, token) =>
-    new Promise<void>((resolve) => {
-      token.onCancellationRequested(() => run.stop());
-      let reported = 0;
-      const listener = run.onDidChange((change) => {
-        const total = run.snapshot.totalSteps || 1;
-        if (change.type === 'steps') {
-          const done = (change.batch.step.at(-1) ?? 0) + 1;
-          const increment = (100 * (done - reported)) / total;
-          reported = done;
-          progress.report({ increment, message: `step ${done}/${total} · loss ${change.batch.loss.at(-1)!.toPrecision(3)}` });
-        } else if (change.type === 'status' && !['running', 'paused'].includes(change.status)) {
-          listener.dispose();
-          resolve();
-          const text = `Gradscope: ${run.title} ${change.status}${change.message ? ` (${change.message})` : ''}.`;
-          if (change.status === 'failed') void vscode.window.showErrorMessage(text);
-          else void vscode.window.showInformationMessage(text);
-        }
-      });
-    }));
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Gradscope: training ${run.title}`, cancellable: true },
+    (progress, token) =>
+      new Promise<void>((resolve) => {
+        token.onCancellationRequested(() => run.stop());
+        let reported = 0;
+        const listener = run.onDidChange((change) => {
+          const total = run.snapshot.totalSteps || 1;
+          if (change.type === 'steps') {
+            const done = (change.batch.step.at(-1) ?? 0) + 1;
+            const increment = (100 * (done - reported)) / total;
+            reported = done;
+            progress.report({ increment, message: `step ${done}/${total} · loss ${change.batch.loss.at(-1)!.toPrecision(3)}` });
+          } else if (change.type === 'status' && !['running', 'paused'].includes(change.status)) {
+            listener.dispose();
+            resolve();
+            const text = `Gradscope: ${run.title} ${change.status}${change.message ? ` (${change.message})` : ''}.`;
+            if (change.status === 'failed') void vscode.window.showErrorMessage(text);
+            else void vscode.window.showInformationMessage(text);
+          }
+        });
+      }),
+  );
   return run;
 }
 

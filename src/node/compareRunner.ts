@@ -39,10 +39,23 @@ export type StrategyProgress = (outcome: StrategyOutcome, totalSteps: number) =>
  * Trains one strategy's job to the end, or until `signal` aborts (then it stops politely: the step
  * finishes and the run log is closed). Never rejects (a failure is an outcome).
  */
-export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWhere, onProcess?: (trainer: TrainerProcess) => void, onProgress?: StrategyProgress, signal?: AbortSignal): Promise<StrategyOutcome> {
+export function runStrategy(
+  strategy: Strategy,
+  job: JobSpec,
+  where: CompareWhere,
+  onProcess?: (trainer: TrainerProcess) => void,
+  onProgress?: StrategyProgress,
+  signal?: AbortSignal,
+): Promise<StrategyOutcome> {
   const outcome: StrategyOutcome = {
-    strategy, run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
-    validationLoss: null, validationAccuracy: null, status: 'failed', explosions: 0, nonFinite: 0, wallTimeMs: 0,
+    strategy,
+    run: { strategy: strategy.name, step: [], lr: [], loss: [], gradNorm: [], events: [] },
+    validationLoss: null,
+    validationAccuracy: null,
+    status: 'failed',
+    explosions: 0,
+    nonFinite: 0,
+    wallTimeMs: 0,
   };
   const maxSteps = Math.min(where.maxSteps ?? Infinity, strategy.maxSteps ?? Infinity);
   const started = Date.now();
@@ -90,7 +103,15 @@ export function runStrategy(strategy: Strategy, job: JobSpec, where: CompareWher
  * When `signal` aborts, the running strategies stop politely and the queued ones never start: the
  * result holds the outcomes of the strategies that ran, in the order given.
  */
-export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[], where: CompareWhere, parallel: number, onDone: (outcome: StrategyOutcome, index: number) => void, onProcess?: (trainer: TrainerProcess) => void, onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void, signal?: AbortSignal): Promise<StrategyOutcome[]> {
+export async function runStrategies(
+  items: { strategy: Strategy; job: JobSpec }[],
+  where: CompareWhere,
+  parallel: number,
+  onDone: (outcome: StrategyOutcome, index: number) => void,
+  onProcess?: (trainer: TrainerProcess) => void,
+  onProgress?: (outcome: StrategyOutcome, index: number, totalSteps: number) => void,
+  signal?: AbortSignal,
+): Promise<StrategyOutcome[]> {
   const outcomes: (StrategyOutcome | undefined)[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -109,10 +130,21 @@ export async function runStrategies(items: { strategy: Strategy; job: JobSpec }[
 export function compareRows(outcomes: StrategyOutcome[], sort: keyof CompareRow, target?: number): { target: number | null; rows: CompareRow[] } {
   const finals = outcomes.map((o) => finalLoss(o.run.loss)).filter((v): v is number => v !== null);
   const lossTarget = target ?? (finals.length ? 2 * Math.min(...finals) : null);
-  const rows = sortRows(outcomes.map((o): CompareRow => ({
-    strategy: o.strategy.name, description: o.strategy.description, status: o.status, steps: o.run.step.length,
-    finalTrainLoss: finalLoss(o.run.loss), finalValidationLoss: o.validationLoss, finalValidationAccuracy: o.validationAccuracy,
-    stepsToTarget: lossTarget === null ? null : stepsToTarget(o.run.step, o.run.loss, lossTarget), explosions: o.explosions, nonFinite: o.nonFinite, wallTimeMs: o.wallTimeMs,
-  })), sort);
+  const rows = sortRows(
+    outcomes.map((o): CompareRow => ({
+      strategy: o.strategy.name,
+      description: o.strategy.description,
+      status: o.status,
+      steps: o.run.step.length,
+      finalTrainLoss: finalLoss(o.run.loss),
+      finalValidationLoss: o.validationLoss,
+      finalValidationAccuracy: o.validationAccuracy,
+      stepsToTarget: lossTarget === null ? null : stepsToTarget(o.run.step, o.run.loss, lossTarget),
+      explosions: o.explosions,
+      nonFinite: o.nonFinite,
+      wallTimeMs: o.wallTimeMs,
+    })),
+    sort,
+  );
   return { target: lossTarget, rows };
 }

@@ -94,7 +94,10 @@ export interface ControlFileControllerOptions {
 export class ControlFileController {
   private readonly timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly runDir: string, private readonly options: ControlFileControllerOptions = {}) {
+  constructor(
+    readonly runDir: string,
+    private readonly options: ControlFileControllerOptions = {},
+  ) {
     if (options.onEnd) {
       this.timer = setInterval(() => this.lookForEnd(), options.pollMs ?? 500);
       this.timer.unref?.();

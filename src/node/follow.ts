@@ -35,7 +35,11 @@ export class FileFollower {
   /** The file's first line (up to 4 kB) as last read: a different one means the file was rewritten. */
   private firstLine: Buffer | undefined;
 
-  constructor(readonly file: string, private readonly onLine: (line: string, lineNumber: number) => void, private readonly options: FollowOptions = {}) {
+  constructor(
+    readonly file: string,
+    private readonly onLine: (line: string, lineNumber: number) => void,
+    private readonly options: FollowOptions = {},
+  ) {
     this.splitter = this.newSplitter();
   }
 

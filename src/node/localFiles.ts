@@ -40,13 +40,15 @@ export interface RunFolder {
 
 /** The run folders in every given runs directory, newest first; a missing directory has none. */
 export async function listRunFolders(runsDirs: readonly string[]): Promise<RunFolder[]> {
-  const found = await Promise.all([...new Set(runsDirs)].map(async (runsDir) => {
-    try {
-      const entries = await readdir(runsDir, { withFileTypes: true });
-      return entries.filter((entry) => entry.isDirectory()).map((entry) => ({ name: entry.name, dir: join(runsDir, entry.name), runsDir }));
-    } catch {
-      return []; // no runs directory yet
-    }
-  }));
+  const found = await Promise.all(
+    [...new Set(runsDirs)].map(async (runsDir) => {
+      try {
+        const entries = await readdir(runsDir, { withFileTypes: true });
+        return entries.filter((entry) => entry.isDirectory()).map((entry) => ({ name: entry.name, dir: join(runsDir, entry.name), runsDir }));
+      } catch {
+        return []; // no runs directory yet
+      }
+    }),
+  );
   return found.flat().sort((a, b) => (a.name === b.name ? a.runsDir.localeCompare(b.runsDir) : b.name.localeCompare(a.name)));
 }

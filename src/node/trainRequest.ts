@@ -44,7 +44,10 @@ export function buildTrainRequest(job: JobSpec, place: RequestPlace, settings: R
   const searchPaths = [...new Set([jobDir, ...(place.searchRoots ?? []).map((root) => resolve(root))])];
   return {
     job: withDetectorSettings(job, settings.detect),
-    jobFile, jobDir, runsDir: resolve(place.runsDir), searchPaths,
+    jobFile,
+    jobDir,
+    runsDir: resolve(place.runsDir),
+    searchPaths,
     ...(job.backend === 'auto' && settings.backend !== 'auto' ? { backend: settings.backend } : {}),
     ...(options.maxSteps !== undefined && Number.isFinite(options.maxSteps) ? { maxSteps: options.maxSteps } : {}),
     ...(options.lrFind ? { lrFind: options.lrFind } : {}),

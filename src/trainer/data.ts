@@ -124,15 +124,22 @@ function loadCsv(spec: Extract<DataSpec, { type: 'csv' }>, file: string, seed: n
     y[row] = spec.task === 'classification' ? labels.indexOf(label) : Number(label);
     if (spec.task === 'regression' && !Number.isFinite(y[row])) throw new DataError(`${file}:${row + 2}: label "${spec.label}" is not a number (${JSON.stringify(label)})`);
   });
-  const meta: Meta = spec.task === 'classification'
-    ? { task: 'classification', sampleShape: [features.length], classes: labels.length, targetWidth: labels.length }
-    : { task: 'regression', sampleShape: [features.length], classes: 0, targetWidth: 1 };
+  const meta: Meta =
+    spec.task === 'classification'
+      ? { task: 'classification', sampleShape: [features.length], classes: labels.length, targetWidth: labels.length }
+      : { task: 'regression', sampleShape: [features.length], classes: 0, targetWidth: 1 };
   const dataset = split(meta, { x, y, count: records.length }, spec.validationSplit, seed);
   if (spec.standardize) standardize(dataset, features.length);
   return dataset;
 }
 
-interface ModuleData { x: unknown; y: unknown; xVal?: unknown; yVal?: unknown; task?: Task }
+interface ModuleData {
+  x: unknown;
+  y: unknown;
+  xVal?: unknown;
+  yVal?: unknown;
+  task?: Task;
+}
 
 async function loadModule(spec: Extract<DataSpec, { type: 'module' }>, file: string, seed: number, tf: Tf): Promise<Dataset> {
   const loaded = loadAtRuntime<{ loadData?: (tf: Tf) => ModuleData | Promise<ModuleData> }>(file);
@@ -228,7 +235,11 @@ export class BatchMaker {
   private readonly normal: () => number;
   private readonly sampleSize: number;
 
-  constructor(private readonly dataset: Dataset, private readonly augment: AugmentSpec | undefined, seed: number) {
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly augment: AugmentSpec | undefined,
+    seed: number,
+  ) {
     this.uniform = seededUniform(seed * 31 + 7);
     this.normal = seededNormal(seed * 31 + 11);
     this.sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
@@ -246,7 +257,7 @@ export class BatchMaker {
       if (task === 'classification') y[i * targetWidth + split.y[indices[i]]] = 1;
       else y.set(split.y.subarray(indices[i] * targetWidth, (indices[i] + 1) * targetWidth), i * targetWidth);
     }
-    const noise = training ? this.augment?.noise ?? 0 : 0;
+    const noise = training ? (this.augment?.noise ?? 0) : 0;
     if (noise > 0) for (let i = 0; i < x.length; i++) x[i] += noise * this.normal();
     return { x, y };
   }

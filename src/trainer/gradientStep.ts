@@ -79,7 +79,9 @@ export class GradientStep {
       const parts = [tf.reshape(value, [1]), tf.reshape(weightSquare, [1]), tf.reshape(gradSquares, [variables.length])];
       if (previous) parts.push(tf.reshape(previous, [1]));
       if (clip?.type === 'value' || clip?.type === 'agc') {
-        const clipped = this.flatten(variables.map((v, i) => (clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps))));
+        const clipped = this.flatten(
+          variables.map((v, i) => (clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps))),
+        );
         gradient = { g: clipped, g2: tf.square(clipped) };
         parts.push(tf.reshape(tf.sum(gradient.g2), [1]));
       }

@@ -7,7 +7,10 @@ import { BatchMaker } from './data';
 import { evaluate as evaluateSplit, lossFunction, type LoopContext } from './loop';
 import { inputShapeFor } from './model';
 
-interface Evaluation { loss: number; gradient: Float64Array }
+interface Evaluation {
+  loss: number;
+  gradient: Float64Array;
+}
 
 /**
  * Full-batch L-BFGS: the two-loop recursion over the last `historySize` curvature pairs gives the
@@ -29,7 +32,10 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
   const x = tf.tensor(xs, inputShapeFor(model, all.length));
   const y = tf.tensor(ys, [all.length, dataset.targetWidth]);
   const schedule = createSchedule(job.schedule);
-  const detectors = new Detectors(built.layers.map((l) => l.name), job.detect);
+  const detectors = new Detectors(
+    built.layers.map((l) => l.name),
+    job.detect,
+  );
   const columns = new StepColumns(built.layers.length);
 
   const read = (): Float64Array => {
@@ -37,11 +43,12 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
     variables.forEach((v, i) => flat.set(v.dataSync(), offsets[i]));
     return flat;
   };
-  const write = (flat: Float64Array) => variables.forEach((v, i) => {
-    const values = tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape);
-    v.assign(values);
-    values.dispose(); // the variable holds its own reference to the data
-  });
+  const write = (flat: Float64Array) =>
+    variables.forEach((v, i) => {
+      const values = tf.tensor(Float32Array.from(flat.subarray(offsets[i], offsets[i] + sizes[i])), v.shape);
+      v.assign(values);
+      values.dispose(); // the variable holds its own reference to the data
+    });
   const evaluate = (): Evaluation => {
     const values = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => lossOf(y, model.apply(x, { training: true }) as Tensor) as Scalar, variables);
@@ -136,7 +143,12 @@ export async function trainLbfgs(context: LoopContext): Promise<Pick<RunSummary,
   }
   // Full-batch iterations have no epochs; one validation at the end makes runs comparable.
   const validation = dataset.validation && context.validate !== false ? evaluateSplit(tf, model, dataset, dataset.validation, lossOf, new BatchMaker(dataset, undefined, job.seed)) : undefined;
-  out.epoch({ epoch: 0, step: step - 1, trainLoss: current.loss, ...(validation ? { validationLoss: validation.loss, ...(validation.accuracy !== undefined ? { validationAccuracy: validation.accuracy } : {}) } : {}) });
+  out.epoch({
+    epoch: 0,
+    step: step - 1,
+    trainLoss: current.loss,
+    ...(validation ? { validationLoss: validation.loss, ...(validation.accuracy !== undefined ? { validationAccuracy: validation.accuracy } : {}) } : {}),
+  });
   return { status, stopReason, steps: step, finalLoss: current.loss, ...(message ? { message } : {}) };
 }
 

@@ -53,7 +53,12 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
   const gradientStep = new GradientStep(tf, model, variables, lossOf);
   const optimizer = createOptimizer(tf, job.optimizer, gradientStep.size);
   const snapshots = guard.explosion === 'rollback' ? new Snapshots(tf, model, optimizer) : undefined;
-  const recorder = new StepRecorder(built.layers.map((l) => l.name), log, out, context.batchIntervalMs);
+  const recorder = new StepRecorder(
+    built.layers.map((l) => l.name),
+    log,
+    out,
+    context.batchIntervalMs,
+  );
   let step = 0;
   let lastLoss = NaN;
   let lossSinceCheck = 0;
@@ -92,7 +97,16 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
         } else {
           gradientStep.skip();
         }
-        recorder.record({ step, lr: plan.lr, loss: stats.loss, gradNorm: plan.gradNorm, clippedNorm: plan.clippedNorm, updateRatio: NaN, weightNorm: Math.sqrt(stats.weightSquare), layerGradNorms: plan.layerGradNorms });
+        recorder.record({
+          step,
+          lr: plan.lr,
+          loss: stats.loss,
+          gradNorm: plan.gradNorm,
+          clippedNorm: plan.clippedNorm,
+          updateRatio: NaN,
+          weightNorm: Math.sqrt(stats.weightSquare),
+          layerGradNorms: plan.layerGradNorms,
+        });
         if (snapshots && plan.events.length === 0 && step % guard.snapshotEvery === 0) await snapshots.take();
         lastLoss = stats.loss;
         if (Number.isFinite(stats.loss)) {
@@ -115,7 +129,8 @@ export async function trainFirstOrder(context: LoopContext): Promise<Pick<RunSum
           break training;
         }
         if (plateau && step % plateauEvery === 0) {
-          const metric = job.plateauCheck?.metric === 'trainLoss' || !dataset.validation ? lossSinceCheck / Math.max(1, stepsSinceCheck) : evaluate(tf, model, dataset, dataset.validation, lossOf, batches).loss;
+          const metric =
+            job.plateauCheck?.metric === 'trainLoss' || !dataset.validation ? lossSinceCheck / Math.max(1, stepsSinceCheck) : evaluate(tf, model, dataset, dataset.validation, lossOf, batches).loss;
           lossSinceCheck = 0;
           stepsSinceCheck = 0;
           const previousLr = plateau.lr;

@@ -37,7 +37,7 @@ process.on('message', (command: TrainerCommand) => {
         (error: unknown) => {
           // Input problems are the user's to fix: one clear line. Anything else is ours: keep the stack for the log.
           const known = error instanceof DataError || error instanceof SpecError;
-          if (!known) send({ type: 'log', level: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+          if (!known) send({ type: 'log', level: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
           exitAfterSend({ type: 'failed', message: firstLine(error) }, 1);
         },
       );

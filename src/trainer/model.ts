@@ -42,7 +42,17 @@ function fromLayers(tf: Tf, specs: LayerSpec[], dataset: Dataset): LayersModel {
         model.add(tf.layers.dense({ ...common, units: spec.units, activation: spec.activation, useBias: spec.useBias, kernelInitializer: spec.kernelInitializer }));
         break;
       case 'conv2d':
-        model.add(tf.layers.conv2d({ ...common, filters: spec.filters, kernelSize: spec.kernelSize, strides: spec.strides, padding: spec.padding, activation: spec.activation, kernelInitializer: spec.kernelInitializer }));
+        model.add(
+          tf.layers.conv2d({
+            ...common,
+            filters: spec.filters,
+            kernelSize: spec.kernelSize,
+            strides: spec.strides,
+            padding: spec.padding,
+            activation: spec.activation,
+            kernelInitializer: spec.kernelInitializer,
+          }),
+        );
         break;
       case 'maxPooling2d':
         model.add(tf.layers.maxPooling2d({ ...common, poolSize: spec.poolSize, strides: spec.strides ?? spec.poolSize }));
@@ -66,7 +76,9 @@ function fromLayers(tf: Tf, specs: LayerSpec[], dataset: Dataset): LayersModel {
   });
   const outputs = model.outputs[0].shape[model.outputs[0].shape.length - 1];
   if (outputs !== dataset.targetWidth) {
-    throw new DataError(`model[${specs.length - 1}] gives ${outputs} outputs but the data needs ${dataset.targetWidth} (${dataset.task === 'classification' ? `${dataset.classes} classes` : 'regression targets'})`);
+    throw new DataError(
+      `model[${specs.length - 1}] gives ${outputs} outputs but the data needs ${dataset.targetWidth} (${dataset.task === 'classification' ? `${dataset.classes} classes` : 'regression targets'})`,
+    );
   }
   return model;
 }

@@ -2,7 +2,10 @@ import type { Tensor, Variable } from '@tensorflow/tfjs';
 import type { OptimizerSpec } from '../core/job/spec';
 import type { Tf } from './backend';
 
-export interface NamedTensor { name: string; tensor: Tensor }
+export interface NamedTensor {
+  name: string;
+  tensor: Tensor;
+}
 
 /**
  * A first-order optimizer over all trainable weights laid end to end in one flat vector. TF.js's
@@ -103,14 +106,20 @@ export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number): Ste
   };
 }
 
-interface Slot { read(): Tensor; write(value: Tensor): void }
+interface Slot {
+  read(): Tensor;
+  write(value: Tensor): void;
+}
 
 /** An optimizer's state: flat tensors kept in variables, and float32 scalars kept on the CPU. */
 class State {
   private readonly variables = new Map<string, Variable>();
   private readonly numbers = new Map<string, Record<string, number>>();
 
-  constructor(private readonly tf: Tf, private readonly size: number) {}
+  constructor(
+    private readonly tf: Tf,
+    private readonly size: number,
+  ) {}
 
   zeros(name: string): Slot {
     return this.filled(name, 0);

@@ -46,20 +46,38 @@ export async function runJob(request: TrainRequest, send: (message: TrainerMessa
   const log = RunLogWriter.create(request.runsDir, job.name, { ...job, backend, maxSteps: request.maxSteps });
   const layerNames = built.layers.map((layer) => layer.name);
   send({
-    type: 'started', runDir: log.dir, backend, ...(note ? { backendNote: note } : {}), ...(threads ? { threads } : {}), parameterCount: built.model.countParams(),
-    layerNames, totalSteps, plannedLr: Array.from(plannedRates(createSchedule(job.schedule), totalSteps)),
+    type: 'started',
+    runDir: log.dir,
+    backend,
+    ...(note ? { backendNote: note } : {}),
+    ...(threads ? { threads } : {}),
+    parameterCount: built.model.countParams(),
+    layerNames,
+    totalSteps,
+    plannedLr: Array.from(plannedRates(createSchedule(job.schedule), totalSteps)),
   });
   const eventCounts: Partial<Record<RunEventKind, number>> = {};
   const sweep = request.lrFind ? new SweepMonitor(request.lrFind) : undefined;
   const rows = { lr: [] as number[], loss: [] as number[], gradNorm: [] as number[] };
   const context: LoopContext = {
-    tf, job, dataset, built, totalSteps, log, control,
-    ...(sweep ? { validate: false, stopAfter: (row: { lr: number; loss: number; gradNorm: number }) => {
-      rows.lr.push(row.lr);
-      rows.loss.push(row.loss);
-      rows.gradNorm.push(row.gradNorm);
-      return sweep.observe(row.loss);
-    } } : {}),
+    tf,
+    job,
+    dataset,
+    built,
+    totalSteps,
+    log,
+    control,
+    ...(sweep
+      ? {
+          validate: false,
+          stopAfter: (row: { lr: number; loss: number; gradNorm: number }) => {
+            rows.lr.push(row.lr);
+            rows.loss.push(row.loss);
+            rows.gradNorm.push(row.gradNorm);
+            return sweep.observe(row.loss);
+          },
+        }
+      : {}),
     out: {
       steps: (batch) => send({ type: 'steps', batch }),
       event: (event) => {

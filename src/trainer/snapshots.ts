@@ -7,7 +7,11 @@ export class Snapshots {
   private weights: Tensor[] | undefined;
   private optimizerState: NamedTensor[] | undefined;
 
-  constructor(private readonly tf: Tf, private readonly model: LayersModel, private readonly optimizer: StepOptimizer) {}
+  constructor(
+    private readonly tf: Tf,
+    private readonly model: LayersModel,
+    private readonly optimizer: StepOptimizer,
+  ) {}
 
   async take(): Promise<void> {
     this.dispose();

@@ -40,7 +40,10 @@ export class StepPolicy {
     private readonly control: RunControl,
   ) {
     this.guardSpec = job.guard ?? defaultGuard;
-    this.detectors = new Detectors(layers.map((l) => l.name), job.detect);
+    this.detectors = new Detectors(
+      layers.map((l) => l.name),
+      job.detect,
+    );
     this.backoff = new LrBackoff(this.guardSpec.backoffFactor, this.guardSpec.recoverySteps);
     const clip = job.clip;
     this.adaptive = clip?.type === 'adaptive' ? new AdaptiveClipStats(clip.zThreshold, clip.alpha, clip.warmupSteps) : undefined;
@@ -68,9 +71,7 @@ export class StepPolicy {
       scale = maxNorm / (gradNorm + 1e-6); // PyTorch clip_grad_norm_
       clippedNorm = Math.min(clippedNorm, gradNorm) * scale;
     }
-    const guardEvent: RunEvent | undefined = guard.action
-      ? { kind: 'guard', step, action: guard.action, cause: guard.cause!, ...(cuts ? { lrMultiplier: backoff.multiplier(step) } : {}) }
-      : undefined;
+    const guardEvent: RunEvent | undefined = guard.action ? { kind: 'guard', step, action: guard.action, cause: guard.cause!, ...(cuts ? { lrMultiplier: backoff.multiplier(step) } : {}) } : undefined;
     return { gradNorm, layerGradNorms, events, guard, ...(guardEvent ? { guardEvent } : {}), lr, scale, clippedNorm: guard.apply ? clippedNorm : 0 };
   }
 }

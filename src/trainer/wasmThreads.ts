@@ -49,15 +49,19 @@ export async function useThreadedWasm(tf: typeof tfjs, wasm: typeof wasmBackend,
   const singleThreaded = tf.findBackendFactory('wasm');
   tf.removeBackend('wasm');
   wasm.setThreadsCount(threads);
-  tf.registerBackend('wasm', async () => {
-    const module = await startModule(dir, threads);
-    const backend = new wasm.BackendWasm(module); // starts the thread pool's pthreads
-    // Emscripten keeps a worker running a pthread ref'd, and the pool's threads run for good: the
-    // process would never exit on its own. They only work while the main thread waits on them.
-    const pthreads = (module as unknown as { PThread?: { runningWorkers: { unref(): void }[]; unusedWorkers: { unref(): void }[] } }).PThread;
-    [...(pthreads?.runningWorkers ?? []), ...(pthreads?.unusedWorkers ?? [])].forEach((worker) => worker.unref());
-    return backend;
-  }, 2);
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      const module = await startModule(dir, threads);
+      const backend = new wasm.BackendWasm(module); // starts the thread pool's pthreads
+      // Emscripten keeps a worker running a pthread ref'd, and the pool's threads run for good: the
+      // process would never exit on its own. They only work while the main thread waits on them.
+      const pthreads = (module as unknown as { PThread?: { runningWorkers: { unref(): void }[]; unusedWorkers: { unref(): void }[] } }).PThread;
+      [...(pthreads?.runningWorkers ?? []), ...(pthreads?.unusedWorkers ?? [])].forEach((worker) => worker.unref());
+      return backend;
+    },
+    2,
+  );
   try {
     if (!(await tf.setBackend('wasm'))) throw new Error('the threaded backend did not initialise');
     const running = wasm.getThreadsCount();

@@ -21,7 +21,12 @@ async function waitForRun(before: string[], finished = true, timeout = 120_000):
   throw new Error('no run finished in time');
 }
 
-const events = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
+const events = (dir: string) =>
+  readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
 const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
 
 /** Trainer child processes of the installed extension (their command line names its dist/trainer.js). */
@@ -143,7 +148,10 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
       copyFileSync(await screenshot(page, name), join(root, 'docs', `${name}.png`));
       await page.keyboard.press('Escape');
       assert.ok(ramp.test(offered[0] ?? '') || ramp.test(offered.join('|')), `offered: ${offered.join(' | ')}`);
-      assert.ok(offered.some((t) => /Lower the peak learning rate/.test(t)), `offered: ${offered.join(' | ')}`);
+      assert.ok(
+        offered.some((t) => /Lower the peak learning rate/.test(t)),
+        `offered: ${offered.join(' | ')}`,
+      );
       assert.ok(!offered.some((t) => /clipping/i.test(t)), `clipping offered under Adam: ${offered.join(' | ')}`);
     }
     const rows = await problems();
@@ -160,7 +168,10 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     await pick(page, "Job's schedule");
     const run = await waitForRun(previous);
     assert.equal(summary(run).status, 'finished');
-    assert.deepEqual(events(run).filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'), []);
+    assert.deepEqual(
+      events(run).filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'),
+      [],
+    );
     const frame = await panelFrame(page);
     await frame.locator('#root[data-run-status="finished"]').waitFor({ timeout: 30_000 });
     assert.equal(await frame.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps'), '');
@@ -175,7 +186,7 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     const frame = await panelFrame(page, 30_000, '#run-title');
     await frame.locator('#run-title', { hasText: newest }).waitFor({ timeout: 30_000 });
     await frame.locator('[data-chart="accuracy"]:not([data-points="0"])').waitFor({ timeout: 30_000 });
-    assert.match(await frame.locator('[data-chart="loss"]').getAttribute('data-datasets') ?? '', /validation/);
+    assert.match((await frame.locator('[data-chart="loss"]').getAttribute('data-datasets')) ?? '', /validation/);
     assert.match(await frame.locator('dd[data-stat="Val. loss"]').innerText(), /^\d/);
     assert.match(await frame.locator('dd[data-stat="Val. accuracy"]').innerText(), /^\d+(\.\d)?% \(best/);
     assert.notEqual(await frame.locator('dd[data-stat="Duration"]').innerText(), '—', 'its duration, from the folder name and the summary');
@@ -248,7 +259,7 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     const rows = await problems();
     const pctStart = rows.filter((row) => /pctStart|maximum|1\.5/.test(row));
     assert.equal(pctStart.length, 1, `one entry for the error, not one per checker: ${rows.join(' | ')}`);
-    assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-error').count() >= 1, true, 'shown as an error');
+    assert.equal((await page.locator('.markers-panel .monaco-list-row .codicon-error').count()) >= 1, true, 'shown as an error');
     assert.equal(await page.locator('.markers-panel .monaco-list-row .codicon-warning').count(), 0, 'no warnings');
 
     await runCommand(page, 'Gradscope: Train with Schedule');
@@ -265,4 +276,3 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     await panelFrame(page);
   });
 });
-

@@ -25,7 +25,14 @@ describe('the extension page', { timeout: 240_000 }, () => {
     // The README is drawn in a webview (a nested frame) of the extension editor.
     let readme: Frame | undefined;
     for (let i = 0; i < 240 && !readme; i++) {
-      for (const frame of page.frames()) if ((await frame.locator('img[alt^="The diagnostics panel"]').count().catch(() => 0)) > 0) readme = frame;
+      for (const frame of page.frames())
+        if (
+          (await frame
+            .locator('img[alt^="The diagnostics panel"]')
+            .count()
+            .catch(() => 0)) > 0
+        )
+          readme = frame;
       if (!readme) await page.waitForTimeout(250);
     }
     assert.ok(readme, 'the README with its first screenshot');

@@ -39,7 +39,10 @@ async function train(v: VsCode, job: string): Promise<Frame> {
     await v.page.waitForTimeout(250);
   }
   const frame = await panelFrame(v.page);
-  await frame.locator('#run-title', { hasText: job.replace('mnist', 'mnist-mlp') }).waitFor({ timeout: 30_000 }).catch(() => {});
+  await frame
+    .locator('#run-title', { hasText: job.replace('mnist', 'mnist-mlp') })
+    .waitFor({ timeout: 30_000 })
+    .catch(() => {});
   await frame.locator('#root[data-run-status="finished"]').waitFor({ timeout: 30_000 });
   return frame;
 }
@@ -90,7 +93,10 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     const rows = frame.locator('#run-picker li');
     assert.equal(await rows.count(), 2);
     const texts = await rows.allInnerTexts();
-    assert.ok(texts.every((t) => /\d{1,2}:\d{2}/.test(t) && /finished/.test(t) && /\d+ events?/.test(t)), texts.join(' | '));
+    assert.ok(
+      texts.every((t) => /\d{1,2}:\d{2}/.test(t) && /finished/.test(t) && /\d+ events?/.test(t)),
+      texts.join(' | '),
+    );
     const focused = await attr(frame, '#root', 'data-active-run');
     assert.match(await frame.locator('#run-picker li[aria-current]').innerText(), /exploding/);
     // The header: status, backend, steps, duration, losses, accuracy, events.

@@ -53,7 +53,11 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     script.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     script.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
-    const runDir = await waitFor(() => /run_dir (.+)\n/.exec(stdout)?.[1], 60_000, () => `the script printed no run folder: ${stderr}`);
+    const runDir = await waitFor(
+      () => /run_dir (.+)\n/.exec(stdout)?.[1],
+      60_000,
+      () => `the script printed no run folder: ${stderr}`,
+    );
 
     await runCommand(page, 'Gradscope: Open Training Log');
     const input = page.locator('.quick-input-widget input');
@@ -90,17 +94,24 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     await page.locator('.notification-toast', { hasText: 'watching for new PyTorch runs' }).waitFor({ timeout: 15_000 });
     const { runDir, exited, output } = await startScript('watched');
     const frame = await panelFrame(page);
-    await frame.locator('#run-status', { hasText: /running · step [1-9]\d*/ }).waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
-      await runCommand(page, 'Notifications: Show Notifications');
-      await page.waitForTimeout(1000);
-      await screenshot(page, 'pytorch-watch-failed');
-      throw error;
-    });
+    await frame
+      .locator('#run-status', { hasText: /running · step [1-9]\d*/ })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (error: unknown) => {
+        await runCommand(page, 'Notifications: Show Notifications');
+        await page.waitForTimeout(1000);
+        await screenshot(page, 'pytorch-watch-failed');
+        throw error;
+      });
     assert.match(await frame.locator('#runs, body').first().innerText(), /watched/);
 
     await frame.locator('#pause').click();
     await frame.locator('#run-status', { hasText: /^paused/ }).waitFor({ timeout: 15_000 });
-    await waitFor(() => (JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')).pause === true ? true : undefined), 10_000, () => 'no pause in control.json');
+    await waitFor(
+      () => (JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')).pause === true ? true : undefined),
+      10_000,
+      () => 'no pause in control.json',
+    );
     await page.waitForTimeout(1000); // the loop sees it within 100 ms; its last rows are written on pausing
     const held = rowCount(runDir);
     await page.waitForTimeout(1500);
@@ -108,17 +119,28 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
 
     await frame.locator('#pause', { hasText: 'Resume' }).click();
     await frame.locator('#run-status', { hasText: /^running/ }).waitFor({ timeout: 15_000 });
-    await waitFor(() => (rowCount(runDir) > held ? true : undefined), 15_000, () => 'no rows after Resume');
+    await waitFor(
+      () => (rowCount(runDir) > held ? true : undefined),
+      15_000,
+      () => 'no rows after Resume',
+    );
 
     // LR × and Clip from the panel reach the loop: its rows show the halved rate and the clipped norm.
     await frame.locator('#lr-multiplier input').fill('0.5');
     await frame.locator('#clip-threshold input').fill('1.5');
     await frame.locator('#apply-controls').click();
-    await waitFor(() => {
-      const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { lr: number; clippedNorm?: number });
-      const last = rows.at(-1);
-      return last && last.lr === 0.005 && last.clippedNorm !== undefined ? true : undefined;
-    }, 15_000, () => `no row with lr 0.005 and a clippedNorm; control.json: ${readFileSync(join(runDir, 'control.json'), 'utf8')}`);
+    await waitFor(
+      () => {
+        const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { lr: number; clippedNorm?: number });
+        const last = rows.at(-1);
+        return last && last.lr === 0.005 && last.clippedNorm !== undefined ? true : undefined;
+      },
+      15_000,
+      () => `no row with lr 0.005 and a clippedNorm; control.json: ${readFileSync(join(runDir, 'control.json'), 'utf8')}`,
+    );
 
     await frame.locator('#stop').click();
     const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
@@ -151,7 +173,11 @@ async function startScript(name: string): Promise<{ runDir: string; exited: Prom
   script.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   script.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
-  const runDir = await waitFor(() => /run_dir (.+)\n/.exec(stdout)?.[1], 60_000, () => `the script printed no run folder: ${stderr}`);
+  const runDir = await waitFor(
+    () => /run_dir (.+)\n/.exec(stdout)?.[1],
+    60_000,
+    () => `the script printed no run folder: ${stderr}`,
+  );
   return { runDir, exited, output: () => `${stdout}${stderr}` };
 }
 

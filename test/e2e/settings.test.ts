@@ -7,21 +7,44 @@ import { after, before, describe, test } from 'node:test';
 import { launch, pick, runCommand, screenshot, type VsCode } from './vscode';
 
 const small = {
-  name: 'small', seed: 1, data: { type: 'synthetic', samples: 512, features: 8, classes: 3 },
-  model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }],
-  optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 }, epochs: 2,
+  name: 'small',
+  seed: 1,
+  data: { type: 'synthetic', samples: 512, features: 8, classes: 3 },
+  model: [
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 3, activation: 'softmax' },
+  ],
+  optimizer: { type: 'sgd', lr: 0.1 },
+  schedule: { type: 'constant', lr: 0.1 },
+  epochs: 2,
 };
 const guarded = {
-  name: 'guarded', seed: 1, data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 },
-  model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }], optimizer: { type: 'sgd', lr: 0.01 },
-  schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [40] }, guard: { explosion: 'stop' }, epochs: 8,
+  name: 'guarded',
+  seed: 1,
+  data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 },
+  model: [
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 1 },
+  ],
+  optimizer: { type: 'sgd', lr: 0.01 },
+  schedule: {
+    type: 'sequential',
+    schedules: [
+      { type: 'constant', lr: 0.01 },
+      { type: 'constant', lr: 1 },
+    ],
+    milestones: [40],
+  },
+  guard: { explosion: 'stop' },
+  epochs: 8,
 };
 
 let vs: VsCode;
 const runsDir = () => join(vs.workspace, '.gradscope', 'runs');
-const summaries = () => (existsSync(runsDir()) ? readdirSync(runsDir()) : [])
-  .filter((name) => existsSync(join(runsDir(), name, 'summary.json')))
-  .map((name) => ({ name, ...JSON.parse(readFileSync(join(runsDir(), name, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as { backend: string; stopReason: string } }));
+const summaries = () =>
+  (existsSync(runsDir()) ? readdirSync(runsDir()) : [])
+    .filter((name) => existsSync(join(runsDir(), name, 'summary.json')))
+    .map((name) => ({ name, ...(JSON.parse(readFileSync(join(runsDir(), name, 'summary.json'), 'utf8').replace(/\bNaN\b/g, 'null')) as { backend: string; stopReason: string }) }));
 
 async function waitForSummary(matching: (name: string) => boolean, known: string[]): Promise<{ name: string; backend: string; stopReason: string }> {
   const deadline = Date.now() + 120_000;

@@ -76,12 +76,20 @@ describe('strategy tools in VS Code', { timeout: 600_000 }, () => {
     await table.locator('th', { hasText: 'Val. accuracy' }).click();
     await frame.locator('#compare-table[data-sorted-by="finalValidationAccuracy"]').waitFor();
     const accuracy = await column(6);
-    assert.deepEqual(accuracy, [...accuracy].sort((a, b) => b - a), `accuracy ${accuracy}`);
+    assert.deepEqual(
+      accuracy,
+      [...accuracy].sort((a, b) => b - a),
+      `accuracy ${accuracy}`,
+    );
     await table.locator('th', { hasText: 'Time' }).click();
     await frame.locator('#compare-table[data-sorted-by="wallTimeMs"]').waitFor();
     const times = await column(10);
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), `times ${times}`);
-    assert.ok(await table.locator('td.best').count() >= 3, 'the best value of each column is marked');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      `times ${times}`,
+    );
+    assert.ok((await table.locator('td.best').count()) >= 3, 'the best value of each column is marked');
     // The comparison on its own, as wide as the window allows, for the screenshots.
     await runCommand(page, 'View: Join All Editor Groups');
     await page.locator('.tab', { hasText: 'Compare: small' }).first().click();

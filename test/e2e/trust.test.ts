@@ -7,8 +7,12 @@ import { after, before, test } from 'node:test';
 import { launch, runCommand, screenshot, type VsCode } from './vscode';
 
 const moduleJob = {
-  name: 'module-data', data: { type: 'module', path: 'data.js' },
-  model: [{ type: 'dense', units: 3, activation: 'softmax' }], optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 }, epochs: 1,
+  name: 'module-data',
+  data: { type: 'module', path: 'data.js' },
+  model: [{ type: 'dense', units: 3, activation: 'softmax' }],
+  optimizer: { type: 'sgd', lr: 0.1 },
+  schedule: { type: 'constant', lr: 0.1 },
+  epochs: 1,
 };
 
 let vs: VsCode;
@@ -39,7 +43,7 @@ test('a module job is refused in an untrusted workspace', { timeout: 300_000 }, 
   const toast = page.locator('.notification-toast', { hasText: 'trusted workspace' });
   await toast.waitFor({ timeout: 60_000 });
   assert.match(await toast.innerText(), /Gradscope: this job runs code from data\.js, which needs a trusted workspace\./);
-  assert.ok(await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Manage Workspace Trust' }).count() > 0, 'offers to manage trust');
+  assert.ok((await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Manage Workspace Trust' }).count()) > 0, 'offers to manage trust');
   await screenshot(page, 'untrusted-module-job');
   // No schedule was offered and nothing ran: no run folder, the module never loaded.
   assert.equal(await page.locator('.quick-input-widget:visible').count(), 0);

@@ -46,18 +46,45 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
   for (const name of examples) cpSync(join(root, 'examples', `${name}.gradscope.json`), join(workspace, `${name}.gradscope.json`));
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(workspace, name), text);
   const trust = options.untrusted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : { 'security.workspace.trust.enabled': false };
-  const settings = (theme: Theme) => writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    ...trust, 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
-    'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
-    'window.commandCenter': false, 'workbench.colorTheme': theme, 'chat.commandCenter.enabled': false,
-    ...options.settings,
-  }));
+  const settings = (theme: Theme) =>
+    writeFileSync(
+      join(userData, 'User', 'settings.json'),
+      JSON.stringify({
+        ...trust,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.ignoreRecommendations': true,
+        'workbench.enableExperiments': false,
+        'window.commandCenter': false,
+        'workbench.colorTheme': theme,
+        'chat.commandCenter.enabled': false,
+        ...options.settings,
+      }),
+    );
   settings(options.theme ?? 'Default Dark Modern');
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
   const port = await freePort();
-  const server = spawn(codeServer, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', ...(options.untrusted ? [] : ['--disable-workspace-trust']), workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    codeServer,
+    [
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensions,
+      '--disable-telemetry',
+      '--disable-update-check',
+      ...(options.untrusted ? [] : ['--disable-workspace-trust']),
+      workspace,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await waitForServer(server, port);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -154,7 +181,13 @@ export async function panelFrame(page: Page, timeout = 60_000, selector = '[data
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+      if (
+        await frame
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return frame;
     }
     await page.waitForTimeout(250);
   }

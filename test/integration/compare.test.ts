@@ -23,7 +23,10 @@ test('gradscope compare runs each strategy and prints the table as JSON, CSV or 
     assert.ok(typeof r.finalTrainLoss === 'number' && typeof r.finalValidationLoss === 'number' && typeof r.finalValidationAccuracy === 'number', JSON.stringify(r));
   }
   const losses = table.rows.map((r) => r.finalValidationLoss as number);
-  assert.deepEqual(losses, [...losses].sort((a, b) => a - b));
+  assert.deepEqual(
+    losses,
+    [...losses].sort((a, b) => a - b),
+  );
   assert.ok(table.rows.some((r) => r.stepsToTarget !== null));
   assert.match(json.stderr, /\[4\/4\]/);
 
@@ -45,12 +48,23 @@ test('cancelling a comparison stops the running strategy politely and never star
   let started = 0;
   const done: string[] = [];
   const where = { distDir: join(root, 'dist'), jobFile: join(dir, 'job.gradscope.json'), runsDir: join(dir, 'runs') };
-  const outcomes = await runStrategies(items, where, 1, (outcome) => done.push(outcome.strategy.name), () => {
-    started++;
-    cancel.abort(); // as soon as the first child exists: the user pressed Cancel
-  }, undefined, cancel.signal);
+  const outcomes = await runStrategies(
+    items,
+    where,
+    1,
+    (outcome) => done.push(outcome.strategy.name),
+    () => {
+      started++;
+      cancel.abort(); // as soon as the first child exists: the user pressed Cancel
+    },
+    undefined,
+    cancel.signal,
+  );
   assert.equal(started, 1, 'queued strategies started after the cancel');
   assert.deepEqual(done, ['a']);
-  assert.deepEqual(outcomes.map((o) => [o.strategy.name, o.status]), [['a', 'stopped']]);
+  assert.deepEqual(
+    outcomes.map((o) => [o.strategy.name, o.status]),
+    [['a', 'stopped']],
+  );
   assert.equal(readdirSync(join(dir, 'runs')).length, 1, 'one run log, closed with its summary');
 });

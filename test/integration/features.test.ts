@@ -30,16 +30,25 @@ describe('data and models', () => {
   });
 
   test('every layer type builds and trains (conv on cpu), with shift augmentation', async () => {
-    const run = await train(tinyJob({
-      data: { type: 'mnist', samples: 256, augment: { shift: 2, noise: 0.05 } },
-      model: [
-        { type: 'conv2d', filters: 4, kernelSize: 3, inputShape: [28, 28, 1], padding: 'same', kernelInitializer: 'heNormal' },
-        { type: 'batchNormalization' }, { type: 'activation', activation: 'relu' }, { type: 'maxPooling2d' }, { type: 'flatten' },
-        { type: 'dense', units: 16, activation: 'gelu' }, { type: 'layerNormalization' }, { type: 'dropout', rate: 0.1 },
-        { type: 'dense', units: 10, activation: 'softmax' },
-      ],
-      optimizer: { type: 'adam', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 },
-    }), { maxSteps: 4, backend: 'cpu' });
+    const run = await train(
+      tinyJob({
+        data: { type: 'mnist', samples: 256, augment: { shift: 2, noise: 0.05 } },
+        model: [
+          { type: 'conv2d', filters: 4, kernelSize: 3, inputShape: [28, 28, 1], padding: 'same', kernelInitializer: 'heNormal' },
+          { type: 'batchNormalization' },
+          { type: 'activation', activation: 'relu' },
+          { type: 'maxPooling2d' },
+          { type: 'flatten' },
+          { type: 'dense', units: 16, activation: 'gelu' },
+          { type: 'layerNormalization' },
+          { type: 'dropout', rate: 0.1 },
+          { type: 'dense', units: 10, activation: 'softmax' },
+        ],
+        optimizer: { type: 'adam', lr: 0.01 },
+        schedule: { type: 'constant', lr: 0.01 },
+      }),
+      { maxSteps: 4, backend: 'cpu' },
+    );
     assert.equal(run.summary?.status, 'finished', run.failure);
     assert.deepEqual(run.started!.layerNames, ['conv2d_0', 'batchNormalization_1', 'dense_5', 'layerNormalization_6', 'dense_8']);
     assert.equal(run.batch.layerGradNorms!.length, 5);
@@ -47,8 +56,11 @@ describe('data and models', () => {
 
   test('a user model module (createModel) trains', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'model.js'), `exports.createModel = (tf) => tf.sequential({ layers: [
-      tf.layers.dense({ inputShape: [8], units: 12, activation: 'tanh' }), tf.layers.dense({ units: 3, activation: 'softmax' }) ] });`);
+    writeFileSync(
+      join(dir, 'model.js'),
+      `exports.createModel = (tf) => tf.sequential({ layers: [
+      tf.layers.dense({ inputShape: [8], units: 12, activation: 'tanh' }), tf.layers.dense({ units: 3, activation: 'softmax' }) ] });`,
+    );
     const run = await train(tinyJob({ model: { type: 'module', path: 'model.js' } }), { jobDir: dir, maxSteps: 10 });
     assert.equal(run.summary?.status, 'finished', run.failure);
     assert.equal(run.started!.parameterCount, 8 * 12 + 12 + 12 * 3 + 3);
@@ -63,10 +75,14 @@ describe('data and models', () => {
 describe('schedules and live controls', () => {
   test('plateau cuts the learning rate when the checked loss stops improving', async () => {
     // Labels drawn at random cannot be learnt: the training loss plateaus at once.
-    const run = await train(tinyJob({
-      data: { type: 'synthetic', samples: 512, features: 8, classes: 3, noise: 50 },
-      schedule: { type: 'plateau', lr: 0.1, patience: 1, factor: 0.5 }, plateauCheck: { metric: 'trainLoss', every: 4 }, epochs: 10,
-    }));
+    const run = await train(
+      tinyJob({
+        data: { type: 'synthetic', samples: 512, features: 8, classes: 3, noise: 50 },
+        schedule: { type: 'plateau', lr: 0.1, patience: 1, factor: 0.5 },
+        plateauCheck: { metric: 'trainLoss', every: 4 },
+        epochs: 10,
+      }),
+    );
     const cuts = run.events.filter((e) => e.kind === 'lrCut');
     assert.ok(cuts.length >= 2, `${cuts.length} cuts`);
     const first = cuts[0];
@@ -95,13 +111,16 @@ describe('the parent going away', () => {
   test('when the host process dies, the child stops and leaves a complete run log', async () => {
     const dir = tempDir();
     // A stand-in host: starts a long run, reports the child's pid and run folder, then exits abruptly.
-    writeFileSync(join(dir, 'host.ts'), `
+    writeFileSync(
+      join(dir, 'host.ts'),
+      `
       import { parseJobText } from ${JSON.stringify(join(root, 'src/core/job'))};
       import { TrainerProcess } from ${JSON.stringify(join(root, 'src/node/trainerProcess'))};
       const job = parseJobText(${JSON.stringify(JSON.stringify(tinyJob({ epochs: 500 })))});
       const trainer = new TrainerProcess(${JSON.stringify(trainerScript)}, { job, jobDir: ${JSON.stringify(dir)}, runsDir: ${JSON.stringify(join(dir, 'runs'))}, searchPaths: [] }, {
         message(m) { if (m.type === 'steps') { console.log(JSON.stringify({ pid: trainer.pid })); process.exit(0); } },
-      });`);
+      });`,
+    );
     const host = spawn(process.execPath, ['--import', 'tsx', join(dir, 'host.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     host.stdout.on('data', (chunk) => (output += chunk));

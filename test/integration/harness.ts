@@ -13,10 +13,17 @@ export const trainerScript = join(root, 'dist', 'trainer.js');
 /** A small, fast classification job; override any field. */
 export function tinyJob(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    name: 'tiny', seed: 1,
+    name: 'tiny',
+    seed: 1,
     data: { type: 'synthetic', samples: 512, features: 8, classes: 3, validationSplit: 0.25 },
-    model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }],
-    optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 }, epochs: 2, batchSize: 32,
+    model: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dense', units: 3, activation: 'softmax' },
+    ],
+    optimizer: { type: 'sgd', lr: 0.1 },
+    schedule: { type: 'constant', lr: 0.1 },
+    epochs: 2,
+    batchSize: 32,
     ...overrides,
   };
 }
@@ -49,20 +56,28 @@ export async function train(
   const spec = parseJobText(JSON.stringify(job));
   const jobDir = options.jobDir ?? mkdtempSync(join(tmpdir(), 'gradscope-job-'));
   const result = { messages: [], events: [], batch: { step: [], lr: [], loss: [], gradNorm: [] } } as unknown as RunResult;
-  result.trainer = new TrainerProcess(trainerScript, {
-    job: spec, jobDir, runsDir: join(jobDir, 'runs'), searchPaths: [jobDir],
-    ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}), ...(options.backend ? { backend: options.backend } : {}),
-  }, {
-    message(message) {
-      result.messages.push(message);
-      if (message.type === 'started') result.started = message;
-      if (message.type === 'steps') appendBatch(result.batch, message.batch);
-      if (message.type === 'event') result.events.push(message.event);
-      if (message.type === 'finished') result.summary = message.summary;
-      if (message.type === 'failed') result.failure = message.message;
-      options.onMessage?.(message, result);
+  result.trainer = new TrainerProcess(
+    trainerScript,
+    {
+      job: spec,
+      jobDir,
+      runsDir: join(jobDir, 'runs'),
+      searchPaths: [jobDir],
+      ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
     },
-  });
+    {
+      message(message) {
+        result.messages.push(message);
+        if (message.type === 'started') result.started = message;
+        if (message.type === 'steps') appendBatch(result.batch, message.batch);
+        if (message.type === 'event') result.events.push(message.event);
+        if (message.type === 'finished') result.summary = message.summary;
+        if (message.type === 'failed') result.failure = message.message;
+        options.onMessage?.(message, result);
+      },
+    },
+  );
   result.exit = await result.trainer.stopped;
   return result;
 }

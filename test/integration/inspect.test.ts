@@ -15,13 +15,21 @@ const temp = () => mkdtempSync(join(tmpdir(), 'gradscope-inspect-'));
 describe('gradscope inspect', () => {
   test('a Hugging Face-style log with a spike: exit 1 and one JSON object per event', () => {
     const file = join(temp(), 'trainer_log.jsonl');
-    const lines = Array.from({ length: 300 }, (_, step) => JSON.stringify({ 'train/global_step': step, 'train/learning_rate': 1e-4, 'train/loss': 2 - step / 300, 'train/grad_norm': step === 240 ? 80 : 1 + 0.02 * (step % 5) }));
+    const lines = Array.from({ length: 300 }, (_, step) =>
+      JSON.stringify({ 'train/global_step': step, 'train/learning_rate': 1e-4, 'train/loss': 2 - step / 300, 'train/grad_norm': step === 240 ? 80 : 1 + 0.02 * (step % 5) }),
+    );
     writeFileSync(file, `${lines.join('\n')}\n{"train/global_step": 300, "train/lo`);
     const result = inspect(file, '--json');
     assert.equal(result.status, 1, result.stderr);
-    const output = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const output = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const events = output.filter((l) => l.type === 'event');
-    assert.deepEqual(events.map((e) => [e.kind, e.step]), [['explosion', 240]]);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.step]),
+      [['explosion', 240]],
+    );
     assert.equal(events[0].gradNorm, 80);
     const summary = output.find((l) => l.type === 'summary');
     assert.equal(summary.rows, 300);
@@ -71,7 +79,11 @@ describe('gradscope inspect on TensorBoard logs', () => {
     const dir = temp();
     const write = (run: string, spikeAt: number | undefined, corruptAt?: number) => {
       mkdirSync(join(dir, run), { recursive: true });
-      const parts = Array.from({ length: 200 }, (_, step) => record(eventBytes(step, { 'train/loss': 2 - step / 200, 'train/grad_norm': step === spikeAt ? 50 : 1 + 0.01 * (step % 3), 'train/learning_rate': 1e-3 }, step % 2 ? 'simple' : 'tensorContent')));
+      const parts = Array.from({ length: 200 }, (_, step) =>
+        record(
+          eventBytes(step, { 'train/loss': 2 - step / 200, 'train/grad_norm': step === spikeAt ? 50 : 1 + 0.01 * (step % 3), 'train/learning_rate': 1e-3 }, step % 2 ? 'simple' : 'tensorContent'),
+        ),
+      );
       const bytes = concat(parts);
       if (corruptAt !== undefined) bytes[parts.slice(0, corruptAt).reduce((n, p) => n + p.length, 0) + 30] ^= 0xff;
       writeFileSync(join(dir, run, 'events.out.tfevents.1700000000.host.1.0'), bytes);
@@ -80,8 +92,15 @@ describe('gradscope inspect on TensorBoard logs', () => {
     write('spiky', 150);
     const result = inspect(dir, '--json');
     assert.equal(result.status, 1, result.stderr);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((l) => l.type === 'event');
-    assert.deepEqual(events.map((e) => [e.run, e.kind, e.step]), [['spiky', 'explosion', 150]]);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((l) => l.type === 'event');
+    assert.deepEqual(
+      events.map((e) => [e.run, e.kind, e.step]),
+      [['spiky', 'explosion', 150]],
+    );
     assert.match(result.stderr, /clean[/\\]events\.out\.tfevents\.[^ ]+ at byte \d+: the record data checksum does not match; record skipped/);
   });
 });
@@ -98,7 +117,10 @@ describe('gradscope report', () => {
     const html = readFileSync(out, 'utf8');
     assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//, 'nothing is loaded from elsewhere');
     const data = JSON.parse(/window\.GRADSCOPE_REPORT = (.*);<\/script>/.exec(html)![1].replace(/<\\\//g, '</'));
-    assert.deepEqual(data[0].events.map((e: { step: number }) => e.step), [31_337]);
+    assert.deepEqual(
+      data[0].events.map((e: { step: number }) => e.step),
+      [31_337],
+    );
     const gradNorm = data[0].charts.find((c: { id: string }) => c.id === 'gradNorm').series[0];
     assert.ok(gradNorm.steps.includes(31_337), 'the flagged step survives decimation');
     assert.ok(gradNorm.steps.length < 7_000, `${gradNorm.steps.length} points for 50,000 steps`);
@@ -112,7 +134,11 @@ describe('the real logs, as a user runs them', { skip: sharedReference('logs') ?
     const result = inspect(dir, '--json');
     assert.ok(result.status === 0 || result.status === 1, result.stderr);
     // NDJSON as Python writes it: a non-finite value is a bare NaN.
-    const summaries = result.stdout.trim().split('\n').map((line) => parseJsonLine(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> }).filter((l) => l.type === 'summary');
+    const summaries = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => parseJsonLine(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> })
+      .filter((l) => l.type === 'summary');
     assert.equal(summaries.length, 24, summaries.map((s) => s.run).join('\n'));
     for (const summary of summaries) {
       const { rows, firstStep, lastStep, columns } = summary;
@@ -128,8 +154,14 @@ describe('the real logs, as a user runs them', { skip: sharedReference('logs') ?
     const data = JSON.parse(/window\.GRADSCOPE_REPORT = (.*);<\/script>/.exec(readFileSync(out, 'utf8'))![1].replace(/<\\\//g, '</'));
     assert.equal(data[0].format, 'Keras TensorBoard run (train/ + validation/)');
     const loss = data[0].charts.find((c: { id: string }) => c.id === 'loss');
-    assert.deepEqual(loss.series.map((s: { label: string }) => s.label), ['train', 'validation']);
-    assert.deepEqual(data[0].events.map((e: { step: number }) => e.step), [10, 44]);
+    assert.deepEqual(
+      loss.series.map((s: { label: string }) => s.label),
+      ['train', 'validation'],
+    );
+    assert.deepEqual(
+      data[0].events.map((e: { step: number }) => e.step),
+      [10, 44],
+    );
 
     const nothing = join(dir, 'accuracy.jsonl');
     writeFileSync(nothing, Array.from({ length: 10 }, (_, step) => JSON.stringify({ step, accuracy: step / 10 })).join('\n'));

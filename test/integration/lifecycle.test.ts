@@ -49,7 +49,10 @@ describe('controlling a run', () => {
     assert.deepEqual((log.summary as { status: string }).status, 'stopped');
     const rows = await readAll(log.metrics());
     assert.equal(rows.length, run.summary!.steps);
-    assert.deepEqual(rows.map((row) => row.step), Array.from({ length: rows.length }, (_, i) => i));
+    assert.deepEqual(
+      rows.map((row) => row.step),
+      Array.from({ length: rows.length }, (_, i) => i),
+    );
   });
 
   test('a killed child leaves a readable run log without a summary', async () => {
@@ -71,7 +74,10 @@ describe('controlling a run', () => {
     const rows = await readAll(log.metrics({ onTruncatedTail: () => truncated++ }));
     // Rows are flushed in batches: all but the last unflushed ones survive, in order.
     assert.ok(rows.length > 0 && rows.length <= lastStep + 1 + 256, `${rows.length} rows`);
-    assert.deepEqual(rows.map((row) => row.step), Array.from({ length: rows.length }, (_, i) => i));
+    assert.deepEqual(
+      rows.map((row) => row.step),
+      Array.from({ length: rows.length }, (_, i) => i),
+    );
     assert.ok(truncated <= 1);
   });
 
@@ -112,8 +118,28 @@ describe('controlling a run', () => {
 
 describe('repeatability and hygiene', () => {
   test('the same job and seed give the same losses', async () => {
-    const a = await train(tinyJob({ model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }], data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } } }), { maxSteps: 30 });
-    const b = await train(tinyJob({ model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }], data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } } }), { maxSteps: 30 });
+    const a = await train(
+      tinyJob({
+        model: [
+          { type: 'dense', units: 16, activation: 'relu' },
+          { type: 'dropout', rate: 0.2 },
+          { type: 'dense', units: 3, activation: 'softmax' },
+        ],
+        data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } },
+      }),
+      { maxSteps: 30 },
+    );
+    const b = await train(
+      tinyJob({
+        model: [
+          { type: 'dense', units: 16, activation: 'relu' },
+          { type: 'dropout', rate: 0.2 },
+          { type: 'dense', units: 3, activation: 'softmax' },
+        ],
+        data: { type: 'synthetic', samples: 512, features: 8, classes: 3, augment: { noise: 0.1 } },
+      }),
+      { maxSteps: 30 },
+    );
     const c = await train(tinyJob({ seed: 2 }), { maxSteps: 30 });
     assert.deepEqual(a.batch.loss, b.batch.loss);
     assert.notDeepEqual(a.batch.loss, c.batch.loss);
@@ -130,8 +156,21 @@ describe('repeatability and hygiene', () => {
 // Every optimizer, clip mode and guard action, a few steps each: the count is flat during the run and
 // back where it started after it. A regression job whose LR jumps to 1 explodes, so the guard acts.
 const exploding = (guard: Record<string, unknown>) => ({
-  data: { type: 'synthetic', task: 'regression', samples: 256, features: 8, validationSplit: 0.25 }, model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }],
-  schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [20] }, guard, epochs: 6,
+  data: { type: 'synthetic', task: 'regression', samples: 256, features: 8, validationSplit: 0.25 },
+  model: [
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 1 },
+  ],
+  schedule: {
+    type: 'sequential',
+    schedules: [
+      { type: 'constant', lr: 0.01 },
+      { type: 'constant', lr: 1 },
+    ],
+    milestones: [20],
+  },
+  guard,
+  epochs: 6,
 });
 const leakCases: { name: string; job: Record<string, unknown>; guardActs?: boolean }[] = [
   { name: 'sgd, no clipping', job: { optimizer: { type: 'sgd', lr: 0.1 }, epochs: 4 } },
@@ -144,7 +183,22 @@ const leakCases: { name: string; job: Record<string, unknown>; guardActs?: boole
   { name: 'guard backoff', job: { optimizer: { type: 'adam', lr: 0.01 }, ...exploding({ explosion: 'backoff', recoverySteps: 10 }) }, guardActs: true },
   { name: 'guard rollback', job: { optimizer: { type: 'momentum', lr: 0.01 }, ...exploding({ explosion: 'rollback', snapshotEvery: 5 }) }, guardActs: true },
   { name: 'guard stop', job: { optimizer: { type: 'sgd', lr: 0.01 }, ...exploding({ explosion: 'stop' }) }, guardActs: true },
-  { name: 'guard stop on a non-finite loss', job: { optimizer: { type: 'sgd', lr: 0.01 }, ...exploding({ explosion: 'warn', nonFinite: 'stop' }), schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1e30 }], milestones: [20] } }, guardActs: true },
+  {
+    name: 'guard stop on a non-finite loss',
+    job: {
+      optimizer: { type: 'sgd', lr: 0.01 },
+      ...exploding({ explosion: 'warn', nonFinite: 'stop' }),
+      schedule: {
+        type: 'sequential',
+        schedules: [
+          { type: 'constant', lr: 0.01 },
+          { type: 'constant', lr: 1e30 },
+        ],
+        milestones: [20],
+      },
+    },
+    guardActs: true,
+  },
 ];
 
 describe('no tensor leaks in any optimizer, clip mode or guard action', () => {
@@ -172,10 +226,14 @@ async function tensorCounts(jobFields: Record<string, unknown>) {
   const counts: number[] = [];
   let guardEvents = 0;
   const before = tf.memory().numTensors;
-  const summary = await runJob({ job, jobDir: dir, runsDir: dir, searchPaths: [], backend: 'wasm' }, (message) => {
-    if (message.type === sampleOn) counts.push(tf.memory().numTensors);
-    if (message.type === 'event' && message.event.kind === 'guard') guardEvents++;
-  }, new RunControl());
+  const summary = await runJob(
+    { job, jobDir: dir, runsDir: dir, searchPaths: [], backend: 'wasm' },
+    (message) => {
+      if (message.type === sampleOn) counts.push(tf.memory().numTensors);
+      if (message.type === 'event' && message.event.kind === 'guard') guardEvents++;
+    },
+    new RunControl(),
+  );
   return { before, after: tf.memory().numTensors, counts, summary, guardEvents };
 }
 
@@ -216,13 +274,31 @@ describe('gradscope train', () => {
   };
 
   test('--json streams steps, events and a summary; an explosion stopped by the guard exits 1', async () => {
-    const file = writeJob(tinyJob({
-      data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 }, model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }],
-      schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [40] }, guard: { explosion: 'stop' }, epochs: 8,
-    }));
+    const file = writeJob(
+      tinyJob({
+        data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 },
+        model: [
+          { type: 'dense', units: 16, activation: 'relu' },
+          { type: 'dense', units: 1 },
+        ],
+        schedule: {
+          type: 'sequential',
+          schedules: [
+            { type: 'constant', lr: 0.01 },
+            { type: 'constant', lr: 1 },
+          ],
+          milestones: [40],
+        },
+        guard: { explosion: 'stop' },
+        epochs: 8,
+      }),
+    );
     const result = cli('train', file, '--json');
     assert.equal(result.status, 1, result.stderr);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
     const steps = lines.filter((l) => l.type === 'step');
     assert.ok(steps.length > 40 && ['step', 'lr', 'loss', 'gradNorm'].every((key) => key in steps[0]));
     const explosion = lines.find((l) => l.type === 'event' && l.kind === 'explosion');
@@ -241,7 +317,9 @@ describe('gradscope train', () => {
   });
 
   test('an invalid job exits 2 naming the file, line and field', () => {
-    const file = writeJob('{\n  "name": "x",\n  "data": {"type": "synthetic"},\n  "model": [{"type": "dense", "units": 3}],\n  "optimizer": {"type": "sgd"},\n  "schedule": {"type": "cosine", "lr": 0.1, "tMax": 0}\n}');
+    const file = writeJob(
+      '{\n  "name": "x",\n  "data": {"type": "synthetic"},\n  "model": [{"type": "dense", "units": 3}],\n  "optimizer": {"type": "sgd"},\n  "schedule": {"type": "cosine", "lr": 0.1, "tMax": 0}\n}',
+    );
     const result = cli('train', file);
     assert.equal(result.status, 2);
     assert.equal(result.stderr.trim(), `gradscope: ${file}:6:53: schedule.tMax must be >= 1 (got 0)`);

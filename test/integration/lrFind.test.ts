@@ -29,19 +29,31 @@ describe('gradscope lr-find', () => {
 
     const safe = await train(constant(job, found.suggestion));
     assert.equal(safe.summary?.status, 'finished');
-    assert.deepEqual(safe.events.filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'), []);
+    assert.deepEqual(
+      safe.events.filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'),
+      [],
+    );
     assert.ok(safe.summary!.finalLoss < 0.5);
 
     const bold = await train(constant(job, 10 * found.suggestion), { maxSteps: 40 });
-    assert.ok(bold.events.some((e) => e.kind === 'explosion' || e.kind === 'nonFinite'), 'no explosion at 10× the suggestion');
+    assert.ok(
+      bold.events.some((e) => e.kind === 'explosion' || e.kind === 'nonFinite'),
+      'no explosion at 10× the suggestion',
+    );
   });
 
   test('on linear regression the suggestion lies in the stable range (below 2/λmax of the loss Hessian)', () => {
     // For MSE on standardised inputs the Hessian is 2/n·XᵀX, whose largest eigenvalue is ≈2.2 here:
     // gradient descent is stable below ≈0.9, and a rate under 1e-3 would barely move.
     const found = lrFind({
-      name: 'linreg', seed: 3, data: { type: 'synthetic', task: 'regression', samples: 2048, features: 8, noise: 0.1 },
-      model: [{ type: 'dense', units: 1 }], optimizer: { type: 'sgd', lr: 0.01 }, schedule: { type: 'constant', lr: 0.01 }, epochs: 5, batchSize: 64,
+      name: 'linreg',
+      seed: 3,
+      data: { type: 'synthetic', task: 'regression', samples: 2048, features: 8, noise: 0.1 },
+      model: [{ type: 'dense', units: 1 }],
+      optimizer: { type: 'sgd', lr: 0.01 },
+      schedule: { type: 'constant', lr: 0.01 },
+      epochs: 5,
+      batchSize: 64,
     });
     assert.ok(found.suggestion > 1e-3 && found.suggestion < 0.9, `suggestion ${found.suggestion}`);
   });

@@ -30,8 +30,14 @@ function adviseAndFix(job: Record<string, unknown>, run: RunResult, pick?: JobFi
 /** A run that trains: no explosion, no divergence, and its last 30 losses well below its first 10. */
 function assertHealthy(run: RunResult) {
   assert.equal(run.summary?.status, 'finished', run.failure);
-  assert.deepEqual(explosions(run).map((e) => `${e.kind}@${e.step}`), []);
-  assert.deepEqual(run.events.filter((e) => e.kind === 'divergence'), []);
+  assert.deepEqual(
+    explosions(run).map((e) => `${e.kind}@${e.step}`),
+    [],
+  );
+  assert.deepEqual(
+    run.events.filter((e) => e.kind === 'divergence'),
+    [],
+  );
   const loss = run.batch.loss;
   assert.ok(mean(loss.slice(-30)) < 0.5 * mean(loss.slice(0, 10)), `loss ${mean(loss.slice(0, 10)).toFixed(2)} → ${mean(loss.slice(-30)).toFixed(2)}`);
   // Not climbing back: the last stretch stays within 2× the best stretch (minibatch noise at a
@@ -41,10 +47,11 @@ function assertHealthy(run: RunResult) {
 }
 
 /** Adam warmed up linearly to too high a peak (0.2): it degrades and explodes near the end of the warmup. */
-const warmedUp = () => exampleJob('mnist-exploding', (j) => {
-  j.optimizer = { type: 'adam', lr: 0.2 };
-  j.schedule = { type: 'warmupCosine', lr: 0.2, warmupSteps: 150, totalSteps: 315 };
-});
+const warmedUp = () =>
+  exampleJob('mnist-exploding', (j) => {
+    j.optimizer = { type: 'adam', lr: 0.2 };
+    j.schedule = { type: 'warmupCosine', lr: 0.2, warmupSteps: 150, totalSteps: 315 };
+  });
 
 describe('quick fixes retrained', () => {
   test('the exploding example (a constant warmup that ends in a 50× jump): the ramp fix, offered first, removes the explosion', async () => {
@@ -81,7 +88,10 @@ describe('quick fixes retrained', () => {
     const fixed = JSON.parse(applyEdits(text, jobFixEdits(text, 'halvePeakLr', 315))) as Record<string, unknown>;
     const retrained = await train(fixed, { backend });
     assert.equal(retrained.summary?.status, 'finished', retrained.failure);
-    assert.deepEqual(retrained.events.filter((e) => e.kind === 'vanishing').map((e) => `${e.kind}@${e.step}`), []);
+    assert.deepEqual(
+      retrained.events.filter((e) => e.kind === 'vanishing').map((e) => `${e.kind}@${e.step}`),
+      [],
+    );
   });
 
   test('Adam at a constant rate that explodes at its first steps: the warmup fix removes the explosion', async () => {

@@ -24,7 +24,10 @@ describe('the examples', () => {
   test('the fixed example trains with no explosion and a falling loss', async () => {
     const run = await train(exampleJob('mnist-fixed'), { backend: 'wasm' });
     assert.equal(run.summary?.status, 'finished');
-    assert.deepEqual(run.events.filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'), []);
+    assert.deepEqual(
+      run.events.filter((e) => e.kind === 'explosion' || e.kind === 'nonFinite'),
+      [],
+    );
     const epochs = run.messages.filter((m) => m.type === 'epoch');
     assert.equal(epochs.length, 5);
     assert.ok(epochs[4].validationLoss! < epochs[0].validationLoss!, 'validation loss falls');
@@ -32,7 +35,10 @@ describe('the examples', () => {
     assert.ok(mean(run.batch.loss.slice(-20)) < 0.3 * mean(run.batch.loss.slice(0, 20)));
     // The run log keeps the validation curve, so a reopened run shows it.
     const stored = await readValidation(openRunLog(run.started!.runDir));
-    assert.deepEqual(stored, epochs.map((e) => ({ step: e.step, loss: e.validationLoss, accuracy: e.validationAccuracy })));
+    assert.deepEqual(
+      stored,
+      epochs.map((e) => ({ step: e.step, loss: e.validationLoss, accuracy: e.validationAccuracy })),
+    );
   });
 });
 
@@ -57,8 +63,18 @@ describe('every optimizer, clip mode and guard action runs', () => {
   // cross-entropy would saturate to a zero gradient instead.
   const exploding = {
     data: { type: 'synthetic', task: 'regression', samples: 512, features: 8, validationSplit: 0.25 },
-    model: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 1 }],
-    schedule: { type: 'sequential', schedules: [{ type: 'constant', lr: 0.01 }, { type: 'constant', lr: 1 }], milestones: [40] },
+    model: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dense', units: 1 },
+    ],
+    schedule: {
+      type: 'sequential',
+      schedules: [
+        { type: 'constant', lr: 0.01 },
+        { type: 'constant', lr: 1 },
+      ],
+      milestones: [40],
+    },
     epochs: 8,
   };
 
@@ -109,12 +125,17 @@ describe('every optimizer, clip mode and guard action runs', () => {
   test('nonFinite: skip keeps every weight finite when NaNs reach the loss', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradscope-nan-'));
     // One sample has a NaN feature: the batch that holds it has a NaN loss and gradient, once an epoch.
-    writeFileSync(join(dir, 'data.js'), `exports.loadData = (tf) => {
+    writeFileSync(
+      join(dir, 'data.js'),
+      `exports.loadData = (tf) => {
       const x = [], y = [];
       for (let i = 0; i < 400; i++) { const c = i % 2; x.push([c * 2 - 1 + (i % 5) * 0.1, i === 13 ? NaN : 0.5]); y.push(c); }
       return { x: tf.tensor2d(x), y: tf.tensor1d(y, 'int32') };
-    };`);
-    const run = await train(tinyJob({ data: { type: 'module', path: 'data.js', validationSplit: 0 }, model: [{ type: 'dense', units: 2, activation: 'softmax' }], batchSize: 64, epochs: 3 }), { jobDir: dir });
+    };`,
+    );
+    const run = await train(tinyJob({ data: { type: 'module', path: 'data.js', validationSplit: 0 }, model: [{ type: 'dense', units: 2, activation: 'softmax' }], batchSize: 64, epochs: 3 }), {
+      jobDir: dir,
+    });
     assert.equal(run.summary?.status, 'finished', run.failure);
     const skipped = run.events.filter((e) => e.kind === 'guard' && e.action === 'skip' && e.cause === 'nonFinite');
     assert.equal(skipped.length, 3, 'one skipped batch an epoch');

@@ -8,11 +8,20 @@ export type Encoding = 'simple' | 'floatVal' | 'tensorContent';
 export function eventBytes(step: number, scalars: Record<string, number>, encoding: Encoding = 'simple', wallTime = 1_700_000_000 + step): Uint8Array {
   const summary = Writer.create();
   for (const [tag, value] of Object.entries(scalars)) {
-    const v = Writer.create().uint32((1 << 3) | 2).string(tag);
+    const v = Writer.create()
+      .uint32((1 << 3) | 2)
+      .string(tag);
     if (encoding === 'simple') v.uint32((2 << 3) | 5).float(value);
     else {
-      const tensor = Writer.create().uint32((1 << 3) | 0).int32(1); // DT_FLOAT
-      if (encoding === 'floatVal') tensor.uint32((5 << 3) | 2).fork().float(value).ldelim();
+      const tensor = Writer.create()
+        .uint32((1 << 3) | 0)
+        .int32(1); // DT_FLOAT
+      if (encoding === 'floatVal')
+        tensor
+          .uint32((5 << 3) | 2)
+          .fork()
+          .float(value)
+          .ldelim();
       else {
         const bytes = new Uint8Array(4);
         new DataView(bytes.buffer).setFloat32(0, value, true);
@@ -22,7 +31,14 @@ export function eventBytes(step: number, scalars: Record<string, number>, encodi
     }
     summary.uint32((1 << 3) | 2).bytes(v.finish());
   }
-  return Writer.create().uint32((1 << 3) | 1).double(wallTime).uint32((2 << 3) | 0).int64(step).uint32((5 << 3) | 2).bytes(summary.finish()).finish();
+  return Writer.create()
+    .uint32((1 << 3) | 1)
+    .double(wallTime)
+    .uint32((2 << 3) | 0)
+    .int64(step)
+    .uint32((5 << 3) | 2)
+    .bytes(summary.finish())
+    .finish();
 }
 
 /** One TFRecord: length, masked CRC of the length, data, masked CRC of the data. */

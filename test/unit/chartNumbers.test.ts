@@ -23,7 +23,10 @@ test('ticks fit the range: no float noise, exponents beyond 1e±3', () => {
   assert.equal(tick(250000, 50000), '2.5e5');
   assert.equal(tick(1500, 500), '1500');
   // One format per axis: its largest tick decides.
-  assert.deepEqual([0.00106, 0.00102, 0.00098, 0.00094].map((v) => tick(v, 0.00004, 0.00106)), ['0.00106', '0.00102', '0.00098', '0.00094']);
+  assert.deepEqual(
+    [0.00106, 0.00102, 0.00098, 0.00094].map((v) => tick(v, 0.00004, 0.00106)),
+    ['0.00106', '0.00102', '0.00098', '0.00094'],
+  );
   assert.equal(si(250000), '250k');
   assert.equal(si(1_000_000), '1M');
   assert.equal(si(314), '314');
@@ -48,7 +51,7 @@ test('durations read as a person would say them', () => {
   assert.equal(duration(7_380_000), '2 h 03 min');
 });
 
-test('smoothing is TensorBoard\'s debiased EMA; non-finite values pass through', () => {
+test("smoothing is TensorBoard's debiased EMA; non-finite values pass through", () => {
   const values = [1, 2, 3, NaN, 4];
   const w = 0.6;
   // TensorBoard: last = last * w + (1 - w) * v; smoothed = last / (1 - w ** n).
@@ -61,7 +64,10 @@ test('smoothing is TensorBoard\'s debiased EMA; non-finite values pass through',
   assert.deepEqual([...ema(values, 0)], values);
   // On a log axis zeros do not drag the line down.
   const dead = [...ema([1, 1, 0, 0, 1], 0.9, 0, 5, { positiveOnly: true })];
-  assert.deepEqual(dead.map((v) => Number(v.toFixed(6))), [1, 1, 0, 0, 1]);
+  assert.deepEqual(
+    dead.map((v) => Number(v.toFixed(6))),
+    [1, 1, 0, 0, 1],
+  );
 });
 
 test('a running EMA extended row by row equals the EMA of the whole column', () => {

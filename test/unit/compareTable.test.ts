@@ -5,14 +5,28 @@ import { parseJobText } from '../../src/core/job/parse';
 import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES } from '../../src/core/tools/strategies';
 
 const row = (strategy: string, loss: number | null, accuracy: number | null): CompareRow => ({
-  strategy, description: `${strategy}, "quoted", with | pipe`, status: 'finished', steps: 10, finalTrainLoss: loss, finalValidationLoss: loss,
-  finalValidationAccuracy: accuracy, stepsToTarget: null, explosions: 0, nonFinite: 0, wallTimeMs: 1000,
+  strategy,
+  description: `${strategy}, "quoted", with | pipe`,
+  status: 'finished',
+  steps: 10,
+  finalTrainLoss: loss,
+  finalValidationLoss: loss,
+  finalValidationAccuracy: accuracy,
+  stepsToTarget: null,
+  explosions: 0,
+  nonFinite: 0,
+  wallTimeMs: 1000,
 });
 
 test('every default strategy applied to a job gives a valid job', () => {
-  const job = parseJobText(JSON.stringify({ name: 'j', data: { type: 'synthetic' }, model: [{ type: 'dense', units: 3 }], optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 } }));
+  const job = parseJobText(
+    JSON.stringify({ name: 'j', data: { type: 'synthetic' }, model: [{ type: 'dense', units: 3 }], optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 } }),
+  );
   const strategies = defaultStrategies(job, 315);
-  assert.deepEqual(strategies.map((s) => s.name), [...DEFAULT_STRATEGY_NAMES]);
+  assert.deepEqual(
+    strategies.map((s) => s.name),
+    [...DEFAULT_STRATEGY_NAMES],
+  );
   for (const strategy of strategies) parseJobText(JSON.stringify(applyStrategy(job, strategy)));
 });
 
@@ -25,8 +39,14 @@ test('final loss averages the last finite losses; steps to target uses the runni
 
 test('sorting puts nulls last, losses ascending, accuracy descending', () => {
   const rows = [row('a', 0.5, 0.8), row('b', null, null), row('c', 0.2, 0.9)];
-  assert.deepEqual(sortRows(rows, 'finalValidationLoss').map((r) => r.strategy), ['c', 'a', 'b']);
-  assert.deepEqual(sortRows(rows, 'finalValidationAccuracy').map((r) => r.strategy), ['c', 'a', 'b']);
+  assert.deepEqual(
+    sortRows(rows, 'finalValidationLoss').map((r) => r.strategy),
+    ['c', 'a', 'b'],
+  );
+  assert.deepEqual(
+    sortRows(rows, 'finalValidationAccuracy').map((r) => r.strategy),
+    ['c', 'a', 'b'],
+  );
 });
 
 test('CSV quotes what needs quoting; Markdown escapes pipes', () => {

@@ -4,12 +4,25 @@ import { COLUMNS, type CompareRow } from '../../src/core/tools/compareTable';
 import { bestValues, compareColumns, formatCell } from '../../webview/compareView';
 
 const row = (strategy: string, values: Partial<CompareRow>): CompareRow => ({
-  strategy, description: '', status: 'finished', steps: 315, finalTrainLoss: 0.1, finalValidationLoss: 0.2, finalValidationAccuracy: 0.9,
-  stepsToTarget: 100, explosions: 0, nonFinite: 0, wallTimeMs: 6000, ...values,
+  strategy,
+  description: '',
+  status: 'finished',
+  steps: 315,
+  finalTrainLoss: 0.1,
+  finalValidationLoss: 0.2,
+  finalValidationAccuracy: 0.9,
+  stepsToTarget: 100,
+  explosions: 0,
+  nonFinite: 0,
+  wallTimeMs: 6000,
+  ...values,
 });
 
 test('the compare table shows words, never raw keys, and every column but the description', () => {
-  assert.deepEqual(compareColumns.map((c) => c.key), COLUMNS.filter((c) => c !== 'description'));
+  assert.deepEqual(
+    compareColumns.map((c) => c.key),
+    COLUMNS.filter((c) => c !== 'description'),
+  );
   for (const column of compareColumns) {
     assert.doesNotMatch(column.title, /[a-z][A-Z]/, `${column.title} reads as a key`);
     assert.doesNotMatch(column.order, /[a-z][A-Z]/);
@@ -29,7 +42,10 @@ test('cells: accuracy in %, time in seconds, losses to 3 digits, – for none', 
 });
 
 test('the best value per column: lowest loss, highest accuracy; none where all rows agree', () => {
-  const best = bestValues([row('a', { finalValidationLoss: 0.3, finalValidationAccuracy: 0.8, wallTimeMs: 5000 }), row('b', { finalValidationLoss: 0.2, finalValidationAccuracy: 0.95, stepsToTarget: null })]);
+  const best = bestValues([
+    row('a', { finalValidationLoss: 0.3, finalValidationAccuracy: 0.8, wallTimeMs: 5000 }),
+    row('b', { finalValidationLoss: 0.2, finalValidationAccuracy: 0.95, stepsToTarget: null }),
+  ]);
   assert.equal(best.finalValidationLoss, 0.2);
   assert.equal(best.finalValidationAccuracy, 0.95);
   assert.equal(best.wallTimeMs, 5000);

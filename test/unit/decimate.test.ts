@@ -7,24 +7,28 @@ import { appendBatch } from '../../src/core/series/stepColumns';
 const series = fc.array(fc.oneof({ weight: 20, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(NaN) }), { minLength: 1, maxLength: 3000 });
 
 test('every flagged step stays visible after decimation, whatever the data and width', () => {
-  fc.assert(fc.property(series, fc.integer({ min: 1, max: 200 }), fc.array(fc.nat(), { maxLength: 30 }), (values, width, flags) => {
-    const keep = flags.map((f) => f % values.length);
-    const kept = new Set(decimate(values, width, { keep }));
-    for (const step of keep) assert.ok(kept.has(step), `flagged step ${step} dropped`);
-  }));
+  fc.assert(
+    fc.property(series, fc.integer({ min: 1, max: 200 }), fc.array(fc.nat(), { maxLength: 30 }), (values, width, flags) => {
+      const keep = flags.map((f) => f % values.length);
+      const kept = new Set(decimate(values, width, { keep }));
+      for (const step of keep) assert.ok(kept.has(step), `flagged step ${step} dropped`);
+    }),
+  );
 });
 
 test('each bucket keeps its extremes; output is sorted, unique and at most 4 points a bucket', () => {
-  fc.assert(fc.property(series, fc.integer({ min: 1, max: 200 }), (values, width) => {
-    const indices = decimate(values, width);
-    assert.ok(indices.length <= width * 4);
-    for (let i = 1; i < indices.length; i++) assert.ok(indices[i] > indices[i - 1]);
-    const finite = values.filter(Number.isFinite);
-    if (finite.length) {
-      const shown = [...indices].map((i) => values[i]);
-      assert.ok(shown.includes(Math.max(...finite)) && shown.includes(Math.min(...finite)));
-    }
-  }));
+  fc.assert(
+    fc.property(series, fc.integer({ min: 1, max: 200 }), (values, width) => {
+      const indices = decimate(values, width);
+      assert.ok(indices.length <= width * 4);
+      for (let i = 1; i < indices.length; i++) assert.ok(indices[i] > indices[i - 1]);
+      const finite = values.filter(Number.isFinite);
+      if (finite.length) {
+        const shown = [...indices].map((i) => values[i]);
+        assert.ok(shown.includes(Math.max(...finite)) && shown.includes(Math.min(...finite)));
+      }
+    }),
+  );
 });
 
 test('a lone spike in a million points survives a 1000-point budget; reservoir sampling would lose it', () => {

@@ -24,7 +24,10 @@ describe('detectors on every reference trace and real log', { skip: present ? fa
     assert.ok(e.precision >= 0.98, `precision ${e.precision}`);
     for (const name of ['Rusheel86', 'ijinyu1113']) {
       const run = e.runs.find((r) => r.name.includes(name))!;
-      assert.ok(run.notes.some((n) => n.startsWith('loss checks off')), `${name}: the signed loss is said to switch the loss checks off`);
+      assert.ok(
+        run.notes.some((n) => n.startsWith('loss checks off')),
+        `${name}: the signed loss is said to switch the loss checks off`,
+      );
     }
   });
 });

@@ -6,7 +6,11 @@ import fc from 'fast-check';
 import { applyEvent, Detectors, isUpgrade, type DetectorEvent, type LossSpikeEvent, type StepSample } from '../../src/core/detect';
 import { seededNormal, seededUniform } from '../../src/core/random';
 
-interface Fed { event: DetectorEvent; fedStep: number; row: number }
+interface Fed {
+  event: DetectorEvent;
+  fedStep: number;
+  row: number;
+}
 
 function feed(samples: StepSample[], detectors = new Detectors()): Fed[] {
   return samples.flatMap((sample, row) => detectors.observe(sample).map((event) => ({ event, fedStep: sample.step, row })));
@@ -22,7 +26,10 @@ describe('severity', () => {
       samples.push({ step, loss: 0.3 * 0.9 ** step + 1e-3, gradNorm: decay * Math.exp(0.1 * normal()) * (step === 41 ? 514 : 1) });
     }
     const explosions = feed(samples).filter(({ event }) => event.kind === 'explosion');
-    assert.deepEqual(explosions.map(({ event }) => event.step), [41]);
+    assert.deepEqual(
+      explosions.map(({ event }) => event.step),
+      [41],
+    );
     // Absorbed at once and below the 2.1 the run started at: within the run's range, so info.
     assert.equal(explosions[0].event.severity, 'info');
   });
@@ -37,7 +44,10 @@ describe('severity', () => {
       samples.push({ step, loss, gradNorm, lr: 1e-3 * Math.min(1, (step + 1) / 100) * (0.5 + 0.5 * Math.cos((Math.PI * step) / 3000)) });
     }
     const fed = feed(samples);
-    assert.deepEqual(fed.filter(({ event }) => event.severity === 'warning'), []);
+    assert.deepEqual(
+      fed.filter(({ event }) => event.severity === 'warning'),
+      [],
+    );
     assert.deepEqual(kinds(fed), ['explosion@2600/info', 'lossSpike@2600/info']);
   });
 
@@ -65,7 +75,7 @@ describe('severity', () => {
     assert.deepEqual(kinds(fed), ['explosion@20/info', 'explosion@20/warning+', 'explosion@22/warning']);
   });
 
-  test('beyond the run\'s own range is a warning at once; within it and absorbed, info', () => {
+  test("beyond the run's own range is a warning at once; within it and absorbed, info", () => {
     const base = (step: number) => (step < 10 ? 20 : 1);
     const beyond = feed(Array.from({ length: 80 }, (_, step) => ({ step, gradNorm: step === 70 ? 100 : base(step) })));
     assert.deepEqual(kinds(beyond), ['explosion@70/warning']);
@@ -84,7 +94,10 @@ describe('severity', () => {
   test('non-finite values, vanishing layers and divergence are warnings', () => {
     const detectors = new Detectors(['a']);
     const events = [...detectors.observe({ step: 0, loss: 1, gradNorm: 1, layerGradNorms: [1] }), ...detectors.observe({ step: 1, loss: NaN, gradNorm: 1, layerGradNorms: [1] })];
-    assert.deepEqual(events.map((e) => e.severity), ['warning']);
+    assert.deepEqual(
+      events.map((e) => e.severity),
+      ['warning'],
+    );
   });
 });
 
@@ -104,7 +117,10 @@ describe('real-log shapes', () => {
       out.push(...sparse.observe({ step: row * 10, gradNorm: row === 12 ? 6 : 1 }));
       out.push(...sparse.observe({ step: row * 10 + 5, loss: 1 }));
     }
-    assert.deepEqual(out.map((e) => [e.kind, e.step]), [['explosion', 120]]);
+    assert.deepEqual(
+      out.map((e) => [e.kind, e.step]),
+      [['explosion', 120]],
+    );
   });
 
   test('sparse logging: the same rows logged every 50 steps raise the same events at the logged steps', () => {
@@ -113,7 +129,10 @@ describe('real-log shapes', () => {
     const dense = feed(rows.map((r, i) => ({ step: i, ...r })));
     const sparse = feed(rows.map((r, i) => ({ step: i * 50, ...r })));
     assert.ok(dense.length > 0);
-    assert.deepEqual(sparse.map(({ event }) => ({ ...event, step: event.step / 50 })), dense.map(({ event }) => event));
+    assert.deepEqual(
+      sparse.map(({ event }) => ({ ...event, step: event.step / 50 })),
+      dense.map(({ event }) => event),
+    );
   });
 
   test('GRPO: bimodal norms with exact zeros and a signed loss near 0 raise nothing, and say why', () => {
@@ -127,7 +146,10 @@ describe('real-log shapes', () => {
       const loss = Math.round(4e-4 * normal() * 1e4) / 1e4;
       events.push(...detectors.observe({ step, loss, gradNorm, lr: 3e-5 }));
     }
-    assert.deepEqual(events.filter((e) => e.severity === 'warning'), []);
+    assert.deepEqual(
+      events.filter((e) => e.severity === 'warning'),
+      [],
+    );
     const notes = detectors.notes();
     assert.equal(notes.length, 2);
     assert.match(notes[0], /^loss checks off from step \d+: the loss goes ≤ 0/);
@@ -142,12 +164,21 @@ describe('real-log shapes', () => {
       if (step % 10 === 9) sample.validationLoss = step === 309 ? 0.66 : 0.01 * (1 + 0.05 * Math.cos(step));
       events.push(...detectors.observe(sample));
     }
-    assert.deepEqual(events.map((e) => e.kind === 'lossSpike' && [e.series, e.step, e.severity]), [['validation', 309, 'info']]);
+    assert.deepEqual(
+      events.map((e) => e.kind === 'lossSpike' && [e.series, e.step, e.severity]),
+      [['validation', 309, 'info']],
+    );
     // A regraded training spike does not replace a validation spike at the same step.
     const validation = events[0] as LossSpikeEvent;
     const training: LossSpikeEvent = { ...validation, series: undefined, loss: 5 };
     const list = applyEvent<DetectorEvent>(applyEvent<DetectorEvent>([validation], training), { ...training, severity: 'warning', grade: 'notAbsorbed', upgradedAt: 312 });
-    assert.deepEqual(list.map((e) => [e.kind === 'lossSpike' && e.series, e.severity]), [['validation', 'info'], [undefined, 'warning']]);
+    assert.deepEqual(
+      list.map((e) => [e.kind === 'lossSpike' && e.series, e.severity]),
+      [
+        ['validation', 'info'],
+        [undefined, 'warning'],
+      ],
+    );
   });
 
   test('fp16 loss-scaler skip: a non-finite norm where the changing lr repeats gets the hint', () => {
@@ -155,7 +186,13 @@ describe('real-log shapes', () => {
     const lrs = [1e-4, 2e-4, 3e-4, 3e-4, 4e-4, 4e-4];
     const norms = [1, 1, 1, NaN, 1, Infinity];
     const events = lrs.flatMap((lr, step) => [...detectors.observe({ step, lr, gradNorm: norms[step], loss: 1 })]);
-    assert.deepEqual(events.map((e) => e.kind === 'nonFinite' && [e.step, e.hint]), [[3, 'lossScalerSkip'], [5, 'lossScalerSkip']]);
+    assert.deepEqual(
+      events.map((e) => e.kind === 'nonFinite' && [e.step, e.hint]),
+      [
+        [3, 'lossScalerSkip'],
+        [5, 'lossScalerSkip'],
+      ],
+    );
     // A constant lr says nothing about the scaler.
     const constant = new Detectors();
     const flat = [1, NaN].flatMap((gradNorm, step) => [...constant.observe({ step, lr: 1e-3, gradNorm })]);
@@ -191,7 +228,12 @@ describe('healthy shapes raise no warning', () => {
     },
     'LoRA: the norm starts near 0 and jumps 100× in the first rows': (seed) => {
       const normal = seededNormal(seed);
-      return Array.from({ length: 500 }, (_, t) => ({ step: t, lr: 1e-4 * Math.min(1, (t + 1) / 20), gradNorm: (t < 3 ? 0.01 : 1) * Math.exp(0.5 * normal()), loss: 3 * Math.exp(-t / 100) * Math.exp(0.1 * normal()) + 0.5 }));
+      return Array.from({ length: 500 }, (_, t) => ({
+        step: t,
+        lr: 1e-4 * Math.min(1, (t + 1) / 20),
+        gradNorm: (t < 3 ? 0.01 : 1) * Math.exp(0.5 * normal()),
+        loss: 3 * Math.exp(-t / 100) * Math.exp(0.1 * normal()) + 0.5,
+      }));
     },
   };
   for (const [name, shape] of Object.entries(shapes)) {
@@ -212,28 +254,36 @@ describe('streaming properties', () => {
   });
 
   test('no look-ahead: the events raised by the first rows do not depend on the rows after them', () => {
-    fc.assert(fc.property(fc.array(row, { minLength: 1, maxLength: 120 }), fc.array(row, { maxLength: 40 }), (head, tail) => {
-      const samples = (rows: typeof head) => rows.map((r, step) => ({ step, ...r }));
-      const alone = feed(samples(head)).map(({ event }) => event);
-      const continued = feed(samples([...head, ...tail])).filter(({ row: at }) => at < head.length).map(({ event }) => event);
-      assert.deepEqual(continued, alone);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 120 }), fc.array(row, { maxLength: 40 }), (head, tail) => {
+        const samples = (rows: typeof head) => rows.map((r, step) => ({ step, ...r }));
+        const alone = feed(samples(head)).map(({ event }) => event);
+        const continued = feed(samples([...head, ...tail]))
+          .filter(({ row: at }) => at < head.length)
+          .map(({ event }) => event);
+        assert.deepEqual(continued, alone);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('an event names the row it was raised on; a regraded copy names one at most absorbRows rows (carrying its value) before', () => {
-    fc.assert(fc.property(fc.array(row, { maxLength: 200 }), (rows) => {
-      const samples = rows.map((r, step) => ({ step: step * 3, ...r }));
-      for (const { event, fedStep } of feed(samples)) {
-        if (!isUpgrade(event)) {
-          assert.equal(event.step, fedStep);
-          continue;
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 200 }), (rows) => {
+        const samples = rows.map((r, step) => ({ step: step * 3, ...r }));
+        for (const { event, fedStep } of feed(samples)) {
+          if (!isUpgrade(event)) {
+            assert.equal(event.step, fedStep);
+            continue;
+          }
+          // An explosion is also regraded by the loss spike raised with it (or before it) not coming back.
+          const signals = event.kind === 'explosion' ? (['gradNorm', 'loss'] as const) : (['loss'] as const);
+          const rowsBetween = Math.min(...signals.map((signal) => samples.filter((s) => s.step > event.step && s.step <= fedStep && s[signal] !== undefined).length));
+          assert.ok(event.step <= fedStep && rowsBetween <= 3, `${event.kind} at ${event.step} regraded at ${fedStep} after ${rowsBetween} rows`);
+          assert.ok('upgradedAt' in event && event.upgradedAt === fedStep && event.severity === 'warning');
         }
-        // An explosion is also regraded by the loss spike raised with it (or before it) not coming back.
-        const signals = event.kind === 'explosion' ? ['gradNorm', 'loss'] as const : ['loss'] as const;
-        const rowsBetween = Math.min(...signals.map((signal) => samples.filter((s) => s.step > event.step && s.step <= fedStep && s[signal] !== undefined).length));
-        assert.ok(event.step <= fedStep && rowsBetween <= 3, `${event.kind} at ${event.step} regraded at ${fedStep} after ${rowsBetween} rows`);
-        assert.ok('upgradedAt' in event && event.upgradedAt === fedStep && event.severity === 'warning');
-      }
-    }), { numRuns: 200 });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -4,7 +4,10 @@ import { describe, test } from 'node:test';
 import { Detectors, type DetectorEvent, type StepSample } from '../../src/core/detect';
 import { seededNormal, seededUniform } from '../../src/core/random';
 
-interface Trace { samples: StepSample[]; spikes: Map<number, number> }
+interface Trace {
+  samples: StepSample[];
+  spikes: Map<number, number>;
+}
 
 /**
  * A healthy-looking run: the gradient norm drifts (rises early, decays later) with log-normal noise;
@@ -20,7 +23,7 @@ function syntheticTrace(seed: number, steps: number, spikeCount: number, factors
   }
   const samples: StepSample[] = [];
   for (let step = 0; step < steps; step++) {
-    const trend = Math.log(0.5) + 1.5 * Math.min(step, 40) / 40 - step / steps;
+    const trend = Math.log(0.5) + (1.5 * Math.min(step, 40)) / 40 - step / steps;
     const factor = spikes.get(step) ?? 1;
     const gradNorm = Math.exp(trend + noise * normal()) * factor;
     const loss = (2.3 * Math.exp(-step / (steps / 4)) + 0.05) * Math.exp(0.1 * normal()) * (factor > 1 ? 1 + Math.log10(factor) : 1);
@@ -41,7 +44,9 @@ describe('explosion detector on synthetic traces', () => {
     let lateFlags = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const { samples, spikes } = syntheticTrace(seed, 2000, 8, [10, 30, 100, 1000]);
-      const flagged = run(samples).filter((e) => e.kind === 'explosion').map((e) => e.step);
+      const flagged = run(samples)
+        .filter((e) => e.kind === 'explosion')
+        .map((e) => e.step);
       spikesTotal += spikes.size;
       for (const step of flagged) {
         if (spikes.has(step)) truePositives++;
@@ -80,10 +85,7 @@ describe('explosion detector on synthetic traces', () => {
 describe('non-finite, vanishing, loss and divergence detectors', () => {
   test('NaN and Infinity are reported at their step with the fields that were not finite', () => {
     const detectors = new Detectors(['a', 'b']);
-    const events = [
-      ...detectors.observe({ step: 0, loss: 1, gradNorm: 1, layerGradNorms: [1, 1] }),
-      ...detectors.observe({ step: 1, loss: NaN, gradNorm: Infinity, layerGradNorms: [1, Infinity] }),
-    ];
+    const events = [...detectors.observe({ step: 0, loss: 1, gradNorm: 1, layerGradNorms: [1, 1] }), ...detectors.observe({ step: 1, loss: NaN, gradNorm: Infinity, layerGradNorms: [1, Infinity] })];
     assert.deepEqual(events, [{ kind: 'nonFinite', step: 1, severity: 'warning', fields: ['loss', 'gradNorm', 'layerGradNorm'], loss: NaN, gradNorm: Infinity, layers: ['b'] }]);
   });
 
@@ -94,13 +96,22 @@ describe('non-finite, vanishing, loss and divergence detectors', () => {
       const first = step >= 10 && step < 30 ? 1e-9 : step >= 40 ? 1e-9 : 0.5;
       events.push(...detectors.observe({ step, loss: 1, gradNorm: 1, layerGradNorms: [first, 1] }));
     }
-    assert.deepEqual(events.map((e) => [e.kind, e.step]), [['vanishing', 14], ['vanishing', 44]]);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.step]),
+      [
+        ['vanishing', 14],
+        ['vanishing', 44],
+      ],
+    );
   });
 
   test('a loss spike is flagged at its step', () => {
     const normal = seededNormal(3);
     const samples: StepSample[] = Array.from({ length: 400 }, (_, step) => ({ step, loss: Math.exp(0.1 * normal()) * (step === 250 ? 8 : 1), gradNorm: 1 }));
-    assert.deepEqual(run(samples).map((e) => [e.kind, e.step]), [['lossSpike', 250]]);
+    assert.deepEqual(
+      run(samples).map((e) => [e.kind, e.step]),
+      [['lossSpike', 250]],
+    );
   });
 
   test('divergence: far above the best once, and a slow rise after risingSteps', () => {
@@ -118,6 +129,9 @@ describe('non-finite, vanishing, loss and divergence detectors', () => {
   test('disabled detectors stay silent', () => {
     const detectors = new Detectors([], { explosion: { enabled: false } });
     const samples = Array.from({ length: 100 }, (_, step) => ({ step, loss: 1, gradNorm: step === 50 ? 1000 : 1 }));
-    assert.deepEqual(samples.flatMap((s) => [...detectors.observe(s)]), []);
+    assert.deepEqual(
+      samples.flatMap((s) => [...detectors.observe(s)]),
+      [],
+    );
   });
 });

@@ -7,13 +7,21 @@ import { Detectors, type DetectorEvent } from '../../src/core/detect';
 import { parseJsonLine } from '../../src/core/runlog/jsonLine';
 import { sharedReference } from './shared';
 
-interface Label { kind: 'healthy' | 'real-explosion' | 'injected'; first_jump?: number; jumps?: number[]; spikes?: [number, number][] }
+interface Label {
+  kind: 'healthy' | 'real-explosion' | 'injected';
+  first_jump?: number;
+  jumps?: number[];
+  spikes?: [number, number][];
+}
 
 const dir = sharedReference('traces');
 const labels: Record<string, Label> = dir ? JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) : {};
 
 function detect(name: string): DetectorEvent[] {
-  const rows = readFileSync(join(dir!, `${name}.jsonl`), 'utf8').trim().split('\n').map((line) => parseJsonLine(line) as Record<string, number>);
+  const rows = readFileSync(join(dir!, `${name}.jsonl`), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => parseJsonLine(line) as Record<string, number>);
   const layers = Object.keys(rows[0]).filter((key) => key.startsWith('grad_norm/'));
   const detectors = new Detectors(layers.map((key) => key.slice('grad_norm/'.length)));
   return rows.flatMap((row) => [...detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.grad_norm, layerGradNorms: layers.map((key) => row[key]) })]);
@@ -24,7 +32,13 @@ const alarm = (e: DetectorEvent) => e.kind === 'explosion' || e.kind === 'nonFin
 describe('detectors on the reference traces', { skip: dir ? false : 'shared/reference not found' }, () => {
   const table: string[] = [];
   test('the labels cover every trace file', () => {
-    assert.deepEqual(readdirSync(dir!).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)).sort(), Object.keys(labels).sort());
+    assert.deepEqual(
+      readdirSync(dir!)
+        .filter((f) => f.endsWith('.jsonl'))
+        .map((f) => f.slice(0, -6))
+        .sort(),
+      Object.keys(labels).sort(),
+    );
   });
 
   for (const [name, label] of Object.entries(labels)) {

@@ -10,7 +10,27 @@ test('VS Code gets a documentation-only schema: job-file problems are reported o
   const manifest = read('package.json');
   assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: '*.gradscope.json', url: './schema/job.docs.schema.json' }]);
   const docs = read('schema/job.docs.schema.json');
-  const validating = new Set(['required', 'additionalProperties', 'enum', 'const', 'type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'minLength', 'pattern', 'oneOf', 'anyOf', 'allOf', 'if', 'then', 'else', 'not']);
+  const validating = new Set([
+    'required',
+    'additionalProperties',
+    'enum',
+    'const',
+    'type',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'minItems',
+    'minLength',
+    'pattern',
+    'oneOf',
+    'anyOf',
+    'allOf',
+    'if',
+    'then',
+    'else',
+    'not',
+  ]);
   const found: string[] = [];
   const walk = (node: Record<string, unknown>, path: string) => {
     for (const [key, value] of Object.entries(node)) {

@@ -47,5 +47,8 @@ test('keeps following while the file is appended to, with its own timer', async 
   }
   while (seen.length < 50) await new Promise((resolve) => setTimeout(resolve, 20));
   follower.stop();
-  assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

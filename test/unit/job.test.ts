@@ -41,11 +41,7 @@ describe('job files', () => {
       '  }',
       '}',
     ].join('\n');
-    assert.deepEqual(located(text), [
-      '3:13 epochs must be >= 1 (got 0)',
-      '9:17 schedule.pctStart must be < 1 (got 1.5)',
-      '10:5 schedule.warmup is not a known field',
-    ]);
+    assert.deepEqual(located(text), ['3:13 epochs must be >= 1 (got 0)', '9:17 schedule.pctStart must be < 1 (got 1.5)', '10:5 schedule.warmup is not a known field']);
   });
 
   test('a missing field points at the object that lacks it; an unknown type names the choices', () => {
@@ -56,7 +52,9 @@ describe('job files', () => {
 
   test('rules beyond the schema are located too', () => {
     assert.deepEqual(
-      located(`{"name": "x", ${BASE},\n "schedule": {"type": "sequential", "milestones": [10, 5],\n  "schedules": [{"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}]}}`),
+      located(
+        `{"name": "x", ${BASE},\n "schedule": {"type": "sequential", "milestones": [10, 5],\n  "schedules": [{"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}, {"type": "constant", "lr": 1}]}}`,
+      ),
       ['2:56 schedule.milestones[1] must be greater than the previous milestone (got 5 after 10)'],
     );
   });
@@ -67,11 +65,14 @@ describe('job files', () => {
   });
 
   test('parseJobText throws one line naming the file, line and field', () => {
-    assert.throws(() => parseJobText(`{"name": "x", ${BASE},\n"schedule": {"type": "constant", "lr": -1}}`, 'jobs/a.gradscope.json'), (error: unknown) => {
-      assert.ok(error instanceof SpecError);
-      assert.equal(error.message, 'jobs/a.gradscope.json:2:40: schedule.lr must be > 0 (got -1)');
-      return true;
-    });
+    assert.throws(
+      () => parseJobText(`{"name": "x", ${BASE},\n"schedule": {"type": "constant", "lr": -1}}`, 'jobs/a.gradscope.json'),
+      (error: unknown) => {
+        assert.ok(error instanceof SpecError);
+        assert.equal(error.message, 'jobs/a.gradscope.json:2:40: schedule.lr must be > 0 (got -1)');
+        return true;
+      },
+    );
   });
 
   test('the committed schema is what scripts/schema-src.mjs generates', () => {

@@ -67,7 +67,7 @@ describe('quick fixes', () => {
     assert.equal((parsed(fix(warmedUp, 'lowerPeakLr', 315)).schedule as { lr: number }).lr, 0.1, 'without the rate: half');
   });
 
-  test('a constant warmup that ends in a jump is ramped instead (the fixed example\'s first stage)', () => {
+  test("a constant warmup that ends in a jump is ramped instead (the fixed example's first stage)", () => {
     assert.equal(fixTitle(example, 'rampLr', { totalSteps: 315 }), 'Ramp the rate from 0.001 to 0.05 over steps 0–100 instead of jumping at step 100');
     const ramped = parsed(fix(example, 'rampLr')).schedule as Extract<ScheduleSpec, { type: 'sequential' }>;
     assert.deepEqual(ramped.schedules[0], { type: 'linear', lr: 0.05, startFactor: 0.02, endFactor: 1, totalIters: 100 });
@@ -93,7 +93,10 @@ describe('event advice', () => {
   test('under Adam, an explosion at the start calls for a warmup first, and never for clipping', () => {
     const advice = adviceFor(early, exploding)!;
     assert.deepEqual(advice.path, ['schedule', 'lr']);
-    assert.equal(advice.message, "Gradient explosion at step 1: ‖g‖ 30.6 is 24.3× its running level 1.26 at lr 0.1, before adam's moment estimates settle (its first updates move every weight by about the learning rate). Warm the rate up, or lower the peak learning rate.");
+    assert.equal(
+      advice.message,
+      "Gradient explosion at step 1: ‖g‖ 30.6 is 24.3× its running level 1.26 at lr 0.1, before adam's moment estimates settle (its first updates move every weight by about the learning rate). Warm the rate up, or lower the peak learning rate.",
+    );
     assert.deepEqual(advice.fixes, ['addWarmup', 'lowerPeakLr']);
     const clipped = adviceFor(early, fix(exploding, 'addClipping'))!;
     assert.deepEqual(clipped.path, ['schedule', 'lr'], 'clipping is not what to change under Adam');
@@ -108,7 +111,7 @@ describe('event advice', () => {
   test('under Adam, an explosion at the end of a warmup calls for a lower peak only', () => {
     const advice = adviceFor(late, warmedUp)!;
     assert.deepEqual(advice.fixes, ['lowerPeakLr']);
-    assert.ok(Math.abs(advice.lrAtEvent! - 0.2 * 125 / 150) < 1e-12);
+    assert.ok(Math.abs(advice.lrAtEvent! - (0.2 * 125) / 150) < 1e-12);
     assert.equal(advice.message, 'Gradient explosion at step 125: ‖g‖ 8.44 is 5.17× its running level 1.63 at lr 0.167: the rate is too high for this model. Lower the peak learning rate.');
     // The plan the run really followed wins over the job text's schedule.
     const planned = Array.from({ length: 315 }, () => 0.2);
@@ -118,7 +121,10 @@ describe('event advice', () => {
   test('an explosion just after the rate jumped blames the jump, under any optimizer', () => {
     const atJump = { kind: 'explosion', step: 101, severity: 'warning', grade: 'beyondRange', gradNorm: 9, level: 1, ratio: 9, zScore: 5 } as const;
     const advice = adviceFor(atJump, example)!;
-    assert.equal(advice.message, 'Gradient explosion at step 101: ‖g‖ 9 is 9× its running level 1 at lr 0.05, just after the rate jumped 50× (from 0.001). Ramp it up linearly instead of jumping, or lower the peak learning rate.');
+    assert.equal(
+      advice.message,
+      'Gradient explosion at step 101: ‖g‖ 9 is 9× its running level 1 at lr 0.05, just after the rate jumped 50× (from 0.001). Ramp it up linearly instead of jumping, or lower the peak learning rate.',
+    );
     assert.deepEqual(advice.fixes, ['rampLr', 'lowerPeakLr']);
     assert.deepEqual(adviceFor(atJump, example.replace('"type": "adam"', '"type": "momentum"'))!.fixes, ['rampLr', 'addClipping', 'lowerPeakLr']);
   });
@@ -142,10 +148,18 @@ describe('event advice', () => {
 });
 
 describe('schedule presets', () => {
-  test('the job\'s own schedule comes first; every preset is a valid schedule with a description', () => {
+  test("the job's own schedule comes first; every preset is a valid schedule with a description", () => {
     const presets = schedulePresets({ type: 'constant', lr: 0.1 }, 0.1, 315);
     assert.match(presets[0].label, /Job's schedule \(constant\)/);
-    assert.deepEqual(presets.map((p) => p.label.replace(/^\$\(file\) /, '')).slice(1), ['Constant', 'Step decay', 'Cosine', 'Warmup + cosine', 'One-cycle', 'Cyclic (triangular)', 'Reduce on plateau']);
+    assert.deepEqual(presets.map((p) => p.label.replace(/^\$\(file\) /, '')).slice(1), [
+      'Constant',
+      'Step decay',
+      'Cosine',
+      'Warmup + cosine',
+      'One-cycle',
+      'Cyclic (triangular)',
+      'Reduce on plateau',
+    ]);
     for (const preset of presets) {
       const schedule = createSchedule(preset.spec);
       assert.ok(preset.detail.length > 10);

@@ -21,5 +21,8 @@ test('src/core may not import node built-ins, vscode or tfjs, nor use Node globa
   assert.deepEqual(flagged, ['1:no-restricted-imports', '2:no-restricted-imports', '3:no-restricted-imports', '4:no-restricted-imports', '6:no-restricted-globals', '6:no-restricted-globals']);
   // Outside the core the same code is fine.
   const [host] = await eslint.lintText(code, { filePath: join(root, 'src/node/purity-check.ts') });
-  assert.deepEqual(host.messages.filter((m) => m.ruleId?.startsWith('no-restricted')), []);
+  assert.deepEqual(
+    host.messages.filter((m) => m.ruleId?.startsWith('no-restricted')),
+    [],
+  );
 });

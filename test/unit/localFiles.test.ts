@@ -28,6 +28,13 @@ test('listRunFolders finds runs in every runs directory, newest first, skipping 
   for (const dir of [join(a, '20260101-000000-x'), join(a, '20260301-000000-y'), join(b, '20260201-000000-z')]) mkdirSync(dir, { recursive: true });
   writeFileSync(join(a, 'compare-x.csv'), '');
   const runs = await listRunFolders([a, b, join(temp(), 'none'), a]);
-  assert.deepEqual(runs.map((r) => [r.name, r.runsDir]), [['20260301-000000-y', a], ['20260201-000000-z', b], ['20260101-000000-x', a]]);
+  assert.deepEqual(
+    runs.map((r) => [r.name, r.runsDir]),
+    [
+      ['20260301-000000-y', a],
+      ['20260201-000000-z', b],
+      ['20260101-000000-x', a],
+    ],
+  );
   assert.equal(runs[1].dir, join(b, '20260201-000000-z'));
 });

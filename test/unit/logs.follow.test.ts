@@ -21,17 +21,29 @@ test('a trainer_state.json that the trainer rewrites: new entries once each; a s
   const restarts: string[] = [];
   const follower = followLogSource(source, { onRow: (row) => rows.push(row), onRestart: (why) => restarts.push(why) });
   await follower.poll();
-  assert.deepEqual(rows.map((r) => r.step), [1, 2]);
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2],
+  );
   writeFileSync(file, state([1, 2, 3, 4]));
   await follower.poll();
-  assert.deepEqual(rows.map((r) => r.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2, 3, 4],
+  );
   writeFileSync(file, `${state([1, 2, 3, 4, 5]).slice(0, -40)}`); // caught mid-write: nothing yet
   await follower.poll();
-  assert.deepEqual(rows.map((r) => r.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2, 3, 4],
+  );
   writeFileSync(file, state([1]));
   await follower.poll();
   assert.equal(restarts.length, 1);
-  assert.deepEqual(rows.map((r) => r.step), [1, 2, 3, 4, 1]);
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2, 3, 4, 1],
+  );
   follower.stop();
 });
 
@@ -42,13 +54,30 @@ test('a JSON-lines log: a step whose records span two looks is handed out once, 
   const rows: MetricsRow[] = [];
   const follower = followLogSource(source, { onRow: (row) => rows.push(row) });
   await follower.poll();
-  assert.deepEqual(rows.map((r) => r.step), [1], 'step 2 may still get records');
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1],
+    'step 2 may still get records',
+  );
   await follower.poll();
-  assert.deepEqual(rows.map((r) => [r.step, r.validationLoss]), [[1, undefined], [2, undefined]]);
+  assert.deepEqual(
+    rows.map((r) => [r.step, r.validationLoss]),
+    [
+      [1, undefined],
+      [2, undefined],
+    ],
+  );
   appendFileSync(file, '{"step": 3, "loss": 1.2}\n{"step": 3, "eval_loss": 1.4}\n');
   await follower.poll();
   await follower.poll();
-  assert.deepEqual(rows.map((r) => [r.step, r.validationLoss]), [[1, undefined], [2, undefined], [3, 1.4]]);
+  assert.deepEqual(
+    rows.map((r) => [r.step, r.validationLoss]),
+    [
+      [1, undefined],
+      [2, undefined],
+      [3, 1.4],
+    ],
+  );
   follower.stop();
 });
 

@@ -38,7 +38,13 @@ describe('rows from records', () => {
     assembler.push({ values: { step: 2, train_loss: 2.4, epoch: 0 } });
     assembler.push({ values: { step: 2, val_loss: 2.6, epoch: 0 } });
     assembler.flush();
-    assert.deepEqual(rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss, r.gradNorm]), [[1, 0.001, 2.5, undefined, undefined], [2, 0.001, 2.4, 2.6, undefined]]);
+    assert.deepEqual(
+      rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss, r.gradNorm]),
+      [
+        [1, 0.001, 2.5, undefined, undefined],
+        [2, 0.001, 2.4, 2.6, undefined],
+      ],
+    );
     assert.deepEqual(assembler.report().columns, { step: ['step'], lr: ['lr-Adam'], loss: ['train_loss'], validationLoss: ['val_loss'] });
     assert.deepEqual(assembler.report().unused, ['hp_metric', 'epoch']);
   });
@@ -50,15 +56,33 @@ describe('rows from records', () => {
     assembler.push({ values: { step: 1, 'coco/AP': 0.5, val_loss: 0.7 } });
     for (const step of [5, 15]) assembler.push({ values: { step, loss: 2, lr: 0.1 } });
     assembler.flush();
-    assert.deepEqual(rows.map((r) => [r.step, r.segment, r.validationLoss]), [[10, 0, undefined], [20, 0, undefined], [30, 0, 0.7], [5, 1, undefined], [15, 1, undefined]]);
+    assert.deepEqual(
+      rows.map((r) => [r.step, r.segment, r.validationLoss]),
+      [
+        [10, 0, undefined],
+        [20, 0, undefined],
+        [30, 0, 0.7],
+        [5, 1, undefined],
+        [15, 1, undefined],
+      ],
+    );
     assert.equal(assembler.report().segments, 2);
   });
 
   test('trainer_state.json: each log_history entry with its line; NaN and Infinity; eval entries; the summary entry is not a step', () => {
-    const text = '{\n  "global_step": 3,\n  "log_history": [\n    {\n      "loss": 1.0,\n      "grad_norm": NaN,\n      "step": 1\n    },\n    {\n      "eval_loss": 1.2,\n      "step": 1\n    },\n    {\n      "loss": 0.9,\n      "grad_norm": Infinity,\n      "note": "a } in a string",\n      "step": 2\n    },\n    {\n      "train_loss": 0.95,\n      "train_runtime": 12.5,\n      "step": 2\n    }\n  ],\n  "max_steps": 3\n}\n';
+    const text =
+      '{\n  "global_step": 3,\n  "log_history": [\n    {\n      "loss": 1.0,\n      "grad_norm": NaN,\n      "step": 1\n    },\n    {\n      "eval_loss": 1.2,\n      "step": 1\n    },\n    {\n      "loss": 0.9,\n      "grad_norm": Infinity,\n      "note": "a } in a string",\n      "step": 2\n    },\n    {\n      "train_loss": 0.95,\n      "train_runtime": 12.5,\n      "step": 2\n    }\n  ],\n  "max_steps": 3\n}\n';
     const { records, entries } = trainerStateRecords(text);
     assert.equal(entries, 4);
-    assert.deepEqual(records.map((r) => [r.line, r.role]), [[4, undefined], [9, 'eval'], [13, undefined], [19, 'summary']]);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.role]),
+      [
+        [4, undefined],
+        [9, 'eval'],
+        [13, undefined],
+        [19, 'summary'],
+      ],
+    );
     assert.ok(Number.isNaN(records[0].values.grad_norm));
     assert.equal(records[2].values.grad_norm, Infinity);
     assert.equal(trainerStateRecords(text, 3).records.length, 1, 'entries already read are skipped');
@@ -67,26 +91,68 @@ describe('rows from records', () => {
 
 describe('each reader on a cut-down of its format', () => {
   test('Hugging Face trainer_state.json', async () => {
-    const run = await load(write('trainer_state.json', JSON.stringify({ log_history: [{ loss: 2, learning_rate: 1e-4, grad_norm: 1, step: 10 }, { eval_loss: 2.1, step: 10 }, { loss: 1.9, learning_rate: 1e-4, grad_norm: 1.1, step: 20 }] }, null, 2)));
+    const run = await load(
+      write(
+        'trainer_state.json',
+        JSON.stringify(
+          {
+            log_history: [
+              { loss: 2, learning_rate: 1e-4, grad_norm: 1, step: 10 },
+              { eval_loss: 2.1, step: 10 },
+              { loss: 1.9, learning_rate: 1e-4, grad_norm: 1.1, step: 20 },
+            ],
+          },
+          null,
+          2,
+        ),
+      ),
+    );
     assert.equal(run.report.format, 'Hugging Face trainer_state.json');
-    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.validationLoss, r.line]), [[10, 2, 2.1, 3], [20, 1.9, undefined, 13]]);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss, r.validationLoss, r.line]),
+      [
+        [10, 2, 2.1, 3],
+        [20, 1.9, undefined, 13],
+      ],
+    );
   });
 
   test('LLaMA-Factory trainer_log.jsonl: current_steps; the end marker without a loss is not a step', async () => {
-    const run = await load(write('trainer_log.jsonl', '{"current_steps": 1, "total_steps": 2, "loss": 1.5, "lr": 1e-5, "elapsed_time": "0:01:03"}\n{"current_steps": 2, "total_steps": 2, "loss": 1.4, "lr": 2e-5}\n{"current_steps": 2, "total_steps": 2, "epoch": 1.0, "percentage": 100.0}\n'));
+    const run = await load(
+      write(
+        'trainer_log.jsonl',
+        '{"current_steps": 1, "total_steps": 2, "loss": 1.5, "lr": 1e-5, "elapsed_time": "0:01:03"}\n{"current_steps": 2, "total_steps": 2, "loss": 1.4, "lr": 2e-5}\n{"current_steps": 2, "total_steps": 2, "epoch": 1.0, "percentage": 100.0}\n',
+      ),
+    );
     assert.equal(run.report.format, 'LLaMA-Factory trainer_log.jsonl');
     assert.deepEqual(steps(run.rows), [1, 2]);
     assert.deepEqual(run.report.columns.step, ['current_steps']);
   });
 
   test('detectron2 metrics.json: total_loss by iteration; eval keys merged into the row; bare NaN', async () => {
-    const run = await load(write('metrics.json', '{"iteration": 19, "total_loss": 2.1, "loss_cls": 1.0, "lr": 0.001, "eta_seconds": 10}\n{"bbox/AP": NaN, "iteration": 39, "total_loss": 1.8, "lr": 0.002}\n{"eta_seconds": 0.0, "iteration": 40}\n'));
+    const run = await load(
+      write(
+        'metrics.json',
+        '{"iteration": 19, "total_loss": 2.1, "loss_cls": 1.0, "lr": 0.001, "eta_seconds": 10}\n{"bbox/AP": NaN, "iteration": 39, "total_loss": 1.8, "lr": 0.002}\n{"eta_seconds": 0.0, "iteration": 40}\n',
+      ),
+    );
     assert.equal(run.report.format, 'detectron2 metrics.json');
-    assert.deepEqual(run.rows.map((r) => [r.step, r.loss]), [[19, 2.1], [39, 1.8]]);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss]),
+      [
+        [19, 2.1],
+        [39, 1.8],
+      ],
+    );
   });
 
   test('MMEngine scalars.json: validation rows with the epoch as step join the iteration', async () => {
-    const run = await load(write('scalars.json', '{"lr": 0.1, "data_time": 1, "loss": 0.4, "time": 1, "epoch": 1, "iter": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.3, "time": 1, "epoch": 1, "iter": 2, "step": 2}\n{"coco/AP": 0.1, "coco/AP (M)": -1.0, "data_time": 1, "time": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.2, "time": 1, "epoch": 2, "iter": 3, "step": 3}\n'));
+    const run = await load(
+      write(
+        'scalars.json',
+        '{"lr": 0.1, "data_time": 1, "loss": 0.4, "time": 1, "epoch": 1, "iter": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.3, "time": 1, "epoch": 1, "iter": 2, "step": 2}\n{"coco/AP": 0.1, "coco/AP (M)": -1.0, "data_time": 1, "time": 1, "step": 1}\n{"lr": 0.1, "data_time": 1, "loss": 0.2, "time": 1, "epoch": 2, "iter": 3, "step": 3}\n',
+      ),
+    );
     assert.equal(run.report.format, 'MMEngine vis_data/scalars.json');
     assert.deepEqual(steps(run.rows), [1, 2, 3]);
     assert.equal(run.report.segments, 1);
@@ -95,37 +161,80 @@ describe('each reader on a cut-down of its format', () => {
   test('Lightning metrics.csv: sparse cells, lr rows of their own carried to the train rows, quoted headers', async () => {
     const run = await load(write('metrics.csv', 'epoch,lr-Adam,step,"train/nll_loss",val/rmse_loss\n,0.003,49,,\n0,,49,0.057,\n,0.004,99,,\n0,,99,0.055,\n0,,120,,0.3\n'));
     assert.equal(run.report.format, 'Lightning CSVLogger metrics.csv');
-    assert.deepEqual(run.rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss]), [[49, 0.003, 0.057, undefined], [99, 0.004, 0.055, undefined], [120, undefined, undefined, 0.3]]);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.lr, r.loss, r.validationLoss]),
+      [
+        [49, 0.003, 0.057, undefined],
+        [99, 0.004, 0.055, undefined],
+        [120, undefined, undefined, 0.3],
+      ],
+    );
     assert.equal(run.report.trainingRows, 2);
   });
 
   test('llm.c main.log: trl, tel, lr and norm', async () => {
     const run = await load(write('main.log', 's:0 tel:11.0\ns:0 trl:11.0 lr:0.000001 norm:15.37\ns:1 trl:10.9 lr:0.000002 norm:15.24\nsome other line\ns:2 tel:10.5\n'));
     assert.equal(run.report.format, 'llm.c main.log');
-    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.gradNorm, r.validationLoss]), [[0, 11, 15.37, 11], [1, 10.9, 15.24, undefined], [2, undefined, undefined, 10.5]]);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss, r.gradNorm, r.validationLoss]),
+      [
+        [0, 11, 15.37, 11],
+        [1, 10.9, 15.24, undefined],
+        [2, undefined, undefined, 10.5],
+      ],
+    );
     assert.equal(run.report.skippedLines, 1);
   });
 
   test('nanoGPT: the log file, the console (validation lines without a step join the next step), karpathy iter lines', async () => {
     const file = await load(write('log.txt', '5 val 3.2\n5 hella 0.29\n5 train 3.1\n6 train 3.0\n'));
-    assert.deepEqual(file.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[5, 3.1, 3.2], [6, 3, undefined]]);
-    const console = await load(write('stdout.log', 'W1119 warning\nvalidation loss: 3.0717\nstep 19072 | loss: 3.021431 | lr 3.3812e-04 | norm: 0.3323 | dt: 1760.61ms | tok/sec: 297788.49\nrank 1 sample 0: Hello\nstep 19073 | loss: 3.96 | lr 3.3810e-04 | norm: 8.4952 | dt: 802.85ms | tok/sec: 653032.59\n'));
-    assert.deepEqual(console.rows.map((r) => [r.step, r.loss, r.lr, r.gradNorm, r.validationLoss]), [[19072, 3.021431, 3.3812e-4, 0.3323, 3.0717], [19073, 3.96, 3.381e-4, 8.4952, undefined]]);
+    assert.deepEqual(
+      file.rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [
+        [5, 3.1, 3.2],
+        [6, 3, undefined],
+      ],
+    );
+    const console = await load(
+      write(
+        'stdout.log',
+        'W1119 warning\nvalidation loss: 3.0717\nstep 19072 | loss: 3.021431 | lr 3.3812e-04 | norm: 0.3323 | dt: 1760.61ms | tok/sec: 297788.49\nrank 1 sample 0: Hello\nstep 19073 | loss: 3.96 | lr 3.3810e-04 | norm: 8.4952 | dt: 802.85ms | tok/sec: 653032.59\n',
+      ),
+    );
+    assert.deepEqual(
+      console.rows.map((r) => [r.step, r.loss, r.lr, r.gradNorm, r.validationLoss]),
+      [
+        [19072, 3.021431, 3.3812e-4, 0.3323, 3.0717],
+        [19073, 3.96, 3.381e-4, 8.4952, undefined],
+      ],
+    );
     assert.equal(console.report.skippedLines, 3);
     const karpathy = await load(write('train.log', 'iter 0: loss 4.2, time 100ms, mfu -100.00%\nstep 0: train loss 4.1, val loss 4.2\niter 1: loss 4.0, time 90ms\n'));
-    assert.deepEqual(karpathy.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[0, 4.2, 4.2], [1, 4, undefined]]);
+    assert.deepEqual(
+      karpathy.rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [
+        [0, 4.2, 4.2],
+        [1, 4, undefined],
+      ],
+    );
   });
 
   test('Keras TensorBoard: a run folder with train/ and validation/ is one run', async () => {
     const dir = temp();
     for (const part of ['train', 'validation']) {
       mkdirSync(join(dir, 'fit', part), { recursive: true });
-      writeFileSync(join(dir, 'fit', part, `events.out.tfevents.1.host.1.0.v2`), concat(Array.from({ length: 5 }, (_, epoch) => record(eventBytes(epoch, { epoch_loss: (part === 'train' ? 1 : 2) / 2 ** epoch })))));
+      writeFileSync(
+        join(dir, 'fit', part, `events.out.tfevents.1.host.1.0.v2`),
+        concat(Array.from({ length: 5 }, (_, epoch) => record(eventBytes(epoch, { epoch_loss: (part === 'train' ? 1 : 2) / 2 ** epoch })))),
+      );
     }
     const runs = await loadTrainingLogs(dir);
     assert.equal(runs.length, 1);
     assert.equal(runs[0].report.format, 'Keras TensorBoard run (train/ + validation/)');
-    assert.deepEqual(runs[0].rows.map((r) => [r.step, r.loss, r.validationLoss]), [0, 1, 2, 3, 4].map((e) => [e, 1 / 2 ** e, 2 / 2 ** e]));
+    assert.deepEqual(
+      runs[0].rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [0, 1, 2, 3, 4].map((e) => [e, 1 / 2 ** e, 2 / 2 ** e]),
+    );
   });
 
   test('W&B summary: says it is not a history and how to export one', () => {
@@ -163,7 +272,10 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
 
   test('wrong types: strings where numbers belong name the columns found and the --map to try', () => {
     const rows = Array.from({ length: 10 }, (_, step) => JSON.stringify({ step, loss: 'high', gnorm: step + 1 })).join('\n');
-    oneLine(inspect(write('types.jsonl', rows)), /types\.jsonl: no loss or gradient-norm column in 10 records \(JSON lines\); numeric columns found: gnorm; try: gradscope inspect \S+ --map gradNorm=gnorm/);
+    oneLine(
+      inspect(write('types.jsonl', rows)),
+      /types\.jsonl: no loss or gradient-norm column in 10 records \(JSON lines\); numeric columns found: gnorm; try: gradscope inspect \S+ --map gradNorm=gnorm/,
+    );
   });
 
   test('a file of broken lines: a handful of messages, then a count', () => {
@@ -191,8 +303,14 @@ describe('column names a reader has never seen', () => {
     return assembler.report().columns;
   };
 
-  test('the PyTorch tutorials\' SummaryWriter tags, in any case', () => {
-    assert.deepEqual(columnsOf({ step: 1, 'Loss/train': 1, 'Loss/val': 2, 'Gradient Norm': 3, LearningRate: 1e-3, 'Accuracy/train': 0.5 }), { step: ['step'], lr: ['LearningRate'], loss: ['Loss/train'], validationLoss: ['Loss/val'], gradNorm: ['Gradient Norm'] });
+  test("the PyTorch tutorials' SummaryWriter tags, in any case", () => {
+    assert.deepEqual(columnsOf({ step: 1, 'Loss/train': 1, 'Loss/val': 2, 'Gradient Norm': 3, LearningRate: 1e-3, 'Accuracy/train': 0.5 }), {
+      step: ['step'],
+      lr: ['LearningRate'],
+      loss: ['Loss/train'],
+      validationLoss: ['Loss/val'],
+      gradNorm: ['Gradient Norm'],
+    });
   });
 
   test('epoch is not a step: rows of one epoch stay rows (Keras CSVLogger: one row an epoch, numbered by row)', async () => {
@@ -203,8 +321,11 @@ describe('column names a reader has never seen', () => {
     assert.equal(run.rows[150].gradNorm, 90);
   });
 
-  test('W&B exports: `Step` in any case; a panel export\'s `<run> - train/loss` without its __MIN/__MAX bands', () => {
-    assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), { step: ['Step'], loss: ['glorious-sun-3 - train/loss'] });
+  test("W&B exports: `Step` in any case; a panel export's `<run> - train/loss` without its __MIN/__MAX bands", () => {
+    assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), {
+      step: ['Step'],
+      loss: ['glorious-sun-3 - train/loss'],
+    });
   });
 
   test('Lightning learning-rate names: param groups from pg1, never the momentum it logs beside', () => {
@@ -214,7 +335,14 @@ describe('column names a reader has never seen', () => {
 
   test('numbers as C and Python print them: -nan, nan(ind), inf; an empty field is no value', async () => {
     const run = await load(write('main.log', 's:1 trl:3.2 norm:1.0\ns:2 trl:3.1 norm:-nan\ns:3 trl:-nan(ind) norm:inf\ns:4 trl:\n'));
-    assert.deepEqual(run.rows.map((r) => [r.step, r.loss, r.gradNorm]), [[1, 3.2, 1], [2, 3.1, NaN], [3, NaN, Infinity]]);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss, r.gradNorm]),
+      [
+        [1, 3.2, 1],
+        [2, 3.1, NaN],
+        [3, NaN, Infinity],
+      ],
+    );
   });
 
   test('summary values and epoch aggregates are not per-step values', () => {
@@ -225,9 +353,15 @@ describe('column names a reader has never seen', () => {
 describe('files the readers had not seen (from a review with new files of each kind)', () => {
   test('SummaryWriter.add_scalars folders (Loss_train/, Loss_val/) are one run: Loss/train is the loss, Loss/val the validation loss', async () => {
     const dir = temp();
-    for (const [part, scale] of [['Loss_train', 1], ['Loss_val', 2]] as const) {
+    for (const [part, scale] of [
+      ['Loss_train', 1],
+      ['Loss_val', 2],
+    ] as const) {
       mkdirSync(join(dir, 'exp1', part), { recursive: true });
-      writeFileSync(join(dir, 'exp1', part, 'events.out.tfevents.1.host'), concat(Array.from({ length: 30 }, (_, step) => record(eventBytes(step, { Loss: scale * (step === 29 && part === 'Loss_val' ? 50 : 1) })))));
+      writeFileSync(
+        join(dir, 'exp1', part, 'events.out.tfevents.1.host'),
+        concat(Array.from({ length: 30 }, (_, step) => record(eventBytes(step, { Loss: scale * (step === 29 && part === 'Loss_val' ? 50 : 1) })))),
+      );
     }
     const runs = await loadTrainingLogs(dir);
     assert.equal(runs.length, 1);
@@ -243,14 +377,20 @@ describe('files the readers had not seen (from a review with new files of each k
     }
     writeFileSync(join(dir, 'config.json'), '{"hidden_size": 768, "num_layers": 12}');
     const runs = await loadTrainingLogs(dir);
-    assert.deepEqual(runs.map((r) => [r.title, r.report.trainingRows]), [[join('checkpoint-40', 'trainer_state.json'), 40]]);
+    assert.deepEqual(
+      runs.map((r) => [r.title, r.report.trainingRows]),
+      [[join('checkpoint-40', 'trainer_state.json'), 40]],
+    );
   });
 
   test('following a Hugging Face run folder switches to the newest checkpoint as the trainer writes it', async () => {
     const dir = temp();
     const checkpoint = (n: number, nanAt?: number) => {
       mkdirSync(join(dir, `checkpoint-${n}`));
-      writeFileSync(join(dir, `checkpoint-${n}`, 'trainer_state.json'), JSON.stringify({ log_history: Array.from({ length: n }, (_, i) => ({ loss: 1, grad_norm: i + 1 === nanAt ? 'NaN' : 1, step: i + 1 })) }).replace('"NaN"', 'NaN'));
+      writeFileSync(
+        join(dir, `checkpoint-${n}`, 'trainer_state.json'),
+        JSON.stringify({ log_history: Array.from({ length: n }, (_, i) => ({ loss: 1, grad_norm: i + 1 === nanAt ? 'NaN' : 1, step: i + 1 })) }).replace('"NaN"', 'NaN'),
+      );
     };
     checkpoint(20);
     const [source] = await findLogSources(dir);
@@ -261,7 +401,10 @@ describe('files the readers had not seen (from a review with new files of each k
     rmSync(join(dir, 'checkpoint-20'), { recursive: true }); // save_total_limit
     await follower.poll();
     follower.stop();
-    assert.deepEqual(rows.map((r) => r.step), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      rows.map((r) => r.step),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     assert.ok(Number.isNaN(rows[29].gradNorm));
   });
 
@@ -275,31 +418,76 @@ describe('files the readers had not seen (from a review with new files of each k
     await follower.poll();
     await follower.poll();
     // A validation metric appears: CSVLogger writes the whole file again under a wider header.
-    writeFileSync(file, `epoch,step,train_loss,val_loss\n${Array.from({ length: 10 }, (_, i) => `0,${i},1,`).join('\n')}\n0,9,,0.8\n${Array.from({ length: 5 }, (_, i) => `1,${10 + i},0.9,`).join('\n')}\n`);
+    writeFileSync(
+      file,
+      `epoch,step,train_loss,val_loss\n${Array.from({ length: 10 }, (_, i) => `0,${i},1,`).join('\n')}\n0,9,,0.8\n${Array.from({ length: 5 }, (_, i) => `1,${10 + i},0.9,`).join('\n')}\n`,
+    );
     await follower.poll();
     await follower.poll();
     follower.stop();
-    assert.deepEqual(rows.map((r) => r.step), Array.from({ length: 15 }, (_, i) => i));
+    assert.deepEqual(
+      rows.map((r) => r.step),
+      Array.from({ length: 15 }, (_, i) => i),
+    );
     assert.deepEqual(restarts, [], 'not a new run');
   });
 
   test('pandas to_csv (an unnamed index column), a UTF-8 BOM, prefixed nanoGPT lines, llm.c console lines, HF console dicts, MMCV 1.x logs', async () => {
     const pandas = await load(write('history.csv', ',_step,train/loss\n0,10,2.5\n1,20,2.4\n'));
-    assert.deepEqual(pandas.rows.map((r) => [r.step, r.loss]), [[10, 2.5], [20, 2.4]]);
+    assert.deepEqual(
+      pandas.rows.map((r) => [r.step, r.loss]),
+      [
+        [10, 2.5],
+        [20, 2.4],
+      ],
+    );
     const bom = await load(write('metrics.jsonl', '\ufeff{"step": 1, "loss": 2}\n{"step": 2, "loss": 1.9}\n'));
     assert.equal(bom.report.trainingRows, 2);
     assert.equal(bom.report.badLines, 0);
     const prefixed = await load(write('train.log', '[default0]:iter 0: loss 4.2, time 100ms\n[default0]:iter 1: loss 4.0, time 90ms\n'));
-    assert.deepEqual(prefixed.rows.map((r) => [r.step, r.loss]), [[0, 4.2], [1, 4]]);
-    const llmcConsole = await load(write('out.txt', 'step    1/19560 | train loss 11.009287 | norm 15.3682 | lr 1.00e-06 | 3150.21 ms\nval loss 10.95\nstep    2/19560 | train loss 10.9 | norm 15.2 | lr 2.00e-06 | 300 ms\n'));
-    assert.deepEqual(llmcConsole.rows.map((r) => [r.step, r.loss, r.gradNorm, r.lr, r.validationLoss]), [[1, 11.009287, 15.3682, 1e-6, undefined], [2, 10.9, 15.2, 2e-6, 10.95]]);
-    const hf = await load(write('train.out', " 10%|█ | 10/100 [00:05<00:45]{'loss': 2.3, 'grad_norm': 1.5, 'learning_rate': 5e-05, 'epoch': 0.1}\n{'loss': 2.1, 'grad_norm': nan, 'learning_rate': 4e-05, 'epoch': 0.2}\n{'eval_loss': 2.2, 'epoch': 0.2}\n{'train_runtime': 50.1, 'train_loss': 2.2, 'epoch': 1.0}\n"));
+    assert.deepEqual(
+      prefixed.rows.map((r) => [r.step, r.loss]),
+      [
+        [0, 4.2],
+        [1, 4],
+      ],
+    );
+    const llmcConsole = await load(
+      write('out.txt', 'step    1/19560 | train loss 11.009287 | norm 15.3682 | lr 1.00e-06 | 3150.21 ms\nval loss 10.95\nstep    2/19560 | train loss 10.9 | norm 15.2 | lr 2.00e-06 | 300 ms\n'),
+    );
+    assert.deepEqual(
+      llmcConsole.rows.map((r) => [r.step, r.loss, r.gradNorm, r.lr, r.validationLoss]),
+      [
+        [1, 11.009287, 15.3682, 1e-6, undefined],
+        [2, 10.9, 15.2, 2e-6, 10.95],
+      ],
+    );
+    const hf = await load(
+      write(
+        'train.out',
+        " 10%|█ | 10/100 [00:05<00:45]{'loss': 2.3, 'grad_norm': 1.5, 'learning_rate': 5e-05, 'epoch': 0.1}\n{'loss': 2.1, 'grad_norm': nan, 'learning_rate': 4e-05, 'epoch': 0.2}\n{'eval_loss': 2.2, 'epoch': 0.2}\n{'train_runtime': 50.1, 'train_loss': 2.2, 'epoch': 1.0}\n",
+      ),
+    );
     assert.equal(hf.report.format, 'Hugging Face Trainer console output');
-    assert.deepEqual(hf.rows.map((r) => [r.step, r.loss, r.validationLoss]), [[1, 2.3, undefined], [2, 2.1, 2.2]]);
+    assert.deepEqual(
+      hf.rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [
+        [1, 2.3, undefined],
+        [2, 2.1, 2.2],
+      ],
+    );
     assert.ok(Number.isNaN(hf.rows[1].gradNorm));
-    const mmcv = await load(write('20230101_000000.log.json', '{"env_info": "x"}\n{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02, "loss": 1.5}\n{"mode": "train", "epoch": 1, "iter": 100, "lr": 0.02, "loss": 1.2}\n{"mode": "val", "epoch": 1, "iter": 100, "lr": 0.02, "bbox_mAP": 0.3}\n{"mode": "train", "epoch": 2, "iter": 50, "lr": 0.02, "loss": 1.0}\n'));
+    const mmcv = await load(
+      write(
+        '20230101_000000.log.json',
+        '{"env_info": "x"}\n{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02, "loss": 1.5}\n{"mode": "train", "epoch": 1, "iter": 100, "lr": 0.02, "loss": 1.2}\n{"mode": "val", "epoch": 1, "iter": 100, "lr": 0.02, "bbox_mAP": 0.3}\n{"mode": "train", "epoch": 2, "iter": 50, "lr": 0.02, "loss": 1.0}\n',
+      ),
+    );
     assert.equal(mmcv.report.format, 'MMCV 1.x *.log.json');
-    assert.deepEqual(mmcv.rows.map((r) => r.step), [50, 100, 150]);
+    assert.deepEqual(
+      mmcv.rows.map((r) => r.step),
+      [50, 100, 150],
+    );
     assert.equal(mmcv.report.segments, 1);
   });
 

@@ -7,7 +7,7 @@ import { createSchedule } from '../../src/core/schedules';
 /** A textbook range-test curve: flat, a long descent from 1e-4 to 1e-1, then a blow-up; with noise. */
 function sweep(noise: number, seed = 1, spikeAt?: number) {
   const normal = seededNormal(seed);
-  const lrs = Array.from({ length: 100 }, (_, i) => 1e-7 * (1e8) ** (i / 99));
+  const lrs = Array.from({ length: 100 }, (_, i) => 1e-7 * 1e8 ** (i / 99));
   const losses = lrs.map((lr, i) => {
     const x = Math.log10(lr);
     const base = x < -4 ? 2.3 : x < -1 ? 2.3 - 2 * ((x + 4) / 3) : 0.3 + 30 * (x + 1) ** 2;

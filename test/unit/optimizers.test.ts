@@ -26,12 +26,17 @@ const STEPS = 50;
 
 function tfjsOptimizer(spec: FirstOrder): Optimizer {
   switch (spec.type) {
-    case 'sgd': return tf.train.sgd(spec.lr);
-    case 'momentum': return tf.train.momentum(spec.lr, spec.momentum, spec.nesterov);
+    case 'sgd':
+      return tf.train.sgd(spec.lr);
+    case 'momentum':
+      return tf.train.momentum(spec.lr, spec.momentum, spec.nesterov);
     case 'adam':
-    case 'adamw': return tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.epsilon);
-    case 'rmsprop': return tf.train.rmsprop(spec.lr, spec.decay, spec.momentum, spec.epsilon);
-    case 'adagrad': return tf.train.adagrad(spec.lr, spec.initialAccumulatorValue);
+    case 'adamw':
+      return tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.epsilon);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.lr, spec.decay, spec.momentum, spec.epsilon);
+    case 'adagrad':
+      return tf.train.adagrad(spec.lr, spec.initialAccumulatorValue);
   }
 }
 
@@ -48,7 +53,10 @@ const lossOf = (y: Tensor, out: Tensor) => tf.mean(tf.metrics.categoricalCrossen
 
 function batch(step: number): { x: Tensor; y: Tensor } {
   const random = seededUniform(100 + step);
-  const x = tf.tensor2d(Float32Array.from({ length: 32 * 12 }, () => random() * 4 - 2), [32, 12]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: 32 * 12 }, () => random() * 4 - 2),
+    [32, 12],
+  );
   const labels = Array.from({ length: 32 }, (_, i) => (x.dataSync()[i * 12] > 0 ? 1 : 0) + (x.dataSync()[i * 12 + 1] > 0 ? 2 : 0));
   return { x, y: tf.tidy(() => tf.oneHot(labels, 4).toFloat()) };
 }

@@ -35,7 +35,7 @@ test('reopening the panel ten times leaves one set of listeners', () => {
   runs.dispose();
 });
 
-test('ready sends the run list and only the focused and overlaid runs\' data', () => {
+test("ready sends the run list and only the focused and overlaid runs' data", () => {
   const runs = new RunManager();
   const [a, b, c] = ['a', 'b', 'c'].map((t) => runs.add(finishedRun(t)));
   runs.focused = c;
@@ -44,14 +44,20 @@ test('ready sends the run list and only the focused and overlaid runs\' data', (
   const view = panels.at(-1)!;
   view.say({ type: 'ready', show: [a.id] });
   const list = view.posted.find((m) => m.type === 'runs') as unknown as { runs: { runId: string; title: string; status: string; steps: number; events: number; startedAt?: number }[] };
-  assert.deepEqual(list.runs.map((r) => r.title), ['a', 'b', 'c']);
+  assert.deepEqual(
+    list.runs.map((r) => r.title),
+    ['a', 'b', 'c'],
+  );
   assert.ok(list.runs.every((r) => r.status === 'finished' && r.steps === 3 && r.events === 0 && typeof r.startedAt === 'number'));
   const snapshots = view.posted.filter((m) => m.type === 'snapshot').flatMap((m) => (m.runs as RunSnapshot[]).map((s) => s.runId));
   assert.deepEqual(snapshots.sort(), [a.id, c.id].sort());
   // Ticking another run sends just that one.
   view.posted.length = 0;
   view.say({ type: 'showRuns', runIds: [c.id, a.id, b.id] });
-  assert.deepEqual(view.posted.filter((m) => m.type === 'snapshot').flatMap((m) => (m.runs as RunSnapshot[]).map((s) => s.runId)), [b.id]);
+  assert.deepEqual(
+    view.posted.filter((m) => m.type === 'snapshot').flatMap((m) => (m.runs as RunSnapshot[]).map((s) => s.runId)),
+    [b.id],
+  );
   panel.dispose();
   runs.dispose();
 });
@@ -71,7 +77,7 @@ test('a large run is sent decimated, and a zoomed range again at pixel resolutio
   // The range, and one row either side so that lines reach the chart's edges.
   assert.equal(range.batch.step[0], 999);
   assert.equal(range.batch.step.at(-1), 2000);
-  assert.equal(range.batch.step.length, 1002, "1,002 rows fit in 500 px at 4 a pixel: all are sent");
+  assert.equal(range.batch.step.length, 1002, '1,002 rows fit in 500 px at 4 a pixel: all are sent');
   panel.dispose();
   runs.dispose();
 });

@@ -26,20 +26,33 @@ describe('JSON lines', () => {
   });
 
   test('any value survives stringify → parse', () => {
-    fc.assert(fc.property(fc.dictionary(fc.string(), fc.oneof(fc.double(), fc.string(), fc.boolean())), (row) => {
-      assert.deepEqual(parseJsonLine(stringifyJsonLine(row)), JSON.parse(JSON.stringify(row, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? `#${v}` : v)), (_k, v) => (typeof v === 'string' && v.startsWith('#') && ['#NaN', '#Infinity', '#-Infinity'].includes(v) ? Number(v.slice(1)) : v)));
-    }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.double(), fc.string(), fc.boolean())), (row) => {
+        assert.deepEqual(
+          parseJsonLine(stringifyJsonLine(row)),
+          JSON.parse(
+            JSON.stringify(row, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? `#${v}` : v)),
+            (_k, v) => (typeof v === 'string' && v.startsWith('#') && ['#NaN', '#Infinity', '#-Infinity'].includes(v) ? Number(v.slice(1)) : v),
+          ),
+        );
+      }),
+    );
   });
 
   test('line splitting is independent of how the text is chunked', () => {
-    fc.assert(fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\n', '\r', 'é') })), (chunks) => {
-      const lines: string[] = [];
-      const splitter = new LineSplitter((line) => lines.push(line));
-      chunks.forEach((chunk) => splitter.push(chunk));
-      const rest = splitter.flush();
-      const whole = chunks.join('').split('\n').map((line) => line.replace(/\r$/, ''));
-      assert.deepEqual([...lines, rest.replace(/\r$/, '')], whole);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\n', '\r', 'é') })), (chunks) => {
+        const lines: string[] = [];
+        const splitter = new LineSplitter((line) => lines.push(line));
+        chunks.forEach((chunk) => splitter.push(chunk));
+        const rest = splitter.flush();
+        const whole = chunks
+          .join('')
+          .split('\n')
+          .map((line) => line.replace(/\r$/, ''));
+        assert.deepEqual([...lines, rest.replace(/\r$/, '')], whole);
+      }),
+    );
   });
 });
 
@@ -54,7 +67,10 @@ describe('run logs', () => {
     assert.deepEqual(log.job, { name: 'my job/1' });
     assert.deepEqual(log.summary, { status: 'finished', steps: 100 });
     const rows = (await collect(log.metrics())) as { step: number; loss: number }[];
-    assert.deepEqual(rows.map((r) => r.step), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      rows.map((r) => r.step),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     assert.ok(Number.isNaN(rows[50].loss));
     assert.deepEqual(await collect(log.events()), [{ kind: 'nonFinite', step: 50 }]);
   });
@@ -119,7 +135,10 @@ describe('epochs', () => {
     assert.deepEqual(await readValidation(openRunLog(writer.dir)), [{ step: 62, loss: 0.4, accuracy: 0.88 }]);
     writer.appendEpoch({ epoch: 2, step: 188, trainLoss: 0.2, validationLoss: NaN });
     writer.close({ status: 'finished' });
-    assert.deepEqual(await readValidation(openRunLog(writer.dir)), [{ step: 62, loss: 0.4, accuracy: 0.88 }, { step: 188, loss: NaN }]);
+    assert.deepEqual(await readValidation(openRunLog(writer.dir)), [
+      { step: 62, loss: 0.4, accuracy: 0.88 },
+      { step: 188, loss: NaN },
+    ]);
   });
 
   test('a run log without epochs.jsonl has no validation curve', async () => {

@@ -19,7 +19,15 @@ interface ReferenceCase {
 }
 
 /** One comparison: our spec, where to evaluate it, what upstream says, and how exact the source is. */
-interface Check { label: string; spec: Record<string, unknown>; at: number[]; expected: number[]; rtol: number; atol?: number; metrics?: number[] }
+interface Check {
+  label: string;
+  spec: Record<string, unknown>;
+  at: number[];
+  expected: number[];
+  rtol: number;
+  atol?: number;
+  metrics?: number[];
+}
 
 const casesFile = sharedReference('schedules', 'schedule_cases.json');
 const cases: ReferenceCase[] = casesFile ? JSON.parse(readFileSync(casesFile, 'utf8')) : [];
@@ -29,10 +37,14 @@ const FLOAT64_RTOL = 1e-9;
 
 function pytorchChild(child: Record<string, unknown>, lr: number): Record<string, unknown> | string {
   switch (child.type) {
-    case 'exponential': return { type: 'exponential', lr, gamma: child.gamma };
-    case 'step': return { type: 'step', lr, stepSize: child.step_size, gamma: child.gamma };
-    case 'linear_warmup': return { type: 'linear', lr, startFactor: child.start_factor, endFactor: child.end_factor, totalIters: child.total_iters };
-    default: return `child ${String(child.type)} is not a Gradscope family`;
+    case 'exponential':
+      return { type: 'exponential', lr, gamma: child.gamma };
+    case 'step':
+      return { type: 'step', lr, stepSize: child.step_size, gamma: child.gamma };
+    case 'linear_warmup':
+      return { type: 'linear', lr, startFactor: child.start_factor, endFactor: child.end_factor, totalIters: child.total_iters };
+    default:
+      return `child ${String(child.type)} is not a Gradscope family`;
   }
 }
 
@@ -55,33 +67,60 @@ function checksFor(c: ReferenceCase): Check[] | string {
     const base = (i: number) => (p.base_lrs as number[])[i];
     const pick = (value: unknown, i: number) => (Array.isArray(value) ? value[i] : value);
     switch (c.schedule) {
-      case 'step': return perGroup((i) => ({ type: 'step', lr: base(i), stepSize: p.step_size, gamma: p.gamma }));
-      case 'multistep': return perGroup((i) => ({ type: 'multistep', lr: base(i), milestones: p.milestones, gamma: p.gamma }));
-      case 'exponential': return perGroup((i) => ({ type: 'exponential', lr: base(i), gamma: p.gamma }));
+      case 'step':
+        return perGroup((i) => ({ type: 'step', lr: base(i), stepSize: p.step_size, gamma: p.gamma }));
+      case 'multistep':
+        return perGroup((i) => ({ type: 'multistep', lr: base(i), milestones: p.milestones, gamma: p.gamma }));
+      case 'exponential':
+        return perGroup((i) => ({ type: 'exponential', lr: base(i), gamma: p.gamma }));
       case 'cosine': {
         const checks = perGroup((i) => ({ type: 'cosine', lr: base(i), tMax: p.T_max, etaMin: p.eta_min }));
         // Pitfall 6 of the reference README: upstream's group-1 targets are group 0 × 10, off by up to 9·etaMin.
         if (typeof checks !== 'string') checks.slice(1).forEach((check) => (check.atol = 9 * (p.eta_min as number) * (1 + 1e-9)));
         return checks;
       }
-      case 'linear_warmup': return perGroup((i) => ({ type: 'linear', lr: base(i), startFactor: p.start_factor, endFactor: p.end_factor, totalIters: p.total_iters }));
-      case 'polynomial': return perGroup((i) => ({ type: 'polynomial', lr: base(i), power: p.power, totalIters: p.total_iters }));
+      case 'linear_warmup':
+        return perGroup((i) => ({ type: 'linear', lr: base(i), startFactor: p.start_factor, endFactor: p.end_factor, totalIters: p.total_iters }));
+      case 'polynomial':
+        return perGroup((i) => ({ type: 'polynomial', lr: base(i), power: p.power, totalIters: p.total_iters }));
       case 'cosine_warm_restarts':
         return perGroup((i) => ({ type: 'cosineRestarts', lr: base(i), t0: p.T_0, tMult: p.T_mult, etaMin: p.eta_min }), c.epochs);
-      case 'cyclic_triangular': case 'cyclic_triangular2': case 'cyclic_exp_range':
+      case 'cyclic_triangular':
+      case 'cyclic_triangular2':
+      case 'cyclic_exp_range':
         return perGroup((i) => ({
-          type: 'cyclic', baseLr: pick(p.base_lr, i), maxLr: pick(p.max_lr, i), stepSizeUp: p.step_size_up, mode: p.mode,
-          ...(p.step_size_down != null ? { stepSizeDown: p.step_size_down } : {}), ...(p.gamma != null ? { gamma: p.gamma } : {}),
+          type: 'cyclic',
+          baseLr: pick(p.base_lr, i),
+          maxLr: pick(p.max_lr, i),
+          stepSizeUp: p.step_size_up,
+          mode: p.mode,
+          ...(p.step_size_down != null ? { stepSizeDown: p.step_size_down } : {}),
+          ...(p.gamma != null ? { gamma: p.gamma } : {}),
         }));
-      case 'one_cycle_cos': case 'one_cycle_linear':
+      case 'one_cycle_cos':
+      case 'one_cycle_linear':
         return perGroup(() => ({
-          type: 'oneCycle', maxLr: p.max_lr, totalSteps: p.total_steps, pctStart: p.pct_start, annealStrategy: p.anneal_strategy,
-          divFactor: p.div_factor, finalDivFactor: p.final_div_factor, threePhase: p.three_phase,
+          type: 'oneCycle',
+          maxLr: p.max_lr,
+          totalSteps: p.total_steps,
+          pctStart: p.pct_start,
+          annealStrategy: p.anneal_strategy,
+          divFactor: p.div_factor,
+          finalDivFactor: p.final_div_factor,
+          threePhase: p.three_phase,
         }));
       case 'reduce_on_plateau':
         return perGroup((i) => ({
-          type: 'plateau', lr: (p.initial_lrs as number[])[i], mode: p.mode, factor: p.factor, patience: p.patience, threshold: p.threshold,
-          thresholdMode: p.threshold_mode, cooldown: p.cooldown, minLr: pick(p.min_lr, i), eps: p.eps,
+          type: 'plateau',
+          lr: (p.initial_lrs as number[])[i],
+          mode: p.mode,
+          factor: p.factor,
+          patience: p.patience,
+          threshold: p.threshold,
+          thresholdMode: p.threshold_mode,
+          cooldown: p.cooldown,
+          minLr: pick(p.min_lr, i),
+          eps: p.eps,
         }));
       case 'sequential': {
         const children = p.schedulers as Record<string, unknown>[];
@@ -91,7 +130,8 @@ function checksFor(c: ReferenceCase): Check[] | string {
           return unsupported ?? { type: 'sequential', schedules: mapped, milestones: p.milestones };
         });
       }
-      default: return `${c.library_api} is not one of the schedule families Gradscope implements`;
+      default:
+        return `${c.library_api} is not one of the schedule families Gradscope implements`;
     }
   }
   if (lib === 'huggingface' || lib === 'yeatscircle') {
@@ -100,17 +140,23 @@ function checksFor(c: ReferenceCase): Check[] | string {
     const W = p.num_warmup_steps as number;
     const N = p.num_training_steps as number;
     switch (c.schedule) {
-      case 'constant': return make({ type: 'constant', lr });
-      case 'linear_with_warmup': return make({ type: 'warmupLinear', lr, warmupSteps: W, totalSteps: N });
-      case 'cosine_with_warmup': return make({ type: 'warmupCosine', lr, warmupSteps: W, totalSteps: N });
-      case 'inverse_sqrt': return make({ type: 'inverseSqrt', lr, warmupSteps: W });
+      case 'constant':
+        return make({ type: 'constant', lr });
+      case 'linear_with_warmup':
+        return make({ type: 'warmupLinear', lr, warmupSteps: W, totalSteps: N });
+      case 'cosine_with_warmup':
+        return make({ type: 'warmupCosine', lr, warmupSteps: W, totalSteps: N });
+      case 'inverse_sqrt':
+        return make({ type: 'inverseSqrt', lr, warmupSteps: W });
       // Warmup then constant is warmup-stable-decay without a decay.
-      case 'constant_with_warmup': return make({ type: 'warmupStableDecay', lr, warmupSteps: W, stableSteps: 1e9, decaySteps: 0 });
+      case 'constant_with_warmup':
+        return make({ type: 'warmupStableDecay', lr, warmupSteps: W, stableSteps: 1e9, decaySteps: 0 });
       case 'warmup_stable_decay': {
         const D = p.num_decay_steps as number;
         return make({ type: 'warmupStableDecay', lr, warmupSteps: W, stableSteps: N - W - D, decaySteps: D, minLrRatio: p.min_lr_ratio, decayType: p.decay_type });
       }
-      default: return `${c.library_api} is not one of the schedule families Gradscope implements`;
+      default:
+        return `${c.library_api} is not one of the schedule families Gradscope implements`;
     }
   }
   // optax: pure functions of the count. Only cases whose parameters mean the same as a Gradscope family map.
@@ -161,9 +207,28 @@ describe('schedules match upstream reference values', { skip: casesFile ? false 
   }
 
   test('every family of the spec is covered by reference cases', () => {
-    const specFamilies = ['constant', 'step', 'multistep', 'exponential', 'cosine', 'cosineRestarts', 'linear', 'polynomial', 'cyclic',
-      'oneCycle', 'warmupLinear', 'warmupCosine', 'inverseSqrt', 'warmupStableDecay', 'sequential', 'plateau'];
-    assert.deepEqual(specFamilies.filter((f) => !families.has(f)), []);
+    const specFamilies = [
+      'constant',
+      'step',
+      'multistep',
+      'exponential',
+      'cosine',
+      'cosineRestarts',
+      'linear',
+      'polynomial',
+      'cyclic',
+      'oneCycle',
+      'warmupLinear',
+      'warmupCosine',
+      'inverseSqrt',
+      'warmupStableDecay',
+      'sequential',
+      'plateau',
+    ];
+    assert.deepEqual(
+      specFamilies.filter((f) => !families.has(f)),
+      [],
+    );
     console.log(`reference cases: ${cases.length - skipped.length} compared, ${skipped.length} out of scope`);
     const reasons = new Map<string, number>();
     for (const reason of skipped) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);

@@ -20,7 +20,14 @@ test('CRC32C is the standard one (check value of "123456789"), masked as TFRecor
 test('scalars round-trip as simple_value, float_val and tensor_content', () => {
   for (const encoding of ['simple', 'floatVal', 'tensorContent'] as const) {
     const scalars = decodeScalars(eventBytes(42, { 'train/loss': 0.5, 'train/grad_norm': 3.25 }, encoding));
-    assert.deepEqual(scalars.map((s) => [s.tag, s.step, s.value]), [['train/loss', 42, 0.5], ['train/grad_norm', 42, 3.25]], encoding);
+    assert.deepEqual(
+      scalars.map((s) => [s.tag, s.step, s.value]),
+      [
+        ['train/loss', 42, 0.5],
+        ['train/grad_norm', 42, 3.25],
+      ],
+      encoding,
+    );
   }
 });
 
@@ -31,24 +38,40 @@ test('a corrupted record is reported with its offset and skipped; a cut-off tail
   corrupted[records[0].length + 20] ^= 0xff; // a byte inside the second record's data
   const problems: TbProblem[] = [];
   const steps: number[] = [];
-  const end = readRecords(corrupted, 0, (data) => steps.push(...decodeScalars(data).map((s) => s.step)), (p) => problems.push(p));
+  const end = readRecords(
+    corrupted,
+    0,
+    (data) => steps.push(...decodeScalars(data).map((s) => s.step)),
+    (p) => problems.push(p),
+  );
   assert.deepEqual(steps, [0, 2]);
   assert.deepEqual(problems, [{ offset: records[0].length, message: 'the record data checksum does not match; record skipped' }]);
   assert.equal(end, file.length);
 
   const truncated = file.subarray(0, file.length - 5);
   const seen: number[] = [];
-  const stop = readRecords(truncated, 0, (data) => seen.push(...decodeScalars(data).map((s) => s.step)), () => assert.fail('a cut-off tail is not a problem'));
+  const stop = readRecords(
+    truncated,
+    0,
+    (data) => seen.push(...decodeScalars(data).map((s) => s.step)),
+    () => assert.fail('a cut-off tail is not a problem'),
+  );
   assert.deepEqual(seen, [0, 1]);
   assert.equal(stop, records[0].length + records[1].length);
 });
 
-test('a run\'s scalars become one row per step, in step order, across files', () => {
+test("a run's scalars become one row per step, in step order, across files", () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-'));
   writeFileSync(join(dir, 'events.out.tfevents.1.a'), concat([record(eventBytes(2, { a: 1 })), record(eventBytes(1, { a: 2 }))]));
   writeFileSync(join(dir, 'events.out.tfevents.2.a'), record(eventBytes(2, { b: 3 }, 'floatVal')));
   const [run] = findTbRuns(dir);
-  assert.deepEqual(readTbRows(run, () => assert.fail('no problem expected')), [{ step: 1, a: 2 }, { step: 2, a: 1, b: 3 }]);
+  assert.deepEqual(
+    readTbRows(run, () => assert.fail('no problem expected')),
+    [
+      { step: 1, a: 2 },
+      { step: 2, a: 1, b: 3 },
+    ],
+  );
 });
 
 test('a log directory still being written is followed: new records, new files, new runs', async () => {
@@ -57,7 +80,11 @@ test('a log directory still being written is followed: new records, new files, n
   const file = join(dir, 'a', 'events.out.tfevents.1.h');
   writeFileSync(file, concat([0, 1, 2].map((step) => record(eventBytes(step, { loss: step })))));
   const seen: string[] = [];
-  const follower = new TbFollower(dir, (run, rows) => seen.push(...rows.map((r) => `${run}:${r.step}`)), () => assert.fail('no problem expected'));
+  const follower = new TbFollower(
+    dir,
+    (run, rows) => seen.push(...rows.map((r) => `${run}:${r.step}`)),
+    () => assert.fail('no problem expected'),
+  );
   await follower.poll();
   assert.deepEqual(seen, ['a:0', 'a:1'], 'the newest step waits for more tags');
   const next = record(eventBytes(3, { loss: 3 }));
@@ -84,30 +111,85 @@ test('CRC-32C: the standard check value, and the same as a reference implementat
 test('a tensor that is not one element (a TF2 histogram) or that another plugin wrote is not a scalar', () => {
   const histogram = (withPlugin: boolean) => {
     const shape = Writer.create();
-    for (const size of [3, 3]) shape.uint32((2 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 0).int64(size).finish());
+    for (const size of [3, 3])
+      shape.uint32((2 << 3) | 2).bytes(
+        Writer.create()
+          .uint32((1 << 3) | 0)
+          .int64(size)
+          .finish(),
+      );
     const content = new Uint8Array(9 * 8);
     new DataView(content.buffer).setFloat64(0, -0.5, true);
-    const tensor = Writer.create().uint32((1 << 3) | 0).int32(2).uint32((2 << 3) | 2).bytes(shape.finish()).uint32((4 << 3) | 2).bytes(content).finish();
-    const value = Writer.create().uint32((1 << 3) | 2).string('grad_norm').uint32((8 << 3) | 2).bytes(tensor);
-    if (withPlugin) value.uint32((9 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).string('histograms').finish()).finish());
-    const summary = Writer.create().uint32((1 << 3) | 2).bytes(value.finish()).finish();
-    return Writer.create().uint32((2 << 3) | 0).int64(7).uint32((5 << 3) | 2).bytes(summary).finish();
+    const tensor = Writer.create()
+      .uint32((1 << 3) | 0)
+      .int32(2)
+      .uint32((2 << 3) | 2)
+      .bytes(shape.finish())
+      .uint32((4 << 3) | 2)
+      .bytes(content)
+      .finish();
+    const value = Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('grad_norm')
+      .uint32((8 << 3) | 2)
+      .bytes(tensor);
+    if (withPlugin)
+      value.uint32((9 << 3) | 2).bytes(
+        Writer.create()
+          .uint32((1 << 3) | 2)
+          .bytes(
+            Writer.create()
+              .uint32((1 << 3) | 2)
+              .string('histograms')
+              .finish(),
+          )
+          .finish(),
+      );
+    const summary = Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(value.finish())
+      .finish();
+    return Writer.create()
+      .uint32((2 << 3) | 0)
+      .int64(7)
+      .uint32((5 << 3) | 2)
+      .bytes(summary)
+      .finish();
   };
   assert.deepEqual(decodeScalars(histogram(false)), []);
   assert.deepEqual(decodeScalars(histogram(true)), []);
-  assert.deepEqual(decodeScalars(eventBytes(7, { loss: 0.5 }, 'tensorContent')).map((s) => [s.tag, s.value]), [['loss', 0.5]]);
+  assert.deepEqual(
+    decodeScalars(eventBytes(7, { loss: 0.5 }, 'tensorContent')).map((s) => [s.tag, s.value]),
+    [['loss', 0.5]],
+  );
 });
 
 test('a run resumed into a new event file from an earlier step is a second segment, not an overwrite; a second writer is merged by step', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-resume-'));
   const file = (name: string, steps: number[], tag: string, spikeAt?: number) =>
     writeFileSync(join(dir, name), concat(steps.map((step) => record(eventBytes(step, { [tag]: step === spikeAt ? 50 : 1 })))));
-  file('events.out.tfevents.1.host', Array.from({ length: 80 }, (_, i) => i), 'loss', 75);
-  file('events.out.tfevents.2.host', Array.from({ length: 80 }, (_, i) => i), 'grad_norm');
-  file('events.out.tfevents.3.host', Array.from({ length: 30 }, (_, i) => 50 + i), 'loss');
+  file(
+    'events.out.tfevents.1.host',
+    Array.from({ length: 80 }, (_, i) => i),
+    'loss',
+    75,
+  );
+  file(
+    'events.out.tfevents.2.host',
+    Array.from({ length: 80 }, (_, i) => i),
+    'grad_norm',
+  );
+  file(
+    'events.out.tfevents.3.host',
+    Array.from({ length: 30 }, (_, i) => 50 + i),
+    'loss',
+  );
   const rows = readTbRows(findTbRuns(dir)[0], () => {});
   assert.equal(rows.length, 110);
-  assert.deepEqual(rows.slice(78, 82).map((r) => r.step), [78, 79, 50, 51]);
+  assert.deepEqual(
+    rows.slice(78, 82).map((r) => r.step),
+    [78, 79, 50, 51],
+  );
   assert.equal(rows[75].loss, 50, 'the value before the crash is kept');
-  assert.equal(rows[75].grad_norm, 1, 'the second writer\'s tags join their steps');
+  assert.equal(rows[75].grad_norm, 1, "the second writer's tags join their steps");
 });

@@ -10,9 +10,17 @@ import { readConfig, runSettings } from '../../src/extension/config';
 import { buildTrainRequest, noSettings } from '../../src/node/trainRequest';
 
 const root = join(__dirname, '../..');
-const job = (fields: Record<string, unknown> = {}) => parseJobText(JSON.stringify({
-  name: 'j', data: { type: 'synthetic' }, model: [{ type: 'dense', units: 3, activation: 'softmax' }], optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'constant', lr: 0.1 }, ...fields,
-}));
+const job = (fields: Record<string, unknown> = {}) =>
+  parseJobText(
+    JSON.stringify({
+      name: 'j',
+      data: { type: 'synthetic' },
+      model: [{ type: 'dense', units: 3, activation: 'softmax' }],
+      optimizer: { type: 'sgd', lr: 0.1 },
+      schedule: { type: 'constant', lr: 0.1 },
+      ...fields,
+    }),
+  );
 const place = { jobFile: '/w/a/jobs/x.gradscope.json', runsDir: '/w/a/.gradscope/runs', searchRoots: ['/w/a', '/w/b'] };
 
 describe('buildTrainRequest', () => {
@@ -70,9 +78,15 @@ describe('readConfig', () => {
     const config = readConfig({ get: <T>(key: string): T | undefined => (asked.push(key), undefined) });
     assert.deepEqual(asked.map((key) => `gradscope.${key}`).sort(), Object.keys(contributed).sort());
     const values: Record<string, unknown> = {
-      backend: config.backend, runsDirectory: config.runsDirectory,
-      'detect.explosionRatio': config.detect.explosionRatio, 'detect.explosionZ': config.detect.explosionZ, 'detect.vanishingFloor': config.detect.vanishingFloor,
-      'statusBar.enabled': config.statusBar.enabled, 'statusBar.alertOn': config.statusBar.alertOn, 'compare.parallel': config.compareParallel, 'metrics.columns': config.metricsColumns,
+      backend: config.backend,
+      runsDirectory: config.runsDirectory,
+      'detect.explosionRatio': config.detect.explosionRatio,
+      'detect.explosionZ': config.detect.explosionZ,
+      'detect.vanishingFloor': config.detect.vanishingFloor,
+      'statusBar.enabled': config.statusBar.enabled,
+      'statusBar.alertOn': config.statusBar.alertOn,
+      'compare.parallel': config.compareParallel,
+      'metrics.columns': config.metricsColumns,
     };
     for (const [key, { default: fallback }] of Object.entries(contributed)) assert.deepEqual(values[key.slice('gradscope.'.length)], fallback, key);
   });

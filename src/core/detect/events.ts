@@ -10,12 +10,7 @@
  * the step whose row decided it. The copy replaces the earlier event with the same kind and step
  * (see `applyEvent`). Only explosions and loss spikes are ever regraded, and only from info to warning.
  */
-export type DetectorEvent =
-  | ExplosionEvent
-  | NonFiniteEvent
-  | VanishingEvent
-  | LossSpikeEvent
-  | DivergenceEvent;
+export type DetectorEvent = ExplosionEvent | NonFiniteEvent | VanishingEvent | LossSpikeEvent | DivergenceEvent;
 
 export type Severity = 'warning' | 'info';
 

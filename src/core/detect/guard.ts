@@ -32,7 +32,10 @@ export class LrBackoff {
   private cutStep = 0;
   private logAtCut = 0;
 
-  constructor(private readonly factor: number, private readonly recoverySteps: number) {}
+  constructor(
+    private readonly factor: number,
+    private readonly recoverySteps: number,
+  ) {}
 
   multiplier(step: number): number {
     if (this.logAtCut === 0) return 1;
@@ -59,7 +62,11 @@ export class AdaptiveClipStats {
   private seen = 0;
   private warmup: number[] = [];
 
-  constructor(private readonly zThreshold: number, private readonly alpha: number, private readonly warmupSteps: number) {}
+  constructor(
+    private readonly zThreshold: number,
+    private readonly alpha: number,
+    private readonly warmupSteps: number,
+  ) {}
 
   /** The largest norm allowed for this step (Infinity during warmup), then records the norm as used. */
   limit(norm: number): number {

@@ -50,7 +50,10 @@ export class Detectors {
   /** Row of the loss spike being followed. */
   private lossSpikeRow = -1;
 
-  constructor(readonly layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
+  constructor(
+    readonly layerNames: readonly string[] = [],
+    options?: DetectorOptionsInput,
+  ) {
     this.options = resolveDetectorOptions(options);
     if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion, true);
     if (this.options.lossSpike.enabled) {
@@ -87,13 +90,17 @@ export class Detectors {
   notes(): string[] {
     const notes: string[] = [];
     if (this.lossOff && (this.lossSpike || this.divergence)) {
-      notes.push(`loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}): a signed loss, as RL fine-tunes log, or one rounded to 0; loss spikes and divergence need a positive loss`);
+      notes.push(
+        `loss checks off from step ${this.lossOff.step}: the loss goes ≤ 0 (${this.lossOff.loss}): a signed loss, as RL fine-tunes log, or one rounded to 0; loss spikes and divergence need a positive loss`,
+      );
     }
     if (this.validationOff && this.validation) {
       notes.push(`validation-loss spikes off from step ${this.validationOff.step}: the validation loss goes ≤ 0 (${this.validationOff.loss})`);
     }
     if (this.explosion && this.zeroNorms > 0) {
-      notes.push(`${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient at all (RL steps where every reward is equal, or dead units)`);
+      notes.push(
+        `${this.zeroNorms} row${this.zeroNorms === 1 ? '' : 's'} with a gradient norm of exactly 0 (first at step ${this.firstZeroNormStep}) left out of the explosion check: no gradient at all (RL steps where every reward is equal, or dead units)`,
+      );
     }
     return notes;
   }
@@ -123,13 +130,23 @@ export class Detectors {
     const { repeated, upgrade } = early ? { repeated: false, upgrade: undefined } : this.explosionAbsorption.spike(step, gradNorm);
     this.emitExplosionUpgrade(upgrade, emit);
     const lrLevel = this.lrRows >= options.minHistory ? this.lrLevel.median() : NaN;
-    const grade: ExplosionEvent['grade'] = repeated ? 'repeated'
-      : lr !== undefined && lrLevel > 0 && lr >= options.lrRise * lrLevel ? 'lrRose'
-        : seen >= options.minHistory && gradNorm > options.rangeFactor * previousMax ? 'beyondRange'
+    const grade: ExplosionEvent['grade'] = repeated
+      ? 'repeated'
+      : lr !== undefined && lrLevel > 0 && lr >= options.lrRise * lrLevel
+        ? 'lrRose'
+        : seen >= options.minHistory && gradNorm > options.rangeFactor * previousMax
+          ? 'beyondRange'
           : 'pending';
     const event: ExplosionEvent = {
-      kind: 'explosion', step, severity: grade === 'pending' ? 'info' : 'warning', grade,
-      gradNorm, level: score.level, ratio: score.ratio, zScore: score.zScore, ...(lr !== undefined ? { lr } : {}),
+      kind: 'explosion',
+      step,
+      severity: grade === 'pending' ? 'info' : 'warning',
+      grade,
+      gradNorm,
+      level: score.level,
+      ratio: score.ratio,
+      zScore: score.zScore,
+      ...(lr !== undefined ? { lr } : {}),
     };
     emit(event);
     if (!early) this.explosionAbsorption.follow(event, score.recentHigh);
@@ -154,8 +171,14 @@ export class Detectors {
       const { repeated, upgrade } = this.lossAbsorption.spike(step, loss);
       this.emitLossUpgrade(step, upgrade, emit);
       const event: LossSpikeEvent = {
-        kind: 'lossSpike', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
-        loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
+        kind: 'lossSpike',
+        step,
+        severity: repeated ? 'warning' : 'info',
+        grade: repeated ? 'repeated' : 'pending',
+        loss,
+        level: score.level,
+        ratio: score.ratio,
+        zScore: score.zScore,
       };
       emit(event);
       this.lossAbsorption.follow(event, score.recentHigh);
@@ -186,8 +209,15 @@ export class Detectors {
     const { repeated, upgrade } = this.validationAbsorption.spike(step, loss);
     if (upgrade) emit(upgrade);
     const event: LossSpikeEvent = {
-      kind: 'lossSpike', series: 'validation', step, severity: repeated ? 'warning' : 'info', grade: repeated ? 'repeated' : 'pending',
-      loss, level: score.level, ratio: score.ratio, zScore: score.zScore,
+      kind: 'lossSpike',
+      series: 'validation',
+      step,
+      severity: repeated ? 'warning' : 'info',
+      grade: repeated ? 'repeated' : 'pending',
+      loss,
+      level: score.level,
+      ratio: score.ratio,
+      zScore: score.zScore,
     };
     emit(event);
     this.validationAbsorption.follow(event, score.recentHigh);

@@ -19,7 +19,10 @@ export function nonFiniteEvent(sample: StepSample, layerNames: readonly string[]
   }
   if (fields.length === 0) return undefined;
   return {
-    kind: 'nonFinite', step: sample.step, severity: 'warning', fields,
+    kind: 'nonFinite',
+    step: sample.step,
+    severity: 'warning',
+    fields,
     ...(loss !== undefined ? { loss } : {}),
     ...(gradNorm !== undefined ? { gradNorm } : {}),
     ...(validationLoss !== undefined && !Number.isFinite(validationLoss) ? { validationLoss } : {}),

@@ -67,7 +67,10 @@ export class SpikeScorer {
    * `twoModes`: look for two groups in the window (RL gradient norms); off for losses, where a
    * group of high values is the start of training or a blow-up, not a mode. Default: false.
    */
-  constructor(private readonly options: SpikeOptions, private readonly twoModes = false) {
+  constructor(
+    private readonly options: SpikeOptions,
+    private readonly twoModes = false,
+  ) {
     this.levels = new RollingRobust(options.levelWindow);
     this.history = new RollingRobust(options.window);
     this.logRatio = Math.log(options.ratio);

@@ -44,7 +44,10 @@ export class DivergenceTracker {
 export class VanishingTracker {
   private readonly below: Int32Array;
 
-  constructor(private readonly names: readonly string[], private readonly options: VanishingOptions) {
+  constructor(
+    private readonly names: readonly string[],
+    private readonly options: VanishingOptions,
+  ) {
     this.below = new Int32Array(names.length);
   }
 

@@ -79,7 +79,9 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
       const before = facts.lrAt && event.step >= 1 ? facts.lrAt(Math.max(0, event.step - JUMP_LOOKBACK)) : undefined;
       if (withLr.lrAtEvent !== undefined && before !== undefined && before > 0 && withLr.lrAtEvent >= JUMP_FACTOR * before) {
         return {
-          path: peak, severity: 'warning', ...withLr,
+          path: peak,
+          severity: 'warning',
+          ...withLr,
           message: `${head} at lr ${fmt(withLr.lrAtEvent)}, just after the rate jumped ${fmt(withLr.lrAtEvent / before)}× (from ${fmt(before)}). Ramp it up linearly instead of jumping, or lower the peak learning rate.`,
           fixes: scaleInvariant ? ['rampLr', 'lowerPeakLr'] : ['rampLr', 'addClipping', 'lowerPeakLr'],
         };
@@ -90,13 +92,17 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
         const clipNote = facts.clip ? ` Clipping cannot prevent it: ${facts.optimizer} divides the gradient's scale out of its update.` : '';
         if (early) {
           return {
-            path: peak, severity: 'warning', ...withLr,
+            path: peak,
+            severity: 'warning',
+            ...withLr,
             message: `${head}${atRate}, before ${facts.optimizer}'s moment estimates settle (its first updates move every weight by about the learning rate).${clipNote} Warm the rate up, or lower the peak learning rate.`,
             fixes: ['addWarmup', 'lowerPeakLr'],
           };
         }
         return {
-          path: peak, severity: 'warning', ...withLr,
+          path: peak,
+          severity: 'warning',
+          ...withLr,
           message: `${head}${atRate}: the rate is too high for this model.${clipNote} Lower the peak learning rate${facts.warmsUp ? '' : ', or warm it up'}.`,
           fixes: facts.warmsUp ? ['lowerPeakLr'] : ['lowerPeakLr', 'addWarmup'],
         };
@@ -104,13 +110,17 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
       if (facts.clip) {
         const limit = facts.clip === 'globalNorm' && facts.clipMaxNorm !== undefined ? ` at maxNorm ${fmt(facts.clipMaxNorm)}` : '';
         return {
-          path: ['clip'], severity: 'warning', ...withLr,
+          path: ['clip'],
+          severity: 'warning',
+          ...withLr,
           message: `${head}${atRate}. Clipping${limit} bounded the update but not the gradient: lower the peak learning rate${facts.warmsUp ? '' : ', or warm it up'}.`,
           fixes: facts.warmsUp ? ['lowerPeakLr'] : ['lowerPeakLr', 'addWarmup'],
         };
       }
       return {
-        path: peak, severity: 'warning', ...withLr,
+        path: peak,
+        severity: 'warning',
+        ...withLr,
         message: `${head}${atRate}. Clip the global gradient norm (${facts.optimizer ?? 'this optimizer'}'s update grows with the gradient), or lower the peak learning rate.`,
         fixes: facts.warmsUp ? ['addClipping', 'lowerPeakLr'] : ['addClipping', 'lowerPeakLr', 'addWarmup'],
       };
@@ -119,8 +129,9 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
       return {
         path: has(['optimizer', 'lr']) ? ['optimizer', 'lr'] : has(['optimizer']) ? ['optimizer'] : peak,
         severity: 'error',
-        message: `Non-finite ${event.fields.join(' and ')} at step ${event.step}${event.layers ? ` (${event.layers.join(', ')})` : ''}: the update was not applied. `
-          + (scaleInvariant || facts.clip ? 'Lower the learning rate.' : 'Lower the learning rate or clip the gradient norm.'),
+        message:
+          `Non-finite ${event.fields.join(' and ')} at step ${event.step}${event.layers ? ` (${event.layers.join(', ')})` : ''}: the update was not applied. ` +
+          (scaleInvariant || facts.clip ? 'Lower the learning rate.' : 'Lower the learning rate or clip the gradient norm.'),
         fixes: scaleInvariant || facts.clip ? ['halvePeakLr'] : ['halvePeakLr', 'addClipping'],
       };
     case 'vanishing': {
@@ -154,7 +165,7 @@ function jobFacts(jobText: string, context: AdviceContext): JobFacts {
     const value = (path: JSONPath) => (root ? findNodeAtLocation(root, path)?.value : undefined) as unknown;
     const clip = value(['clip', 'type']);
     return {
-      optimizer: typeof value(['optimizer', 'type']) === 'string' ? value(['optimizer', 'type']) as string : undefined,
+      optimizer: typeof value(['optimizer', 'type']) === 'string' ? (value(['optimizer', 'type']) as string) : undefined,
       clip: typeof clip === 'string' && clip !== 'none' ? clip : undefined,
       warmsUp: false,
       totalSteps: context.totalSteps,

@@ -26,13 +26,18 @@ export function loweredPeak(currentPeak: number, lrAtEvent?: number): number {
 /** The quick fix's title as the lightbulb shows it, with the numbers it will write. */
 export function fixTitle(text: string, fix: JobFix, context: FixContext): string {
   switch (fix) {
-    case 'addClipping': return 'Add global-norm clipping (maxNorm 1.0)';
-    case 'addWarmup': return `Add a linear warmup over ${warmupStepsFor(context.totalSteps)} steps (${WARMUP_FRACTION * 100}% of the run)`;
-    case 'halvePeakLr': return 'Halve the peak learning rate';
+    case 'addClipping':
+      return 'Add global-norm clipping (maxNorm 1.0)';
+    case 'addWarmup':
+      return `Add a linear warmup over ${warmupStepsFor(context.totalSteps)} steps (${WARMUP_FRACTION * 100}% of the run)`;
+    case 'halvePeakLr':
+      return 'Halve the peak learning rate';
     case 'rampLr': {
       const root = parseTree(text);
       const jump = root ? findJump(nodeValue(findNodeAtLocation(root, ['schedule'])) as Record<string, unknown> | undefined) : undefined;
-      return jump ? `Ramp the rate from ${jump.from} to ${jump.to} over steps ${jump.steps - jump.stageSteps}–${jump.steps} instead of jumping at step ${jump.steps}` : 'Ramp the rate up instead of jumping';
+      return jump
+        ? `Ramp the rate from ${jump.from} to ${jump.to} over steps ${jump.steps - jump.stageSteps}–${jump.steps} instead of jumping at step ${jump.steps}`
+        : 'Ramp the rate up instead of jumping';
     }
     case 'lowerPeakLr': {
       const root = parseTree(text);
@@ -79,16 +84,21 @@ export function jobFixEdits(text: string, fix: JobFix, totalSteps: number, lrAtE
       if ((schedule.type === 'warmupLinear' || schedule.type === 'warmupCosine' || schedule.type === 'inverseSqrt' || schedule.type === 'warmupStableDecay') && !schedule.warmupSteps) {
         return modify(text, ['schedule', 'warmupSteps'], warmupSteps, FORMAT);
       }
-      if ((schedule.type === 'warmupLinear' || schedule.type === 'warmupCosine' || schedule.type === 'inverseSqrt' || schedule.type === 'warmupStableDecay')) return [];
+      if (schedule.type === 'warmupLinear' || schedule.type === 'warmupCosine' || schedule.type === 'inverseSqrt' || schedule.type === 'warmupStableDecay') return [];
       if (schedule.type === 'constant') {
         return modify(text, ['schedule'], { type: 'warmupStableDecay', lr: schedule.lr, warmupSteps, stableSteps: totalSteps, decaySteps: 0 }, FORMAT);
       }
       // Any other schedule: a linear warmup to its starting rate, then the schedule from its own step 0.
-      return modify(text, ['schedule'], {
-        type: 'sequential',
-        schedules: [{ type: 'linear', lr: peakOf(schedule) ?? 0.001, startFactor: 0.01, endFactor: 1, totalIters: warmupSteps }, schedule],
-        milestones: [warmupSteps],
-      }, FORMAT);
+      return modify(
+        text,
+        ['schedule'],
+        {
+          type: 'sequential',
+          schedules: [{ type: 'linear', lr: peakOf(schedule) ?? 0.001, startFactor: 0.01, endFactor: 1, totalIters: warmupSteps }, schedule],
+          milestones: [warmupSteps],
+        },
+        FORMAT,
+      );
     }
     case 'rampLr': {
       const schedule = value(['schedule']) as Record<string, unknown> | undefined;
@@ -189,9 +199,12 @@ function peakOf(schedule: Record<string, unknown>): number | undefined {
 function nodeValue(node: Node | undefined): unknown {
   if (!node) return undefined;
   switch (node.type) {
-    case 'object': return Object.fromEntries((node.children ?? []).map((p) => [p.children![0].value as string, nodeValue(p.children![1])]));
-    case 'array': return (node.children ?? []).map(nodeValue);
-    default: return node.value;
+    case 'object':
+      return Object.fromEntries((node.children ?? []).map((p) => [p.children![0].value as string, nodeValue(p.children![1])]));
+    case 'array':
+      return (node.children ?? []).map(nodeValue);
+    default:
+      return node.value;
   }
 }
 

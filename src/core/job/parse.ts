@@ -30,9 +30,7 @@ export function checkJobText(text: string): JobCheck {
   const value: unknown = JSON.parse(text);
   const validate = validatorFor('job');
   const schemaValid = validate(value);
-  const located: LocatedProblem[] = schemaValid
-    ? scheduleRuleProblems((value as JobSpec).schedule, ['schedule'])
-    : problemsFromAjv(validate.errors);
+  const located: LocatedProblem[] = schemaValid ? scheduleRuleProblems((value as JobSpec).schedule, ['schedule']) : problemsFromAjv(validate.errors);
   if (located.length === 0) return { job: value as JobSpec, problems: [] };
   const origin = schemaValid ? 'rule' : 'schema';
   const problems = located.map(({ path, problem, pointAt }) => ({ ...problem, range: rangeOfPath(root, path, lines, pointAt), origin }) as const);
@@ -48,7 +46,9 @@ export function parseJobText(text: string, file?: string): JobSpec {
 
 function describeSyntaxError(error: ParseError): string {
   // 'InvalidSymbol' → 'invalid symbol'
-  return printParseErrorCode(error.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return printParseErrorCode(error.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 /**

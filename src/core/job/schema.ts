@@ -60,9 +60,12 @@ export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefine
         break;
       case 'discriminator':
         path.push(String(params.tag));
-        message = params.error === 'mapping'
-          ? `must be one of ${scheduleTypes().map((t) => JSON.stringify(t)).join(', ')} (got ${JSON.stringify((error.data as Record<string, unknown>)?.[String(params.tag)])})`
-          : 'is required and must be a string';
+        message =
+          params.error === 'mapping'
+            ? `must be one of ${scheduleTypes()
+                .map((t) => JSON.stringify(t))
+                .join(', ')} (got ${JSON.stringify((error.data as Record<string, unknown>)?.[String(params.tag)])})`
+            : 'is required and must be a string';
         break;
       default:
         if (error.data !== undefined && typeof error.data !== 'object') message += ` (got ${JSON.stringify(error.data)})`;

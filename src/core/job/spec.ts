@@ -39,16 +39,25 @@ interface LayerCommon {
   inputShape?: number[];
 }
 
-export type LayerSpec = LayerCommon & (
-  | { type: 'dense'; units: number; /** Default: 'linear'. */ activation: Activation; /** Default: true. */ useBias: boolean; /** Default: 'glorotUniform'. */ kernelInitializer: Initializer }
-  | { type: 'conv2d'; filters: number; kernelSize: number; /** Default: 1. */ strides: number; /** Default: 'valid'. */ padding: 'valid' | 'same'; activation: Activation; kernelInitializer: Initializer }
-  | { type: 'maxPooling2d'; /** Default: 2. */ poolSize: number; /** Default: poolSize. */ strides?: number }
-  | { type: 'flatten' }
-  | { type: 'dropout'; rate: number }
-  | { type: 'batchNormalization'; /** Default: 0.99. */ momentum: number; /** Default: 1e-3. */ epsilon: number }
-  | { type: 'layerNormalization'; /** Default: 1e-3. */ epsilon: number }
-  | { type: 'activation'; activation: Activation }
-);
+export type LayerSpec = LayerCommon &
+  (
+    | { type: 'dense'; units: number; /** Default: 'linear'. */ activation: Activation; /** Default: true. */ useBias: boolean; /** Default: 'glorotUniform'. */ kernelInitializer: Initializer }
+    | {
+        type: 'conv2d';
+        filters: number;
+        kernelSize: number;
+        /** Default: 1. */ strides: number;
+        /** Default: 'valid'. */ padding: 'valid' | 'same';
+        activation: Activation;
+        kernelInitializer: Initializer;
+      }
+    | { type: 'maxPooling2d'; /** Default: 2. */ poolSize: number; /** Default: poolSize. */ strides?: number }
+    | { type: 'flatten' }
+    | { type: 'dropout'; rate: number }
+    | { type: 'batchNormalization'; /** Default: 0.99. */ momentum: number; /** Default: 1e-3. */ epsilon: number }
+    | { type: 'layerNormalization'; /** Default: 1e-3. */ epsilon: number }
+    | { type: 'activation'; activation: Activation }
+  );
 
 export type ModelSpec = LayerSpec[] | { type: 'module'; path: string };
 

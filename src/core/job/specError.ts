@@ -18,7 +18,10 @@ export interface TextRange {
 
 /** Thrown for invalid input; its message is one line meant for the user, never a stack trace. */
 export class SpecError extends Error {
-  constructor(readonly problems: readonly Problem[], readonly file?: string) {
+  constructor(
+    readonly problems: readonly Problem[],
+    readonly file?: string,
+  ) {
     super(formatProblems(problems, file));
     this.name = 'SpecError';
   }

@@ -35,16 +35,8 @@ const FIELD_PATTERNS: Readonly<Partial<Record<ValueField, readonly RegExp[]>>> =
   // Lightning's LearningRateMonitor: lr-Adam, lr-Adam-1 (a second optimizer), lr-AdamW/pg1 (param
   // groups, from pg1); never lr-SGD-momentum or lr-Adam-weight_decay, which it logs beside them.
   lr: [/^lr-[A-Za-z0-9_.]+?(-\d+)?(\/pg1)?$/, /^lr-[A-Za-z0-9_.]+?(-\d+)?\/pg\d+$/, /^(train[/_.-])?(lr|learning[_ -]?rate)([/_.-](group[_-]?)?0|\/pg[01])?$/i],
-  loss: [
-    /^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/i,
-    /^[\w-]*loss[/_.-](train|training)$/i,
-    /^(train|training)[ _-]?loss$/i,
-    /^loss$/i,
-  ],
-  validationLoss: [
-    /^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/i,
-    /^[\w-]*loss[/_.-](val|valid|validation|eval)$/i,
-  ],
+  loss: [/^(train|training)[/_.-](?!.*_epoch$)(?!train_loss$)[\w/.-]*loss(_step)?$/i, /^[\w-]*loss[/_.-](train|training)$/i, /^(train|training)[ _-]?loss$/i, /^loss$/i],
+  validationLoss: [/^(val|valid|validation|eval)[/_.-](?!.*runtime)[\w/. -]*loss(_epoch)?$/i, /^[\w-]*loss[/_.-](val|valid|validation|eval)$/i],
   gradNorm: [/^(train[/_.-])?grad(ient)?[_/ .-]?norm([_/.-](total|global|l2))?$/i, /^(total|global)[_/.-]?grad(ient)?[_/.-]?norm$/i],
 };
 

@@ -40,7 +40,8 @@ export function trainerStateRecords(text: string, fromEntry = 0): { records: Log
     const c = text.charCodeAt(i);
     if (c === 10) line++;
     if (inString) {
-      if (c === 92) i++; // backslash: the next character is escaped
+      if (c === 92)
+        i++; // backslash: the next character is escaped
       else if (c === 34) inString = false;
       continue;
     }

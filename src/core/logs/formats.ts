@@ -100,9 +100,10 @@ export const llamaFactory: LineFormat = {
   label: 'LLaMA-Factory trainer_log.jsonl',
   aliases: { step: ['current_steps'] },
   sniff: (file, head) => (firstObjects(head).some((o) => 'current_steps' in o && 'total_steps' in o) ? 0.95 : base(file) === 'trainer_log.jsonl' ? 0.5 : 0),
-  parser: () => jsonParser((values, record) => {
-    if (Object.keys(values).some((k) => k.startsWith('eval_')) && !('loss' in values)) record.role = 'eval';
-  }),
+  parser: () =>
+    jsonParser((values, record) => {
+      if (Object.keys(values).some((k) => k.startsWith('eval_')) && !('loss' in values)) record.role = 'eval';
+    }),
 };
 
 export const detectron2: LineFormat = {
@@ -127,12 +128,13 @@ export const mmengine: LineFormat = {
     return base(file) === 'scalars.json' && objects.length ? 0.6 : 0;
   },
   // Validation rows carry the epoch as `step` and no loss or lr: they join the current iteration.
-  parser: () => jsonParser((values, record) => {
-    if (!('loss' in values) && !('lr' in values)) {
-      record.role = 'eval';
-      record.joinsCurrent = true;
-    }
-  }),
+  parser: () =>
+    jsonParser((values, record) => {
+      if (!('loss' in values) && !('lr' in values)) {
+        record.role = 'eval';
+        record.joinsCurrent = true;
+      }
+    }),
 };
 
 export const jsonLines: LineFormat = {
@@ -145,10 +147,11 @@ export const jsonLines: LineFormat = {
     if (objects.length === 0) return 0;
     return objects.some((o) => Object.keys(o).some((k) => KNOWN_COLUMN.test(k))) ? 0.6 : 0.35;
   },
-  parser: () => jsonParser((values, record) => {
-    // Hugging Face eval entries written as lines (TRL, custom callbacks) are a validation series.
-    if (!('loss' in values) && Object.keys(values).some((k) => k.startsWith('eval_') || k.startsWith('eval/'))) record.role = 'eval';
-  }),
+  parser: () =>
+    jsonParser((values, record) => {
+      // Hugging Face eval entries written as lines (TRL, custom callbacks) are a validation series.
+      if (!('loss' in values) && Object.keys(values).some((k) => k.startsWith('eval_') || k.startsWith('eval/'))) record.role = 'eval';
+    }),
 };
 
 /** One CSV line into cells (RFC 4180 quotes within a line). */
@@ -333,7 +336,10 @@ const HF_CONSOLE = /\{'(?:loss|eval_loss|train_runtime)': [^{}]*\}/g;
 
 /** A Python dict literal of numbers as JSON (single quotes, nan, inf). */
 function pythonDict(text: string): Record<string, unknown> | undefined {
-  const json = text.replace(/'/g, '"').replace(/-?\binf\b/g, (m) => (m.startsWith('-') ? '-Infinity' : 'Infinity')).replace(/\bnan\b/g, 'NaN');
+  const json = text
+    .replace(/'/g, '"')
+    .replace(/-?\binf\b/g, (m) => (m.startsWith('-') ? '-Infinity' : 'Infinity'))
+    .replace(/\bnan\b/g, 'NaN');
   try {
     const value = parseJsonLine(json);
     return isObject(value) ? value : undefined;

@@ -53,16 +53,73 @@ export function reportRun(title: string, allRows: MetricsRow[], format?: string,
   const column = (pick: (r: MetricsRow) => number | undefined) => rows.map((r) => pick(r) ?? NaN);
   // A page stays light however wide the model: the layers whose norm reached the highest are drawn.
   const allLayers = [...(rows.find((r) => r.layers.size)?.layers.keys() ?? [])];
-  const peak = (name: string) => rows.reduce((m, r) => {
-    const v = r.layers.get(name);
-    return v !== undefined && Number.isFinite(v) && v > m ? v : m;
-  }, -Infinity);
-  const layerNames = allLayers.length > MAX_LAYERS ? allLayers.map((name) => [name, peak(name)] as const).sort((a, b) => b[1] - a[1]).slice(0, MAX_LAYERS).map(([name]) => name) : allLayers;
+  const peak = (name: string) =>
+    rows.reduce((m, r) => {
+      const v = r.layers.get(name);
+      return v !== undefined && Number.isFinite(v) && v > m ? v : m;
+    }, -Infinity);
+  const layerNames =
+    allLayers.length > MAX_LAYERS
+      ? allLayers
+          .map((name) => [name, peak(name)] as const)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, MAX_LAYERS)
+          .map(([name]) => name)
+      : allLayers;
   const charts = [
-    { id: 'lr', title: 'Learning rate', log: false, series: [series('lr', column((r) => r.lr))] },
-    { id: 'loss', title: 'Loss', log: !allRows.some((r) => r.loss !== undefined && r.loss <= 0), series: [series('train', column((r) => r.loss)), series('validation', validation.map((r) => r.validationLoss!), validation.map((r) => r.step), validation.flatMap((r, i) => (i > 0 && r.segment !== validation[i - 1].segment ? [i] : [])), [])] },
-    { id: 'gradNorm', title: 'Global gradient norm', log: true, series: [series('‖g‖', column((r) => r.gradNorm))] },
-    { id: 'layers', title: allLayers.length > MAX_LAYERS ? `Per-layer gradient norms (the ${MAX_LAYERS} of ${allLayers.length} layers with the highest)` : 'Per-layer gradient norms', log: true, series: layerNames.map((name) => series(name, column((r) => r.layers.get(name)))) },
-  ].map((chart) => ({ ...chart, series: chart.series.filter((s): s is ReportSeries => s !== undefined) })).filter((chart) => chart.series.length > 0);
+    {
+      id: 'lr',
+      title: 'Learning rate',
+      log: false,
+      series: [
+        series(
+          'lr',
+          column((r) => r.lr),
+        ),
+      ],
+    },
+    {
+      id: 'loss',
+      title: 'Loss',
+      log: !allRows.some((r) => r.loss !== undefined && r.loss <= 0),
+      series: [
+        series(
+          'train',
+          column((r) => r.loss),
+        ),
+        series(
+          'validation',
+          validation.map((r) => r.validationLoss!),
+          validation.map((r) => r.step),
+          validation.flatMap((r, i) => (i > 0 && r.segment !== validation[i - 1].segment ? [i] : [])),
+          [],
+        ),
+      ],
+    },
+    {
+      id: 'gradNorm',
+      title: 'Global gradient norm',
+      log: true,
+      series: [
+        series(
+          '‖g‖',
+          column((r) => r.gradNorm),
+        ),
+      ],
+    },
+    {
+      id: 'layers',
+      title: allLayers.length > MAX_LAYERS ? `Per-layer gradient norms (the ${MAX_LAYERS} of ${allLayers.length} layers with the highest)` : 'Per-layer gradient norms',
+      log: true,
+      series: layerNames.map((name) =>
+        series(
+          name,
+          column((r) => r.layers.get(name)),
+        ),
+      ),
+    },
+  ]
+    .map((chart) => ({ ...chart, series: chart.series.filter((s): s is ReportSeries => s !== undefined) }))
+    .filter((chart) => chart.series.length > 0);
   return { title, ...(format ? { format } : {}), rows: rows.length, charts, events };
 }

@@ -201,5 +201,7 @@ function merge(into: MetricsRow, from: MetricsRow): void {
 
 /** A column named for a field in the summary: `loss ← train/loss`. */
 export function describeColumns(columns: RowsReport['columns']): string {
-  return VALUE_FIELDS.filter((field) => columns[field]?.length).map((field) => `${field} ← ${columns[field]!.join(' | ')}`).join(', ');
+  return VALUE_FIELDS.filter((field) => columns[field]?.length)
+    .map((field) => `${field} ← ${columns[field]!.join(' | ')}`)
+    .join(', ');
 }

@@ -68,8 +68,12 @@ export function forEachScalar(data: Uint8Array, visit: (tag: string, step: numbe
   while (reader.pos < reader.len) {
     const key = reader.uint32();
     switch (key >>> 3) {
-      case 1: wallTime = reader.double(); break;
-      case 2: step = Number(reader.int64()); break;
+      case 1:
+        wallTime = reader.double();
+        break;
+      case 2:
+        step = Number(reader.int64());
+        break;
       case 5: {
         const summary = Reader.create(reader.bytes());
         while (summary.pos < summary.len) {
@@ -83,7 +87,8 @@ export function forEachScalar(data: Uint8Array, visit: (tag: string, step: numbe
         }
         break;
       }
-      default: reader.skipType(key & 7);
+      default:
+        reader.skipType(key & 7);
     }
   }
   for (const v of values) visit(v.tag, step, v.value, wallTime);
@@ -97,11 +102,20 @@ function decodeValue(data: Uint8Array): { tag: string; value: number } | undefin
   while (reader.pos < reader.len) {
     const key = reader.uint32();
     switch (key >>> 3) {
-      case 1: tag = reader.string(); break;
-      case 2: value = reader.float(); break;
-      case 8: value = decodeTensorScalar(reader.bytes()); break;
-      case 9: plugin = pluginName(reader.bytes()); break;
-      default: reader.skipType(key & 7);
+      case 1:
+        tag = reader.string();
+        break;
+      case 2:
+        value = reader.float();
+        break;
+      case 8:
+        value = decodeTensorScalar(reader.bytes());
+        break;
+      case 9:
+        plugin = pluginName(reader.bytes());
+        break;
+      default:
+        reader.skipType(key & 7);
     }
   }
   // A tensor written by another plugin (histograms, PR curves, text) is not a scalar, whatever its first element.

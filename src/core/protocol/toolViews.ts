@@ -48,13 +48,7 @@ export interface PreviewState {
 
 /** Host → a tool view (range test, comparison, schedule preview). */
 export type ToolToWebview =
-  | { type: 'lrFind'; title: string; result: LrFindResult; currentPeak?: number; applied?: boolean }
-  | { type: 'compare'; state: CompareState }
-  | { type: 'preview'; state: PreviewState };
+  { type: 'lrFind'; title: string; result: LrFindResult; currentPeak?: number; applied?: boolean } | { type: 'compare'; state: CompareState } | { type: 'preview'; state: PreviewState };
 
 /** A tool view → host. */
-export type ToolToHost =
-  | { type: 'ready' }
-  | { type: 'applyLr' }
-  | { type: 'sortCompare'; column: keyof CompareRow }
-  | { type: 'exportCompare'; format: 'csv' | 'markdown' };
+export type ToolToHost = { type: 'ready' } | { type: 'applyLr' } | { type: 'sortCompare'; column: keyof CompareRow } | { type: 'exportCompare'; format: 'csv' | 'markdown' };

@@ -48,9 +48,4 @@ export interface TrainRequest {
 
 /** Host → trainer child. */
 export type TrainerCommand =
-  | { type: 'start'; request: TrainRequest }
-  | { type: 'stop' }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'setLrMultiplier'; value: number }
-  | { type: 'setClipThreshold'; value: number };
+  { type: 'start'; request: TrainRequest } | { type: 'stop' } | { type: 'pause' } | { type: 'resume' } | { type: 'setLrMultiplier'; value: number } | { type: 'setClipThreshold'; value: number };

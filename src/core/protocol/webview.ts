@@ -24,7 +24,8 @@ export function parseWebviewMessage(message: unknown): WebviewToHost | undefined
     case 'showRuns':
       return Array.isArray(m.runIds) && m.runIds.length <= 50 && m.runIds.every((id) => typeof id === 'string' && id.length <= 200) ? { type: 'showRuns', runIds: m.runIds as string[] } : undefined;
     case 'requestRange': {
-      const ok = runId && Number.isFinite(m.min) && Number.isFinite(m.max) && (m.min as number) <= (m.max as number) && Number.isInteger(m.width) && (m.width as number) > 0 && (m.width as number) <= 10_000;
+      const ok =
+        runId && Number.isFinite(m.min) && Number.isFinite(m.max) && (m.min as number) <= (m.max as number) && Number.isInteger(m.width) && (m.width as number) > 0 && (m.width as number) <= 10_000;
       return ok ? { type: 'requestRange', runId, min: m.min as number, max: m.max as number, width: m.width as number } : undefined;
     }
     case 'selectRun':

@@ -11,8 +11,7 @@ export function parseJsonLine(line: string): unknown {
   } catch (error) {
     // Slow path only for lines that need it: quote bare non-finite tokens outside strings, then revive.
     if (!/NaN|Infinity/.test(line)) throw error;
-    return JSON.parse(quoteNonFinite(line), (_key, value: unknown) =>
-      typeof value === 'string' && value.startsWith(MARK) ? NON_FINITE[value.slice(MARK.length)] : value);
+    return JSON.parse(quoteNonFinite(line), (_key, value: unknown) => (typeof value === 'string' && value.startsWith(MARK) ? NON_FINITE[value.slice(MARK.length)] : value));
   }
 }
 

@@ -1,6 +1,4 @@
-import type {
-  CosineRestartsSpec, CyclicSpec, FixedScheduleSpec, OneCycleSpec, WarmupStableDecaySpec,
-} from './spec';
+import type { CosineRestartsSpec, CyclicSpec, FixedScheduleSpec, OneCycleSpec, WarmupStableDecaySpec } from './spec';
 
 /** The learning rate used by update `k` (k ≥ 0; fractional k is allowed where PyTorch allows step(epoch)). */
 export type LrAt = (k: number) => number;
@@ -34,9 +32,7 @@ export function fixedSchedule(spec: FixedScheduleSpec): LrAt {
     case 'oneCycle':
       return oneCycle(spec);
     case 'warmupLinear':
-      return (k) => spec.lr * (k < spec.warmupSteps
-        ? k / Math.max(1, spec.warmupSteps)
-        : Math.max(0, (spec.totalSteps - k) / Math.max(1, spec.totalSteps - spec.warmupSteps)));
+      return (k) => spec.lr * (k < spec.warmupSteps ? k / Math.max(1, spec.warmupSteps) : Math.max(0, (spec.totalSteps - k) / Math.max(1, spec.totalSteps - spec.warmupSteps)));
     case 'warmupCosine':
       return (k) => {
         if (k < spec.warmupSteps) return (spec.lr * k) / Math.max(1, spec.warmupSteps);
@@ -46,9 +42,7 @@ export function fixedSchedule(spec: FixedScheduleSpec): LrAt {
       };
     case 'inverseSqrt': {
       const timescale = spec.timescale ?? (spec.warmupSteps || 10_000);
-      return (k) => (k < spec.warmupSteps
-        ? (spec.lr * k) / Math.max(1, spec.warmupSteps)
-        : spec.lr / Math.sqrt((k + timescale - spec.warmupSteps) / timescale));
+      return (k) => (k < spec.warmupSteps ? (spec.lr * k) / Math.max(1, spec.warmupSteps) : spec.lr / Math.sqrt((k + timescale - spec.warmupSteps) / timescale));
     }
     case 'warmupStableDecay':
       return warmupStableDecay(spec);
@@ -119,9 +113,10 @@ function oneCycle(spec: OneCycleSpec): LrAt {
         { end: rampEnd, from: initial, to: spec.maxLr },
         { end: total - 1, from: spec.maxLr, to: min },
       ];
-  const anneal = spec.annealStrategy === 'cos'
-    ? (from: number, to: number, pct: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1)
-    : (from: number, to: number, pct: number) => (to - from) * pct + from;
+  const anneal =
+    spec.annealStrategy === 'cos'
+      ? (from: number, to: number, pct: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1)
+      : (from: number, to: number, pct: number) => (to - from) * pct + from;
   return (k) => {
     // PyTorch raises past totalSteps; a run that goes on keeps the final rate.
     const t = Math.min(k, total - 1);

@@ -19,7 +19,10 @@ export class PlateauScheduler {
   private badChecks = 0;
   private cooldownLeft = 0;
 
-  constructor(readonly spec: PlateauSpec, lr: number = spec.lr) {
+  constructor(
+    readonly spec: PlateauSpec,
+    lr: number = spec.lr,
+  ) {
     this.currentLr = lr;
     this.best = spec.mode === 'min' ? Infinity : -Infinity;
   }

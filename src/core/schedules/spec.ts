@@ -2,10 +2,14 @@
 // schema/job.schema.json, where the defaults are written down). Update k uses the value at k;
 // value 0 is the rate before any scheduler step (PyTorch: the lr read after k calls of step()).
 
-export interface ConstantSpec { type: 'constant'; lr: number }
+export interface ConstantSpec {
+  type: 'constant';
+  lr: number;
+}
 
 export interface StepSpec {
-  type: 'step'; lr: number;
+  type: 'step';
+  lr: number;
   /** Updates between two decays. */
   stepSize: number;
   /** Decay factor. Default: 0.1. */
@@ -13,17 +17,23 @@ export interface StepSpec {
 }
 
 export interface MultistepSpec {
-  type: 'multistep'; lr: number;
+  type: 'multistep';
+  lr: number;
   /** Update indices where the rate is multiplied by gamma; a repeated milestone decays twice. */
   milestones: number[];
   /** Decay factor. Default: 0.1. */
   gamma: number;
 }
 
-export interface ExponentialSpec { type: 'exponential'; lr: number; /** Decay factor per update. */ gamma: number }
+export interface ExponentialSpec {
+  type: 'exponential';
+  lr: number;
+  /** Decay factor per update. */ gamma: number;
+}
 
 export interface CosineSpec {
-  type: 'cosine'; lr: number;
+  type: 'cosine';
+  lr: number;
   /** Half period in updates; like PyTorch the curve is periodic past tMax. */
   tMax: number;
   /** Minimum learning rate (absolute). Default: 0. */
@@ -31,7 +41,8 @@ export interface CosineSpec {
 }
 
 export interface CosineRestartsSpec {
-  type: 'cosineRestarts'; lr: number;
+  type: 'cosineRestarts';
+  lr: number;
   /** Updates in the first cycle. */
   t0: number;
   /** Growth factor of the cycle length (integer ≥ 1). Default: 1. */
@@ -41,7 +52,8 @@ export interface CosineRestartsSpec {
 }
 
 export interface LinearSpec {
-  type: 'linear'; lr: number;
+  type: 'linear';
+  lr: number;
   /** Factor of lr at update 0, in (0, 1]. Default: 1/3. */
   startFactor: number;
   /** Factor of lr from totalIters on, in [0, 1]. Default: 1. */
@@ -51,7 +63,8 @@ export interface LinearSpec {
 }
 
 export interface PolynomialSpec {
-  type: 'polynomial'; lr: number;
+  type: 'polynomial';
+  lr: number;
   /** Updates to reach 0. Default: 5. */
   totalIters: number;
   /** Exponent of the decay. Default: 1. */
@@ -92,10 +105,17 @@ export interface OneCycleSpec {
   threePhase: boolean;
 }
 
-export interface WarmupLinearSpec { type: 'warmupLinear'; lr: number; warmupSteps: number; totalSteps: number }
+export interface WarmupLinearSpec {
+  type: 'warmupLinear';
+  lr: number;
+  warmupSteps: number;
+  totalSteps: number;
+}
 
 export interface WarmupCosineSpec {
-  type: 'warmupCosine'; lr: number; warmupSteps: number;
+  type: 'warmupCosine';
+  lr: number;
+  warmupSteps: number;
   /** Update where the cosine reaches minLr; the rate stays there afterwards. */
   totalSteps: number;
   /** Learning rate at the end of the decay (absolute). Default: 0. */
@@ -103,13 +123,19 @@ export interface WarmupCosineSpec {
 }
 
 export interface InverseSqrtSpec {
-  type: 'inverseSqrt'; lr: number; warmupSteps: number;
+  type: 'inverseSqrt';
+  lr: number;
+  warmupSteps: number;
   /** Decay timescale. Default: warmupSteps, or 10000 when warmupSteps is 0. */
   timescale?: number;
 }
 
 export interface WarmupStableDecaySpec {
-  type: 'warmupStableDecay'; lr: number; warmupSteps: number; stableSteps: number; decaySteps: number;
+  type: 'warmupStableDecay';
+  lr: number;
+  warmupSteps: number;
+  stableSteps: number;
+  decaySteps: number;
   /** Floor as a fraction of lr; the warmup starts there too. Default: 0. */
   minLrRatio: number;
   /** Shape of the decay. Default: 'cosine'. */
@@ -125,7 +151,8 @@ export interface SequentialSpec {
 }
 
 export interface PlateauSpec {
-  type: 'plateau'; lr: number;
+  type: 'plateau';
+  lr: number;
   /** Whether the metric should go down or up. Default: 'min'. */
   mode: 'min' | 'max';
   /** Multiplier applied on a plateau, in (0, 1). Default: 0.1. */
@@ -145,9 +172,21 @@ export interface PlateauSpec {
 }
 
 export type FixedScheduleSpec =
-  | ConstantSpec | StepSpec | MultistepSpec | ExponentialSpec | CosineSpec | CosineRestartsSpec
-  | LinearSpec | PolynomialSpec | CyclicSpec | OneCycleSpec | WarmupLinearSpec | WarmupCosineSpec
-  | InverseSqrtSpec | WarmupStableDecaySpec | SequentialSpec;
+  | ConstantSpec
+  | StepSpec
+  | MultistepSpec
+  | ExponentialSpec
+  | CosineSpec
+  | CosineRestartsSpec
+  | LinearSpec
+  | PolynomialSpec
+  | CyclicSpec
+  | OneCycleSpec
+  | WarmupLinearSpec
+  | WarmupCosineSpec
+  | InverseSqrtSpec
+  | WarmupStableDecaySpec
+  | SequentialSpec;
 
 export type ScheduleSpec = FixedScheduleSpec | PlateauSpec;
 export type ScheduleType = ScheduleSpec['type'];

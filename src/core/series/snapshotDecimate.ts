@@ -30,7 +30,10 @@ export function decimatedRows(batch: StepBatch, width: number, start: number, en
 export function pickRows(batch: StepBatch, rows: ArrayLike<number>): StepBatch {
   const pick = (column: number[]) => Array.from(rows, (i) => column[i]);
   return {
-    step: pick(batch.step), lr: pick(batch.lr), loss: pick(batch.loss), gradNorm: pick(batch.gradNorm),
+    step: pick(batch.step),
+    lr: pick(batch.lr),
+    loss: pick(batch.loss),
+    gradNorm: pick(batch.gradNorm),
     ...(batch.clippedNorm ? { clippedNorm: pick(batch.clippedNorm) } : {}),
     ...(batch.updateRatio ? { updateRatio: pick(batch.updateRatio) } : {}),
     ...(batch.weightNorm ? { weightNorm: pick(batch.weightNorm) } : {}),

@@ -15,12 +15,33 @@ export interface CompareRow {
   wallTimeMs: number;
 }
 
-export const COLUMNS: (keyof CompareRow)[] = ['strategy', 'description', 'status', 'steps', 'finalTrainLoss', 'finalValidationLoss', 'finalValidationAccuracy', 'stepsToTarget', 'explosions', 'nonFinite', 'wallTimeMs'];
+export const COLUMNS: (keyof CompareRow)[] = [
+  'strategy',
+  'description',
+  'status',
+  'steps',
+  'finalTrainLoss',
+  'finalValidationLoss',
+  'finalValidationAccuracy',
+  'stepsToTarget',
+  'explosions',
+  'nonFinite',
+  'wallTimeMs',
+];
 
 /** Column titles for people (the Markdown export, the CLI): CSV and JSON keep the keys. */
 export const COLUMN_TITLES: Record<keyof CompareRow, string> = {
-  strategy: 'Strategy', description: 'What', status: 'Status', steps: 'Steps', finalTrainLoss: 'Train loss', finalValidationLoss: 'Val. loss',
-  finalValidationAccuracy: 'Val. accuracy', stepsToTarget: 'Steps to target', explosions: 'Explosions', nonFinite: 'Non-finite', wallTimeMs: 'Time (ms)',
+  strategy: 'Strategy',
+  description: 'What',
+  status: 'Status',
+  steps: 'Steps',
+  finalTrainLoss: 'Train loss',
+  finalValidationLoss: 'Val. loss',
+  finalValidationAccuracy: 'Val. accuracy',
+  stepsToTarget: 'Steps to target',
+  explosions: 'Explosions',
+  nonFinite: 'Non-finite',
+  wallTimeMs: 'Time (ms)',
 };
 
 /** Mean of the last `window` finite losses (the last value alone is one noisy batch). */
@@ -63,9 +84,11 @@ export function toCsv(rows: CompareRow[]): string {
 
 export function toMarkdown(rows: CompareRow[]): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
-  return [
-    `| ${COLUMNS.map((c) => COLUMN_TITLES[c]).join(' | ')} |`,
-    `| ${COLUMNS.map((c) => (c === 'strategy' || c === 'description' || c === 'status' ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((row) => `| ${COLUMNS.map((c) => escape(cell(row[c]))).join(' | ')} |`),
-  ].join('\n') + '\n';
+  return (
+    [
+      `| ${COLUMNS.map((c) => COLUMN_TITLES[c]).join(' | ')} |`,
+      `| ${COLUMNS.map((c) => (c === 'strategy' || c === 'description' || c === 'status' ? '---' : '---:')).join(' | ')} |`,
+      ...rows.map((row) => `| ${COLUMNS.map((c) => escape(cell(row[c]))).join(' | ')} |`),
+    ].join('\n') + '\n'
+  );
 }

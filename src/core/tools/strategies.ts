@@ -27,7 +27,11 @@ export function defaultStrategies(job: JobSpec, totalSteps: number): Strategy[] 
     { name: 'adam', description: `Adam, constant ${adamLr}`, optimizer: { type: 'adam', lr: adamLr }, schedule: { type: 'constant', lr: adamLr } },
     { name: 'step', description: `×0.1 every ${Math.ceil(T / 3)} steps`, schedule: { type: 'step', lr: peak, stepSize: Math.ceil(T / 3) } },
     { name: 'cosine', description: `cosine to 0 over ${T} steps`, schedule: { type: 'cosine', lr: peak, tMax: T } },
-    { name: 'warmup-cosine', description: `warmup ${Math.max(1, Math.round(T * 0.05))} steps, then cosine`, schedule: { type: 'warmupCosine', lr: peak, warmupSteps: Math.max(1, Math.round(T * 0.05)), totalSteps: T } },
+    {
+      name: 'warmup-cosine',
+      description: `warmup ${Math.max(1, Math.round(T * 0.05))} steps, then cosine`,
+      schedule: { type: 'warmupCosine', lr: peak, warmupSteps: Math.max(1, Math.round(T * 0.05)), totalSteps: T },
+    },
     { name: 'one-cycle', description: 'one-cycle (30% up, then down)', schedule: { type: 'oneCycle', maxLr: peak, totalSteps: T } },
     { name: 'plateau', description: 'reduce on plateau (validation loss, patience 1)', schedule: { type: 'plateau', lr: peak, patience: 1, factor: 0.3 }, plateauCheck: { metric: 'validationLoss' } },
     { name: 'backoff', description: 'constant, LR backoff on explosions', schedule: { type: 'constant', lr: peak }, guard: { explosion: 'backoff' } },

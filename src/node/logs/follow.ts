@@ -52,27 +52,34 @@ class LineLogFollower implements LogFollower {
   private readonly counts = { skippedLines: 0 };
   private linesThisLook = 0;
 
-  constructor(private readonly source: Extract<LogSource, { kind: 'lines' }>, private readonly handlers: FollowHandlers) {
+  constructor(
+    private readonly source: Extract<LogSource, { kind: 'lines' }>,
+    private readonly handlers: FollowHandlers,
+  ) {
     this.reset();
-    this.follower = new FileFollower(source.file, (text, lineNumber) => {
-      this.linesThisLook++;
-      feedLine(this.parser, text, lineNumber, this.assembler, this.counts, (message) => handlers.onProblem?.(message), source.file);
-    }, {
-      pollMs: handlers.pollMs ?? 200,
-      onRestart: (why) => {
-        this.assembler.flush();
-        if (why === 'rewritten') {
-          // The same log again with more columns (Lightning's CSVLogger adds a header field): read it
-          // from the top with the new header, and hand out only the steps after those already seen.
-          this.reset(this.lastStep);
-        } else {
-          this.reset();
-          handlers.onRestart?.(`${source.file} was ${why}`);
-        }
+    this.follower = new FileFollower(
+      source.file,
+      (text, lineNumber) => {
+        this.linesThisLook++;
+        feedLine(this.parser, text, lineNumber, this.assembler, this.counts, (message) => handlers.onProblem?.(message), source.file);
       },
-      onError: (error) => handlers.onProblem?.(`${source.file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
-      onPoll: () => this.afterLook(),
-    });
+      {
+        pollMs: handlers.pollMs ?? 200,
+        onRestart: (why) => {
+          this.assembler.flush();
+          if (why === 'rewritten') {
+            // The same log again with more columns (Lightning's CSVLogger adds a header field): read it
+            // from the top with the new header, and hand out only the steps after those already seen.
+            this.reset(this.lastStep);
+          } else {
+            this.reset();
+            handlers.onRestart?.(`${source.file} was ${why}`);
+          }
+        },
+        onError: (error) => handlers.onProblem?.(`${source.file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+        onPoll: () => this.afterLook(),
+      },
+    );
   }
 
   private lastStep: number | undefined;
@@ -125,7 +132,10 @@ class PollingFollower implements LogFollower {
   private stopped = false;
   private looking: Promise<void> | undefined;
 
-  constructor(private readonly handlers: FollowHandlers, private readonly reader: Reader) {}
+  constructor(
+    private readonly handlers: FollowHandlers,
+    private readonly reader: Reader,
+  ) {}
 
   poll(): Promise<void> {
     this.looking ??= this.reader
@@ -166,7 +176,10 @@ class TrainerStateReader implements Reader {
   private assembler: RowAssembler;
   private file: string;
 
-  constructor(private readonly source: Extract<LogSource, { kind: 'trainerState' }>, private readonly handlers: FollowHandlers) {
+  constructor(
+    private readonly source: Extract<LogSource, { kind: 'trainerState' }>,
+    private readonly handlers: FollowHandlers,
+  ) {
     this.file = source.file;
     this.assembler = this.newAssembler();
   }
@@ -182,7 +195,10 @@ class TrainerStateReader implements Reader {
     const top = join(runDir, 'trainer_state.json');
     if (await exists(top)) return top;
     const names = await fs.readdir(runDir).catch(() => [] as string[]);
-    const checkpoints = names.map((name) => [name, Number(/^checkpoint-(\d+)$/.exec(name)?.[1])] as const).filter(([, n]) => Number.isFinite(n)).sort((a, b) => b[1] - a[1]);
+    const checkpoints = names
+      .map((name) => [name, Number(/^checkpoint-(\d+)$/.exec(name)?.[1])] as const)
+      .filter(([, n]) => Number.isFinite(n))
+      .sort((a, b) => b[1] - a[1]);
     for (const [name] of checkpoints) if (await exists(join(runDir, name, 'trainer_state.json'))) return join(runDir, name, 'trainer_state.json');
     return this.file;
   }
@@ -220,7 +236,10 @@ class TrainerStateReader implements Reader {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then(() => true, () => false);
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** New complete records of a run's event files; a step's row goes out once a later step appears. */
@@ -230,9 +249,14 @@ class TensorBoardReader implements Reader {
 
   constructor(source: Extract<LogSource, { kind: 'tensorboard' }>, handlers: FollowHandlers) {
     this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
-    this.follower = new TbFollower(source.dir, (_run, rows) => {
-      for (const values of rows) this.assembler.push({ values });
-    }, (file, problem) => handlers.onProblem?.(`${file} at byte ${problem.offset}: ${problem.message}`), 0);
+    this.follower = new TbFollower(
+      source.dir,
+      (_run, rows) => {
+        for (const values of rows) this.assembler.push({ values });
+      },
+      (file, problem) => handlers.onProblem?.(`${file} at byte ${problem.offset}: ${problem.message}`),
+      0,
+    );
   }
 
   read(): Promise<void> {
@@ -251,7 +275,10 @@ class KerasReader implements Reader {
   private handed = -Infinity;
   private readonly assembler: RowAssembler;
 
-  constructor(private readonly source: Extract<LogSource, { kind: 'keras' }>, private readonly handlers: FollowHandlers) {
+  constructor(
+    private readonly source: Extract<LogSource, { kind: 'keras' }>,
+    private readonly handlers: FollowHandlers,
+  ) {
     this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
   }
 

@@ -167,7 +167,10 @@ export interface LoadedRun {
 }
 
 /** Every run at `target`, rows in memory (for the report, the evaluation and tests). */
-export async function loadTrainingLogs(target: string, options: { format?: FormatName; mapping?: ColumnMapping; onProblem?: (message: string) => void; onNote?: (message: string) => void } = {}): Promise<LoadedRun[]> {
+export async function loadTrainingLogs(
+  target: string,
+  options: { format?: FormatName; mapping?: ColumnMapping; onProblem?: (message: string) => void; onNote?: (message: string) => void } = {},
+): Promise<LoadedRun[]> {
   const runs: LoadedRun[] = [];
   for (const source of await findLogSources(target, options.format, options.onNote)) {
     const rows: MetricsRow[] = [];

@@ -71,7 +71,9 @@ export async function findLogSources(target: string, format?: FormatName, onNote
   if (stat.isDirectory()) {
     const sources = await searchFolder(target, format, onNote ?? (() => {}));
     if (sources.length === 0) {
-      throw new LogFormatError(`${target}: no training log found in this folder (looked for trainer_state.json, TensorBoard events.out.tfevents.*, metrics.csv, metrics.json, scalars.json, *.jsonl, llm.c and nanoGPT logs)`);
+      throw new LogFormatError(
+        `${target}: no training log found in this folder (looked for trainer_state.json, TensorBoard events.out.tfevents.*, metrics.csv, metrics.json, scalars.json, *.jsonl, llm.c and nanoGPT logs)`,
+      );
     }
     return sources;
   }
@@ -99,7 +101,9 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   if (binary) throw new LogFormatError(`${file}: a binary file that is not a TensorBoard event file (its name does not start with events.out.tfevents.)`);
   const sniffed = sniffLineFormat(file, lines);
   if (!sniffed || sniffed.sniff(file, lines) < threshold) {
-    throw new LogFormatError(`${file}: not a training log Gradscope knows (JSON lines, CSV with a header, trainer_state.json, llm.c or nanoGPT text); name the format with --format ${FORMAT_NAMES.join('|')}`);
+    throw new LogFormatError(
+      `${file}: not a training log Gradscope knows (JSON lines, CSV with a header, trainer_state.json, llm.c or nanoGPT text); name the format with --format ${FORMAT_NAMES.join('|')}`,
+    );
   }
   return { kind: 'lines', title, format: sniffed, file };
 }
@@ -117,7 +121,8 @@ interface Found {
 }
 
 /** Files in a model folder that are never logs (configs, tokenizers, weights indexes). */
-const NOT_LOGS = /^(config|generation_config|adapter_config|tokenizer|tokenizer_config|special_tokens_map|added_tokens|vocab|preprocessor_config|training_args|model\.safetensors\.index|pytorch_model\.bin\.index|all_results|train_results|eval_results|README|requirements|package|package-lock)(\.\w+)?\.(json|txt)$/;
+const NOT_LOGS =
+  /^(config|generation_config|adapter_config|tokenizer|tokenizer_config|special_tokens_map|added_tokens|vocab|preprocessor_config|training_args|model\.safetensors\.index|pytorch_model\.bin\.index|all_results|train_results|eval_results|README|requirements|package|package-lock)(\.\w+)?\.(json|txt)$/;
 /** Names frameworks give their logs: read before anything else in a folder. */
 const LOG_NAMES = /^(trainer_state\.json|trainer_log\.jsonl|metrics\.(csv|json|jsonl)|scalars\.json|main\.log|log\.txt|.*\.log\.json)$/;
 
@@ -245,7 +250,8 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
       if (error instanceof LogFormatError && /cannot be read/.test(error.message)) found.unreadable.push(file);
     }
   }
-  if (candidates.length > looked.length) onNote(`${candidates.length - looked.length} more files in ${root} were not looked at (only the first ${MAX_FILES_SNIFFED}); open a sub-folder or the file itself`);
+  if (candidates.length > looked.length)
+    onNote(`${candidates.length - looked.length} more files in ${root} were not looked at (only the first ${MAX_FILES_SNIFFED}); open a sub-folder or the file itself`);
   if (found.unreadable.length) onNote(`${found.unreadable.length} files or folders could not be read (${found.unreadable.slice(0, 3).join(', ')}${found.unreadable.length > 3 ? ', …' : ''})`);
   if (sources.length === 0 && found.files.some((f) => basename(f) === 'wandb-summary.json')) throw wandbSummaryError();
   return sources.sort((a, b) => naturalCompare(a.title, b.title));

@@ -84,13 +84,18 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
       continue;
     }
-    const end = readRecords(buffer, 0, (data, offset) => {
-      try {
-        forEachScalar(data, add);
-      } catch (error) {
-        onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-      }
-    }, (problem) => onProblem(file, problem));
+    const end = readRecords(
+      buffer,
+      0,
+      (data, offset) => {
+        try {
+          forEachScalar(data, add);
+        } catch (error) {
+          onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+        }
+      },
+      (problem) => onProblem(file, problem),
+    );
     if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
     if (byStep.size === 0) continue;
     const previous = groups.at(-1);
@@ -154,17 +159,22 @@ export class TbFollower {
           if (size <= from) continue;
           const buffer = Buffer.alloc(size - from);
           await handle.read(buffer, 0, buffer.length, from);
-          const consumed = readRecords(buffer, 0, (data, offset) => {
-            try {
-              forEachScalar(data, (tag, step, value) => {
-                let row = rows.get(step);
-                if (!row) rows.set(step, (row = { step }));
-                row[tag] = value;
-              });
-            } catch (error) {
-              this.onProblem(file, { offset: from + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-            }
-          }, (problem) => this.onProblem(file, { ...problem, offset: from + problem.offset }));
+          const consumed = readRecords(
+            buffer,
+            0,
+            (data, offset) => {
+              try {
+                forEachScalar(data, (tag, step, value) => {
+                  let row = rows.get(step);
+                  if (!row) rows.set(step, (row = { step }));
+                  row[tag] = value;
+                });
+              } catch (error) {
+                this.onProblem(file, { offset: from + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+              }
+            },
+            (problem) => this.onProblem(file, { ...problem, offset: from + problem.offset }),
+          );
           this.offsets.set(file, from + consumed);
         } finally {
           await handle?.close();

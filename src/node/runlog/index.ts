@@ -50,8 +50,7 @@ export function openRunLog(dir: string): RunLog {
   const summaryFile = join(dir, RUN_FILES.summary);
   const job: unknown = JSON.parse(readFileSync(jobFile, 'utf8'));
   const summary: unknown = existsSync(summaryFile) ? parseJsonLine(readFileSync(summaryFile, 'utf8')) : undefined;
-  const stream = (name: string) => (options?: ReadJsonlOptions) =>
-    existsSync(join(dir, name)) ? readJsonl(join(dir, name), options) : empty();
+  const stream = (name: string) => (options?: ReadJsonlOptions) => (existsSync(join(dir, name)) ? readJsonl(join(dir, name), options) : empty());
   return { dir, job, ...(summary !== undefined ? { summary } : {}), metrics: stream(RUN_FILES.metrics), events: stream(RUN_FILES.events), epochs: stream(RUN_FILES.epochs) };
 }
 

@@ -18,7 +18,11 @@ export interface ReadJsonlOptions {
 }
 
 export class JsonlError extends Error {
-  constructor(readonly file: string, readonly line: number, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'JsonlError';
   }

@@ -26,7 +26,10 @@ export class RunLogWriter {
   private readonly flushEveryRows: number;
   private readonly flushIntervalMs: number;
 
-  private constructor(readonly dir: string, options: RunLogWriterOptions) {
+  private constructor(
+    readonly dir: string,
+    options: RunLogWriterOptions,
+  ) {
     this.flushEveryRows = options.flushEveryRows ?? 256;
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
     this.metricsFd = openSync(join(dir, RUN_FILES.metrics), 'a');
