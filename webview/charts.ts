@@ -603,10 +603,6 @@ export class ChartGrid {
       extras.events.push({ step: event.step, color });
     }
   }
-
-  resize(): void {
-    for (const { chart } of this.panels) chart.resize();
-  }
 }
 
 const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultDetectorOptions } from '../../src/core/detect';
+import { defaultGuard } from '../../src/core/detect/guard';
 import { checkJobText, parseJobText } from '../../src/core/job/parse';
 import { SpecError } from '../../src/core/job/specError';
 
@@ -86,6 +87,13 @@ describe('job files', () => {
       assert.deepEqual(Object.keys(properties).sort(), Object.keys(options).sort(), detector);
       for (const [name, value] of Object.entries(options)) assert.equal(properties[name].default, value, `${detector}.${name}`);
     }
+  });
+
+  test('guard defaults in code equal those the schema documents', () => {
+    const schema = JSON.parse(readFileSync(join(root, 'schema/job.schema.json'), 'utf8'));
+    const properties = schema.properties.guard.properties;
+    assert.deepEqual(Object.keys(properties).sort(), Object.keys(defaultGuard).sort());
+    for (const [name, value] of Object.entries(defaultGuard)) assert.equal(properties[name].default, value, `guard.${name}`);
   });
 
   test('every example job file is valid', () => {
