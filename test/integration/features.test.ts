@@ -114,7 +114,7 @@ describe('the parent going away', () => {
     writeFileSync(
       join(dir, 'host.ts'),
       `
-      import { parseJobText } from ${JSON.stringify(join(root, 'src/core/job'))};
+      import { parseJobText } from ${JSON.stringify(join(root, 'src/core/job/parse'))};
       import { TrainerProcess } from ${JSON.stringify(join(root, 'src/node/trainerProcess'))};
       const job = parseJobText(${JSON.stringify(JSON.stringify(tinyJob({ epochs: 500 })))});
       const trainer = new TrainerProcess(${JSON.stringify(trainerScript)}, { job, jobDir: ${JSON.stringify(dir)}, runsDir: ${JSON.stringify(join(dir, 'runs'))}, searchPaths: [] }, {
