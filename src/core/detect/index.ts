@@ -4,7 +4,7 @@ import { nonFiniteEvent } from './nonFinite';
 import type { StepSample } from './sample';
 import { resolveDetectorOptions, type DetectorOptions, type DetectorOptionsInput } from './options';
 import { RollingRobust } from './rollingRobust';
-import { SpikeScorer } from './spikeScorer';
+import { SpikeScorer, type SpikeScore } from './spikeScorer';
 import { DivergenceTracker, VanishingTracker } from './trackers';
 
 export * from './events';
@@ -170,16 +170,7 @@ export class Detectors {
     if (score?.flagged) {
       const { repeated, upgrade } = this.lossAbsorption.spike(step, loss);
       this.emitLossUpgrade(step, upgrade, emit);
-      const event: LossSpikeEvent = {
-        kind: 'lossSpike',
-        step,
-        severity: repeated ? 'warning' : 'info',
-        grade: repeated ? 'repeated' : 'pending',
-        loss,
-        level: score.level,
-        ratio: score.ratio,
-        zScore: score.zScore,
-      };
+      const event = lossSpikeEvent(step, loss, score, repeated);
       emit(event);
       this.lossAbsorption.follow(event, score.recentHigh);
       this.lossSpikeRow = this.row;
@@ -208,17 +199,7 @@ export class Detectors {
     }
     const { repeated, upgrade } = this.validationAbsorption.spike(step, loss);
     if (upgrade) emit(upgrade);
-    const event: LossSpikeEvent = {
-      kind: 'lossSpike',
-      series: 'validation',
-      step,
-      severity: repeated ? 'warning' : 'info',
-      grade: repeated ? 'repeated' : 'pending',
-      loss,
-      level: score.level,
-      ratio: score.ratio,
-      zScore: score.zScore,
-    };
+    const event = lossSpikeEvent(step, loss, score, repeated, 'validation');
     emit(event);
     this.validationAbsorption.follow(event, score.recentHigh);
   }
@@ -255,4 +236,19 @@ export class Detectors {
     this.lrLevel.push(lr);
     this.lrRows++;
   }
+}
+
+/** A loss spike as raised at its own row: a warning when another came before it was absorbed, info (pending) otherwise. */
+function lossSpikeEvent(step: number, loss: number, score: SpikeScore, repeated: boolean, series?: 'validation'): LossSpikeEvent {
+  return {
+    kind: 'lossSpike',
+    ...(series ? { series } : {}),
+    step,
+    severity: repeated ? 'warning' : 'info',
+    grade: repeated ? 'repeated' : 'pending',
+    loss,
+    level: score.level,
+    ratio: score.ratio,
+    zScore: score.zScore,
+  };
 }
