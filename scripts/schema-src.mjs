@@ -183,6 +183,25 @@ for (const [type, [description, properties, required]] of Object.entries(schedul
   };
 }
 
+/** The options explosion and lossSpike share, with their defaults. */
+function spikeProperties({ noun, plural, follows, event, window, levelWindow, minHistory, ratio, zScore, sureRatio, absorbRows, absorbedRatio }) {
+  const Noun = noun[0].toUpperCase() + noun.slice(1);
+  return {
+    enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
+    window: withDefault({ type: 'integer', minimum: 4, description: `Rows in the running window of ${plural} (median and spread).` }, window),
+    levelWindow: withDefault({ type: 'integer', minimum: 1, description: `Rows behind the short level (median of the last rows) that follows ${follows}.` }, levelWindow),
+    minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, minHistory),
+    ratio: withDefault({ type: 'number', minimum: 1, description: `${Noun} / running median above which a row can be ${event}.` }, ratio),
+    zScore: withDefault(nonNegative(`Robust z-score of the log-${noun} that must also be exceeded.`), zScore),
+    sureRatio: withDefault({ type: 'number', minimum: 1, description: `${Noun} / short level at or above which a row is ${event} whatever the spread.` }, sureRatio),
+    absorbRows: withDefault(count(`Rows after a spike within which the ${noun} must come back near its level, or the spike becomes a warning.`), absorbRows),
+    absorbedRatio: withDefault(
+      { type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' },
+      absorbedRatio,
+    ),
+  };
+}
+
 const detectorOptions = {
   type: 'object',
   additionalProperties: false,
@@ -194,18 +213,7 @@ const detectorOptions = {
       description:
         "Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run's own range, or it follows an LR rise; info otherwise.",
       properties: {
-        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-        window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-norms (median and spread).' }, 50),
-        levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a decaying or growing norm.' }, 12),
-        minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
-        ratio: withDefault({ type: 'number', minimum: 1, description: 'Norm / running median above which a row can be an explosion.' }, 5),
-        zScore: withDefault(nonNegative('Robust z-score of the log-norm that must also be exceeded.'), 3.5),
-        sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Norm / short level at or above which a row is an explosion whatever the spread.' }, 10),
-        absorbRows: withDefault(count('Rows after a spike within which the norm must come back near its level, or the spike becomes a warning.'), 3),
-        absorbedRatio: withDefault(
-          { type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' },
-          2,
-        ),
+        ...spikeProperties({ noun: 'norm', plural: 'log-norms', follows: 'a decaying or growing norm', event: 'an explosion', window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2 }),
         rangeFactor: withDefault(
           { type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' },
           4,
@@ -218,18 +226,7 @@ const detectorOptions = {
       additionalProperties: false,
       description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.',
       properties: {
-        enabled: withDefault({ type: 'boolean', description: 'Run this detector.' }, true),
-        window: withDefault({ type: 'integer', minimum: 4, description: 'Rows in the running window of log-losses (median and spread).' }, 50),
-        levelWindow: withDefault({ type: 'integer', minimum: 1, description: 'Rows behind the short level (median of the last rows) that follows a falling loss.' }, 12),
-        minHistory: withDefault({ type: 'integer', minimum: 2, description: 'Rows seen before the z-score test applies; before that the ratio alone decides (from the second row).' }, 8),
-        ratio: withDefault({ type: 'number', minimum: 1, description: 'Loss / running median above which a row can be a spike.' }, 3),
-        zScore: withDefault(nonNegative('Robust z-score of the log-loss that must also be exceeded.'), 4),
-        sureRatio: withDefault({ type: 'number', minimum: 1, description: 'Loss / short level at or above which a row is a spike whatever the spread.' }, 20),
-        absorbRows: withDefault(count('Rows after a spike within which the loss must come back near its level, or the spike becomes a warning.'), 3),
-        absorbedRatio: withDefault(
-          { type: 'number', minimum: 1, description: 'A later row at or below absorbedRatio × the usual range before the spike (its level, or the top of the recent rows if higher) counts as back.' },
-          2,
-        ),
+        ...spikeProperties({ noun: 'loss', plural: 'log-losses', follows: 'a falling loss', event: 'a spike', window: 50, levelWindow: 12, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 }),
       },
     },
     divergence: {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { lrJumpJob } from '../integration/harness';
 import { launch, pick, runCommand, screenshot, type VsCode } from './vscode';
 
 const small = {
@@ -21,22 +22,8 @@ const small = {
 const guarded = {
   name: 'guarded',
   seed: 1,
-  data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 },
-  model: [
-    { type: 'dense', units: 16, activation: 'relu' },
-    { type: 'dense', units: 1 },
-  ],
   optimizer: { type: 'sgd', lr: 0.01 },
-  schedule: {
-    type: 'sequential',
-    schedules: [
-      { type: 'constant', lr: 0.01 },
-      { type: 'constant', lr: 1 },
-    ],
-    milestones: [40],
-  },
-  guard: { explosion: 'stop' },
-  epochs: 8,
+  ...lrJumpJob(40, { data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 }, guard: { explosion: 'stop' } }),
 };
 
 let vs: VsCode;

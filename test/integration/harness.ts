@@ -28,6 +28,30 @@ export function tinyJob(overrides: Record<string, unknown> = {}): Record<string,
   };
 }
 
+/**
+ * A regression job whose learning rate jumps 100× (0.01 → 1) at `milestone`: MSE explodes for real
+ * there (softmax cross-entropy would saturate to a zero gradient instead). `overrides` go on top.
+ */
+export function lrJumpJob(milestone: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    data: { type: 'synthetic', task: 'regression', samples: 512, features: 8, validationSplit: 0.25 },
+    model: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dense', units: 1 },
+    ],
+    schedule: {
+      type: 'sequential',
+      schedules: [
+        { type: 'constant', lr: 0.01 },
+        { type: 'constant', lr: 1 },
+      ],
+      milestones: [milestone],
+    },
+    epochs: 8,
+    ...overrides,
+  };
+}
+
 export function exampleJob(name: string, overrides: (job: Record<string, unknown>) => void = () => {}): Record<string, unknown> {
   const job = JSON.parse(readFileSync(join(root, 'examples', `${name}.gradscope.json`), 'utf8'));
   overrides(job);

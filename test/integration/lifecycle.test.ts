@@ -11,7 +11,7 @@ import type { TrainerMessage } from '../../src/core/protocol';
 import { loadBackend } from '../../src/trainer/backend';
 import { runJob } from '../../src/trainer/run';
 import { RunControl } from '../../src/trainer/runControl';
-import { exampleJob, openRunLog, readAll, root, tinyJob, train } from './harness';
+import { exampleJob, lrJumpJob, openRunLog, readAll, root, tinyJob, train } from './harness';
 
 const longJob = () => tinyJob({ epochs: 400 });
 
@@ -155,23 +155,7 @@ describe('repeatability and hygiene', () => {
 
 // Every optimizer, clip mode and guard action, a few steps each: the count is flat during the run and
 // back where it started after it. A regression job whose LR jumps to 1 explodes, so the guard acts.
-const exploding = (guard: Record<string, unknown>) => ({
-  data: { type: 'synthetic', task: 'regression', samples: 256, features: 8, validationSplit: 0.25 },
-  model: [
-    { type: 'dense', units: 16, activation: 'relu' },
-    { type: 'dense', units: 1 },
-  ],
-  schedule: {
-    type: 'sequential',
-    schedules: [
-      { type: 'constant', lr: 0.01 },
-      { type: 'constant', lr: 1 },
-    ],
-    milestones: [20],
-  },
-  guard,
-  epochs: 6,
-});
+const exploding = (guard: Record<string, unknown>) => lrJumpJob(20, { data: { type: 'synthetic', task: 'regression', samples: 256, features: 8, validationSplit: 0.25 }, guard, epochs: 6 });
 const leakCases: { name: string; job: Record<string, unknown>; guardActs?: boolean }[] = [
   { name: 'sgd, no clipping', job: { optimizer: { type: 'sgd', lr: 0.1 }, epochs: 4 } },
   { name: 'momentum, global-norm clipping', job: { optimizer: { type: 'momentum', lr: 0.05, nesterov: true }, clip: { type: 'globalNorm', maxNorm: 0.5 }, epochs: 4 } },
@@ -274,25 +258,7 @@ describe('gradscope train', () => {
   };
 
   test('--json streams steps, events and a summary; an explosion stopped by the guard exits 1', async () => {
-    const file = writeJob(
-      tinyJob({
-        data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 },
-        model: [
-          { type: 'dense', units: 16, activation: 'relu' },
-          { type: 'dense', units: 1 },
-        ],
-        schedule: {
-          type: 'sequential',
-          schedules: [
-            { type: 'constant', lr: 0.01 },
-            { type: 'constant', lr: 1 },
-          ],
-          milestones: [40],
-        },
-        guard: { explosion: 'stop' },
-        epochs: 8,
-      }),
-    );
+    const file = writeJob(tinyJob(lrJumpJob(40, { data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 }, guard: { explosion: 'stop' } })));
     const result = cli('train', file, '--json');
     assert.equal(result.status, 1, result.stderr);
     const lines = result.stdout

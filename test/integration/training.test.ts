@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readValidation } from '../../src/node/runlog';
-import { exampleJob, openRunLog, readAll, tinyJob, train } from './harness';
+import { exampleJob, lrJumpJob, openRunLog, readAll, tinyJob, train } from './harness';
 
 const finite = (values: number[]) => values.every(Number.isFinite);
 
@@ -61,22 +61,7 @@ describe('every optimizer, clip mode and guard action runs', () => {
 
   // Regression (MSE) explodes for real when the learning rate jumps 100× at step 40; softmax
   // cross-entropy would saturate to a zero gradient instead.
-  const exploding = {
-    data: { type: 'synthetic', task: 'regression', samples: 512, features: 8, validationSplit: 0.25 },
-    model: [
-      { type: 'dense', units: 16, activation: 'relu' },
-      { type: 'dense', units: 1 },
-    ],
-    schedule: {
-      type: 'sequential',
-      schedules: [
-        { type: 'constant', lr: 0.01 },
-        { type: 'constant', lr: 1 },
-      ],
-      milestones: [40],
-    },
-    epochs: 8,
-  };
+  const exploding = lrJumpJob(40);
 
   for (const clip of [{ type: 'none' }, { type: 'globalNorm', maxNorm: 0.05 }, { type: 'value', clipValue: 0.001 }, { type: 'agc', factor: 0.001 }, { type: 'adaptive', warmupSteps: 5 }]) {
     test(`clip ${clip.type}`, async () => {
