@@ -499,3 +499,18 @@ describe('files the readers had not seen (from a review with new files of each k
     assert.match(strings.stderr, /numbers written as strings \(not read\): loss/);
   });
 });
+
+test('a column that is null in one record and a number in the next is read (a record shape includes which values are numbers)', () => {
+  const rows: MetricsRow[] = [];
+  const assembler = new RowAssembler(new ColumnResolver(), (row) => rows.push(row));
+  assembler.push({ values: { step: 1, loss: 2, grad_norm: null } });
+  assembler.push({ values: { step: 2, loss: 1.9, grad_norm: 5 } });
+  assembler.flush();
+  assert.deepEqual(
+    rows.map((r) => [r.step, r.loss, r.gradNorm]),
+    [
+      [1, 2, undefined],
+      [2, 1.9, 5],
+    ],
+  );
+});

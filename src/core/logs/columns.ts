@@ -56,11 +56,12 @@ export interface RecordLayout {
 
 /**
  * Resolves the layout of each record shape once and reuses it: a record matches a cached layout when
- * it has the same keys in the same order, which a loop over its keys checks without allocating.
+ * it has the same keys in the same order, with numbers in the same of them, which a loop over its keys checks without allocating.
  * Formats add their own aliases (llm.c's `trl`, Keras' `train/epoch_loss`); the user's mapping wins.
  */
 export class ColumnResolver {
-  private readonly shapes: { keys: string[]; layout: RecordLayout }[] = [];
+  /** A shape is the keys in order and which of them hold numbers (a column null in one row and a number in the next is two shapes). */
+  private readonly shapes: { keys: string[]; numeric: boolean[]; layout: RecordLayout }[] = [];
   private last = -1;
   /** A field found by pattern keeps its first column: `eval_g0_loss` stays the validation loss when `eval_g1_loss` comes. */
   private readonly byPattern: Partial<Record<ValueField, string>> = {};
@@ -71,9 +72,9 @@ export class ColumnResolver {
   ) {}
 
   layoutOf(record: Record<string, unknown>): RecordLayout {
-    if (this.last >= 0 && sameKeys(record, this.shapes[this.last].keys)) return this.shapes[this.last].layout;
+    if (this.last >= 0 && sameShape(record, this.shapes[this.last])) return this.shapes[this.last].layout;
     for (let i = 0; i < this.shapes.length; i++) {
-      if (i !== this.last && sameKeys(record, this.shapes[i].keys)) {
+      if (i !== this.last && sameShape(record, this.shapes[i])) {
         this.last = i;
         return this.shapes[i].layout;
       }
@@ -81,7 +82,8 @@ export class ColumnResolver {
     const layout = this.resolve(record);
     // Bounded: a log whose every record has new keys still uses fixed memory (the oldest shape goes).
     if (this.shapes.length >= 64) this.shapes.shift();
-    this.shapes.push({ keys: Object.keys(record), layout });
+    const keys = Object.keys(record);
+    this.shapes.push({ keys, numeric: keys.map((key) => typeof record[key] === 'number'), layout });
     this.last = this.shapes.length - 1;
     return layout;
   }
@@ -150,10 +152,12 @@ function isLayerColumn(name: string): boolean {
   return LAYER_PREFIXES.some((p) => name.startsWith(p));
 }
 
-function sameKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
+/** The same keys in the same order, the same of them numbers; a loop over the keys, no allocation. */
+function sameShape(record: Record<string, unknown>, shape: { keys: readonly string[]; numeric: readonly boolean[] }): boolean {
+  const { keys, numeric } = shape;
   let i = 0;
   for (const key in record) {
-    if (keys[i] !== key) return false;
+    if (keys[i] !== key || (typeof record[key] === 'number') !== numeric[i]) return false;
     i++;
   }
   return i === keys.length;
