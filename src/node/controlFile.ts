@@ -3,6 +3,9 @@
 // absent leaves that setting as it is; `clipThreshold: null` turns clipping off.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isObject } from '../core/logs/formats';
+import { parseJsonLine } from '../core/runlog/jsonLine';
+import { RUN_FILES } from '../core/runlog/layout';
 
 export const CONTROL_FILE = 'control.json';
 
@@ -40,7 +43,7 @@ export function readControl(runDir: string): ControlRequest {
   if (!existsSync(file)) return {};
   try {
     const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ControlRequest) : {};
+    return isObject(value) ? (value as ControlRequest) : {};
   } catch {
     return {};
   }
@@ -68,10 +71,10 @@ export interface PythonRunEnd {
  */
 export function livePythonRunDir(metricsFile: string): string | undefined {
   const dir = dirname(metricsFile);
-  if (basename(metricsFile) !== 'metrics.jsonl' || existsSync(join(dir, 'summary.json'))) return undefined;
+  if (basename(metricsFile) !== RUN_FILES.metrics || existsSync(join(dir, RUN_FILES.summary))) return undefined;
   try {
-    const job: unknown = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8'));
-    return typeof job === 'object' && job !== null && (job as { source?: unknown }).source === 'gradscope-python' ? dir : undefined;
+    const job: unknown = JSON.parse(readFileSync(join(dir, RUN_FILES.job), 'utf8'));
+    return isObject(job) && job.source === 'gradscope-python' ? dir : undefined;
   } catch {
     return undefined;
   }
@@ -125,7 +128,7 @@ export class ControlFileController {
   }
 
   get ended(): boolean {
-    return existsSync(join(this.runDir, 'summary.json'));
+    return existsSync(join(this.runDir, RUN_FILES.summary));
   }
 
   dispose(): void {
@@ -148,7 +151,7 @@ export class ControlFileController {
     this.dispose();
     let end: PythonRunEnd = { status: 'finished' };
     try {
-      const summary = JSON.parse(readFileSync(join(this.runDir, 'summary.json'), 'utf8').replace(/\bNaN\b|-?\bInfinity\b/g, 'null')) as { status?: unknown; message?: unknown };
+      const summary = parseJsonLine(readFileSync(join(this.runDir, RUN_FILES.summary), 'utf8')) as { status?: unknown; message?: unknown };
       const status = summary.status === 'stopped' || summary.status === 'failed' ? summary.status : 'finished';
       end = { status, ...(typeof summary.message === 'string' ? { message: summary.message } : {}) };
     } catch {
