@@ -105,6 +105,7 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     if (row?.rowData?.event && run) focusEvent(run, row.rowData.event);
   });
 
+  let listedOnce = false;
   window.addEventListener('message', (e: MessageEvent<DiagnosticsToWebview>) => {
     const message = e.data;
     let delay = 0;
@@ -113,9 +114,14 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
         infos = message.runs;
         const listed = new Set(infos.map((r) => r.runId));
         for (const id of runs.keys()) if (!listed.has(id)) runs.delete(id);
+        const drawnBefore = overlay.size + (activeId ? 1 : 0);
         overlay = new Set([...overlay].filter((id) => listed.has(id)));
         if (activeId && !listed.has(activeId)) activeId = undefined;
         refreshList();
+        // The host sends the list with each live batch (its step counts change): the charts need a
+        // redraw only when a run they draw was dropped, and must not lose the live, frame-sliced one.
+        if (listedOnce && overlay.size + (activeId ? 1 : 0) === drawnBefore) return;
+        listedOnce = true;
         break;
       }
       case 'snapshot':
