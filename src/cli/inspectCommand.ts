@@ -1,13 +1,13 @@
 import type { DetectorEvent } from '../core/detect';
 import { Inspector, type InspectResult } from '../core/logs/inspect';
-import { parseColumnMapping, VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
+import { VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
-import type { FormatName } from '../core/logs/formats';
 import { describeColumns, type MetricsRow } from '../core/logs/rows';
 import { stringifyJsonLine } from '../node/runlog';
 import { followLogSource } from '../node/logs/follow';
 import { readLogSource, type ReadReport } from '../node/logs/read';
-import { findLogSources, FORMAT_NAMES, type LogSource } from '../node/logs/sources';
+import { findLogSources, type LogSource } from '../node/logs/sources';
+import { asUsage, formatOption, mapOption, problemReporter } from './logOptions';
 import { describeEvent } from './trainReporters';
 import { UsageError } from './usageError';
 
@@ -19,7 +19,6 @@ export interface InspectOptions {
 }
 
 /** Problems shown one by one before they are only counted: a broken file must not flood the terminal. */
-const SHOWN_PROBLEMS = 5;
 
 /**
  * `gradscope inspect <file|dir>`: the detectors over training logs of any known format.
@@ -33,14 +32,12 @@ export async function inspectCommand(target: string, options: InspectOptions): P
   const several = sources.length > 1;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const err = (text: string) => process.stderr.write(`${text}\n`);
-  let problems = 0;
-  const onProblem = (message: string) => {
-    if (++problems <= SHOWN_PROBLEMS) err(`gradscope: skipped ${message}`);
-  };
+  const problems = problemReporter();
+  const onProblem = problems.report;
 
   if (options.follow) {
     const code = await followAll(sources, mapping, several, options, out, onProblem);
-    if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
+    problems.finish();
     return code;
   }
 
@@ -62,7 +59,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
       unusable.push(nothingUsable(source, report, result));
     }
   }
-  if (problems > SHOWN_PROBLEMS) err(`gradscope: … ${problems - SHOWN_PROBLEMS} more lines or records could not be read (${problems} in all)`);
+  problems.finish();
   if (usable === 0) throw new UsageError(unusable.join('\n'));
   for (const message of unusable) err(`gradscope: ${message}`);
   // Info events (transient spikes the run absorbed) are reported, but a run with only those passes.
@@ -201,28 +198,5 @@ async function waitForLog(target: string, find: () => Promise<LogSource[]>): Pro
       told = true;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-  }
-}
-
-function mapOption(text: string | undefined): ColumnMapping {
-  try {
-    return parseColumnMapping(text);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function formatOption(text: string | undefined): FormatName | undefined {
-  if (text === undefined) return undefined;
-  if (!(FORMAT_NAMES as string[]).includes(text)) throw new UsageError(`--format takes one of ${FORMAT_NAMES.join(', ')} (got ${JSON.stringify(text)})`);
-  return text as FormatName;
-}
-
-async function asUsage<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof LogFormatError) throw new UsageError(error.message);
-    throw error;
   }
 }

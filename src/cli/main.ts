@@ -91,6 +91,8 @@ function buildProgram(): Command {
     .description('write one self-contained HTML file (no network) with the charts, flags and events of a log')
     .argument('<run|file|dir>', 'any log `gradscope inspect` reads: a file, a run folder or a folder of runs')
     .option('-o, --output <file>', 'where to write the report (default report.html)')
+    .option('--format <name>', `read as this format instead of detecting it (${FORMAT_NAMES.join(', ')})`)
+    .option('--map <pairs>', 'name your columns: field=column pairs, as for inspect')
     .action(async (target: string, options: ReportOptions) => {
       process.exitCode = await reportCommand(target, options);
     });

@@ -1,25 +1,27 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogFormatError } from '../core/logs/documents';
 import { reportRun } from '../core/logs/reportData';
 import { loadTrainingLogs } from '../node/logs/read';
+import { asUsage, formatOption, mapOption, problemReporter } from './logOptions';
 import { UsageError } from './usageError';
 
 export interface ReportOptions {
   output?: string;
+  map?: string;
+  format?: string;
 }
 
 /** `gradscope report <run|file|dir> -o report.html`: one self-contained HTML file, no network. */
 export async function reportCommand(target: string, options: ReportOptions): Promise<number> {
-  let problems = 0;
-  const logs = await loadTrainingLogs(target, { onProblem: (message) => void (++problems <= 5 && process.stderr.write(`gradscope: skipped ${message}\n`)) }).catch((error: unknown) => {
-    throw error instanceof LogFormatError ? new UsageError(error.message) : error;
-  });
-  if (problems > 5) process.stderr.write(`gradscope: … ${problems - 5} more lines or records could not be read\n`);
+  const problems = problemReporter();
+  const mapping = mapOption(options.map);
+  const format = formatOption(options.format);
+  const logs = await asUsage(() => loadTrainingLogs(target, { format, mapping, onProblem: problems.report, onNote: (note) => process.stderr.write(`gradscope: ${note}\n`) }));
+  problems.finish();
   const all = logs.map((log) => reportRun(log.title, log.rows, log.report.format));
   const runs = all.filter((run) => run.charts.length > 0);
   for (const run of all) if (run.charts.length === 0) process.stderr.write(`gradscope: ${run.title}: nothing to chart (no loss, learning rate or gradient norm); left out of the report\n`);
-  if (runs.length === 0) throw new UsageError(`${target}: no run has a series to chart; see \`gradscope inspect ${target}\` for the columns it has, and --map to name them`);
+  if (runs.length === 0) throw new UsageError(`${target}: no run has a series to chart; see \`gradscope inspect ${target}\` for the columns it has, then name them with --map`);
   const output = resolve(options.output ?? 'report.html');
   writeFileSync(output, reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
   const events = runs.reduce((n, r) => n + r.events.length, 0);

@@ -10,7 +10,7 @@ export interface Config {
   backend: RunSettings['backend'];
   /** `gradscope.runsDirectory`, relative to the job's workspace folder. Default: '.gradscope/runs'. */
   runsDirectory: string;
-  /** `gradscope.detect.*`: thresholds for jobs that do not set them. Defaults: ratio 5, z 6, floor 1e-7. */
+  /** `gradscope.detect.*`: thresholds for jobs that do not set them. Defaults: ratio 5, z 3.5, floor 1e-7. */
   detect: { explosionRatio: number; explosionZ: number; vanishingFloor: number };
   statusBar: {
     /** `gradscope.statusBar.enabled`. Default: true. */
