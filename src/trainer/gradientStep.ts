@@ -28,6 +28,8 @@ export class GradientStep {
   private readonly sizes: number[];
   /** The flat weights; kept equal to the model's variables (see resync). */
   private readonly weights: Variable;
+  /** How many trainable weights there are. */
+  readonly size: number;
   /** [N, variables] indicator: one matMul turns g² into each variable's Σ g² (small models only). */
   private readonly segments: Tensor | undefined;
   private pendingUpdateSquare: Scalar | undefined;
@@ -45,9 +47,14 @@ export class GradientStep {
     segmentMatrixLimit = 2 ** 22,
   ) {
     this.sizes = variables.map((v) => v.size);
-    const offsets = this.sizes.map((_, i) => this.sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const offsets: number[] = [];
+    let total = 0;
+    for (const size of this.sizes) {
+      offsets.push(total);
+      total += size;
+    }
+    this.size = total;
     this.weights = tf.tidy(() => tf.variable(this.flatten(variables), false));
-    const total = this.size;
     if (total * variables.length <= segmentMatrixLimit) {
       const indicator = new Float32Array(total * variables.length);
       this.sizes.forEach((size, i) => {
@@ -55,11 +62,6 @@ export class GradientStep {
       });
       this.segments = tf.tensor2d(indicator, [total, variables.length]);
     }
-  }
-
-  /** How many trainable weights there are. */
-  get size(): number {
-    return this.sizes.reduce((a, b) => a + b, 0);
   }
 
   computeGradients(x: Tensor, y: Tensor, clip: ClipSpec | undefined): StepStats {
