@@ -58,7 +58,9 @@ export class StepPolicy {
     const { job, control, backoff } = this;
     const layerGradNorms = this.layers.map((layer) => Math.sqrt(layer.variables.reduce((sum, v) => sum + stats.gradSquares[v], 0)));
     const gradNorm = Math.sqrt(stats.gradSquares.reduce((a, b) => a + b, 0));
-    const events = this.detectors.observe({ step, loss: stats.loss, gradNorm, layerGradNorms });
+    // The rate in force for this step (before any cut it causes): a jump right after it rose is graded `lrRose`.
+    const lrInForce = baseLr * backoff.multiplier(step) * control.lrMultiplier;
+    const events = this.detectors.observe({ step, loss: stats.loss, gradNorm, lr: lrInForce, layerGradNorms });
     const guard = decideGuard(events, this.guardSpec);
     const cuts = guard.action === 'backoff' || guard.action === 'rollback';
     if (cuts) backoff.cut(step);
