@@ -182,7 +182,10 @@ async function followAll(sources: LogSource[], mapping: ColumnMapping, several: 
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   followers.forEach((f) => f.stop());
   const warnings = inspectors.reduce((n, inspector) => n + inspector.result().events.filter((e) => e.severity === 'warning').length, 0);
-  sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps, ${inspectors[i].result().events.length} events\n`));
+  sources.forEach((source, i) => {
+    const { rows, events } = inspectors[i].result();
+    process.stderr.write(`${source.title}: ${rows} steps, ${events.length} events\n`);
+  });
   return warnings > 0 ? 1 : 0;
 }
 

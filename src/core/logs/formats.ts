@@ -102,7 +102,7 @@ export const llamaFactory: LineFormat = {
   sniff: (file, head) => (firstObjects(head).some((o) => 'current_steps' in o && 'total_steps' in o) ? 0.95 : base(file) === 'trainer_log.jsonl' ? 0.5 : 0),
   parser: () =>
     jsonParser((values, record) => {
-      if (Object.keys(values).some((k) => k.startsWith('eval_')) && !('loss' in values)) record.role = 'eval';
+      if (!('loss' in values) && Object.keys(values).some((k) => k.startsWith('eval_'))) record.role = 'eval';
     }),
 };
 

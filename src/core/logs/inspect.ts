@@ -91,7 +91,6 @@ export class Inspector {
   }
 
   private collectNotes(): void {
-    const detectors = this.detectors as (Detectors & { notes?: () => string[] }) | undefined;
-    for (const note of detectors?.notes?.() ?? []) this.notes.add(note);
+    for (const note of this.detectors?.notes() ?? []) this.notes.add(note);
   }
 }

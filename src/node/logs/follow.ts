@@ -49,6 +49,7 @@ class LineLogFollower implements LogFollower {
   private readonly follower: FileFollower;
   private assembler!: RowAssembler;
   private parser!: ReturnType<Extract<LogSource, { kind: 'lines' }>['format']['parser']>;
+  /** Lines that are not metrics: counted by feedLine, reported by readLogSource only (a follower has no summary). */
   private readonly counts = { skippedLines: 0 };
   private linesThisLook = 0;
 

@@ -108,16 +108,9 @@ async function readLines(file: string, parser: LineParser, assembler: RowAssembl
     stream.destroy();
   }
   const tail = splitter.flush();
-  if (tail.trim() !== '') {
-    const before = counts.skippedLines;
-    let bad: string | undefined;
-    const result = parser.line(tail, ++lineNumber);
-    if (Array.isArray(result)) for (const record of result) assembler.push(record);
-    else if (result === 'skip') counts.skippedLines = before + 1;
-    else if (result) bad = result.problem;
-    // A last line without its newline that does not parse is a write in progress, not damage.
-    if (bad) problem(`${file}:${lineNumber}: the last line is cut off (a write in progress?); skipped`);
-  }
+  // A last line without its newline that does not parse is a write in progress, not damage.
+  const last = ++lineNumber;
+  if (tail.trim() !== '') feedLine(parser, tail, last, assembler, counts, () => problem(`${file}:${last}: the last line is cut off (a write in progress?); skipped`), file);
 }
 
 /** TensorBoard scalars as one record per step; Keras' train/ and validation/ tags get their folder as prefix. */

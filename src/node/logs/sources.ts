@@ -204,7 +204,7 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
   for (const group of groups.values()) {
     if (group.parts.length < 2 || !group.parts.some((p) => p.name.startsWith('train'))) continue;
     group.parts.forEach((p) => grouped.add(p.dir));
-    const keras = group.stem === '' && (await isKerasRun(found.events.get(group.parts.find((p) => p.name.startsWith('train'))!.dir)!));
+    const keras = group.stem === '' && isKerasRun(found.events.get(group.parts.find((p) => p.name.startsWith('train'))!.dir)!);
     if (keras) {
       if (!want('keras') && format !== 'tensorboard') continue;
       const parts = group.parts.map((p) => ({ prefix: p.name.startsWith('val') ? 'validation' : p.name, dir: p.dir }));
@@ -236,7 +236,7 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
   }
 
   // Known log names first, so that a cap on how many files are looked at never hides one.
-  const candidates = found.files.filter((f) => basename(f) !== 'trainer_state.json' && basename(f) !== 'wandb-summary.json' && !found.runFolders.some((dir) => f.startsWith(dir)));
+  const candidates = found.files.filter((f) => basename(f) !== 'trainer_state.json' && basename(f) !== 'wandb-summary.json');
   candidates.sort((a, b) => Number(!LOG_NAMES.test(basename(a))) - Number(!LOG_NAMES.test(basename(b))));
   const looked = candidates.slice(0, MAX_FILES_SNIFFED);
   for (const file of looked) {
@@ -257,8 +257,8 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
   return sources.sort((a, b) => naturalCompare(a.title, b.title));
 }
 
-/** Keras' train/ events have `epoch_*` or `batch_*` scalars (Lightning and HF never write those). */
-async function isKerasRun(files: string[]): Promise<boolean> {
+/** TF2's summary writer (Keras) names its event files `*.v2`; Lightning, Hugging Face and PyTorch's writers do not. */
+function isKerasRun(files: string[]): boolean {
   return files.some((f) => f.endsWith('.v2'));
 }
 
