@@ -4,7 +4,7 @@ import type { CompareRow } from '../src/core/tools/compareTable';
 import { decimate } from '../src/core/series/decimate';
 import type { CompareState, HostToWebview, PreviewState, WebviewToHost } from '../src/core/protocol';
 import type { LrFindResult } from '../src/core/tools/lrFind';
-import { onThemeChange, readPalette } from './theme';
+import { onThemeChange, readPalette, withAlpha } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, Filler);
 
@@ -281,7 +281,7 @@ export function startTool(root: HTMLElement, post: Post): void {
         borderWidth: 1,
         pointRadius: 0,
         fill: '-1',
-        backgroundColor: `${palette.series[0]}22`,
+        backgroundColor: withAlpha(palette.series[0], 0.13),
       });
     chart('preview', 'Learning rate of each step', datasets, false, false, 'step');
     setXMax('preview', Math.max(1, state.planned.length - 1));

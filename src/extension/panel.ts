@@ -109,8 +109,11 @@ export class DiagnosticsPanel implements vscode.Disposable {
       if (!this.panel || !this.ready) return;
       if (!this.shown.has(run.id)) {
         // Not drawn: only its line in the run list changes.
-        if (change.type === 'steps') this.listStale = true;
-        else this.postRunList();
+        // Steps and events change its counts: the list goes out with the next flush (at most 10 a second).
+        if (change.type === 'steps' || change.type === 'event') {
+          this.listStale = true;
+          this.startFlushing();
+        } else this.postRunList();
         if (change.type === 'started' && this.focus?.runId === run.id) this.sendRuns([run.id, ...this.wanted], run.id);
         return;
       }
@@ -130,7 +133,8 @@ export class DiagnosticsPanel implements vscode.Disposable {
         case 'event':
           this.flush();
           this.post({ type: 'event', runId: run.id, event: change.event });
-          this.postRunList();
+          this.listStale = true;
+          this.startFlushing();
           break;
         case 'validation':
           this.flush();
