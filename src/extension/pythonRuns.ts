@@ -1,12 +1,13 @@
 import { cpSync, existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ControlFileController, livePythonRunDir, pipInstallCommand } from '../node/controlFile';
+import { listRunFolders } from '../node/localFiles';
 import type { LogSource } from '../node/logs/sources';
 import type { LogViews } from './logs';
 import type { Run, RunManager } from './runs';
+import { configFor } from './train';
 
 /** How often Watch New PyTorch Runs looks at the runs folders, in milliseconds. */
 const WATCH_POLL_MS = 1000;
@@ -64,8 +65,8 @@ export class PythonRuns implements vscode.Disposable {
     }
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (folders.length === 0) return void vscode.window.showErrorMessage('Gradscope: open a folder first.');
-    const runsSetting = vscode.workspace.getConfiguration('gradscope').get<string>('runsDirectory', '.gradscope/runs');
-    const runsDirs = folders.map((folder) => join(folder.uri.fsPath, runsSetting));
+    // Each workspace folder's own runs directory, as Open Run… lists them.
+    const runsDirs = folders.map((folder) => join(folder.uri.fsPath, configFor(folder.uri).runsDirectory));
     // Polled, not watched: file watchers coalesce or drop the events of a folder created with its
     // files inside a dot-folder, and one readdir a second per workspace folder costs nothing.
     const seen = new Set<string>();
@@ -75,14 +76,10 @@ export class PythonRuns implements vscode.Disposable {
       if (looking) return;
       looking = true;
       try {
-        for (const runsDir of runsDirs) {
-          const names = await readdir(runsDir).catch(() => [] as string[]);
-          for (const name of names) {
-            const dir = join(runsDir, name);
-            if (seen.has(dir)) continue;
-            seen.add(dir);
-            if (!first) void this.openNewRun(dir); // runs that were there before the toggle are not new
-          }
+        for (const { dir } of await listRunFolders(runsDirs)) {
+          if (seen.has(dir)) continue;
+          seen.add(dir);
+          if (!first) void this.openNewRun(dir); // runs that were there before the toggle are not new
         }
       } finally {
         first = false;
@@ -92,7 +89,9 @@ export class PythonRuns implements vscode.Disposable {
     void look();
     const timer = setInterval(() => void look(), WATCH_POLL_MS);
     this.watcher = { dispose: () => clearInterval(timer) };
-    void vscode.window.showInformationMessage(`Gradscope: watching for new PyTorch runs in ${runsSetting}; each opens in the panel as it starts.`);
+    void vscode.window.showInformationMessage(
+      `Gradscope: watching for new PyTorch runs in ${runsDirs.map((dir) => vscode.workspace.asRelativePath(dir)).join(', ')}; each opens in the panel as it starts.`,
+    );
   }
 
   private async openNewRun(dir: string): Promise<void> {
