@@ -196,7 +196,7 @@ async function waitForLog(target: string, find: () => Promise<LogSource[]>): Pro
     try {
       return await find();
     } catch (error) {
-      if (!(error instanceof LogFormatError) || !/the file is empty|no such file or folder/.test(error.message)) throw error;
+      if (!(error instanceof LogFormatError) || (error.problem !== 'empty' && error.problem !== 'missing')) throw error;
       if (!told) process.stderr.write(`gradscope: ${error.message}; waiting for it to be written (Ctrl-C to stop)\n`);
       told = true;
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -4,9 +4,15 @@ import { parseJsonLine } from '../runlog/jsonLine';
 import { isObject } from './formats';
 import type { LogRecord } from './rows';
 
+/** Why a log cannot be read, for callers that act on it (wait for a file, skip it, try again). Default: 'format'. */
+export type LogFormatProblem = 'format' | 'missing' | 'empty' | 'unreadable' | 'cutOff';
+
 /** A file that cannot be read as its format; the message names what is wrong (and where). */
 export class LogFormatError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem: LogFormatProblem = 'format',
+  ) {
     super(message);
     this.name = 'LogFormatError';
   }
@@ -63,7 +69,7 @@ export function trainerStateRecords(text: string, fromEntry = 0): { records: Log
       if (depth === 0) return { records, entries };
     }
   }
-  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`);
+  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`, 'cutOff');
 }
 
 /** Index of the `[` that opens the top-level log_history array, or -1. */

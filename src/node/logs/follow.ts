@@ -215,7 +215,7 @@ class TrainerStateReader implements Reader {
       parsed = trainerStateRecords(text, this.entries);
     } catch (error) {
       // Caught mid-rewrite: the next look reads the finished file.
-      if (error instanceof LogFormatError && /cut off/.test(error.message)) return;
+      if (error instanceof LogFormatError && error.problem === 'cutOff') return;
       throw new LogFormatError(`${this.file}: ${(error as Error).message}`);
     }
     this.signature = signature;

@@ -61,7 +61,7 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
       try {
         records = trainerStateRecords(text).records;
       } catch (error) {
-        throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`) : error;
+        throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`, error.problem) : error;
       }
       for (const record of records) assembler.push(record);
       break;
@@ -79,7 +79,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
   }
 }
 
@@ -103,7 +103,7 @@ async function readLines(file: string, parser: LineParser, assembler: RowAssembl
       splitter.push(chunk);
     }
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
   } finally {
     stream.destroy();
   }

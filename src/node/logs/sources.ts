@@ -66,7 +66,7 @@ export async function findLogSources(target: string, format?: FormatName, onNote
     stat = await fs.stat(target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new LogFormatError(code === 'ENOENT' ? `${target}: no such file or folder` : `${target}: cannot be read (${code})`);
+    throw code === 'ENOENT' ? new LogFormatError(`${target}: no such file or folder`, 'missing') : new LogFormatError(`${target}: cannot be read (${code})`, 'unreadable');
   }
   if (stat.isDirectory()) {
     const sources = await searchFolder(target, format, onNote ?? (() => {}));
@@ -86,10 +86,10 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   try {
     sample = await head(file);
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
   }
   const { text, lines, binary, utf16 } = sample;
-  if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`);
+  if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`, 'empty');
   if (format === 'hf-trainer-state' || (!format && looksLikeTrainerState(file, text))) return { kind: 'trainerState', title, format: 'hf-trainer-state', file };
   if (!format && looksLikeWandbSummary(file, text)) return { kind: 'lines', title, format: wandbSummary, file };
   if (format) {
@@ -247,7 +247,7 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
       if (source.kind === 'trainerState' && !want('hf-trainer-state')) continue;
       sources.push(source);
     } catch (error) {
-      if (error instanceof LogFormatError && /cannot be read/.test(error.message)) found.unreadable.push(file);
+      if (error instanceof LogFormatError && error.problem === 'unreadable') found.unreadable.push(file);
     }
   }
   if (candidates.length > looked.length)
