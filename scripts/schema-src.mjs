@@ -213,7 +213,20 @@ const detectorOptions = {
       description:
         "Gradient explosion: the global gradient norm jumps far above its running level. Counted in logged rows. Severity: warning when the run does not absorb it, it is beyond the run's own range, or it follows an LR rise; info otherwise.",
       properties: {
-        ...spikeProperties({ noun: 'norm', plural: 'log-norms', follows: 'a decaying or growing norm', event: 'an explosion', window: 50, levelWindow: 12, minHistory: 8, ratio: 5, zScore: 3.5, sureRatio: 10, absorbRows: 3, absorbedRatio: 2 }),
+        ...spikeProperties({
+          noun: 'norm',
+          plural: 'log-norms',
+          follows: 'a decaying or growing norm',
+          event: 'an explosion',
+          window: 50,
+          levelWindow: 12,
+          minHistory: 8,
+          ratio: 5,
+          zScore: 3.5,
+          sureRatio: 10,
+          absorbRows: 3,
+          absorbedRatio: 2,
+        }),
         rangeFactor: withDefault(
           { type: 'number', minimum: 1, description: 'A spike above rangeFactor × the largest norm of the run so far (after minHistory rows) is a warning even if absorbed.' },
           4,
@@ -226,7 +239,20 @@ const detectorOptions = {
       additionalProperties: false,
       description: 'Loss spike: the loss jumps far above its running level. Off (and said so in the summary) once the loss goes ≤ 0. Severity: info, or warning when the run does not absorb it.',
       properties: {
-        ...spikeProperties({ noun: 'loss', plural: 'log-losses', follows: 'a falling loss', event: 'a spike', window: 50, levelWindow: 12, minHistory: 8, ratio: 3, zScore: 4, sureRatio: 20, absorbRows: 3, absorbedRatio: 2 }),
+        ...spikeProperties({
+          noun: 'loss',
+          plural: 'log-losses',
+          follows: 'a falling loss',
+          event: 'a spike',
+          window: 50,
+          levelWindow: 12,
+          minHistory: 8,
+          ratio: 3,
+          zScore: 4,
+          sureRatio: 20,
+          absorbRows: 3,
+          absorbedRatio: 2,
+        }),
       },
     },
     divergence: {
