@@ -2,6 +2,7 @@
 non-finite values, clips, and obeys live control requests."""
 
 import atexit
+import json
 import math
 import os
 import platform
@@ -57,6 +58,7 @@ class Monitor:
         self._layout = ModuleLayout(model)
         self._norms = NormReader(self._layout)
         self._row_keys = ["gradNorm/" + name for name in self._layout.names]
+        self._row_format = "{%s}" % ",".join(['"step":%d', '"lr":%r', '"loss":%r', '"gradNorm":%r'] + [json.dumps(key).replace("%", "%%") + ":%r" for key in self._row_keys])
         self._state = ControlState(None if clip is None else float(clip))
         self._poll_interval = poll_interval
         self._sync = distributed.RankSync(per_rank) if distributed.active() else None
@@ -118,26 +120,34 @@ class Monitor:
             self._lr_scaling = _LrScaling(self.optimizer, self._lr_multiplier)
         total, module_norms = self._norms.reduce(squares)
         finite = math.isfinite(loss_value) and math.isfinite(total)
-        lrs = [float(group["lr"]) * self._state.lr_multiplier for group in self.optimizer.param_groups]
-        row = {"step": step, "lr": lrs[0], "loss": loss_value, "gradNorm": total}
+        groups = self.optimizer.param_groups
+        multiplier = self._state.lr_multiplier
+        lr = float(groups[0]["lr"]) * multiplier
         clip = self._state.clip
-        if clip is not None:
-            coefficient = clip / (total + 1e-6) if finite else 1.0
-            if coefficient < 1.0:
-                scale_(grads, coefficient)
-            row["clippedNorm"] = total * min(coefficient, 1.0)
-        for key, value in zip(self._row_keys, module_norms):
-            if value is not None:
-                row[key] = value
-        if len(lrs) > 1 and (self._lr_groups_differ or any(lr != lrs[0] for lr in lrs)):
-            self._lr_groups_differ = True  # once the groups differ, every row has their columns
-            for index in range(1, len(lrs)):
-                row["lr/group%d" % index] = lrs[index]
-        if rank_losses is not None:
-            for index, value in enumerate(rank_losses):
-                row["loss/rank%d" % index] = value
-        if self._folder:
-            self._folder.append_row(row)
+        if finite and clip is None and rank_losses is None and len(groups) == 1 and None not in module_norms:
+            # The usual row: a format and its values (repr gives the same digits as json for finite floats).
+            if self._folder:
+                self._folder.append_formatted(self._row_format, (step, lr, loss_value, total, *module_norms))
+        else:
+            row = {"step": step, "lr": lr, "loss": loss_value, "gradNorm": total}
+            if clip is not None:
+                coefficient = clip / (total + 1e-6) if finite else 1.0
+                if coefficient < 1.0:
+                    scale_(grads, coefficient)
+                row["clippedNorm"] = total * min(coefficient, 1.0)
+            for key, value in zip(self._row_keys, module_norms):
+                if value is not None:
+                    row[key] = value
+            lrs = [float(group["lr"]) * multiplier for group in groups]
+            if len(lrs) > 1 and (self._lr_groups_differ or any(other != lr for other in lrs)):
+                self._lr_groups_differ = True  # once the groups differ, every row has their columns
+                for index in range(1, len(lrs)):
+                    row["lr/group%d" % index] = lrs[index]
+            if rank_losses is not None:
+                for index, value in enumerate(rank_losses):
+                    row["loss/rank%d" % index] = value
+            if self._folder:
+                self._folder.append_row(row)
         self.steps += 1
         self._last_loss = loss_value
         return True if finite else self._on_nonfinite(step, loss_value, total, module_norms)

@@ -61,7 +61,15 @@ class RunFolder:
         self._events = os.open(os.path.join(path, EVENTS_FILE), flags, 0o644)
 
     def append_row(self, row):
-        self._buffer.append(_ROW_ENCODER.encode(row))
+        self._append(_ROW_ENCODER.encode(row))
+
+    def append_formatted(self, line_format, values):
+        """Appends the metrics line ``line_format % values``, formatted when the batch is written (so a
+        step pays for a tuple, not for the float reprs; the values must be finite numbers)."""
+        self._append((line_format, values))
+
+    def _append(self, line):
+        self._buffer.append(line)
         if len(self._buffer) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
 
@@ -73,7 +81,7 @@ class RunFolder:
         self._last_flush = time.monotonic()
         if not self._buffer or self.closed:
             return
-        text = "\n".join(self._buffer) + "\n"
+        text = "\n".join(line if isinstance(line, str) else line[0] % line[1] for line in self._buffer) + "\n"
         self._buffer = []
         os.write(self._metrics, text.encode())
 

@@ -278,8 +278,12 @@ class TwoHeads(torch.nn.Module):
         return self.out(self.rare(h) if use_rare else h)
 
 
-@pytest.mark.parametrize("path", ["fast", "fallback"])
+@pytest.mark.parametrize("path", ["fast", "no-numpy", "fallback"])
 def test_shared_and_unused_parameters_and_the_fallback_path(tmp_path, monkeypatch, path):
+    if path == "no-numpy":  # torch.dot into one buffer instead of numpy.vdot on views
+        from gradscope import norms
+
+        monkeypatch.setattr(norms, "_np", None)
     if path == "fallback":  # no _foreach_norm and no dot: one norm per gradient, as before torch 1.13
         from gradscope import norms
 
@@ -344,3 +348,35 @@ def test_a_hard_crash_leaves_a_readable_log_missing_at_most_the_last_batch(tmp_p
     assert steps == list(range(len(steps))) and 300 - 100 <= len(steps) <= 300
     inspected = gradscope_cli("inspect", run_dir, "--json")
     assert inspected.returncode in (0, 1), inspected.stderr
+
+
+class OddModule(torch.nn.Module):
+    """A transposed (non-contiguous) parameter, and module names that JSON and %-formatting must escape."""
+
+    def __init__(self):
+        super().__init__()
+        self.heads = torch.nn.ModuleDict({'50%"off"': torch.nn.Linear(6, 4), "ünï": torch.nn.Linear(4, 2)})
+        self.scale = torch.nn.Parameter(torch.randn(6, 3).t())  # shape (3, 6), column-major
+
+    def forward(self, x):
+        return self.heads["ünï"](torch.tanh(self.heads['50%"off"'](x @ self.scale)))
+
+
+def test_non_contiguous_gradients_and_names_needing_escapes(tmp_path):
+    model, run_dir = OddModule(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(5, 3)
+    totals = []
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir) as monitor:
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            totals.append(torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item())
+            scale_norm = model.scale.grad.norm().item()
+            assert monitor.step(loss)
+            optimizer.step()
+    recorded = rows(run_dir)
+    assert [row["gradNorm"] == pytest.approx(total, rel=1e-5) for row, total in zip(recorded, totals)] == [True] * 3
+    assert sorted(k for k in recorded[0] if k.startswith("gradNorm/")) == ['gradNorm/OddModule', 'gradNorm/heads.50%"off"', "gradNorm/heads.ünï"]
+    assert recorded[2]["gradNorm/OddModule"] == pytest.approx(scale_norm, rel=1e-5)
