@@ -78,7 +78,9 @@ export function runStrategy(
         outcome.validationAccuracy = message.validationAccuracy ?? null;
       } else if (message.type === 'event') {
         r.events.push(message.event);
-        if (message.event.kind === 'explosion') outcome.explosions++;
+        // Warnings only, as the status bar and Problems count them: an info spike that is later
+        // upgraded arrives again as a warning copy and is counted then, once.
+        if (message.event.kind === 'explosion' && message.event.severity === 'warning') outcome.explosions++;
         if (message.event.kind === 'nonFinite') outcome.nonFinite++;
       } else if (message.type === 'finished') {
         outcome.status = message.summary.status;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseJobText } from '../../src/core/job/parse';
-import { runStrategies } from '../../src/node/compareRunner';
-import { root, tinyJob } from './harness';
+import { runStrategies, runStrategy } from '../../src/node/compareRunner';
+import { lrJumpJob, root, tinyJob } from './harness';
 
 test('gradscope compare runs each strategy and prints the table as JSON, CSV or Markdown', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradscope-compare-'));
@@ -67,4 +67,16 @@ test('cancelling a comparison stops the running strategy politely and never star
     [['a', 'stopped']],
   );
   assert.equal(readdirSync(join(dir, 'runs')).length, 1, 'one run log, closed with its summary');
+});
+
+test('the Explosions column counts warnings once: info spikes are not counted, an upgraded one is counted once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-compare-count-'));
+  const job = parseJobText(JSON.stringify({ ...tinyJob(), ...lrJumpJob(40, { epochs: 6 }) }));
+  const where = { distDir: join(root, 'dist'), jobFile: join(dir, 'job.gradscope.json'), runsDir: join(dir, 'runs') };
+  const outcome = await runStrategy({ name: 'jump', description: 'lr jump' }, job, where);
+  const explosions = outcome.run.events.filter((e) => e.kind === 'explosion');
+  const warnedSteps = new Set(explosions.filter((e) => e.severity === 'warning').map((e) => e.step));
+  assert.ok(warnedSteps.size > 0, 'the lr jump explodes');
+  assert.equal(outcome.explosions, explosions.filter((e) => e.severity === 'warning').length);
+  assert.equal(outcome.explosions, warnedSteps.size, 'no step counted twice');
 });
