@@ -6,6 +6,7 @@ import { estimateTotalSteps } from '../core/job/plan';
 import { SpecError } from '../core/job/specError';
 import { applyStrategy, defaultStrategies, DEFAULT_STRATEGY_NAMES, type Strategy } from '../core/tools/strategies';
 import { compareRows, runStrategies } from '../node/compareRunner';
+import type { TrainerProcess } from '../node/trainerProcess';
 import { loadJob } from './trainCommand';
 import { parsePositiveInteger, UsageError } from './usageError';
 
@@ -45,6 +46,19 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
   const jobDir = dirname(resolve(file));
   const where = { distDir: __dirname, jobFile: file, runsDir: options.runsDir ?? join(jobDir, '.gradscope', 'runs'), searchRoots: [process.cwd()], ...(maxSteps ? { maxSteps } : {}) };
   let done = 0;
+  // First Ctrl-C: the running strategies stop after their step, queued ones never start, and the
+  // table of what ran is printed; second: the children are killed.
+  const cancel = new AbortController();
+  const trainers: TrainerProcess[] = [];
+  const started = new Set<number>();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    if (interrupts++ === 0) {
+      process.stderr.write('stopping: the running strategies finish their step; Ctrl-C again to kill them\n');
+      cancel.abort();
+    } else for (const trainer of trainers) void trainer.kill();
+  };
+  process.on('SIGINT', onInterrupt);
   const outcomes = await runStrategies(
     strategies.map((strategy, i) => ({ strategy, job: jobs[i] })),
     where,
@@ -55,11 +69,22 @@ export async function compareCommand(file: string, options: CompareOptions): Pro
         `[${done}/${strategies.length}] ${o.strategy.name}: ${o.status} after ${o.run.step.length} steps in ${(o.wallTimeMs / 1000).toFixed(1)} s${o.explosions ? `, ${o.explosions} explosions` : ''}${o.message ? ` (${o.message})` : ''}\n`,
       );
     },
-  );
+    (trainer) => trainers.push(trainer),
+    (o, index, totalSteps) => {
+      if (started.has(index)) return;
+      started.add(index);
+      process.stderr.write(`${o.strategy.name}: training, ${totalSteps} steps planned\n`);
+    },
+    cancel.signal,
+  ).finally(() => process.off('SIGINT', onInterrupt));
   const { target: lossTarget, rows } = compareRows(outcomes, sort, target);
   if (format === 'json') process.stdout.write(`${JSON.stringify({ target: lossTarget, sortedBy: sort, rows })}\n`);
   else if (format === 'csv') process.stdout.write(toCsv(rows));
   else process.stdout.write(`target loss ${lossTarget?.toPrecision(3) ?? 'none'}; sorted by ${COLUMN_TITLES[sort].toLowerCase()}\n\n${toMarkdown(rows)}`);
+  if (cancel.signal.aborted) {
+    process.stderr.write(`interrupted: ${outcomes.length} of ${strategies.length} strategies ran\n`);
+    return 130;
+  }
   return 0;
 }
 

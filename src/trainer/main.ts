@@ -61,9 +61,12 @@ process.on('message', (command: TrainerCommand) => {
 });
 
 // The parent went away (window closed, CLI killed) or asked us to terminate: finish the step,
-// close the run log, leave. Only SIGKILL ends a run without its summary.
+// close the run log, leave. Only SIGKILL ends a run without its summary. Ctrl-C in a terminal
+// reaches the whole process group, this child too: a polite stop, as the CLI's own first Ctrl-C
+// asks (its second one kills).
 process.on('disconnect', () => control.stop());
 process.on('SIGTERM', () => control.stop());
+process.on('SIGINT', () => control.stop());
 if (!process.send) {
   process.stderr.write('gradscope trainer: run me through the extension or `gradscope train`, not directly\n');
   process.exit(2);

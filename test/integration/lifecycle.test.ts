@@ -1,7 +1,7 @@
 // What a user does to a run (stop it, kill it, pause it, turn the LR down) and what it leaves behind;
 // determinism, tensor hygiene, backend fallback and the CLI around the trainer.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,6 +256,23 @@ describe('gradscope train', () => {
     writeFileSync(file, typeof job === 'string' ? job : JSON.stringify(job, null, 2));
     return file;
   };
+  /** Runs the CLI in a process group of its own (as a terminal runs a job) and sends the group SIGINT once `ready` appears on `stream`. */
+  const interruptedCli = async (args: string[], ready: string, stream: 'stdout' | 'stderr' = 'stdout') => {
+    const child = spawn(process.execPath, [join(root, 'bin/gradscope.js'), ...args], { cwd: mkdtempSync(join(tmpdir(), 'gradscope-cli-')), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = { stdout: '', stderr: '' };
+    let interrupted = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const watch = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      out[name] += chunk;
+      if (name !== stream || interrupted || !out[name].includes(ready)) return;
+      interrupted = true;
+      process.kill(-child.pid!, 'SIGINT');
+    };
+    child.stdout.on('data', watch('stdout'));
+    child.stderr.on('data', watch('stderr'));
+    const code = await exited;
+    return { code, ...out };
+  };
 
   test('--json streams steps, events and a summary; an explosion stopped by the guard exits 1', async () => {
     const file = writeJob(tinyJob(lrJumpJob(40, { data: { type: 'synthetic', task: 'regression', samples: 512, features: 8 }, guard: { explosion: 'stop' } })));
@@ -280,6 +297,32 @@ describe('gradscope train', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /finished after 10 steps .* on wasm/);
     assert.match(result.stderr, /run log: /);
+  });
+
+  test('Ctrl-C in a terminal (SIGINT to the whole process group) stops the run politely: the summary is written', async () => {
+    const { code, stdout, stderr } = await interruptedCli(['train', writeJob(longJob()), '--json'], '"type":"step"');
+    const last = JSON.parse(
+      stdout
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .replace(/\bNaN\b/g, 'null'),
+    );
+    assert.equal(last.type, 'summary', stderr);
+    assert.equal(last.status, 'stopped');
+    assert.ok(code === 0 || code === 1, `exit ${code}`);
+    assert.doesNotMatch(stderr, /exited unexpectedly/);
+  });
+
+  test('Ctrl-C during gradscope compare stops the running strategy, starts no other and prints the table of what ran', async () => {
+    const { code, stdout, stderr } = await interruptedCli(['compare', writeJob(longJob()), '--strategies', 'constant,cosine', '--json'], 'constant: training', 'stderr');
+    assert.equal(code, 130, stderr);
+    const table = JSON.parse(stdout) as { rows: { strategy: string; status: string }[] };
+    assert.deepEqual(
+      table.rows.map((r) => [r.strategy, r.status]),
+      [['constant', 'stopped']],
+    );
+    assert.match(stderr, /interrupted: 1 of 2 strategies ran/);
   });
 
   test('an invalid job exits 2 naming the file, line and field', () => {
