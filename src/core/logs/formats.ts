@@ -2,6 +2,7 @@
 // turns a line into records. Binary TensorBoard files and whole-document formats live beside it.
 import { parseJsonLine } from '../runlog/jsonLine';
 import type { FieldName } from './columns';
+import { JsonShapeReader, type ShapedRecord } from './jsonShapes';
 import type { LogRecord } from './rows';
 
 export type FormatName =
@@ -34,6 +35,11 @@ export type LineResult =
 
 export interface LineParser {
   line(text: string, lineNumber: number): LineResult;
+  /**
+   * A fast path for lines read as bytes (JSON lines): the record `line` would make of the same line,
+   * or undefined when the line must be decoded and given to `line`. The record is valid until the next call.
+   */
+  bytes?(data: Uint8Array, start: number, end: number, lineNumber: number): ShapedRecord | undefined;
 }
 
 export interface LineFormat {
@@ -73,23 +79,35 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** JSON lines: one object a line; Python's bare NaN and Infinity are accepted. */
-function jsonParser(classify: (values: Record<string, unknown>, record: LogRecord) => void = () => {}): LineParser {
+/**
+ * JSON lines: one object a line; Python's bare NaN and Infinity are accepted. `classify` sets a
+ * record's role from its values; when it looks at the keys only (`keysOnly`), lines of a shape seen
+ * before are read by the byte fast path (JsonShapeReader) with the role their shape's first line got.
+ */
+function jsonParser(classify: (values: Record<string, unknown>, record: LogRecord) => void = () => {}, keysOnly = true): LineParser {
+  const line = (text: string, lineNumber: number): LineResult => {
+    if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+    if (text.trim() === '') return undefined;
+    let value: unknown;
+    try {
+      value = parseJsonLine(text);
+    } catch (error) {
+      return { problem: `not JSON (${(error as Error).message})` };
+    }
+    if (!isObject(value)) return { problem: 'not a JSON object' };
+    const record: LogRecord = { values: value, line: lineNumber };
+    classify(value, record);
+    return [record];
+  };
+  if (!keysOnly) return { line };
+  const shapes = new JsonShapeReader((values) => {
+    const record: LogRecord = { values };
+    classify(values, record);
+    return record;
+  });
   return {
-    line(text, lineNumber) {
-      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
-      if (text.trim() === '') return undefined;
-      let value: unknown;
-      try {
-        value = parseJsonLine(text);
-      } catch (error) {
-        return { problem: `not JSON (${(error as Error).message})` };
-      }
-      if (!isObject(value)) return { problem: 'not a JSON object' };
-      const record: LogRecord = { values: value, line: lineNumber };
-      classify(value, record);
-      return [record];
-    },
+    line,
+    bytes: (data, start, end, lineNumber) => (end - start > MAX_LINE_LENGTH ? undefined : shapes.read(data, start, end, lineNumber)),
   };
 }
 
@@ -401,7 +419,7 @@ export const mmcv: LineFormat = {
       epoch = values.epoch;
       lastIter = values.iter;
       values.step = offset + values.iter;
-    });
+    }, false);
   },
 };
 

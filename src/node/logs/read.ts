@@ -5,7 +5,7 @@ import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/l
 import { LogFormatError, trainerStateRecords, wandbSummaryError } from '../../core/logs/documents';
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
-import { LineSplitter } from '../../core/logs/lineSplitter';
+import { ByteLineSplitter, LineSplitter } from '../../core/logs/lineSplitter';
 import { findTbRuns, readTbRows } from './tensorboardFiles';
 import type { FormatName } from '../../core/logs/formats';
 import { findLogSources, formatLabel, type LogSource } from './sources';
@@ -94,6 +94,7 @@ export function feedLine(parser: LineParser, text: string, lineNumber: number, a
 }
 
 async function readLines(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  if (parser.bytes) return readLineBytes(file, parser, assembler, counts, problem, signal);
   let lineNumber = 0;
   const splitter = new LineSplitter((text) => feedLine(parser, text, ++lineNumber, assembler, counts, problem, file));
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
@@ -103,13 +104,44 @@ async function readLines(file: string, parser: LineParser, assembler: RowAssembl
       splitter.push(chunk);
     }
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+    throw unreadable(file, error);
   } finally {
     stream.destroy();
   }
-  const tail = splitter.flush();
-  // A last line without its newline that does not parse is a write in progress, not damage.
-  const last = ++lineNumber;
+  feedTail(file, splitter.flush(), ++lineNumber, parser, assembler, counts, problem);
+}
+
+/** As readLines, for a parser with a fast path for lines as bytes: the lines it does not take are decoded and fed as text. */
+async function readLineBytes(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  const fast = parser.bytes!;
+  // As the text path's decoding: a byte-order mark stays (feedLine drops it from line 1), bad bytes become U+FFFD.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let lineNumber = 0;
+  const splitter = new ByteLineSplitter((data, start, end) => {
+    const record = fast(data, start, end, ++lineNumber);
+    if (record) assembler.pushShaped(record);
+    else feedLine(parser, decoder.decode(data.subarray(start, end)), lineNumber, assembler, counts, problem, file);
+  });
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (signal?.aborted) return;
+      splitter.push(chunk);
+    }
+  } catch (error) {
+    throw unreadable(file, error);
+  } finally {
+    stream.destroy();
+  }
+  feedTail(file, decoder.decode(splitter.flush()), ++lineNumber, parser, assembler, counts, problem);
+}
+
+function unreadable(file: string, error: unknown): LogFormatError {
+  return new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+}
+
+/** A last line without its newline that does not parse is a write in progress, not damage. */
+function feedTail(file: string, tail: string, last: number, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void): void {
   if (tail.trim() !== '') feedLine(parser, tail, last, assembler, counts, () => problem(`${file}:${last}: the last line is cut off (a write in progress?); skipped`), file);
 }
 
