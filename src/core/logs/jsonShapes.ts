@@ -75,8 +75,12 @@ export class JsonShapeReader {
 
   /** The line as a shaped record, or undefined when it must be read as text. */
   read(data: Uint8Array, start: number, end: number, lineNumber: number): ShapedRecord | undefined {
-    if (!this.scan(data, start, end)) return undefined;
-    let index = this.match(data);
+    // Most lines have the shape of the line before: compared with it key by key in one pass.
+    let index = this.lastShape >= 0 && this.scanAs(data, start, end, this.shapes[this.lastShape]) ? this.lastShape : -1;
+    if (index < 0) {
+      if (!this.scan(data, start, end)) return undefined;
+      index = this.match(data);
+    }
     if (index < 0) {
       index = this.learn(data, start, end);
       if (index < 0) return undefined;
@@ -176,6 +180,76 @@ export class JsonShapeReader {
     if (i !== end) return false;
     this.keyCount = count;
     return true;
+  }
+
+  /**
+   * As scan followed by a match with `shape`, in one pass: the line's keys are compared with the
+   * shape's bytes (which hold no quote, backslash or control character) as they are read.
+   */
+  private scanAs(data: Uint8Array, start: number, end: number, shape: JsonShape): boolean {
+    const bytes = shape.keyBytes;
+    const keyStart = shape.keyStart;
+    const numeric = shape.numeric;
+    const count = shape.keys.length;
+    let i = start;
+    while (i < end && isSpace(data[i])) i++;
+    if (i >= end || data[i] !== OPEN) return false;
+    i++;
+    for (let k = 0; k < count; k++) {
+      while (i < end && isSpace(data[i])) i++;
+      if (i >= end || data[i] !== QUOTE) return false;
+      i++;
+      const from = keyStart[k];
+      const to = keyStart[k + 1];
+      if (i + (to - from) >= end) return false;
+      for (let b = from; b < to; b++, i++) if (data[i] !== bytes[b]) return false;
+      if (data[i] !== QUOTE) return false;
+      i++;
+      while (i < end && isSpace(data[i])) i++;
+      if (i >= end || data[i] !== COLON) return false;
+      i++;
+      while (i < end && isSpace(data[i])) i++;
+      if (i >= end) return false;
+      const c = data[i];
+      if (numeric[k]) {
+        if (c === MINUS || (c >= ZERO && c <= 0x39)) {
+          i = this.number(data, i, end, k);
+          if (i < 0) return false;
+        } else if (c === 0x4e /* N */ && word(data, i, end, NAN)) {
+          this.record.numbers[k] = NaN;
+          i += 3;
+        } else if (c === 0x49 /* I */ && word(data, i, end, INFINITY)) {
+          this.record.numbers[k] = Infinity;
+          i += 8;
+        } else {
+          return false;
+        }
+      } else if (c === QUOTE) {
+        i++;
+        for (;;) {
+          if (i >= end) return false;
+          const s = data[i];
+          if (s === QUOTE) break;
+          if (s === BACKSLASH || s < 0x20) return false;
+          i++;
+        }
+        i++;
+      } else if (c === 0x6e /* n */ && word(data, i, end, NULL)) {
+        i += 4;
+      } else if (c === 0x74 /* t */ && word(data, i, end, TRUE)) {
+        i += 4;
+      } else if (c === 0x66 /* f */ && word(data, i, end, FALSE)) {
+        i += 5;
+      } else {
+        return false;
+      }
+      while (i < end && isSpace(data[i])) i++;
+      if (i >= end) return false;
+      if (data[i] !== (k === count - 1 ? CLOSE : COMMA)) return false;
+      i++;
+    }
+    while (i < end && isSpace(data[i])) i++;
+    return i === end;
   }
 
   /** A JSON number (or -Infinity) at `i` into numbers[slot]; returns the index after it, or -1. */
