@@ -11,7 +11,9 @@ import { jsonLines, llamaFactory, mmengine, type LineFormat } from '../../src/co
 import { JsonShapeReader } from '../../src/core/logs/jsonShapes';
 import { ByteLineSplitter, LineSplitter } from '../../src/core/logs/lineSplitter';
 import { parseJsonLine } from '../../src/core/runlog/jsonLine';
-import type { MetricsRow } from '../../src/core/logs/rows';
+import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
+import { ColumnResolver } from '../../src/core/logs/columns';
+import { LogFormatError, trainerStateEntries, trainerStateRecords } from '../../src/core/logs/documents';
 import { readLogSource, type ReadReport } from '../../src/node/logs/read';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -236,4 +238,49 @@ describe('JSON lines read as bytes', () => {
       assert.deepEqual(got, expected, `chunks of ${size}`);
     }
   });
+});
+
+describe('trainer_state.json read as bytes', () => {
+  const assemble = (feed: (assembler: RowAssembler) => void) => {
+    const rows: MetricsRow[] = [];
+    const assembler = new RowAssembler(new ColumnResolver(), (row) => rows.push(row));
+    try {
+      feed(assembler);
+    } catch (error) {
+      return { error: (error as Error).message, problem: (error as LogFormatError).problem };
+    }
+    assembler.flush();
+    return { rows, report: assembler.report() };
+  };
+  const entry = (i: number) => ({ epoch: i / 10, grad_norm: i === 7 ? 50 : 1 + (i % 3) / 10, learning_rate: 1e-3, loss: 2 - i / 100, step: i });
+  const history = [
+    ...Array.from({ length: 12 }, (_, i) => entry(i)),
+    { epoch: 1.2, eval_loss: 1.5, eval_runtime: 3.2, step: 12 },
+    { ...entry(13), loss: NaN },
+    { ...entry(14), note: 'a {brace} and a "quote"', nested: { a: [1, { b: 2 }] } },
+    { grad_norm: 1.1, step: 15, loss: 1.8, learning_rate: 1e-3, epoch: 1.5 },
+    ...Array.from({ length: 5 }, (_, i) => entry(16 + i)),
+    { epoch: 2, step: 21, total_flos: 1e15, train_loss: 1.7, train_runtime: 100.5 },
+  ];
+  const documents: Record<string, string> = {
+    pretty: JSON.stringify({ best_metric: null, global_step: 21, log_history: history, trial_params: { lr: [1, 2] } }, null, 2).replace(/null,\n\s*"loss": NaN/, '"loss": NaN'),
+    compact: JSON.stringify({ log_history: history }),
+    crlf: JSON.stringify({ log_history: history }, null, 1).replace(/\n/g, '\r\n'),
+    bom: '\ufeff' + JSON.stringify({ '{"log_history"': 1, log_history: history }, null, 2),
+    nonFinite: JSON.stringify({ log_history: history }, null, 2)
+      .replace(/"loss": 1.9(\d*)/, '"loss": Infinity')
+      .replace(/"grad_norm": 50/, '"grad_norm": NaN'),
+    cutOff: JSON.stringify({ log_history: history }, null, 2).slice(0, 900),
+    badEntry: JSON.stringify({ log_history: history }, null, 2).replace('"step": 3', '"step": 3,,'),
+    noHistory: JSON.stringify({ global_step: 3 }),
+    emptyHistory: '{"log_history": []}',
+  };
+  for (const [name, text] of Object.entries(documents)) {
+    test(`${name}: the same rows, report and errors as trainerStateRecords`, () => {
+      const slow = assemble((assembler) => trainerStateRecords(text).records.forEach((r) => assembler.push(r)));
+      const fast = assemble((assembler) => trainerStateEntries(new TextEncoder().encode(text)).feed(assembler));
+      assert.deepEqual(fast, slow);
+      if (name === 'pretty') assert.equal((slow as { rows: MetricsRow[] }).rows.length, 21);
+    });
+  }
 });

@@ -236,9 +236,9 @@ function csvParser(): LineParser {
 
 /** Numbers as Python and pandas print them, including nan, inf and -inf. */
 export function parseNumber(text: string): number | undefined {
-  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
-  if (text.trim() === '') return undefined;
   const number = Number(text);
+  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
+  if (number === 0 && text.trim() === '') return undefined;
   if (!Number.isNaN(number)) return number;
   const lower = text.trim().toLowerCase();
   // glibc prints the default NaN as -nan, MSVC as -nan(ind).

@@ -75,16 +75,35 @@ export class JsonShapeReader {
 
   /** The line as a shaped record, or undefined when it must be read as text. */
   read(data: Uint8Array, start: number, end: number, lineNumber: number): ShapedRecord | undefined {
+    const record = this.readObject(data, start, end, lineNumber);
+    if (!record) return undefined;
+    let i = this.objectEnd;
+    while (i < end && isSpace(data[i])) i++;
+    return i === end ? record : undefined;
+  }
+
+  /** Where the object that readObject read ends (the index after its closing brace). */
+  objectEnd = 0;
+
+  /**
+   * The flat object that starts at `start` (after optional whitespace) as a shaped record, or undefined
+   * when it must be parsed as text; what follows its closing brace (at `objectEnd`) is not looked at.
+   */
+  readObject(data: Uint8Array, start: number, end: number, lineNumber: number): ShapedRecord | undefined {
     // Most lines have the shape of the line before: compared with it key by key in one pass.
-    let index = this.lastShape >= 0 && this.scanAs(data, start, end, this.shapes[this.lastShape]) ? this.lastShape : -1;
-    if (index < 0) {
-      if (!this.scan(data, start, end)) return undefined;
+    let index = -1;
+    let after = this.lastShape >= 0 ? this.scanAs(data, start, end, this.shapes[this.lastShape]) : -1;
+    if (after >= 0) index = this.lastShape;
+    else {
+      after = this.scan(data, start, end);
+      if (after < 0) return undefined;
       index = this.match(data);
+      if (index < 0) {
+        index = this.learn(data, start, after);
+        if (index < 0) return undefined;
+      }
     }
-    if (index < 0) {
-      index = this.learn(data, start, end);
-      if (index < 0) return undefined;
-    }
+    this.objectEnd = after;
     this.lastShape = index;
     const record = this.record;
     record.shape = this.shapes[index];
@@ -92,11 +111,11 @@ export class JsonShapeReader {
     return record;
   }
 
-  /** Checks the line is a flat object of plain keys and simple values; fills the scratch arrays. */
-  private scan(data: Uint8Array, start: number, end: number): boolean {
+  /** Checks the text at `start` is a flat object of plain keys and simple values; fills the scratch arrays. Returns the index after it, or -1. */
+  private scan(data: Uint8Array, start: number, end: number): number {
     let i = start;
     while (i < end && isSpace(data[i])) i++;
-    if (i >= end || data[i] !== OPEN) return false;
+    if (i >= end || data[i] !== OPEN) return -1;
     i++;
     const numbers = this.record.numbers;
     const keyFrom = this.keyFrom;
@@ -105,116 +124,114 @@ export class JsonShapeReader {
     let count = 0;
     for (;;) {
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end || data[i] !== QUOTE || count === MAX_KEYS) return false;
+      if (i >= end || data[i] !== QUOTE || count === MAX_KEYS) return -1;
       const from = ++i;
       // A key without escapes or control characters (any other byte stands for itself).
       for (;;) {
-        if (i >= end) return false;
+        if (i >= end) return -1;
         const c = data[i];
         if (c === QUOTE) break;
-        if (c === BACKSLASH || c < 0x20) return false;
+        if (c === BACKSLASH || c < 0x20) return -1;
         i++;
       }
       keyFrom[count] = from;
       keyTo[count] = i;
       i++;
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end || data[i] !== COLON) return false;
+      if (i >= end || data[i] !== COLON) return -1;
       i++;
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end) return false;
+      if (i >= end) return -1;
       const c = data[i];
       if (c === MINUS || (c >= ZERO && c <= 0x39)) {
         i = this.number(data, i, end, count);
-        if (i < 0) return false;
+        if (i < 0) return -1;
         isNumber[count] = 1;
       } else if (c === QUOTE) {
         // A string without escapes or control characters: not a number, its text is not needed.
         i++;
         for (;;) {
-          if (i >= end) return false;
+          if (i >= end) return -1;
           const s = data[i];
           if (s === QUOTE) break;
-          if (s === BACKSLASH || s < 0x20) return false;
+          if (s === BACKSLASH || s < 0x20) return -1;
           i++;
         }
         i++;
         isNumber[count] = 0;
       } else if (c === 0x4e /* N */) {
-        if (!word(data, i, end, NAN)) return false;
+        if (!word(data, i, end, NAN)) return -1;
         numbers[count] = NaN;
         isNumber[count] = 1;
         i += 3;
       } else if (c === 0x49 /* I */) {
-        if (!word(data, i, end, INFINITY)) return false;
+        if (!word(data, i, end, INFINITY)) return -1;
         numbers[count] = Infinity;
         isNumber[count] = 1;
         i += 8;
       } else if (c === 0x6e /* n */) {
-        if (!word(data, i, end, NULL)) return false;
+        if (!word(data, i, end, NULL)) return -1;
         isNumber[count] = 0;
         i += 4;
       } else if (c === 0x74 /* t */) {
-        if (!word(data, i, end, TRUE)) return false;
+        if (!word(data, i, end, TRUE)) return -1;
         isNumber[count] = 0;
         i += 4;
       } else if (c === 0x66 /* f */) {
-        if (!word(data, i, end, FALSE)) return false;
+        if (!word(data, i, end, FALSE)) return -1;
         isNumber[count] = 0;
         i += 5;
       } else {
-        return false;
+        return -1;
       }
       count++;
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end) return false;
+      if (i >= end) return -1;
       if (data[i] === COMMA) {
         i++;
         continue;
       }
-      if (data[i] !== CLOSE) return false;
+      if (data[i] !== CLOSE) return -1;
       i++;
       break;
     }
-    while (i < end && isSpace(data[i])) i++;
-    if (i !== end) return false;
     this.keyCount = count;
-    return true;
+    return i;
   }
 
   /**
-   * As scan followed by a match with `shape`, in one pass: the line's keys are compared with the
-   * shape's bytes (which hold no quote, backslash or control character) as they are read.
+   * As scan followed by a match with `shape`, in one pass: the object's keys are compared with the
+   * shape's bytes (which hold no quote, backslash or control character) as they are read. Returns the index after it, or -1.
    */
-  private scanAs(data: Uint8Array, start: number, end: number, shape: JsonShape): boolean {
+  private scanAs(data: Uint8Array, start: number, end: number, shape: JsonShape): number {
     const bytes = shape.keyBytes;
     const keyStart = shape.keyStart;
     const numeric = shape.numeric;
     const count = shape.keys.length;
     let i = start;
     while (i < end && isSpace(data[i])) i++;
-    if (i >= end || data[i] !== OPEN) return false;
+    if (i >= end || data[i] !== OPEN) return -1;
     i++;
     for (let k = 0; k < count; k++) {
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end || data[i] !== QUOTE) return false;
+      if (i >= end || data[i] !== QUOTE) return -1;
       i++;
       const from = keyStart[k];
       const to = keyStart[k + 1];
-      if (i + (to - from) >= end) return false;
-      for (let b = from; b < to; b++, i++) if (data[i] !== bytes[b]) return false;
-      if (data[i] !== QUOTE) return false;
+      if (i + (to - from) >= end) return -1;
+      for (let b = from; b < to; b++, i++) if (data[i] !== bytes[b]) return -1;
+      if (data[i] !== QUOTE) return -1;
       i++;
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end || data[i] !== COLON) return false;
+      if (i >= end || data[i] !== COLON) return -1;
       i++;
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end) return false;
+      if (i >= end) return -1;
       const c = data[i];
       if (numeric[k]) {
         if (c === MINUS || (c >= ZERO && c <= 0x39)) {
           i = this.number(data, i, end, k);
-          if (i < 0) return false;
+          if (i < 0) return -1;
         } else if (c === 0x4e /* N */ && word(data, i, end, NAN)) {
           this.record.numbers[k] = NaN;
           i += 3;
@@ -222,15 +239,15 @@ export class JsonShapeReader {
           this.record.numbers[k] = Infinity;
           i += 8;
         } else {
-          return false;
+          return -1;
         }
       } else if (c === QUOTE) {
         i++;
         for (;;) {
-          if (i >= end) return false;
+          if (i >= end) return -1;
           const s = data[i];
           if (s === QUOTE) break;
-          if (s === BACKSLASH || s < 0x20) return false;
+          if (s === BACKSLASH || s < 0x20) return -1;
           i++;
         }
         i++;
@@ -241,15 +258,14 @@ export class JsonShapeReader {
       } else if (c === 0x66 /* f */ && word(data, i, end, FALSE)) {
         i += 5;
       } else {
-        return false;
+        return -1;
       }
       while (i < end && isSpace(data[i])) i++;
-      if (i >= end) return false;
-      if (data[i] !== (k === count - 1 ? CLOSE : COMMA)) return false;
+      if (i >= end) return -1;
+      if (data[i] !== (k === count - 1 ? CLOSE : COMMA)) return -1;
       i++;
     }
-    while (i < end && isSpace(data[i])) i++;
-    return i === end;
+    return i;
   }
 
   /** A JSON number (or -Infinity) at `i` into numbers[slot]; returns the index after it, or -1. */

@@ -2,7 +2,7 @@
 // TensorBoard (whose records for one step may be spread across the file).
 import { createReadStream, promises as fs } from 'node:fs';
 import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/logs/columns';
-import { LogFormatError, trainerStateRecords, wandbSummaryError } from '../../core/logs/documents';
+import { LogFormatError, trainerStateEntries, wandbSummaryError, type TrainerStateEntries } from '../../core/logs/documents';
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
 import { ByteLineSplitter, LineSplitter } from '../../core/logs/lineSplitter';
@@ -56,14 +56,19 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
       break;
     }
     case 'trainerState': {
-      const text = await readText(source.file);
-      let records: LogRecord[];
+      let data: Uint8Array;
       try {
-        records = trainerStateRecords(text).records;
+        data = await fs.readFile(source.file);
+      } catch (error) {
+        throw unreadable(source.file, error);
+      }
+      let entries: TrainerStateEntries;
+      try {
+        entries = trainerStateEntries(data);
       } catch (error) {
         throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`, error.problem) : error;
       }
-      for (const record of records) assembler.push(record);
+      entries.feed(assembler);
       break;
     }
     case 'tensorboard':
@@ -73,14 +78,6 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
   }
   assembler.flush();
   return { ...assembler.report(), format: formatLabel(source), ...counts };
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
-  }
 }
 
 /** Feeds one line to a parser; shared by reading and following. */
