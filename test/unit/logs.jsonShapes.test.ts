@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { jsonLines, llamaFactory, mmengine, type LineFormat } from '../../src/core/logs/formats';
+import { jsonLines, llamaFactory, llmc, mmengine, type LineFormat } from '../../src/core/logs/formats';
 import { JsonShapeReader } from '../../src/core/logs/jsonShapes';
 import { ByteLineSplitter, LineSplitter } from '../../src/core/logs/lineSplitter';
 import { parseJsonLine } from '../../src/core/runlog/jsonLine';
@@ -283,4 +283,52 @@ describe('trainer_state.json read as bytes', () => {
       if (name === 'pretty') assert.equal((slow as { rows: MetricsRow[] }).rows.length, 21);
     });
   }
+});
+
+describe('llm.c lines of a shape seen before', () => {
+  test('the same rows, report and problems as reading every line with a fresh parser (never a shape)', async () => {
+    const lines = [
+      's:0 trl:10.9 lr:0.0006 norm:15.3',
+      's:1 trl:10.5 lr:0.0006 norm:12.1',
+      's:1 tel:10.7',
+      's:2 trl:10.1  lr:0.0006\tnorm:9.5',
+      's:3 trl:nan lr:0.0006 norm:inf',
+      's:4 trl:9.9 lr:0.0006 norm:-inf',
+      's:5 trl:9.8 lr:0.0006',
+      's:6 trl:9.7 lr:0.0006 norm:x',
+      's:7 trl:9.6 trl:9.5 lr:0.0006 norm:8',
+      's:8 trl:9.4 lr:0.0006 norm:8 5:1',
+      's:9 trl:9.3 lr:0.0006 norm:8 5:1',
+      's:10 trl:9.2 lr:0.0006 norm:8 s:3',
+      's:11 trl:9.1 lr:0.0006 norm:8 :4 junk',
+      'step 12 something else',
+      's:12 trl:9.0 lr:0.0006 norm:8',
+      's:13 trl:8.9 lr:0.0006 norm:80',
+      's:14  trl:8.8 lr:0.0006 norm:8',
+      's:15 trl:8.7 lr:0.0006 norm:8 ',
+      's:16 trl:8.6 lr:0.0006 norm:8\u00a0',
+      's:16 eval:0.3',
+      's:17 trl:8.5 lr:0.0006 norm:',
+      's:18 trl:8.4 lr:0.0006 norm:8',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'gradscope-llmc-'));
+    try {
+      for (const tail of ['\n', '\ns:19 trl:8.3 lr:0.0006 no']) {
+        const file = join(dir, 'main.log');
+        writeFileSync(file, lines.join('\n') + tail);
+        const read = async (format: LineFormat) => {
+          const rows: MetricsRow[] = [];
+          const problems: string[] = [];
+          const report = await readLogSource({ kind: 'lines', title: 't', format, file }, { onRow: (row) => rows.push(row), onProblem: (p) => problems.push(p) });
+          return { rows, report, problems };
+        };
+        const fresh: LineFormat = { ...llmc, parser: () => ({ line: (text, n) => llmc.parser().line(text, n) }) };
+        const fast = await read(llmc);
+        assert.deepEqual(fast, await read(fresh));
+        assert.ok(fast.rows.length > 15);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

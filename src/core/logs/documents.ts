@@ -2,7 +2,7 @@
 // `log_history` array) and W&B's wandb-summary.json (final values only, no history).
 import { parseJsonLine } from '../runlog/jsonLine';
 import { isObject } from './formats';
-import { JsonShapeReader, type JsonShape, type ShapedRecord } from './jsonShapes';
+import { JsonShapeReader, type RecordShape, type ShapedRecord } from './jsonShapes';
 import type { LogRecord } from './rows';
 
 /** Why a log cannot be read, for callers that act on it (wait for a file, skip it, try again). Default: 'format'. */
@@ -147,7 +147,7 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
   if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const reader = new JsonShapeReader((values) => classifyEntry(values, { values }));
-  const items: (LogRecord | JsonShape)[] = [];
+  const items: (LogRecord | RecordShape)[] = [];
   const lines: number[] = [];
   let numbers = new Float64Array(1024);
   let used = 0;
@@ -159,7 +159,7 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
   let entryLine = 0;
   let entries = 0;
   const feed = (assembler: Parameters<TrainerStateEntries['feed']>[0]) => {
-    const scratch: ShapedRecord = { shape: undefined as unknown as JsonShape, numbers: new Float64Array(256), line: 0 };
+    const scratch: ShapedRecord = { shape: undefined as unknown as RecordShape, numbers: new Float64Array(256), line: 0 };
     let at = 0;
     for (let k = 0; k < items.length; k++) {
       const item = items[k];

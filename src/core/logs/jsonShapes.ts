@@ -7,23 +7,27 @@
 // differently from the text path.
 import { parseJsonLine } from '../runlog/jsonLine';
 
-/** The keys of a flat JSON object, in order, and which of them hold numbers. */
-export interface JsonShape {
+/** The keys of a record, in order, and which of them hold numbers: records of one shape are handed to the row assembler as numbers by position. */
+export interface RecordShape {
   readonly keys: readonly string[];
-  /** The key bytes as the line spells them, one after another; key i is keyBytes[keyStart[i] .. keyStart[i + 1]). */
-  readonly keyBytes: Uint8Array;
-  readonly keyStart: Int32Array;
   readonly numeric: readonly boolean[];
-  /** The line this shape was learnt from, as JSON.parse read it (the column resolver reads its keys and values). */
+  /** The record this shape was learnt from, as the text path read it (the column resolver reads its keys and values). */
   readonly sample: Record<string, unknown>;
-  /** What the format made of the sample (its parser's classification depends on the keys only). */
+  /** What the format made of the sample (its classification depends on the keys only). */
   readonly role: 'eval' | 'summary' | undefined;
   readonly joinsCurrent: boolean;
 }
 
+/** The keys of a flat JSON object, in order, and which of them hold numbers. */
+export interface JsonShape extends RecordShape {
+  /** The key bytes as the line spells them, one after another; key i is keyBytes[keyStart[i] .. keyStart[i + 1]). */
+  readonly keyBytes: Uint8Array;
+  readonly keyStart: Int32Array;
+}
+
 /** One line read by the fast path: valid until the next line is read (the arrays are reused). */
 export interface ShapedRecord {
-  shape: JsonShape;
+  shape: RecordShape;
   /** The line's values by key position; only the numeric positions are meaningful. */
   readonly numbers: Float64Array;
   /** 1-based line number. */
@@ -67,7 +71,7 @@ export class JsonShapeReader {
   private readonly keyFrom = new Int32Array(MAX_KEYS);
   private readonly keyTo = new Int32Array(MAX_KEYS);
   private readonly isNumber = new Uint8Array(MAX_KEYS);
-  private readonly record: ShapedRecord;
+  private readonly record: ShapedRecord & { shape: JsonShape };
 
   constructor(private readonly classify: (values: Record<string, unknown>) => { role?: 'eval' | 'summary'; joinsCurrent?: boolean }) {
     this.record = { shape: undefined as unknown as JsonShape, numbers: new Float64Array(MAX_KEYS), line: 0 };

@@ -1,7 +1,7 @@
 // Records of a log → one row per step. A step's values often come in several records (the train
 // entry, an eval entry, Lightning's lr row); a step counter that goes back starts a new segment.
 import { ColumnResolver, VALUE_FIELDS, type FieldName, type RecordLayout } from './columns';
-import type { JsonShape, ShapedRecord } from './jsonShapes';
+import type { RecordShape, ShapedRecord } from './jsonShapes';
 
 /** One step of someone else's log, in Gradscope's terms. A missing value is absent, never 0 or 1. */
 export interface MetricsRow {
@@ -93,11 +93,11 @@ export class RowAssembler {
     this.assemble(this.layoutOfShape(shape), undefined, record.numbers, record.line, shape.role === 'eval', shape.joinsCurrent);
   }
 
-  private readonly shapeLayouts = new Map<JsonShape, RecordLayout>();
+  private readonly shapeLayouts = new Map<RecordShape, RecordLayout>();
   private shapeEvictions = 0;
 
   /** The resolver's layout for a shape's records, without looking at a record: it stays the same until the resolver forgets a shape. */
-  private layoutOfShape(shape: JsonShape): RecordLayout {
+  private layoutOfShape(shape: RecordShape): RecordLayout {
     if (this.resolver.evictions !== this.shapeEvictions) {
       this.shapeLayouts.clear();
       this.shapeEvictions = this.resolver.evictions;

@@ -87,6 +87,7 @@ export function feedLine(parser: LineParser, text: string, lineNumber: number, a
   if (result === undefined) return;
   if (result === 'skip') counts.skippedLines++;
   else if (Array.isArray(result)) for (const record of result) assembler.push(record);
+  else if ('shape' in result) assembler.pushShaped(result);
   else problem(`${file}:${lineNumber}: ${result.problem}`);
 }
 
