@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c as referenceCrc32c } from '@aws-crypto/crc32c';
 import { crc32c } from '../../src/core/logs/crc32c';
-import { decodeScalars, maskedCrc32c, readRecords, type TbProblem } from '../../src/core/logs/tensorboard';
+import { decodeScalars, maskedCrc32c, readRecords, type TbProblem, type TbScalar } from '../../src/core/logs/tensorboard';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTbRuns, readTbRows, TbFollower } from '../../src/node/logs/tensorboardFiles';
 import { concat, eventBytes, record } from '../support/tfevents';
+import { referenceDecodeScalars } from '../support/tbReference';
 import { Writer } from 'protobufjs/minimal';
 
 test('CRC32C is the standard one (check value of "123456789"), masked as TFRecord does', () => {
@@ -192,4 +193,133 @@ test('a run resumed into a new event file from an earlier step is a second segme
   );
   assert.equal(rows[75].loss, 50, 'the value before the crash is kept');
   assert.equal(rows[75].grad_norm, 1, "the second writer's tags join their steps");
+});
+
+test('the in-place Event decoder reads what protobuf.js reads, and rejects what it rejects', () => {
+  let seed = 7;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const tensor = (dtype: number, shape: number[], fill: (w: Writer) => void) => {
+    const w = Writer.create()
+      .uint32((1 << 3) | 0)
+      .int32(dtype);
+    if (shape.length) {
+      const s = Writer.create();
+      for (const size of shape)
+        s.uint32((2 << 3) | 2).bytes(
+          Writer.create()
+            .uint32((1 << 3) | 0)
+            .int64(size)
+            .finish(),
+        );
+      w.uint32((2 << 3) | 2).bytes(s.finish());
+    }
+    fill(w);
+    return w.finish();
+  };
+  const value = () => {
+    const v = Writer.create();
+    const tag = pick(['loss', 'train/grad_norm', 'lr', 'ünïcode/τag', '\ufeffbom', '']);
+    if (rand() < 0.9) v.uint32((1 << 3) | 2).string(tag);
+    const x = pick([0.5, -0, NaN, Infinity, 1e-40, 3.4e38, rand() * 100]);
+    switch (pick(['simple', 'floatVal', 'doubleVal', 'floatPacked', 'content32', 'content64', 'half', 'histogram', 'none'])) {
+      case 'simple':
+        v.uint32((2 << 3) | 5).float(x);
+        break;
+      case 'floatVal':
+        v.uint32((8 << 3) | 2).bytes(tensor(1, [], (w) => w.uint32((5 << 3) | 5).float(x)));
+        break;
+      case 'doubleVal':
+        v.uint32((8 << 3) | 2).bytes(tensor(2, pick([[], [1]]), (w) => w.uint32((6 << 3) | 1).double(x)));
+        break;
+      case 'floatPacked':
+        v.uint32((8 << 3) | 2).bytes(
+          tensor(1, [], (w) =>
+            w
+              .uint32((5 << 3) | 2)
+              .fork()
+              .float(x)
+              .float(x)
+              .ldelim(),
+          ),
+        );
+        break;
+      case 'content32':
+      case 'content64':
+      case 'half': {
+        const bytes = new Uint8Array(8);
+        new DataView(bytes.buffer).setFloat64(0, x, true);
+        v.uint32((8 << 3) | 2).bytes(tensor(pick([1, 2, 19, 3]), pick([[], [1], [1, 1]]), (w) => w.uint32((4 << 3) | 2).bytes(bytes.subarray(0, pick([0, 2, 4, 8])))));
+        break;
+      }
+      case 'histogram':
+        v.uint32((8 << 3) | 2).bytes(tensor(2, [3, 2], (w) => w.uint32((4 << 3) | 2).bytes(new Uint8Array(48))));
+        break;
+    }
+    if (rand() < 0.3) {
+      const plugin = Writer.create()
+        .uint32((1 << 3) | 2)
+        .string(pick(['scalars', 'histograms', '']))
+        .finish();
+      v.uint32((9 << 3) | 2).bytes(
+        Writer.create()
+          .uint32((1 << 3) | 2)
+          .bytes(plugin)
+          .finish(),
+      );
+    }
+    if (rand() < 0.2) v.uint32((7 << 3) | 0).uint32(12345); // an unknown field
+    return v.finish();
+  };
+  const event = () => {
+    const e = Writer.create();
+    const parts = [
+      () => e.uint32((1 << 3) | 1).double(1.7e9 + rand()),
+      () => e.uint32((2 << 3) | 0).int64(pick([0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 3, -1, -(2 ** 33)])),
+      () => {
+        const summary = Writer.create();
+        const n = Math.floor(rand() * 4);
+        for (let i = 0; i < n; i++) summary.uint32((1 << 3) | 2).bytes(value());
+        if (rand() < 0.2) summary.uint32((9 << 3) | 5).fixed32(1);
+        e.uint32((5 << 3) | 2).bytes(summary.finish());
+      },
+      () => e.uint32((3 << 3) | 2).string('brain.Event:2'),
+      () =>
+        e
+          .uint32((6 << 3) | 3)
+          .uint32((1 << 3) | 0)
+          .uint32(5)
+          .uint32((6 << 3) | 4), // a group
+    ];
+    for (let i = 0; i < 4; i++) pick(parts)();
+    return e.finish();
+  };
+  const read = (decode: (data: Uint8Array) => TbScalar[], data: Uint8Array) => {
+    try {
+      return decode(data).map((s) => [s.tag, s.step, s.value, s.wallTime]);
+    } catch {
+      return 'throws';
+    }
+  };
+  let scalars = 0;
+  let damagedAgree = 0;
+  for (let i = 0; i < 3000; i++) {
+    const data = event();
+    const expected = read(referenceDecodeScalars, data);
+    assert.deepEqual(read(decodeScalars, data), expected, `event ${i}`);
+    if (Array.isArray(expected)) scalars += expected.length;
+    // Cut off or with a byte changed: when both read it, they read the same. (Either may reject what the
+    // other reads: protobuf.js takes a varint cut off near the end, and skips bytes past a 5-byte varint unseen.)
+    const cut = data.subarray(0, Math.floor(rand() * data.length));
+    const changed = data.slice();
+    if (changed.length) changed[Math.floor(rand() * changed.length)] = Math.floor(rand() * 256);
+    for (const bad of [cut, changed]) {
+      const reference = read(referenceDecodeScalars, bad);
+      const ours = read(decodeScalars, bad);
+      if (reference !== 'throws' && ours !== 'throws') assert.deepEqual(ours, reference, `event ${i} damaged`);
+      else damagedAgree += Number(reference === ours);
+    }
+  }
+  assert.ok(damagedAgree > 100, `both reject ${damagedAgree} damaged events`);
+  assert.ok(scalars > 1000);
 });

@@ -70,8 +70,9 @@ export class Detectors {
 
   /** Feeds one logged row; returns the events it raised (a shared empty array when none). */
   observe(sample: StepSample): readonly DetectorEvent[] {
-    let events: DetectorEvent[] | undefined;
-    const emit = (event: DetectorEvent) => (events ??= []).push(event);
+    // No closure per row: the events go to a field that emit() fills (most rows raise none).
+    this.raised = undefined;
+    const emit = this.emitBound;
     const { step, loss, gradNorm, lr, layerGradNorms, validationLoss } = sample;
     this.row++;
 
@@ -83,8 +84,16 @@ export class Detectors {
     if (validationLoss !== undefined && this.validation && !this.validationOff) this.observeValidation(step, validationLoss, emit);
     if (this.vanishing && layerGradNorms) this.vanishing.observe(step, layerGradNorms, emit);
     if (lr !== undefined && Number.isFinite(lr)) this.recordLr(lr);
+    const events = this.raised;
+    this.raised = undefined;
     return events ?? none;
   }
+
+  /** The events of the row being observed. */
+  private raised: DetectorEvent[] | undefined;
+  private readonly emitBound = (event: DetectorEvent): void => {
+    (this.raised ??= []).push(event);
+  };
 
   /** Plain statements about checks that switched themselves off or left rows out, for a run summary. */
   notes(): string[] {

@@ -52,6 +52,8 @@ export interface RecordLayout {
   unused: string[];
   /** Columns whose values are numbers written as strings ("0.5"): not read, but named in errors. */
   numericStrings: string[];
+  /** Where `step`, each field's and each layer's column comes in the record's keys (records of one shape have their keys in one order). */
+  slots: { step: number; fields: number[]; layers: number[] };
 }
 
 /**
@@ -63,6 +65,8 @@ export class ColumnResolver {
   /** A shape is the keys in order and which of them hold numbers (a column null in one row and a number in the next is two shapes). */
   private readonly shapes: { keys: string[]; numeric: boolean[]; layout: RecordLayout }[] = [];
   private last = -1;
+  /** Shapes forgotten so far: a layout handed out stays the layout of its shape until the resolver forgets one. */
+  evictions = 0;
   /** A field found by pattern keeps its first column: `eval_g0_loss` stays the validation loss when `eval_g1_loss` comes. */
   private readonly byPattern: Partial<Record<ValueField, string>> = {};
 
@@ -81,8 +85,16 @@ export class ColumnResolver {
     }
     const layout = this.resolve(record);
     // Bounded: a log whose every record has new keys still uses fixed memory (the oldest shape goes).
-    if (this.shapes.length >= 64) this.shapes.shift();
+    if (this.shapes.length >= 64) {
+      this.shapes.shift();
+      this.evictions++;
+    }
     const keys = Object.keys(record);
+    layout.slots = {
+      step: layout.step !== undefined ? keys.indexOf(layout.step) : -1,
+      fields: layout.fields.map(([, column]) => keys.indexOf(column)),
+      layers: layout.layers.map(([, column]) => keys.indexOf(column)),
+    };
     this.shapes.push({ keys, numeric: keys.map((key) => typeof record[key] === 'number'), layout });
     this.last = this.shapes.length - 1;
     return layout;
@@ -124,7 +136,7 @@ export class ColumnResolver {
       return found;
     };
     const numericStrings = Object.keys(record).filter((key) => typeof record[key] === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(record[key] as string));
-    const layout: RecordLayout = { fields: [], layers: [], unused: [], numericStrings };
+    const layout: RecordLayout = { fields: [], layers: [], unused: [], numericStrings, slots: NO_SLOTS };
     const step = choose('step');
     if (step !== undefined) {
       layout.step = step;
@@ -147,6 +159,8 @@ export class ColumnResolver {
     return layout;
   }
 }
+
+const NO_SLOTS: RecordLayout['slots'] = { step: -1, fields: [], layers: [] };
 
 function isLayerColumn(name: string): boolean {
   return LAYER_PREFIXES.some((p) => name.startsWith(p));

@@ -23,14 +23,20 @@ const TABLES: Uint32Array[] = (() => {
 
 /** CRC-32C of `data` (unsigned). */
 export function crc32c(data: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+  return crc32cOf(data, 0, data.length);
+}
+
+const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+
+/** CRC-32C of data[start, end) (unsigned), without a view of it. */
+export function crc32cOf(data: Uint8Array, start: number, end: number): number {
   let crc = 0xffffffff;
-  let i = 0;
-  const end8 = data.length - (data.length % 8);
+  let i = start;
+  const end8 = end - ((end - start) % 8);
   for (; i < end8; i += 8) {
     const lo = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) ^ crc;
     crc = t7[lo & 0xff] ^ t6[(lo >>> 8) & 0xff] ^ t5[(lo >>> 16) & 0xff] ^ t4[lo >>> 24] ^ t3[data[i + 4]] ^ t2[data[i + 5]] ^ t1[data[i + 6]] ^ t0[data[i + 7]];
   }
-  for (; i < data.length; i++) crc = t0[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  for (; i < end; i++) crc = t0[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -2,6 +2,7 @@
 // `log_history` array) and W&B's wandb-summary.json (final values only, no history).
 import { parseJsonLine } from '../runlog/jsonLine';
 import { isObject } from './formats';
+import { JsonShapeReader, type RecordShape, type ShapedRecord } from './jsonShapes';
 import type { LogRecord } from './rows';
 
 /** Why a log cannot be read, for callers that act on it (wait for a file, skip it, try again). Default: 'format'. */
@@ -109,8 +110,11 @@ function entryRecord(text: string, line: number): LogRecord {
     throw new LogFormatError(`line ${line}: a log_history entry is not JSON (${(error as Error).message})`);
   }
   if (!isObject(value)) throw new LogFormatError(`line ${line}: a log_history entry is not an object`);
-  const record: LogRecord = { values: value, line };
-  // The last entry sums the run up (train_loss is the mean loss, not a step's); eval entries are a validation series.
+  return classifyEntry(value, { values: value, line });
+}
+
+/** The last entry sums the run up (train_loss is the mean loss, not a step's); eval entries are a validation series. By the keys only. */
+function classifyEntry(value: Record<string, unknown>, record: LogRecord): LogRecord {
   if (SUMMARY_KEYS.some((key) => key in value)) record.role = 'summary';
   else if (!('loss' in value) && Object.keys(value).some((key) => key.startsWith('eval_'))) record.role = 'eval';
   return record;
@@ -123,4 +127,131 @@ export function wandbSummaryError(): LogFormatError {
       '(in Python: `import json, wandb; f = open("history.jsonl", "w"); [f.write(json.dumps(row) + "\\n") for row in wandb.Api().run("<entity>/<project>/<run_id>").scan_history()]`, ' +
       'which keeps NaN and Infinity, unlike history(), which samples rows) and open history.jsonl.',
   );
+}
+
+/** Records to hand to a RowAssembler, in order: each a LogRecord, or an entry the fast path read (its shape, line and numbers). */
+export interface TrainerStateEntries {
+  /** Entries in log_history (as trainerStateRecords counts them). */
+  entries: number;
+  /** Pushes every record into `assembler`, as pushing trainerStateRecords' records would. */
+  feed(assembler: { push(record: LogRecord): void; pushShaped(record: ShapedRecord): void }): void;
+}
+
+/**
+ * trainerStateRecords over the file's bytes: the same entries, lines and errors (nothing is handed
+ * out before the whole history is read), but an entry whose keys and kinds of value match an entry
+ * before it is read in place by JsonShapeReader instead of by JSON.parse.
+ */
+export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
+  const start = findLogHistoryBytes(data);
+  if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const reader = new JsonShapeReader((values) => classifyEntry(values, { values }));
+  const items: (LogRecord | RecordShape)[] = [];
+  const lines: number[] = [];
+  let numbers = new Float64Array(1024);
+  let used = 0;
+  let line = 1;
+  for (let i = 0; i < start; i++) if (data[i] === 10) line++;
+  let depth = 0;
+  let inString = false;
+  let entryStart = -1;
+  let entryLine = 0;
+  let entries = 0;
+  const feed = (assembler: Parameters<TrainerStateEntries['feed']>[0]) => {
+    const scratch: ShapedRecord = { shape: undefined as unknown as RecordShape, numbers: new Float64Array(256), line: 0 };
+    let at = 0;
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k];
+      if (!('keys' in item)) {
+        assembler.push(item);
+        continue;
+      }
+      const count = item.keys.length;
+      scratch.shape = item;
+      scratch.line = lines[k];
+      scratch.numbers.set(numbers.subarray(at, at + count));
+      at += count;
+      assembler.pushShaped(scratch);
+    }
+  };
+  for (let i = start; i < data.length; i++) {
+    const c = data[i];
+    if (c === 10) line++;
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: the next character is escaped
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      // { or [ — depth 1 is inside the log_history array
+      if (depth === 1 && c === 123) {
+        const record = reader.readObject(data, i, data.length, line);
+        if (record) {
+          // A flat entry read in place: its closing brace is the one the scan would stop at.
+          const count = record.shape.keys.length;
+          if (used + count > numbers.length) {
+            const grown = new Float64Array(Math.max(2 * numbers.length, used + count));
+            grown.set(numbers.subarray(0, used));
+            numbers = grown;
+          }
+          numbers.set(record.numbers.subarray(0, count), used);
+          used += count;
+          items.push(record.shape);
+          lines.push(line);
+          entries++;
+          const end = reader.objectEnd;
+          for (let j = i + 1; j < end; j++) if (data[j] === 10) line++;
+          i = end - 1;
+          continue;
+        }
+        entryStart = i;
+        entryLine = line;
+      }
+      depth++;
+    } else if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 1 && c === 125 && entryStart >= 0) {
+        items.push(entryRecord(decoder.decode(data.subarray(entryStart, i + 1)), entryLine));
+        lines.push(entryLine);
+        entries++;
+        entryStart = -1;
+      }
+      if (depth === 0) return { entries, feed };
+    }
+  }
+  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`, 'cutOff');
+}
+
+const LOG_HISTORY = Array.from('"log_history"', (c) => c.charCodeAt(0));
+
+/** findLogHistory over bytes. */
+function findLogHistoryBytes(data: Uint8Array): number {
+  let depth = 0;
+  let inString = false;
+  let stringStart = -1;
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) {
+        inString = false;
+        if (depth === 1 && i + 1 - stringStart === LOG_HISTORY.length && LOG_HISTORY.every((b, k) => data[stringStart + k] === b)) {
+          // As findLogHistory: the next 64 characters (256 bytes hold at least 64 of them).
+          const after = new TextDecoder('utf-8', { ignoreBOM: true }).decode(data.subarray(i + 1, i + 1 + 256)).slice(0, 64);
+          const bracket = /^\s*:\s*\[/.exec(after);
+          if (bracket) return i + new TextEncoder().encode(bracket[0]).length;
+        }
+      }
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      stringStart = i;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return -1;
 }

@@ -2,6 +2,7 @@
 // turns a line into records. Binary TensorBoard files and whole-document formats live beside it.
 import { parseJsonLine } from '../runlog/jsonLine';
 import type { FieldName } from './columns';
+import { JsonShapeReader, type RecordShape, type ShapedRecord } from './jsonShapes';
 import type { LogRecord } from './rows';
 
 export type FormatName =
@@ -30,10 +31,17 @@ export type LineResult =
   /** A line that should have been a record but cannot be read: reported (a few, then a count). */
   | { problem: string }
   /** A blank line. */
-  | undefined;
+  | undefined
+  /** A record of a shape seen before, as numbers by position (valid until the next line). */
+  | ShapedRecord;
 
 export interface LineParser {
   line(text: string, lineNumber: number): LineResult;
+  /**
+   * A fast path for lines read as bytes (JSON lines): the record `line` would make of the same line,
+   * or undefined when the line must be decoded and given to `line`. The record is valid until the next call.
+   */
+  bytes?(data: Uint8Array, start: number, end: number, lineNumber: number): ShapedRecord | undefined;
 }
 
 export interface LineFormat {
@@ -73,23 +81,35 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** JSON lines: one object a line; Python's bare NaN and Infinity are accepted. */
-function jsonParser(classify: (values: Record<string, unknown>, record: LogRecord) => void = () => {}): LineParser {
+/**
+ * JSON lines: one object a line; Python's bare NaN and Infinity are accepted. `classify` sets a
+ * record's role from its values; when it looks at the keys only (`keysOnly`), lines of a shape seen
+ * before are read by the byte fast path (JsonShapeReader) with the role their shape's first line got.
+ */
+function jsonParser(classify: (values: Record<string, unknown>, record: LogRecord) => void = () => {}, keysOnly = true): LineParser {
+  const line = (text: string, lineNumber: number): LineResult => {
+    if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+    if (text.trim() === '') return undefined;
+    let value: unknown;
+    try {
+      value = parseJsonLine(text);
+    } catch (error) {
+      return { problem: `not JSON (${(error as Error).message})` };
+    }
+    if (!isObject(value)) return { problem: 'not a JSON object' };
+    const record: LogRecord = { values: value, line: lineNumber };
+    classify(value, record);
+    return [record];
+  };
+  if (!keysOnly) return { line };
+  const shapes = new JsonShapeReader((values) => {
+    const record: LogRecord = { values };
+    classify(values, record);
+    return record;
+  });
   return {
-    line(text, lineNumber) {
-      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
-      if (text.trim() === '') return undefined;
-      let value: unknown;
-      try {
-        value = parseJsonLine(text);
-      } catch (error) {
-        return { problem: `not JSON (${(error as Error).message})` };
-      }
-      if (!isObject(value)) return { problem: 'not a JSON object' };
-      const record: LogRecord = { values: value, line: lineNumber };
-      classify(value, record);
-      return [record];
-    },
+    line,
+    bytes: (data, start, end, lineNumber) => (end - start > MAX_LINE_LENGTH ? undefined : shapes.read(data, start, end, lineNumber)),
   };
 }
 
@@ -218,9 +238,9 @@ function csvParser(): LineParser {
 
 /** Numbers as Python and pandas print them, including nan, inf and -inf. */
 export function parseNumber(text: string): number | undefined {
-  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
-  if (text.trim() === '') return undefined;
   const number = Number(text);
+  // Number('') is 0: an empty field (a line cut off mid-write) is no value, not zero.
+  if (number === 0 && text.trim() === '') return undefined;
   if (!Number.isNaN(number)) return number;
   const lower = text.trim().toLowerCase();
   // glibc prints the default NaN as -nan, MSVC as -nan(ind).
@@ -253,28 +273,79 @@ export const csv: LineFormat = {
 };
 
 const LLMC_LINE = /^s:(\d+)\s+(.*)$/;
+/** White space other than the space character (what \s matches besides it). */
+const OTHER_SPACE = /[^\S ]/;
 
 export const llmc: LineFormat = {
   name: 'llmc',
   label: 'llm.c main.log',
   aliases: { step: ['s'], loss: ['trl'], validationLoss: ['tel'], gradNorm: ['norm'] },
   sniff: (_file, head) => (head.some((line) => /^s:\d+ (trl|tel|eval):/.test(line)) ? 0.95 : 0),
-  parser: () => ({
-    line(text, lineNumber) {
-      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
-      if (text.trim() === '') return undefined;
-      const match = LLMC_LINE.exec(text.trim());
-      if (!match) return 'skip';
-      const values: Record<string, unknown> = { s: Number(match[1]) };
-      for (const pair of match[2].split(/\s+/)) {
-        const at = pair.indexOf(':');
-        const number = at > 0 ? parseNumber(pair.slice(at + 1)) : undefined;
-        if (number !== undefined) values[pair.slice(0, at)] = number;
-      }
-      return [{ values, line: lineNumber, ...('tel' in values || 'eval' in values ? { role: 'eval' as const } : {}) }];
-    },
-  }),
+  parser: () => {
+    // The keys of the last line learnt (llm.c writes a few kinds of line, each with its keys in one order).
+    let shape: RecordShape | undefined;
+    const shaped: ShapedRecord = { shape: undefined as unknown as RecordShape, numbers: new Float64Array(64), line: 0 };
+    return {
+      line(text, lineNumber) {
+        if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+        if (text.trim() === '') return undefined;
+        const match = LLMC_LINE.exec(text.trim());
+        if (!match) return 'skip';
+        // Split at single spaces when there is no other white space (the pieces a run of spaces leaves empty have no ':' and add nothing).
+        const pairs = OTHER_SPACE.test(match[2]) ? match[2].split(/\s+/) : match[2].split(' ');
+        // A line with the keys of a line before (every piece a key and a number): no object for it.
+        if (shape !== undefined) {
+          const numbers = shaped.numbers;
+          numbers[0] = Number(match[1]);
+          let k = 1;
+          for (const pair of pairs) {
+            if (pair === '') continue;
+            const key = shape.keys[k];
+            if (key === undefined || pair.indexOf(':') !== key.length || !pair.startsWith(key)) {
+              k = -1;
+              break;
+            }
+            const number = parseNumber(pair.slice(key.length + 1));
+            if (number === undefined) {
+              k = -1;
+              break;
+            }
+            numbers[k++] = number;
+          }
+          if (k === shape.keys.length) {
+            shaped.line = lineNumber;
+            return shaped;
+          }
+        }
+        const values: Record<string, unknown> = { s: Number(match[1]) };
+        const order = ['s'];
+        let all = true;
+        for (const pair of pairs) {
+          if (pair === '') continue;
+          const at = pair.indexOf(':');
+          const number = at > 0 ? parseNumber(pair.slice(at + 1)) : undefined;
+          if (number !== undefined) {
+            values[pair.slice(0, at)] = number;
+            order.push(pair.slice(0, at));
+          } else all = false;
+        }
+        const record: LogRecord = { values, line: lineNumber };
+        if ('tel' in values || 'eval' in values) record.role = 'eval';
+        // Learnt when every piece gave a key of its own, in order (no repeated or integer-like keys).
+        const keys = Object.keys(values);
+        if (all && keys.length <= 64 && sameList(keys, order) && (shape === undefined || !sameList(shape.keys, keys))) {
+          shape = { keys, numeric: keys.map(() => true), sample: values, role: record.role, joinsCurrent: false };
+          shaped.shape = shape;
+        }
+        return [record];
+      },
+    };
+  },
 };
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 const NANOGPT_FILE_LINE = /^(\d+) (train|val|hella) (\S+)$/;
 // build-nanogpt `step 19073 | loss: 3.96 | …`, llm.c's console `step    1/19560 | train loss 11.01 | norm 15.37 | …`
@@ -401,7 +472,7 @@ export const mmcv: LineFormat = {
       epoch = values.epoch;
       lastIter = values.iter;
       values.step = offset + values.iter;
-    });
+    }, false);
   },
 };
 

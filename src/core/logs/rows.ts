@@ -1,6 +1,7 @@
 // Records of a log → one row per step. A step's values often come in several records (the train
 // entry, an eval entry, Lightning's lr row); a step counter that goes back starts a new segment.
 import { ColumnResolver, VALUE_FIELDS, type FieldName, type RecordLayout } from './columns';
+import type { RecordShape, ShapedRecord } from './jsonShapes';
 
 /** One step of someone else's log, in Gradscope's terms. A missing value is absent, never 0 or 1. */
 export interface MetricsRow {
@@ -81,30 +82,60 @@ export class RowAssembler {
     this.report_.records++;
     if (record.role === 'summary') return;
     const values = record.values;
-    const layout = this.resolver.layoutOf(values);
-    const evalOnly = record.role === 'eval';
+    this.assemble(this.resolver.layoutOf(values), values, undefined, record.line, record.role === 'eval', record.joinsCurrent === true);
+  }
+
+  /** A line the JSON fast path read: the same as push() of the record JSON.parse makes of that line. */
+  pushShaped(record: ShapedRecord): void {
+    this.report_.records++;
+    const shape = record.shape;
+    if (shape.role === 'summary') return;
+    this.assemble(this.layoutOfShape(shape), undefined, record.numbers, record.line, shape.role === 'eval', shape.joinsCurrent);
+  }
+
+  private readonly shapeLayouts = new Map<RecordShape, RecordLayout>();
+  private shapeEvictions = 0;
+
+  /** The resolver's layout for a shape's records, without looking at a record: it stays the same until the resolver forgets a shape. */
+  private layoutOfShape(shape: RecordShape): RecordLayout {
+    if (this.resolver.evictions !== this.shapeEvictions) {
+      this.shapeLayouts.clear();
+      this.shapeEvictions = this.resolver.evictions;
+    }
+    let layout = this.shapeLayouts.get(shape);
+    if (layout === undefined) {
+      layout = this.resolver.layoutOf(shape.sample);
+      // Resolving may have made the resolver forget a shape: cache only a layout it still holds.
+      if (this.resolver.evictions === this.shapeEvictions) this.shapeLayouts.set(shape, layout);
+    }
+    return layout;
+  }
+
+  /** A record's values are read from `values` by column name, or from `numbers` by the column's place in the layout's shape. */
+  private assemble(layout: RecordLayout, values: Record<string, unknown> | undefined, numbers: Float64Array | undefined, line: number | undefined, evalOnly: boolean, joinsCurrent: boolean): void {
     let found = false;
     // Every row has every field (absent ones undefined): one object shape for all rows keeps the
     // code that reads them fast, whatever columns a log has.
-    const row: MetricsRow = { step: NaN, lr: undefined, loss: undefined, validationLoss: undefined, gradNorm: undefined, layers: NO_LAYERS, segment: this.segment, line: record.line };
+    const row: MetricsRow = { step: NaN, lr: undefined, loss: undefined, validationLoss: undefined, gradNorm: undefined, layers: NO_LAYERS, segment: this.segment, line };
     const fields = layout.fields;
+    const slots = layout.slots;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i][0];
       if (evalOnly && field !== 'validationLoss') continue;
-      row[field] = values[fields[i][1]] as number;
+      row[field] = numbers ? numbers[slots.fields[i]] : (values![fields[i][1]] as number);
       found = true;
     }
     const layers = layout.layers;
     if (!evalOnly && layers.length) {
       const map = new Map<string, number>();
-      for (let i = 0; i < layers.length; i++) map.set(layers[i][0], values[layers[i][1]] as number);
+      for (let i = 0; i < layers.length; i++) map.set(layers[i][0], numbers ? numbers[slots.layers[i]] : (values![layers[i][1]] as number));
       row.layers = map;
       found = true;
     }
     if (layout !== this.lastNoted) this.note(layout, evalOnly);
     // A record with none of the fields (an `eta_seconds` row, an `hp_metric` row) is not a step.
     if (!found) return;
-    const stepValue = layout.step !== undefined ? (values[layout.step] as number) : undefined;
+    const stepValue = layout.step === undefined ? undefined : numbers ? numbers[slots.step] : (values![layout.step] as number);
     const step = stepValue !== undefined && Number.isFinite(stepValue) ? stepValue : undefined;
     const previous = this.current?.step ?? this.lastStep;
     // A validation result stamped with a smaller counter (an epoch) belongs to the step it follows.
@@ -113,11 +144,11 @@ export class RowAssembler {
     // are two rows: merging them would keep only the later value and could hide a spike.
     const current = this.current;
     const repeated = current !== undefined && step === current.step && ((row.loss !== undefined && current.loss !== undefined) || (row.gradNorm !== undefined && current.gradNorm !== undefined));
-    if (current && !repeated && (record.joinsCurrent || stampedBack || step === current.step)) {
+    if (current && !repeated && (joinsCurrent || stampedBack || step === current.step)) {
       merge(current, row);
       return;
     }
-    if (record.joinsCurrent || stampedBack) {
+    if (joinsCurrent || stampedBack) {
       // The step it belongs to was handed out already (a followed file was flushed): a row of its own.
       if (previous === undefined) return;
       row.step = previous;

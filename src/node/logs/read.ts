@@ -2,10 +2,10 @@
 // TensorBoard (whose records for one step may be spread across the file).
 import { createReadStream, promises as fs } from 'node:fs';
 import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/logs/columns';
-import { LogFormatError, trainerStateRecords, wandbSummaryError } from '../../core/logs/documents';
+import { LogFormatError, trainerStateEntries, wandbSummaryError, type TrainerStateEntries } from '../../core/logs/documents';
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
-import { LineSplitter } from '../../core/logs/lineSplitter';
+import { ByteLineSplitter, LineSplitter } from '../../core/logs/lineSplitter';
 import { findTbRuns, readTbRows } from './tensorboardFiles';
 import type { FormatName } from '../../core/logs/formats';
 import { findLogSources, formatLabel, type LogSource } from './sources';
@@ -56,14 +56,19 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
       break;
     }
     case 'trainerState': {
-      const text = await readText(source.file);
-      let records: LogRecord[];
+      let data: Uint8Array;
       try {
-        records = trainerStateRecords(text).records;
+        data = await fs.readFile(source.file);
+      } catch (error) {
+        throw unreadable(source.file, error);
+      }
+      let entries: TrainerStateEntries;
+      try {
+        entries = trainerStateEntries(data);
       } catch (error) {
         throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`, error.problem) : error;
       }
-      for (const record of records) assembler.push(record);
+      entries.feed(assembler);
       break;
     }
     case 'tensorboard':
@@ -75,14 +80,6 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
   return { ...assembler.report(), format: formatLabel(source), ...counts };
 }
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
-  }
-}
-
 /** Feeds one line to a parser; shared by reading and following. */
 export function feedLine(parser: LineParser, text: string, lineNumber: number, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, file: string): void {
   // A UTF-8 byte-order mark (Windows editors, PowerShell) is not part of the first record.
@@ -90,10 +87,12 @@ export function feedLine(parser: LineParser, text: string, lineNumber: number, a
   if (result === undefined) return;
   if (result === 'skip') counts.skippedLines++;
   else if (Array.isArray(result)) for (const record of result) assembler.push(record);
+  else if ('shape' in result) assembler.pushShaped(result);
   else problem(`${file}:${lineNumber}: ${result.problem}`);
 }
 
 async function readLines(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  if (parser.bytes) return readLineBytes(file, parser, assembler, counts, problem, signal);
   let lineNumber = 0;
   const splitter = new LineSplitter((text) => feedLine(parser, text, ++lineNumber, assembler, counts, problem, file));
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
@@ -103,13 +102,44 @@ async function readLines(file: string, parser: LineParser, assembler: RowAssembl
       splitter.push(chunk);
     }
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+    throw unreadable(file, error);
   } finally {
     stream.destroy();
   }
-  const tail = splitter.flush();
-  // A last line without its newline that does not parse is a write in progress, not damage.
-  const last = ++lineNumber;
+  feedTail(file, splitter.flush(), ++lineNumber, parser, assembler, counts, problem);
+}
+
+/** As readLines, for a parser with a fast path for lines as bytes: the lines it does not take are decoded and fed as text. */
+async function readLineBytes(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  const fast = parser.bytes!;
+  // As the text path's decoding: a byte-order mark stays (feedLine drops it from line 1), bad bytes become U+FFFD.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let lineNumber = 0;
+  const splitter = new ByteLineSplitter((data, start, end) => {
+    const record = fast(data, start, end, ++lineNumber);
+    if (record) assembler.pushShaped(record);
+    else feedLine(parser, decoder.decode(data.subarray(start, end)), lineNumber, assembler, counts, problem, file);
+  });
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (signal?.aborted) return;
+      splitter.push(chunk);
+    }
+  } catch (error) {
+    throw unreadable(file, error);
+  } finally {
+    stream.destroy();
+  }
+  feedTail(file, decoder.decode(splitter.flush()), ++lineNumber, parser, assembler, counts, problem);
+}
+
+function unreadable(file: string, error: unknown): LogFormatError {
+  return new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+}
+
+/** A last line without its newline that does not parse is a write in progress, not damage. */
+function feedTail(file: string, tail: string, last: number, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void): void {
   if (tail.trim() !== '') feedLine(parser, tail, last, assembler, counts, () => problem(`${file}:${last}: the last line is cut off (a write in progress?); skipped`), file);
 }
 

@@ -1,6 +1,6 @@
 import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { forEachScalar, readRecords, type TbProblem } from '../../core/logs/tensorboard';
+import { forEachScalarIn, readRecordSpans, type TbProblem } from '../../core/logs/tensorboard';
 
 export interface TbRun {
   /** The run's folder relative to the log directory ('.' for the directory itself). */
@@ -84,12 +84,12 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
       continue;
     }
-    const end = readRecords(
+    const end = readRecordSpans(
       buffer,
       0,
-      (data, offset) => {
+      (start, stop, offset) => {
         try {
-          forEachScalar(data, add);
+          forEachScalarIn(buffer, start, stop, add);
         } catch (error) {
           onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
         }
@@ -159,12 +159,12 @@ export class TbFollower {
           if (size <= from) continue;
           const buffer = Buffer.alloc(size - from);
           await handle.read(buffer, 0, buffer.length, from);
-          const consumed = readRecords(
+          const consumed = readRecordSpans(
             buffer,
             0,
-            (data, offset) => {
+            (start, stop, offset) => {
               try {
-                forEachScalar(data, (tag, step, value) => {
+                forEachScalarIn(buffer, start, stop, (tag, step, value) => {
                   let row = rows.get(step);
                   if (!row) rows.set(step, (row = { step }));
                   row[tag] = value;
