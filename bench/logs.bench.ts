@@ -232,9 +232,12 @@ async function readerRates(): Promise<string[]> {
 
 async function main(): Promise<void> {
   try {
-    console.log(await jsonlRate());
-    console.log(await tensorBoardRate());
-    for (const line of await readerRates()) console.log(line);
+    // `npm run bench:logs -- --panel` runs the diagnostics panel's part only.
+    if (!process.argv.includes('--panel')) {
+      console.log(await jsonlRate());
+      console.log(await tensorBoardRate());
+      for (const line of await readerRates()) console.log(line);
+    }
     for (const line of await panelBench()) console.log(line);
     console.log(`peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
   } finally {

@@ -1,7 +1,21 @@
 // The diagnostics panel's charts: one x range and one crosshair shared by all, drag/wheel zoom and
 // pan, TensorBoard smoothing with the raw series faint behind, log/linear per chart, several runs
 // overlaid, and the values a log axis cannot show (0, NaN, ±Infinity) drawn as markers at its edges.
-import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset, type Plugin, type Tick } from 'chart.js';
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type ChartDataset,
+  type LegendItem,
+  type Plugin,
+  type Tick,
+} from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import { decimate } from '../src/core/series/decimate';
 import type { RunEvent, RunEventKind } from '../src/core/protocol';
@@ -201,7 +215,7 @@ export class ChartGrid {
           }
         }
       },
-      { rootMargin: '150px 0px' },
+      { rootMargin: '0px' },
     );
     for (const panel of this.panels) observer.observe(panel.element);
   }
@@ -241,11 +255,25 @@ export class ChartGrid {
                 return dataset.inLegend ?? dataset.data.length > 0;
               },
               // A kind's entry in its full colour (its first marker may be a lighter, info-level one).
-              generateLabels: (c) =>
-                Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
-                  const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
-                  return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
-                }),
+              // Kept while the datasets' names, colours and visibility are those it was made for: a
+              // live update changes only their points.
+              generateLabels: (c) => {
+                const key = [
+                  String(Chart.defaults.color),
+                  ...(c.data.datasets as LineDataset[]).map((d, i) =>
+                    [d.label, d.type, d.borderColor, d.backgroundColor, d.borderDash, d.borderWidth, c.isDatasetVisible(i)].map(String).join('\u0000'),
+                  ),
+                ].join('\u0001');
+                if (legendCache.get(c)?.key !== key)
+                  legendCache.set(c, {
+                    key,
+                    items: Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
+                      const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
+                      return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
+                    }),
+                  });
+                return legendCache.get(c)!.items;
+              },
             },
           },
           tooltip: {
@@ -298,8 +326,10 @@ export class ChartGrid {
           type: 'linear' as const,
           title: { display: true, text: spec.yTitle },
           ticks: {
-            callback: (value: string | number, _i: number, ticks: Tick[]) =>
-              tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, Math.max(...ticks.map((t) => Math.abs(t.value)))),
+            callback: (value: string | number, _i: number, ticks: Tick[]) => {
+              const { step, largest } = linearSummary(ticks);
+              return tick(Number(value), step, largest);
+            },
           },
         };
   }
@@ -546,7 +576,7 @@ export class ChartGrid {
       });
     }
     datasets.push(...markers.values());
-    chart.data.datasets = datasets as ChartDataset<'line', Point[]>[];
+    chart.data.datasets = reuseDatasets(chart.data.datasets as (LineDataset | MarkerDataset)[], datasets) as ChartDataset<'line', Point[]>[];
     const x = chart.options.scales!.x!;
     x.min = range.min;
     x.max = range.max;
@@ -607,6 +637,28 @@ export class ChartGrid {
 
 const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
+/** Each chart's legend items and what they were made from. */
+const legendCache = new WeakMap<Chart, { key: string; items: LegendItem[] }>();
+
+/**
+ * The new datasets, each written into the chart's dataset of the same label where there is one.
+ * Chart.js keys its controller and drawn elements on the dataset object: a new object each render
+ * would make it build a controller and an element per point again on every live update.
+ */
+function reuseDatasets<D extends object & { label?: string }>(old: D[], next: D[]): D[] {
+  const byLabel = new Map<string, D[]>();
+  for (const d of old) {
+    const key = d.label ?? '';
+    byLabel.set(key, [...(byLabel.get(key) ?? []), d]);
+  }
+  return next.map((d) => {
+    const kept = byLabel.get(d.label ?? '')?.shift();
+    if (!kept) return d;
+    for (const key of Object.keys(kept)) if (!(key in d)) delete (kept as Record<string, unknown>)[key];
+    return Object.assign(kept, d);
+  });
+}
+
 /** Smoothed columns, extended as rows are appended (columns grow in place) instead of recomputed. */
 const smoothCache = new WeakMap<object, RunningEma>();
 
@@ -625,9 +677,37 @@ function shortTitle(title: string): string {
   return name.length > 20 ? `${name.slice(0, 19)}…` : name;
 }
 
+/**
+ * What a tick label depends on besides its value, computed once per axis (Chart.js calls the label
+ * callback for each tick with the same array): a linear axis's tick step and largest tick.
+ */
+const linearSummaries = new WeakMap<Tick[], { step: number; largest: number }>();
+function linearSummary(ticks: Tick[]): { step: number; largest: number } {
+  let summary = linearSummaries.get(ticks);
+  if (!summary) {
+    let largest = -Infinity;
+    for (const t of ticks) largest = Math.max(largest, Math.abs(t.value));
+    summary = { step: ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, largest };
+    linearSummaries.set(ticks, summary);
+  }
+  return summary;
+}
+
+/** A log axis's decades, once per axis. */
+const logDecades = new WeakMap<Tick[], number>();
 function logLabel(value: number, ticks: Tick[]): string {
-  const values = ticks.map((t) => t.value).filter((v) => v > 0);
-  const decades = values.length ? Math.log10(Math.max(...values) / Math.min(...values)) : 0;
+  let decades = logDecades.get(ticks);
+  if (decades === undefined) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const t of ticks)
+      if (t.value > 0) {
+        min = Math.min(min, t.value);
+        max = Math.max(max, t.value);
+      }
+    decades = max > 0 ? Math.log10(max / min) : 0;
+    logDecades.set(ticks, decades);
+  }
   return logTickShown(value, ticks.length, decades) ? logTick(value) : '';
 }
 
