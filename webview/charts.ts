@@ -489,7 +489,8 @@ export class ChartGrid {
     // Min/max buckets of a few pixels: at most 4 points per bucket keep every spike and dip at screen
     // resolution while a live update stays cheap (a bucket per pixel would draw up to 4 points a pixel).
     // A smoothed line is smooth: 8 px buckets draw it exactly enough, and its faint raw series 4 px.
-    const pixels = element.clientWidth || 800;
+    // The canvas's width as Chart.js last sized it: reading the element's would force a layout.
+    const pixels = chart.width || element.clientWidth || 800;
     const smoothing = this.smoothing > 0;
     const datasets: (LineDataset | MarkerDataset)[] = [];
     const markers = new Map<RunEventKind, MarkerDataset>();
