@@ -175,6 +175,8 @@ interface Panel {
   offscreen: boolean;
   /** Has data Chart.js has not drawn yet (it was off screen). */
   stale: boolean;
+  /** The rows and x range it last drew, to skip a live update that adds no row in its range. */
+  drawnRows: string;
 }
 
 export interface ChartGridOptions {
@@ -312,7 +314,7 @@ export class ChartGrid {
       this.options.onScaleChange();
     });
     element.dataset.scale = spec.log ? 'log' : 'linear';
-    return { spec, chart, element, extras, offscreen: false, stale: false };
+    return { spec, chart, element, extras, offscreen: false, stale: false, drawnRows: '' };
   }
 
   private yScale(spec: ChartSpec, log: boolean) {
@@ -478,6 +480,8 @@ export class ChartGrid {
     const hidden: string[] = [];
     for (const panel of this.panels) if (!this.renderChart(panel, runs, range, overlay)) hidden.push(panel.spec.title);
     this.hiddenTitles = hidden;
+    // A live update with nothing to redraw (zoomed elsewhere, charts scrolled away) is done at once.
+    if (this.sliced && this.drawQueue.size === 0) this.onSlicedDrawn?.(0, 0);
   }
 
   /** Titles of the charts hidden for want of data. */
@@ -485,6 +489,16 @@ export class ChartGrid {
 
   private renderChart(panel: Panel, runs: ShownRun[], range: Range, overlay: boolean): boolean {
     const { spec, chart, element, extras } = panel;
+    // A live update (new rows only) past the end of a zoomed range changes nothing this chart shows.
+    const drawnRows = `${range.min}-${range.max}:${runs.map((r) => {
+      const rows = r.data.rows(this.range);
+      return `${r.data.snapshot.runId}@${rows.start}-${rows.end}`;
+    })}`;
+    if (this.sliced && drawnRows === panel.drawnRows && element.dataset.drawn) {
+      chart.options.plugins!.zoom!.limits = { x: { min: this.full.min, max: this.full.max, minRange: 4 } };
+      return !element.hidden;
+    }
+    panel.drawnRows = drawnRows;
     const log = element.dataset.scale === 'log';
     // Min/max buckets of a few pixels: at most 4 points per bucket keep every spike and dip at screen
     // resolution while a live update stays cheap (a bucket per pixel would draw up to 4 points a pixel).
