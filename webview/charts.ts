@@ -481,7 +481,7 @@ export class ChartGrid {
     for (const panel of this.panels) if (!this.renderChart(panel, runs, range, overlay)) hidden.push(panel.spec.title);
     this.hiddenTitles = hidden;
     // A live update with nothing to redraw (zoomed elsewhere, charts scrolled away) is done at once.
-    if (this.sliced && this.drawQueue.size === 0) this.onSlicedDrawn?.(0, 0);
+    if (this.sliced && this.drawQueue.size === 0) queueMicrotask(() => this.onSlicedDrawn?.(0, 0));
   }
 
   /** Titles of the charts hidden for want of data. */
