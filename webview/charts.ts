@@ -322,17 +322,12 @@ export class ChartGrid {
       ? {
           type: 'logarithmic' as const,
           title: { display: true, text: spec.yTitle },
-          ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) },
+          ticks: { autoSkip: false, callback: yTickLabel(true) },
         }
       : {
           type: 'linear' as const,
           title: { display: true, text: spec.yTitle },
-          ticks: {
-            callback: (value: string | number, _i: number, ticks: Tick[]) => {
-              const { step, largest } = linearSummary(ticks);
-              return tick(Number(value), step, largest);
-            },
-          },
+          ticks: { callback: yTickLabel(false) },
         };
   }
 
@@ -555,7 +550,9 @@ export class ChartGrid {
           });
           datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1, raw: { steps: s.steps, values: s.values } });
         } else {
-          datasets.push({ ...base, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
+          // Points (validation) at the first or last step are drawn whole, not cut by the x axis's ends.
+          const clip = s.style === 'points' ? { clip: 5 } : {};
+          datasets.push({ ...base, ...clip, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
         }
       }
       const threshold = spec.threshold?.(shown.data);
@@ -631,6 +628,8 @@ export class ChartGrid {
           pointRadius: 5,
           pointHoverRadius: 7,
           pointStyle: 'triangle',
+          // A marker at the first or last step is drawn whole.
+          clip: 8,
           showLine: false,
           borderColor: this.palette.kind[event.kind],
           backgroundColor: this.palette.kind[event.kind],
@@ -706,6 +705,16 @@ function linearSummary(ticks: Tick[]): { step: number; largest: number } {
     linearSummaries.set(ticks, summary);
   }
   return summary;
+}
+
+/** A y axis's tick labels (also the tool views'): 0.05, not 0.050; 10, not 10.0; log axes labelled where they do not crowd. */
+export function yTickLabel(log: boolean): (value: string | number, index: number, ticks: Tick[]) => string {
+  return log
+    ? (value, _i, ticks) => logLabel(Number(value), ticks)
+    : (value, _i, ticks) => {
+        const { step, largest } = linearSummary(ticks);
+        return tick(Number(value), step, largest);
+      };
 }
 
 /** A log axis's decades, once per axis. */
