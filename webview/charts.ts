@@ -437,13 +437,13 @@ export class ChartGrid {
    */
   sliced = false;
   private readonly drawQueue = new Set<Panel>();
-  private drawStats = { total: 0, longest: 0 };
-  /** After each sliced redraw: its total drawing time and its longest single task, in ms. */
-  onSlicedDrawn: ((total: number, longest: number) => void) | undefined;
+  private drawStats = { total: 0, longest: 0, charts: 0 };
+  /** After each sliced redraw: its total drawing time and its longest single task, in ms, and how many charts it redrew. */
+  onSlicedDrawn: ((total: number, longest: number, charts: number) => void) | undefined;
 
   private queueDraw(panel: Panel): void {
     if (this.drawQueue.size === 0) {
-      this.drawStats = { total: 0, longest: 0 };
+      this.drawStats = { total: 0, longest: 0, charts: 0 };
       requestAnimationFrame(() => this.drawSlice());
     }
     this.drawQueue.add(panel);
@@ -454,14 +454,17 @@ export class ChartGrid {
     const start = performance.now();
     for (const panel of this.drawQueue) {
       this.drawQueue.delete(panel);
-      if (!panel.element.hidden) panel.chart.update('none');
+      if (!panel.element.hidden) {
+        panel.chart.update('none');
+        this.drawStats.charts++;
+      }
       if (performance.now() - start > 6) break;
     }
     const spent = performance.now() - start;
     this.drawStats.total += spent;
     this.drawStats.longest = Math.max(this.drawStats.longest, spent);
     if (this.drawQueue.size) requestAnimationFrame(() => this.drawSlice());
-    else this.onSlicedDrawn?.(this.drawStats.total, this.drawStats.longest);
+    else this.onSlicedDrawn?.(this.drawStats.total, this.drawStats.longest, this.drawStats.charts);
   }
 
   render(runs: ShownRun[]): void {
@@ -476,7 +479,7 @@ export class ChartGrid {
     for (const panel of this.panels) if (!this.renderChart(panel, runs, range, overlay)) hidden.push(panel.spec.title);
     this.hiddenTitles = hidden;
     // A live update with nothing to redraw (zoomed elsewhere, charts scrolled away) is done at once.
-    if (this.sliced && this.drawQueue.size === 0) queueMicrotask(() => this.onSlicedDrawn?.(0, 0));
+    if (this.sliced && this.drawQueue.size === 0) queueMicrotask(() => this.onSlicedDrawn?.(0, 0, 0));
   }
 
   /** Titles of the charts hidden for want of data. */

@@ -71,9 +71,10 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     onScaleChange: () => render(),
   });
   charts.smoothing = saved?.smoothing ?? charts.smoothing;
-  charts.onSlicedDrawn = (total, longest) => {
+  charts.onSlicedDrawn = (total, longest, redrawn) => {
     // Read by the benchmark: a live update's chart drawing in all, and its longest single task.
     root.dataset.drawMs = total.toFixed(2);
+    root.dataset.redrawnCharts = String(redrawn);
     root.dataset.longestTaskMs = Math.max(longest, Number(root.dataset.renderMs ?? 0)).toFixed(2);
     root.dataset.liveUpdates = String(Number(root.dataset.liveUpdates ?? 0) + 1);
   };
