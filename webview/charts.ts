@@ -1,7 +1,21 @@
 // The diagnostics panel's charts: one x range and one crosshair shared by all, drag/wheel zoom and
 // pan, TensorBoard smoothing with the raw series faint behind, log/linear per chart, several runs
 // overlaid, and the values a log axis cannot show (0, NaN, ±Infinity) drawn as markers at its edges.
-import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset, type Plugin, type Tick } from 'chart.js';
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type ChartDataset,
+  type LegendItem,
+  type Plugin,
+  type Tick,
+} from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import { decimate } from '../src/core/series/decimate';
 import type { RunEvent, RunEventKind } from '../src/core/protocol';
@@ -161,6 +175,8 @@ interface Panel {
   offscreen: boolean;
   /** Has data Chart.js has not drawn yet (it was off screen). */
   stale: boolean;
+  /** The rows and x range it last drew, to skip a live update that adds no row in its range. */
+  drawnRows: string;
 }
 
 export interface ChartGridOptions {
@@ -201,7 +217,7 @@ export class ChartGrid {
           }
         }
       },
-      { rootMargin: '150px 0px' },
+      { rootMargin: '0px' },
     );
     for (const panel of this.panels) observer.observe(panel.element);
   }
@@ -241,11 +257,25 @@ export class ChartGrid {
                 return dataset.inLegend ?? dataset.data.length > 0;
               },
               // A kind's entry in its full colour (its first marker may be a lighter, info-level one).
-              generateLabels: (c) =>
-                Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
-                  const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
-                  return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
-                }),
+              // Kept while the datasets' names, colours and visibility are those it was made for: a
+              // live update changes only their points.
+              generateLabels: (c) => {
+                const key = [
+                  String(Chart.defaults.color),
+                  ...(c.data.datasets as LineDataset[]).map((d, i) =>
+                    [d.label, d.type, d.borderColor, d.backgroundColor, d.borderDash, d.borderWidth, c.isDatasetVisible(i)].map(String).join('\u0000'),
+                  ),
+                ].join('\u0001');
+                if (legendCache.get(c)?.key !== key)
+                  legendCache.set(c, {
+                    key,
+                    items: Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
+                      const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
+                      return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
+                    }),
+                  });
+                return legendCache.get(c)!.items;
+              },
             },
           },
           tooltip: {
@@ -284,7 +314,7 @@ export class ChartGrid {
       this.options.onScaleChange();
     });
     element.dataset.scale = spec.log ? 'log' : 'linear';
-    return { spec, chart, element, extras, offscreen: false, stale: false };
+    return { spec, chart, element, extras, offscreen: false, stale: false, drawnRows: '' };
   }
 
   private yScale(spec: ChartSpec, log: boolean) {
@@ -292,15 +322,12 @@ export class ChartGrid {
       ? {
           type: 'logarithmic' as const,
           title: { display: true, text: spec.yTitle },
-          ticks: { autoSkip: false, callback: (value: string | number, _i: number, ticks: Tick[]) => logLabel(Number(value), ticks) },
+          ticks: { autoSkip: false, callback: yTickLabel(true) },
         }
       : {
           type: 'linear' as const,
           title: { display: true, text: spec.yTitle },
-          ticks: {
-            callback: (value: string | number, _i: number, ticks: Tick[]) =>
-              tick(Number(value), ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, Math.max(...ticks.map((t) => Math.abs(t.value)))),
-          },
+          ticks: { callback: yTickLabel(false) },
         };
   }
 
@@ -410,13 +437,13 @@ export class ChartGrid {
    */
   sliced = false;
   private readonly drawQueue = new Set<Panel>();
-  private drawStats = { total: 0, longest: 0 };
-  /** After each sliced redraw: its total drawing time and its longest single task, in ms. */
-  onSlicedDrawn: ((total: number, longest: number) => void) | undefined;
+  private drawStats = { total: 0, longest: 0, charts: 0 };
+  /** After each sliced redraw: its total drawing time and its longest single task, in ms, and how many charts it redrew. */
+  onSlicedDrawn: ((total: number, longest: number, charts: number) => void) | undefined;
 
   private queueDraw(panel: Panel): void {
     if (this.drawQueue.size === 0) {
-      this.drawStats = { total: 0, longest: 0 };
+      this.drawStats = { total: 0, longest: 0, charts: 0 };
       requestAnimationFrame(() => this.drawSlice());
     }
     this.drawQueue.add(panel);
@@ -427,14 +454,17 @@ export class ChartGrid {
     const start = performance.now();
     for (const panel of this.drawQueue) {
       this.drawQueue.delete(panel);
-      if (!panel.element.hidden) panel.chart.update('none');
+      if (!panel.element.hidden) {
+        panel.chart.update('none');
+        this.drawStats.charts++;
+      }
       if (performance.now() - start > 6) break;
     }
     const spent = performance.now() - start;
     this.drawStats.total += spent;
     this.drawStats.longest = Math.max(this.drawStats.longest, spent);
     if (this.drawQueue.size) requestAnimationFrame(() => this.drawSlice());
-    else this.onSlicedDrawn?.(this.drawStats.total, this.drawStats.longest);
+    else this.onSlicedDrawn?.(this.drawStats.total, this.drawStats.longest, this.drawStats.charts);
   }
 
   render(runs: ShownRun[]): void {
@@ -448,6 +478,8 @@ export class ChartGrid {
     const hidden: string[] = [];
     for (const panel of this.panels) if (!this.renderChart(panel, runs, range, overlay)) hidden.push(panel.spec.title);
     this.hiddenTitles = hidden;
+    // A live update with nothing to redraw (zoomed elsewhere, charts scrolled away) is done at once.
+    if (this.sliced && this.drawQueue.size === 0) queueMicrotask(() => this.onSlicedDrawn?.(0, 0, 0));
   }
 
   /** Titles of the charts hidden for want of data. */
@@ -455,11 +487,22 @@ export class ChartGrid {
 
   private renderChart(panel: Panel, runs: ShownRun[], range: Range, overlay: boolean): boolean {
     const { spec, chart, element, extras } = panel;
+    // A live update (new rows only) past the end of a zoomed range changes nothing this chart shows.
+    const drawnRows = `${range.min}-${range.max}:${runs.map((r) => {
+      const rows = r.data.rows(this.range);
+      return `${r.data.snapshot.runId}@${rows.start}-${rows.end}`;
+    })}`;
+    if (this.sliced && drawnRows === panel.drawnRows && element.dataset.drawn) {
+      chart.options.plugins!.zoom!.limits = { x: { min: this.full.min, max: this.full.max, minRange: 4 } };
+      return !element.hidden;
+    }
+    panel.drawnRows = drawnRows;
     const log = element.dataset.scale === 'log';
     // Min/max buckets of a few pixels: at most 4 points per bucket keep every spike and dip at screen
     // resolution while a live update stays cheap (a bucket per pixel would draw up to 4 points a pixel).
     // A smoothed line is smooth: 8 px buckets draw it exactly enough, and its faint raw series 4 px.
-    const pixels = element.clientWidth || 800;
+    // The canvas's width as Chart.js last sized it: reading the element's would force a layout.
+    const pixels = chart.width || element.clientWidth || 800;
     const smoothing = this.smoothing > 0;
     const datasets: (LineDataset | MarkerDataset)[] = [];
     const markers = new Map<RunEventKind, MarkerDataset>();
@@ -510,7 +553,9 @@ export class ChartGrid {
           });
           datasets.push({ ...base, label: `${prefix}${s.label}`, data: points, borderWidth: 1.5, order: 1, raw: { steps: s.steps, values: s.values } });
         } else {
-          datasets.push({ ...base, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
+          // Points (validation) at the first or last step are drawn whole, not cut by the x axis's ends.
+          const clip = s.style === 'points' ? { clip: 5 } : {};
+          datasets.push({ ...base, ...clip, label: `${prefix}${s.label}`, data: raw, borderWidth: s.style === 'points' ? 1 : 1.25, showLine: s.style !== 'points', order: 1 });
         }
       }
       const threshold = spec.threshold?.(shown.data);
@@ -546,7 +591,7 @@ export class ChartGrid {
       });
     }
     datasets.push(...markers.values());
-    chart.data.datasets = datasets as ChartDataset<'line', Point[]>[];
+    chart.data.datasets = reuseDatasets(chart.data.datasets as (LineDataset | MarkerDataset)[], datasets) as ChartDataset<'line', Point[]>[];
     const x = chart.options.scales!.x!;
     x.min = range.min;
     x.max = range.max;
@@ -586,6 +631,8 @@ export class ChartGrid {
           pointRadius: 5,
           pointHoverRadius: 7,
           pointStyle: 'triangle',
+          // A marker at the first or last step is drawn whole.
+          clip: 8,
           showLine: false,
           borderColor: this.palette.kind[event.kind],
           backgroundColor: this.palette.kind[event.kind],
@@ -607,6 +654,28 @@ export class ChartGrid {
 
 const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
+/** Each chart's legend items and what they were made from. */
+const legendCache = new WeakMap<Chart, { key: string; items: LegendItem[] }>();
+
+/**
+ * The new datasets, each written into the chart's dataset of the same label where there is one.
+ * Chart.js keys its controller and drawn elements on the dataset object: a new object each render
+ * would make it build a controller and an element per point again on every live update.
+ */
+function reuseDatasets<D extends object & { label?: string }>(old: D[], next: D[]): D[] {
+  const byLabel = new Map<string, D[]>();
+  for (const d of old) {
+    const key = d.label ?? '';
+    byLabel.set(key, [...(byLabel.get(key) ?? []), d]);
+  }
+  return next.map((d) => {
+    const kept = byLabel.get(d.label ?? '')?.shift();
+    if (!kept) return d;
+    for (const key of Object.keys(kept)) if (!(key in d)) delete (kept as Record<string, unknown>)[key];
+    return Object.assign(kept, d);
+  });
+}
+
 /** Smoothed columns, extended as rows are appended (columns grow in place) instead of recomputed. */
 const smoothCache = new WeakMap<object, RunningEma>();
 
@@ -625,9 +694,47 @@ function shortTitle(title: string): string {
   return name.length > 20 ? `${name.slice(0, 19)}…` : name;
 }
 
+/**
+ * What a tick label depends on besides its value, computed once per axis (Chart.js calls the label
+ * callback for each tick with the same array): a linear axis's tick step and largest tick.
+ */
+const linearSummaries = new WeakMap<Tick[], { step: number; largest: number }>();
+function linearSummary(ticks: Tick[]): { step: number; largest: number } {
+  let summary = linearSummaries.get(ticks);
+  if (!summary) {
+    let largest = -Infinity;
+    for (const t of ticks) largest = Math.max(largest, Math.abs(t.value));
+    summary = { step: ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 0, largest };
+    linearSummaries.set(ticks, summary);
+  }
+  return summary;
+}
+
+/** A y axis's tick labels (also the tool views'): 0.05, not 0.050; 10, not 10.0; log axes labelled where they do not crowd. */
+export function yTickLabel(log: boolean): (value: string | number, index: number, ticks: Tick[]) => string {
+  return log
+    ? (value, _i, ticks) => logLabel(Number(value), ticks)
+    : (value, _i, ticks) => {
+        const { step, largest } = linearSummary(ticks);
+        return tick(Number(value), step, largest);
+      };
+}
+
+/** A log axis's decades, once per axis. */
+const logDecades = new WeakMap<Tick[], number>();
 function logLabel(value: number, ticks: Tick[]): string {
-  const values = ticks.map((t) => t.value).filter((v) => v > 0);
-  const decades = values.length ? Math.log10(Math.max(...values) / Math.min(...values)) : 0;
+  let decades = logDecades.get(ticks);
+  if (decades === undefined) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const t of ticks)
+      if (t.value > 0) {
+        min = Math.min(min, t.value);
+        max = Math.max(max, t.value);
+      }
+    decades = max > 0 ? Math.log10(max / min) : 0;
+    logDecades.set(ticks, decades);
+  }
   return logTickShown(value, ticks.length, decades) ? logTick(value) : '';
 }
 

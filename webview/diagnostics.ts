@@ -71,9 +71,10 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     onScaleChange: () => render(),
   });
   charts.smoothing = saved?.smoothing ?? charts.smoothing;
-  charts.onSlicedDrawn = (total, longest) => {
+  charts.onSlicedDrawn = (total, longest, redrawn) => {
     // Read by the benchmark: a live update's chart drawing in all, and its longest single task.
     root.dataset.drawMs = total.toFixed(2);
+    root.dataset.redrawnCharts = String(redrawn);
     root.dataset.longestTaskMs = Math.max(longest, Number(root.dataset.renderMs ?? 0)).toFixed(2);
     root.dataset.liveUpdates = String(Number(root.dataset.liveUpdates ?? 0) + 1);
   };
@@ -338,14 +339,14 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     root.dataset.runStatus = s.status;
     root.dataset.activeRun = s.runId;
     root.dataset.shownRuns = shown.map((r) => r.data.snapshot.runId).join(',');
-    ($('pause') as HTMLButtonElement).textContent = s.status === 'paused' ? 'Resume' : 'Pause';
+    setText($('pause'), s.status === 'paused' ? 'Resume' : 'Pause');
     // A log another program writes can only be stopped (followed no more), not steered.
     for (const id of ['pause', 'apply-controls', 'lr-multiplier', 'clip-threshold']) ($(id) as HTMLButtonElement).disabled = !live || s.source === 'log';
     ($('stop') as HTMLButtonElement).disabled = !live;
     charts.render(shown);
     const noData = $('no-data');
     noData.hidden = charts.hiddenTitles.length === 0;
-    noData.textContent = `No data ${s.batch.step.length ? 'for' : 'yet for'}: ${charts.hiddenTitles.join(', ')}.`;
+    setText(noData, `No data ${s.batch.step.length ? 'for' : 'yet for'}: ${charts.hiddenTitles.join(', ')}.`);
     root.dataset.zoomed = charts.range ? `${Math.round(charts.range.min)}-${Math.round(charts.range.max)}` : '';
     root.dataset.smoothing = String(charts.smoothing);
     // The grid re-renders all its rows when given new ones: only when the events changed.
@@ -365,9 +366,11 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     const steps = run.rowCount;
     const last = s.batch.step.length - 1;
     const total = s.source === 'log' ? '' : `/${Math.max(s.totalSteps, steps)}`;
-    $('run-title').textContent = s.title;
-    $('run-status').textContent =
-      `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} events`;
+    setText($('run-title'), s.title);
+    setText(
+      $('run-status'),
+      `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} events`,
+    );
     const now = s.endedAt ?? (s.status === 'running' || s.status === 'paused' ? Date.now() : undefined);
     const train = finalAndBest(s.batch.loss, 'min');
     const val = finalAndBest(
@@ -390,19 +393,26 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
       ['Val. accuracy', acc ? `${acc.final.toFixed(1)}% (best ${acc.best.toFixed(1)}%)` : '—'],
       ['Events', counts.size ? [...counts].map(([kind, n]) => `${KIND_LABELS[kind]} ×${n}`).join(', ') : 'none'],
     ];
-    $('run-stats').replaceChildren(
-      ...stats.map(([term, value]) => {
-        const pair = document.createElement('div');
-        const dt = document.createElement('dt');
-        dt.textContent = term;
-        const dd = document.createElement('dd');
-        dd.textContent = value;
-        dd.dataset.stat = term;
-        pair.append(dt, dd);
-        if (term === 'Events') pair.className = 'wide';
-        return pair;
-      }),
-    );
+    // Built once; a live update rewrites only the values that changed (no new elements, less layout).
+    const list = $('run-stats');
+    if (list.children.length !== stats.length)
+      list.replaceChildren(
+        ...stats.map(([term]) => {
+          const pair = document.createElement('div');
+          const dt = document.createElement('dt');
+          dt.textContent = term;
+          const dd = document.createElement('dd');
+          dd.dataset.stat = term;
+          pair.append(dt, dd);
+          if (term === 'Events') pair.className = 'wide';
+          return pair;
+        }),
+      );
+    stats.forEach(([, value], i) => setText(list.children[i].lastElementChild!, value));
+  }
+
+  function setText(element: Element, text: string): void {
+    if (element.textContent !== text) element.textContent = text;
   }
 
   // The host answers with the run list and the data of the focused and overlaid runs.

@@ -4,6 +4,7 @@ import type { CompareRow } from '../src/core/tools/compareTable';
 import { decimate } from '../src/core/series/decimate';
 import type { CompareState, HostToWebview, PreviewState, WebviewToHost } from '../src/core/protocol';
 import type { LrFindResult } from '../src/core/tools/lrFind';
+import { yTickLabel } from './charts';
 import { onThemeChange, readPalette, withAlpha } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, Filler);
@@ -67,7 +68,8 @@ export function startTool(root: HTMLElement, post: Post): void {
                 title: { display: true, text: xTitle },
                 ...(xLog ? { ticks: { callback: (value: string | number) => (Math.log10(Number(value)) % 1 === 0 ? Number(value).toExponential(0) : '') } } : {}),
               },
-              y: { type: yLog ? 'logarithmic' : 'linear' },
+              // Labelled as the diagnostics panel's axes are: 0.05 and 10, not 0.050 and 10.0.
+              y: { type: yLog ? 'logarithmic' : 'linear', ticks: { callback: yTickLabel(yLog) } },
             },
           },
         }),

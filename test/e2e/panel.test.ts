@@ -3,11 +3,11 @@
 // overlaid, drag-zoom shared by every chart and its reset, smoothing, log/linear per chart, the run
 // header. Screenshots land in test-results/e2e (panel-dark*.png, panel-light*.png).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { launch, panelFrame, pick, root, runCommand, screenshot, type VsCode } from './vscode';
+import { launch, panelFrame, pick, root, runCommand, screenshot, type Theme, type VsCode } from './vscode';
 
 let vs: VsCode | undefined;
 
@@ -48,8 +48,9 @@ async function train(v: VsCode, job: string): Promise<Frame> {
 }
 
 /** Two runs trained, the panel wide (sidebar hidden). */
-async function twoRuns(theme: string): Promise<{ v: VsCode; frame: Frame }> {
-  const v = await launch(['mnist-exploding', 'mnist-fixed'], { settings: { 'workbench.colorTheme': theme } });
+async function twoRuns(theme: Theme): Promise<{ v: VsCode; frame: Frame }> {
+  // Started in the theme (not switched to it): the whole workbench is in it.
+  const v = await launch(['mnist-exploding', 'mnist-fixed'], { theme });
   await v.page.setViewportSize({ width: 1500, height: 1300 });
   await train(v, 'mnist-fixed');
   const frame = await train(v, 'mnist-exploding');
@@ -72,13 +73,19 @@ async function dragAcross(v: VsCode, frame: Frame, chart: string, from: number, 
   await v.page.mouse.up();
 }
 
-async function shot(v: VsCode, frame: Frame, name: string): Promise<void> {
+/**
+ * A screenshot of the window (`name`.png) and of the webview alone (`name`-webview.png); `docs`
+ * copies one of them into docs/ for the README: `{ window: 'panel-dark.png' }`.
+ */
+async function shot(v: VsCode, frame: Frame, name: string, docs: { window?: string; webview?: string } = {}): Promise<void> {
   await runCommand(v.page, 'Notifications: Clear All Notifications').catch(() => {});
   await v.page.mouse.move(5, 400);
   await v.page.waitForTimeout(300);
-  await screenshot(v.page, name);
-  const element = await frame.frameElement();
-  await element.screenshot({ path: join(__dirname, '../../test-results/e2e', `${name}-webview.png`) });
+  const window = await screenshot(v.page, name);
+  const webview = join(__dirname, '../../test-results/e2e', `${name}-webview.png`);
+  await (await frame.frameElement()).screenshot({ path: webview });
+  if (docs.window) copyFileSync(window, join(root, 'docs', docs.window));
+  if (docs.webview) copyFileSync(webview, join(root, 'docs', docs.webview));
 }
 
 describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
@@ -125,7 +132,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     assert.match(datasets, /exploding.*train/);
     assert.match(datasets, /fixed.*train/);
     assert.equal(await attr(frame, '#root', 'data-active-run'), focused);
-    await shot(v, frame, 'panel-dark');
+    await shot(v, frame, 'panel-dark', { window: 'panel-dark.png' });
 
     // Drag across the loss chart: every chart takes the same, narrower x range.
     const full = await attr(frame, '[data-chart="loss"]', 'data-x-range');
@@ -134,7 +141,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     const zoomed = await attr(frame, '[data-chart="loss"]', 'data-x-range');
     assert.notEqual(zoomed, full);
     for (const chart of ['lr', 'gradNorm', 'layers']) assert.equal(await attr(frame, `[data-chart="${chart}"]`, 'data-x-range'), zoomed, chart);
-    await shot(v, frame, 'panel-dark-zoomed');
+    await shot(v, frame, 'panel-dark-zoomed', { webview: 'panel-zoomed.png' });
     // Shift-drag pans: the range moves, every chart with it.
     await v.page.keyboard.down('Shift');
     await dragAcross(v, frame, 'loss', 0.7, 0.4);
@@ -154,6 +161,7 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     await frame.locator('#smoothing').fill('0.9');
     await frame.waitForFunction(`document.getElementById('root')?.dataset.smoothing === '0.9'`);
     assert.match((await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '', /train \(raw\)/);
+    await shot(v, frame, 'panel-dark-smoothing');
 
     // Log/linear per chart: only the chart toggled changes.
     assert.equal(await attr(frame, '[data-chart="gradNorm"]', 'data-scale'), 'log');
@@ -175,11 +183,17 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     const background = (await frame.evaluate('getComputedStyle(document.body).backgroundColor')) as string;
     const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number);
     assert.ok(r + g + b > 600, `a light background, got ${background}`);
-    await shot(v, frame, 'panel-light');
+    await shot(v, frame, 'panel-light', { window: 'panel-light.png' });
     await dragAcross(v, frame, 'gradNorm', 0.2, 0.5);
     await frame.waitForFunction(`Boolean(document.getElementById('root')?.dataset.zoomed)`);
     await shot(v, frame, 'panel-light-zoomed');
     await frame.locator('#reset-zoom').click();
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.zoomed === ''`);
+    await frame.locator('#smoothing').fill('0.9');
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.smoothing === '0.9'`);
+    await shot(v, frame, 'panel-light-smoothing');
+    await frame.locator('#smoothing').fill('0.6');
+    await frame.waitForFunction(`document.getElementById('root')?.dataset.smoothing === '0.6'`);
 
     // A live run overlaid on a finished one: it grows on the charts while the finished one stays.
     const long = JSON.parse(readFileSync(join(root, 'examples', 'mnist-fixed.gradscope.json'), 'utf8'));
@@ -198,7 +212,9 @@ describe('the diagnostics panel as a chart tool', { timeout: 900_000 }, () => {
     await v.page.waitForTimeout(3000);
     assert.ok((await points()) > first, 'the live run grows while overlaid');
     assert.match((await attr(frame, '[data-chart="loss"]', 'data-datasets')) ?? '', /long-run.*mnist-mlp-fixed|mnist-mlp-fixed.*long-run/);
-    await shot(v, frame, 'panel-light-live');
+    // The training's progress toast cannot be cleared; in Do Not Disturb mode it is not shown over the charts.
+    await runCommand(v.page, 'Notifications: Toggle Do Not Disturb Mode');
+    await shot(v, frame, 'panel-light-live', { webview: 'panel-live-overlay.png' });
     await frame.locator('#stop').click();
     await frame.locator('#root[data-run-status="stopped"]').waitFor({ timeout: 60_000 });
   });

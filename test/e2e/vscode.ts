@@ -14,8 +14,6 @@ export const screenshots = join(root, 'test-results', 'e2e');
 export interface VsCode {
   page: Page;
   workspace: string;
-  /** Switches the colour theme of the running VS Code (it watches its settings file). */
-  setTheme(theme: Theme): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,7 +27,11 @@ export interface LaunchOptions {
   untrusted?: boolean;
   /** Extra files written into the workspace before VS Code opens it, by relative path. Default: none. */
   files?: Record<string, string>;
-  /** The colour theme VS Code starts in (VsCode.setTheme switches it later). Default: Default Dark Modern. */
+  /**
+   * The colour theme VS Code starts in (written to its user settings before launch). A screenshot in
+   * another theme takes a VS Code started in it: switched mid-session, parts of the workbench can stay
+   * in the old theme around a webview in the new one. Default: Default Dark Modern.
+   */
   theme?: Theme;
   /** User settings on top of the test defaults, e.g. `{ 'gradscope.backend': 'cpu' }`. Default: none. */
   settings?: Record<string, unknown>;
@@ -46,24 +48,22 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
   for (const name of examples) cpSync(join(root, 'examples', `${name}.gradscope.json`), join(workspace, `${name}.gradscope.json`));
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(workspace, name), text);
   const trust = options.untrusted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : { 'security.workspace.trust.enabled': false };
-  const settings = (theme: Theme) =>
-    writeFileSync(
-      join(userData, 'User', 'settings.json'),
-      JSON.stringify({
-        ...trust,
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'telemetry.telemetryLevel': 'off',
-        'update.mode': 'none',
-        'extensions.ignoreRecommendations': true,
-        'workbench.enableExperiments': false,
-        'window.commandCenter': false,
-        'workbench.colorTheme': theme,
-        'chat.commandCenter.enabled': false,
-        ...options.settings,
-      }),
-    );
-  settings(options.theme ?? 'Default Dark Modern');
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      ...trust,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'extensions.ignoreRecommendations': true,
+      'workbench.enableExperiments': false,
+      'window.commandCenter': false,
+      'workbench.colorTheme': options.theme ?? 'Default Dark Modern',
+      'chat.commandCenter.enabled': false,
+      ...options.settings,
+    }),
+  );
   const install = spawnSync(codeServer, ['--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', join(root, 'gradscope.vsix')], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing the .vsix failed: ${install.stderr}`);
   const port = await freePort();
@@ -94,26 +94,7 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.statusbar').waitFor();
-  // As a user would: the theme picker (the settings file is written too, for the next launch).
-  const setTheme = async (theme: Theme) => {
-    settings(theme);
-    await runCommand(page, 'Preferences: Color Theme');
-    // The picker shows labels ("Light Modern"), not ids ("Default Light Modern").
-    const label = theme.replace(/^Default /, '');
-    await page.locator('.quick-input-widget input').fill(label);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
-    await page.keyboard.press('Enter');
-    const light = theme.includes('Light');
-    const wanted = light ? 'vs' : 'vs-dark';
-    const deadline = Date.now() + 15_000;
-    while (!((await page.locator('.monaco-workbench').first().getAttribute('class')) ?? '').split(' ').includes(wanted)) {
-      if (Date.now() > deadline) throw new Error(`the theme did not switch to ${theme}`);
-      await page.waitForTimeout(200);
-    }
-    // Webviews repaint with the new variables.
-    await page.waitForTimeout(800);
-  };
-  return { page, workspace, setTheme, close: () => shutdown(browser, server) };
+  return { page, workspace, close: () => shutdown(browser, server) };
 }
 
 async function shutdown(browser: Browser, server: ChildProcess): Promise<void> {
