@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { applyEvent } from '../core/detect/events';
 import type { JobSpec } from '../core/job/spec';
 import type { RunEvent, RunSummary } from '../core/protocol';
 import { openRunLog, readValidation } from '../node/runlog';
@@ -26,8 +27,17 @@ export async function openRun(runs: RunManager, showPanel: (focus: { runId: stri
   }
 }
 
-/** Reads a run folder into a read-only Run (a crashed run, without summary, reads as failed). */
+/**
+ * Reads a run folder into a read-only Run (a crashed run, without summary, reads as failed). A run
+ * still training in this window is shown as it is; a finished one listed already is replaced by what
+ * its log holds, so a run folder is listed once.
+ */
 export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
+  const listed = runs.byFolder(dir);
+  if (listed && (listed.status === 'running' || listed.status === 'paused')) {
+    runs.focused = listed;
+    return listed;
+  }
   const log = openRunLog(dir);
   const job = log.job as JobSpec;
   const run = new Run(`${job.name} (${dir.split(/[\\/]/).pop()})`, undefined, undefined, job, false);
@@ -54,7 +64,8 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   }
   const summary = log.summary as RunSummary | undefined;
   const events: RunEvent[] = [];
-  for await (const record of log.events({ onBadLine: () => {} })) events.push(record.value as RunEvent);
+  // An upgraded event replaces the one it regrades, as it did while the run was live.
+  for await (const record of log.events({ onBadLine: () => {} })) applyEvent(events, record.value as RunEvent);
   const validation = await readValidation(log);
   // The folder is named after the run's start (UTC, to the second); the summary has its duration.
   const started = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(dir.split(/[\\/]/).pop() ?? '');
@@ -71,5 +82,6 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
     ...timing,
     ...(summary ? { backend: summary.backend } : {}),
   });
+  if (listed) runs.remove(listed);
   return runs.add(run);
 }

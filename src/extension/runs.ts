@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { applyEvent } from '../core/detect/events';
 import type { JobSpec } from '../core/job/spec';
@@ -284,6 +285,20 @@ export class RunManager implements vscode.Disposable {
       this.removed.fire(run);
       run.dispose();
     }
+  }
+
+  /** Drops a run from the list and disposes it (a reopened run folder replaces its earlier entry). */
+  remove(run: Run): void {
+    if (!this.runs.delete(run.id)) return;
+    if (this.focused === run) this.focused = undefined;
+    this.removed.fire(run);
+    run.dispose();
+  }
+
+  /** The run whose log is written to (or was read from) `dir`, if this window has one. */
+  byFolder(dir: string): Run | undefined {
+    const wanted = resolve(dir);
+    return this.all().find((run) => run.runDir !== undefined && resolve(run.runDir) === wanted);
   }
 
   get(id: string): Run | undefined {

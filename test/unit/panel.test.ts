@@ -1,7 +1,11 @@
 import '../support/installFakeVscode';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunSnapshot } from '../../src/core/protocol';
+import { loadRun } from '../../src/extension/openRun';
 import { DiagnosticsPanel } from '../../src/extension/panel';
 import { KEPT_FINISHED_RUNS, Run, RunManager } from '../../src/extension/runs';
 import type { JobProblems } from '../../src/extension/problems';
@@ -93,5 +97,30 @@ test(`RunManager keeps the last ${KEPT_FINISHED_RUNS} finished runs (and every l
   assert.equal(runs.all().length, KEPT_FINISHED_RUNS + 2, 'the bound, the focused one and the live one');
   assert.deepEqual(removed, ['run 0', 'run 1', 'run 2', 'run 3']);
   assert.equal(runs.focused?.snapshot.title, `run ${KEPT_FINISHED_RUNS + 4}`);
+  runs.dispose();
+});
+
+test('Open Run… lists a run folder once: a finished entry is replaced by its log, a live one is shown as it is; upgrades fold as they did live', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-reopen-'));
+  writeFileSync(join(dir, 'job.json'), JSON.stringify({ name: 'reopened' }));
+  writeFileSync(join(dir, 'metrics.jsonl'), [0, 1, 2, 3].map((step) => JSON.stringify({ step, lr: 0.1, loss: 1, gradNorm: step === 2 ? 30 : 1 })).join('\n') + '\n');
+  const spike = { kind: 'explosion', step: 2, series: 'gradNorm', value: 30, baseline: 1, ratio: 30, severity: 'info' };
+  writeFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(spike)}\n${JSON.stringify({ ...spike, severity: 'warning', upgradedAt: 3 })}\n`);
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ status: 'finished', steps: 4, durationMs: 10, backend: 'cpu' }));
+  const runs = new RunManager();
+  const first = await loadRun(dir, runs);
+  assert.deepEqual(
+    first.snapshot.events.map((e) => [e.step, e.severity]),
+    [[2, 'warning']],
+    'the upgrade replaced the info event it regrades',
+  );
+  const again = await loadRun(dir, runs);
+  assert.notEqual(again, first);
+  assert.deepEqual(runs.all(), [again], 'the earlier entry of the same folder is gone');
+  const training = runs.add(new Run('training', undefined, undefined, undefined, true));
+  training.runDir = join(dir, '.', '');
+  runs.remove(again);
+  assert.equal(await loadRun(dir, runs), training, 'a run still training in this window is shown, not read again');
+  assert.deepEqual(runs.all(), [training]);
   runs.dispose();
 });
