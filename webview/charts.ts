@@ -250,6 +250,9 @@ export class ChartGrid {
             display: true,
             labels: {
               boxWidth: 10,
+              usePointStyle: true,
+              pointStyleWidth: 22,
+              boxHeight: 8,
               sort: (a, b) => a.datasetIndex! - b.datasetIndex!,
               filter: (item, data) => {
                 // Series without a point (a run with no validation yet) have no legend entry.
@@ -271,7 +274,14 @@ export class ChartGrid {
                     key,
                     items: Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => {
                       const dataset = c.data.datasets[item.datasetIndex!] as unknown as MarkerDataset;
-                      return dataset.events ? { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string } : item;
+                      if (dataset.events) return { ...item, fillStyle: dataset.borderColor as string, strokeStyle: dataset.borderColor as string };
+                      // A series is shown by a stroke of its line, dashed as it is drawn (a dashed box read as a checkbox).
+                      const series = c.data.datasets[item.datasetIndex!] as LineDataset;
+                      // (With point styles Chart.js takes the item's style from a point, which has no dash.)
+                      if (series.showLine !== false && !series.pointStyle) return { ...item, pointStyle: 'line' as const, lineWidth: 2, lineDash: (series.borderDash as number[] | undefined) ?? [] };
+                      // A series of points (validation) by one dot; Chart.js would stretch a circle to the line's width.
+                      if (series.showLine === false) return { ...item, pointStyle: legendDot(String(series.borderColor)) };
+                      return item;
                     }),
                   });
                 return legendCache.get(c)!.items;
@@ -653,6 +663,24 @@ export class ChartGrid {
 }
 
 const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+
+const legendDots = new Map<string, HTMLCanvasElement>();
+
+/** An 8 px dot of a colour, drawn at its own size by the legend (as an image point style). */
+function legendDot(color: string): HTMLCanvasElement {
+  let dot = legendDots.get(color);
+  if (!dot) {
+    dot = document.createElement('canvas');
+    dot.width = dot.height = 8;
+    const context = dot.getContext('2d')!;
+    context.fillStyle = color;
+    context.beginPath();
+    context.arc(4, 4, 3.5, 0, 2 * Math.PI);
+    context.fill();
+    legendDots.set(color, dot);
+  }
+  return dot;
+}
 
 /** Each chart's legend items and what they were made from. */
 const legendCache = new WeakMap<Chart, { key: string; items: LegendItem[] }>();
