@@ -3,21 +3,26 @@
 // - Gradscope's instrumented step against a plain tfjs `optimizer.minimize` loop and model.fit, on
 //   each backend (issue #14 goal 1);
 // - wasm on 1 thread against every core (goal 2), and PyTorch on the same thread counts (goal 3);
-// - extension activation and the trainer's first step after the fork (goal 5).
+// - extension activation and the trainer's first step after the fork (goal 5);
+// - the kernels of one step of each loop, and tf.matMul on wasm for each product of the step, with
+//   the stock kernels and Gradscope's (GFLOP/s per shape: the floor of the PyTorch comparison).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { parseJobText } from '../src/core/job/parse';
 import { RunLogWriter } from '../src/node/runlog';
 import { seededUniform } from '../src/core/random';
 import type { BackendName } from '../src/core/protocol';
 import { loadBackend, type Tf } from '../src/trainer/backend';
-import { BatchMaker, loadDataset, type Dataset } from '../src/trainer/data';
+import { BatchMaker, loadDataset, shuffled, type Dataset } from '../src/trainer/data';
 import { lossFunction, trainFirstOrder } from '../src/trainer/loop';
 import { buildModel, inputShapeFor } from '../src/trainer/model';
+import { GradientStep } from '../src/trainer/gradientStep';
+import { createOptimizer } from '../src/trainer/optimizers';
 import { RunControl } from '../src/trainer/runControl';
+import { useFasterWasmKernels } from '../src/trainer/wasmKernels';
 import { wantedThreads } from '../src/trainer/wasmThreads';
 import { findTorchPython, pytorchStepMs } from './pytorch';
 import { activationMs, firstStepMs, median, quantile } from './startup';
@@ -111,10 +116,15 @@ async function timeVariant(tf: Tf, dataset: Dataset, variant: Variant, steps: nu
 /**
  * Gradscope's step and a plain `minimize` step paired step by step: Gradscope's loop trains one
  * model, and between two of its steps (in its stopAfter hook) a plain loop takes one step on a twin
- * model. Each pair runs within milliseconds, so the machine's load moves both alike. Returns the
- * per-step times (ms) of each, warm-up steps excluded.
+ * model. Each pair runs within milliseconds, so the machine's load moves both alike. With `stock`
+ * (wasm) the twin runs on TF.js's stock kernels (without Gradscope's replacements, see
+ * wasmKernels.ts): what a plain TF.js loop costs outside Gradscope. (A separate pairing: a third
+ * loop between the two would slow Gradscope's turn, which then follows 11 ms of other work and
+ * yields to the event loop more often.) The plain loop takes the batches Gradscope's loop takes
+ * (each epoch in the job's shuffled order), so both do the same data work and the twin follows the
+ * same trajectory. Returns the per-step times (ms) of each, warm-up steps excluded.
  */
-async function pairedSteps(tf: Tf, dataset: Dataset, steps: number): Promise<{ plain: number[]; gradscope: number[] }> {
+async function pairedSteps(tf: Tf, dataset: Dataset, steps: number, stock = false): Promise<{ plain: number[]; gradscope: number[] }> {
   Math.random = seededUniform(1);
   const ours = buildModel(tf, job.model, dataset, root);
   Math.random = seededUniform(1);
@@ -126,21 +136,31 @@ async function pairedSteps(tf: Tf, dataset: Dataset, steps: number): Promise<{ p
   const gradscope: number[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'gradscope-bench-'));
   const log = RunLogWriter.create(dir, 'bench', job);
+  // Gradscope's batches (trainFirstOrder): each epoch's shuffled order, cut into batches, the last one short.
+  const perEpoch = Math.ceil(dataset.train.count / job.batchSize);
+  const orders = Array.from({ length: Math.ceil((WARM_STEPS + steps) / perEpoch) }, (_, epoch) => shuffled(dataset.train.count, job.seed * 1000 + epoch));
   let resumed = performance.now();
   const stopAfter = ({ step }: { step: number }) => {
     const reached = performance.now();
     if (step >= WARM_STEPS) gradscope.push(reached - resumed);
-    const indices = Uint32Array.from({ length: job.batchSize }, (_, k) => (step * job.batchSize + k) % dataset.train.count);
+    // Already installed, this only returns what puts the stock kernels back (outside the timed window).
+    if (stock) useFasterWasmKernels(tf)();
+    const start = performance.now();
+    const epoch = Math.floor(step / perEpoch);
+    const first = (step - epoch * perEpoch) * job.batchSize;
+    const indices = orders[epoch].subarray(first, Math.min(dataset.train.count, first + job.batchSize));
     const { x: xs, y: ys } = batches.make(dataset.train, indices, true);
     const loss = tf.tidy(() => {
-      const x = tf.tensor(xs, inputShapeFor(twin.model, job.batchSize));
-      const y = tf.tensor(ys, [job.batchSize, 10]);
+      const x = tf.tensor(xs, inputShapeFor(twin.model, indices.length));
+      const y = tf.tensor(ys, [indices.length, 10]);
       return optimizer.minimize(() => lossOf(y, twin.model.apply(x, { training: true }) as Tensor), true) as Scalar;
     });
     loss.dataSync(); // a loop that logs its loss reads it back every step, as Gradscope does
     loss.dispose();
+    const end = performance.now();
+    if (step >= WARM_STEPS) plain.push(end - start);
+    if (stock) useFasterWasmKernels(tf);
     resumed = performance.now();
-    if (step >= WARM_STEPS) plain.push(resumed - reached);
     return undefined;
   };
   await trainFirstOrder({ tf, job, dataset, built: ours, totalSteps: WARM_STEPS + steps, log, control: new RunControl(), stopAfter, out: { steps() {}, event() {}, epoch() {} } });
@@ -152,33 +172,124 @@ async function pairedSteps(tf: Tf, dataset: Dataset, steps: number): Promise<{ p
   return { plain, gradscope };
 }
 
+/** Kernels of one step of the plain loop and of Gradscope's (its device side: GradientStep with the job's optimizer). */
+async function kernelsPerStep(tf: Tf, dataset: Dataset): Promise<{ plain: number; gradscope: number }> {
+  Math.random = seededUniform(1);
+  const built = buildModel(tf, job.model, dataset, root);
+  const lossOf = lossFunction(tf, dataset, built.outputsProbabilities);
+  const { x: xs, y: ys } = new BatchMaker(dataset, undefined, 1).make(
+    dataset.train,
+    Uint32Array.from({ length: job.batchSize }, (_, k) => k),
+    true,
+  );
+  const x = tf.tensor(xs, inputShapeFor(built.model, job.batchSize));
+  const y = tf.tensor(ys, [job.batchSize, 10]);
+  const adam = tf.train.adam(0.001);
+  const plain = () => {
+    const loss = tf.tidy(() => adam.minimize(() => lossOf(y, built.model.apply(x, { training: true }) as Tensor), true) as Scalar);
+    loss.dataSync();
+    loss.dispose();
+  };
+  const variables = built.model.trainableWeights.map((w) => w.read() as Variable);
+  const step = new GradientStep(tf, built.model, variables, lossOf);
+  const optimizer = createOptimizer(tf, job.optimizer as Exclude<typeof job.optimizer, { type: 'lbfgs' }>, step.size);
+  const ours = () => {
+    step.computeGradients(x, y, job.clip);
+    optimizer.setLearningRate(0.001);
+    step.apply(1, optimizer);
+  };
+  for (let i = 0; i < 2; i++) [plain, ours].forEach((f) => f());
+  const counts = { plain: (await tf.profile(plain)).kernels.length, gradscope: (await tf.profile(ours)).kernels.length };
+  step.dispose();
+  optimizer.dispose();
+  adam.dispose();
+  tf.dispose([x, y]);
+  built.model.dispose();
+  return counts;
+}
+
+/**
+ * tf.matMul on wasm for each product of the seed MLP's step (batch 128): the forward x·W, and the
+ * backward dW = xᵀ·dy (transposeA) and dx = dy·Wᵀ (transposeB), with TF.js's stock kernels and with
+ * Gradscope's (which run the transposed forms through XNNPACK). GFLOP/s = 2·m·k·n / time.
+ */
+function matMulTable(tf: Tf, threads: number): string[] {
+  const shapes: [string, number, number, number, boolean, boolean][] = [
+    ['x·W1', 128, 784, 128, false, false],
+    ['h1·W2', 128, 128, 64, false, false],
+    ['h2·W3', 128, 64, 10, false, false],
+    ['dW1 = xᵀ·dy1', 784, 128, 128, true, false],
+    ['dW2 = h1ᵀ·dy2', 128, 128, 64, true, false],
+    ['dW3 = h2ᵀ·dy3', 64, 128, 10, true, false],
+    ['dh1 = dy2·W2ᵀ', 128, 64, 128, false, true],
+    ['dh2 = dy3·W3ᵀ', 128, 10, 64, false, true],
+  ];
+  const time = (f: () => Tensor) => {
+    const times: number[] = [];
+    for (let i = 0; i < 65; i++) {
+      const start = performance.now();
+      const out = f();
+      out.dataSync();
+      if (i >= 5) times.push(performance.now() - start);
+      out.dispose();
+    }
+    return median(times);
+  };
+  const restore = useFasterWasmKernels(tf);
+  const rows = shapes.map(([label, m, k, n, transposeA, transposeB]) => {
+    const a = tf.randomUniform(transposeA ? [k, m] : [m, k], -1, 1);
+    const b = tf.randomUniform(transposeB ? [n, k] : [k, n], -1, 1);
+    // The weights change every step, so XNNPACK packs b afresh each time: a fresh b for each call.
+    const product = () => tf.tidy(() => tf.matMul(a, tf.add(b, 0), transposeA, transposeB));
+    restore();
+    const stockMs = time(product);
+    useFasterWasmKernels(tf);
+    const oursMs = time(product);
+    tf.dispose([a, b]);
+    const gflops = (ms: number) => ((2 * m * k * n) / ms / 1e6).toFixed(1).padStart(5);
+    return `  ${label.padEnd(14)} ${`${m}×${k}×${n}`.padEnd(12)} ${transposeA ? 'transposeA' : transposeB ? 'transposeB' : 'plain     '}  stock ${stockMs.toFixed(3)} ms ${gflops(stockMs)} GFLOP/s   Gradscope ${oursMs.toFixed(3)} ms ${gflops(oursMs)} GFLOP/s`;
+  });
+  return [`matMul on wasm (${threads} thread${threads > 1 ? 's' : ''}), m×k×n, median of 60, load average ${loadavg()[0].toFixed(1)}:`, ...rows];
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_CHILD) return child();
   const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
   const lines: string[] = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} (ratios are measured side by side; absolute times move with the load)`,
   ];
-  /** Which parts to run (comma-separated). Default: all of steps, threads, startup. */
-  const parts = new Set(process.env.BENCH_PARTS?.split(',') ?? ['steps', 'threads', 'startup']);
+  /** Which parts to run (comma-separated). Default: all of steps, matmul, threads, startup. */
+  const parts = new Set(process.env.BENCH_PARTS?.split(',') ?? ['steps', 'matmul', 'threads', 'startup']);
   let wasmThreads = wantedThreads();
-  for (const requested of (parts.has('steps') ? (process.env.BENCH_BACKENDS?.split(',') ?? ['tensorflow', 'wasm', 'cpu']) : []) as BackendName[]) {
+  const backends = parts.has('steps') ? (process.env.BENCH_BACKENDS?.split(',') ?? ['tensorflow', 'wasm', 'cpu']) : parts.has('matmul') ? ['wasm'] : [];
+  for (const requested of backends as BackendName[]) {
     const { tf, backend, note, threads } = await loadBackend(requested, [root]);
     if (backend !== requested) {
       lines.push(`${requested}: not available (${note ?? `got ${backend}`})`);
       continue;
     }
     if (backend === 'wasm') wasmThreads = threads ?? 1;
+    if (backend === 'wasm' && parts.has('matmul')) lines.push(...matMulTable(tf, wasmThreads));
+    if (!parts.has('steps')) continue;
     // Validation off: the benchmark times training steps only. The full train split is 78 batches.
     const dataset = await loadDataset(job.data, 1, root, join(root, 'dist'), tf);
     const label = `${backend}${threads ? ` (${threads} thread${threads > 1 ? 's' : ''})` : ''}`;
-    const pairs = backend === 'cpu' ? 30 : 150;
+    const pairs = backend === 'cpu' ? 30 : 300;
     const paired = await pairedSteps(tf, dataset, pairs);
     const ratios = paired.gradscope.map((g, i) => g / paired.plain[i]);
     const [plain, gradscope] = [median(paired.plain), median(paired.gradscope)];
+    const kernels = await kernelsPerStep(tf, dataset);
     lines.push(
-      `${label}: ${pairs} steps paired step by step: plain minimize ${plain.toFixed(2)} ms/step, Gradscope with every diagnostic ${gradscope.toFixed(2)} (medians)`,
+      `${label}: ${pairs} steps paired step by step: plain minimize ${plain.toFixed(2)} ms/step, Gradscope with every diagnostic ${gradscope.toFixed(2)} (medians); kernels per step: plain ${kernels.plain}, Gradscope ${kernels.gradscope}`,
       `  Gradscope / plain minimize = ${median(ratios).toFixed(3)} (median of the ${pairs} pairs' ratios; quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}); goal ≤ 1.00`,
     );
+    if (backend === 'wasm') {
+      const stock = await pairedSteps(tf, dataset, 60, true);
+      const stockRatios = stock.gradscope.map((g, i) => g / stock.plain[i]);
+      lines.push(
+        `  the plain loop on TF.js's stock wasm kernels (outside Gradscope), paired apart: ${median(stock.plain).toFixed(2)} ms/step; Gradscope / it = ${median(stockRatios).toFixed(3)} (60 pairs; quartiles ${quantile(stockRatios, 0.25).toFixed(2)}–${quantile(stockRatios, 0.75).toFixed(2)})`,
+      );
+    }
     // model.fit cannot be paired step by step: whole runs in rotated rounds against plain minimize.
     const steps = backend === 'cpu' ? 6 : 20;
     const times: Record<Variant, number[]> = { plain: [], fit: [], gradscope: [] };
@@ -269,8 +380,11 @@ async function child(): Promise<void> {
   const { tf, backend } = await loadBackend('wasm', [root]);
   if (backend !== 'wasm') throw new Error(`wasm is not available (got ${backend})`);
   const dataset = await loadDataset(job.data, 1, root, join(root, 'dist'), tf);
-  await timeVariant(tf, dataset, 'gradscope', 10);
-  const times = [await timeVariant(tf, dataset, 'gradscope', 40), await timeVariant(tf, dataset, 'gradscope', 40)];
+  // A longer warm-up than the runs' own: the JIT settles the step's JavaScript (its sums of squares
+  // among it) within the first few dozen steps, and PyTorch's loop is timed warm too.
+  await timeVariant(tf, dataset, 'gradscope', 30);
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) times.push(await timeVariant(tf, dataset, 'gradscope', 60));
   console.log(Math.min(...times));
 }
 

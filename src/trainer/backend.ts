@@ -4,6 +4,7 @@ import * as tfjs from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../core/protocol';
 import { loadAtRuntime, resolveAtRuntime } from './loadAtRuntime';
+import { useFasterWasmKernels } from './wasmKernels';
 import { useThreadedWasm, wantedThreads } from './wasmThreads';
 
 export type Tf = typeof tfjs;
@@ -43,7 +44,10 @@ export async function loadBackend(requested: 'auto' | BackendName, searchPaths: 
       wasm.setWasmPaths(`${wasmBinaryDir()}/`);
       const threading = await useThreadedWasm(tf, wasm, threadedWasmDir(), wantedThreads());
       const notes = [note, threading.note].filter(Boolean).join('; ');
-      if (await tf.setBackend('wasm')) return { tf, backend: 'wasm', threads: threading.threads, ...(notes ? { note: notes } : {}) };
+      if (await tf.setBackend('wasm')) {
+        useFasterWasmKernels(tf);
+        return { tf, backend: 'wasm', threads: threading.threads, ...(notes ? { note: notes } : {}) };
+      }
       note = 'the wasm backend did not initialise; using cpu';
     } catch (error) {
       note = `the wasm backend could not be loaded (${firstLine(error)}); using cpu`;

@@ -2,6 +2,7 @@ import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { ClipSpec } from '../core/job/spec';
 import type { Tf } from './backend';
 import type { StepOptimizer } from './optimizers';
+import { inPlaceSquareSums, type SquareSums } from './squareSums';
 
 /** What one readback brought to the CPU. */
 export interface StepStats {
@@ -20,9 +21,11 @@ export interface StepStats {
  * The device side of a training step, on all trainable weights laid end to end in one flat vector
  * (the master copy; the model's variables are slices of it). computeGradients runs the forward and
  * backward pass and reads every diagnostic back at once; apply then scales the gradient, runs the
- * optimizer over the flat vector and measures the update. The update's size is read back with the
- * next step's values, so each step costs exactly one readback, and the diagnostics reuse what the
- * update computes anyway (g² feeds both the per-variable norms and Adam's second moment).
+ * optimizer over the flat vector and measures the update. The update's size, and Σw² of the weights
+ * it leaves, are read back with the next step's values, so each step costs exactly one readback. On
+ * wasm and cpu the sums of squares are single passes over memory (see squareSums; the update's are
+ * one pass over the old and new weights); elsewhere they are tensor ops, and g² feeds both the
+ * per-variable norms and Adam's second moment.
  */
 export class GradientStep {
   private readonly sizes: number[];
@@ -30,10 +33,19 @@ export class GradientStep {
   private readonly weights: Variable;
   /** How many trainable weights there are. */
   readonly size: number;
-  /** [N, variables] indicator: one matMul turns g² into each variable's Σ g² (small models only). */
+  /** Single-pass sums of squares, when the backend has them. */
+  private readonly sums: SquareSums | undefined;
+  /** [N, variables] indicator: one matMul turns g² into each variable's Σ g² (small models, without `sums` only). */
   private readonly segments: Tensor | undefined;
-  private pendingUpdateSquare: Scalar | undefined;
-  private gradient: { g: Tensor; g2: Tensor } | undefined;
+  /**
+   * [2]: Σ Δw² of the last update (0 for a skipped step) and Σw² of the weights it left, read back
+   * with the next step's values.
+   */
+  private pending: Tensor | undefined;
+  /** Whether something other than apply/skip wrote the weights since (a rollback): Σw² is measured again. */
+  private weightsRewritten = false;
+  /** This step's flat gradient, and g² when computing the norms made it anyway (the update reuses it). */
+  private gradient: { g: Tensor; g2?: Tensor } | undefined;
 
   constructor(
     private readonly tf: Tf,
@@ -45,6 +57,8 @@ export class GradientStep {
      * sums; above it they are one SplitV and a Sum per variable. Default: 2²² (16 MB).
      */
     segmentMatrixLimit = 2 ** 22,
+    /** Use the single-pass sums where the backend has them. Default: true (false: the tensor ops, for tests). */
+    inPlaceSums = true,
   ) {
     this.sizes = variables.map((v) => v.size);
     const offsets: number[] = [];
@@ -55,7 +69,8 @@ export class GradientStep {
     }
     this.size = total;
     this.weights = tf.tidy(() => tf.variable(this.flatten(variables), false));
-    if (total * variables.length <= segmentMatrixLimit) {
+    this.sums = inPlaceSums ? inPlaceSquareSums(tf) : undefined;
+    if (!this.sums && total * variables.length <= segmentMatrixLimit) {
       const indicator = new Float32Array(total * variables.length);
       this.sizes.forEach((size, i) => {
         for (let k = offsets[i]; k < offsets[i] + size; k++) indicator[k * variables.length + i] = 1;
@@ -65,85 +80,103 @@ export class GradientStep {
   }
 
   computeGradients(x: Tensor, y: Tensor, clip: ClipSpec | undefined): StepStats {
-    const { tf, variables } = this;
-    const previous = this.pendingUpdateSquare;
+    const { tf, variables, sums } = this;
+    const previous = this.pending;
+    // Σw² comes with the last update's size, computed from the weights it wrote, unless there was no
+    // update yet or something else has written the weights since.
+    const measureWeights = !previous || this.weightsRewritten;
     const { gradient, stats } = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.lossOf(y, this.model.apply(x, { training: true }) as Tensor), variables);
       const ordered = variables.map((v) => grads[v.name]);
       const raw = this.flatten(ordered);
-      const rawSquares = tf.square(raw);
-      const gradSquares = this.segments
-        ? tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments)
-        : tf.stack((variables.length === 1 ? [rawSquares] : tf.split(rawSquares, this.sizes)).map((part) => tf.sum(part)));
-      const weightSquare = tf.sum(tf.square(this.weights));
-      let gradient = { g: raw, g2: rawSquares };
+      const rawSquares = sums ? undefined : tf.square(raw);
+      const gradSquares = sums
+        ? sums.segments(raw, this.sizes)
+        : this.segments
+          ? tf.matMul(tf.reshape(rawSquares!, [1, this.size]), this.segments)
+          : tf.stack((variables.length === 1 ? [rawSquares!] : tf.split(rawSquares!, this.sizes)).map((part) => tf.sum(part)));
+      let gradient: { g: Tensor; g2?: Tensor } = { g: raw, g2: rawSquares };
       // Only what this step has goes into the readback; absent values are NaN on the CPU side.
-      const parts = [tf.reshape(value, [1]), tf.reshape(weightSquare, [1]), tf.reshape(gradSquares, [variables.length])];
-      if (previous) parts.push(tf.reshape(previous, [1]));
+      const parts = [tf.reshape(value, [1]), tf.reshape(gradSquares, [variables.length])];
+      if (previous) parts.push(previous);
+      if (measureWeights) parts.push(this.weightSquare());
       if (clip?.type === 'value' || clip?.type === 'agc') {
         const clipped = this.flatten(
           variables.map((v, i) => (clip.type === 'value' ? tf.clipByValue(ordered[i], -clip.clipValue, clip.clipValue) : adaptiveUnitClip(tf, ordered[i], v, clip.factor, clip.eps))),
         );
-        gradient = { g: clipped, g2: tf.square(clipped) };
-        parts.push(tf.reshape(tf.sum(gradient.g2), [1]));
+        gradient = sums ? { g: clipped } : { g: clipped, g2: tf.square(clipped) };
+        parts.push(sums ? sums.segments(clipped, [this.size]) : tf.reshape(tf.sum(gradient.g2!), [1]));
       }
       return { gradient, stats: tf.concat(parts) };
     });
     previous?.dispose();
-    this.pendingUpdateSquare = undefined;
+    this.pending = undefined;
+    this.weightsRewritten = false;
     this.gradient = gradient;
     const values = stats.dataSync() as Float32Array;
     stats.dispose();
     const count = variables.length;
-    let next = 2 + count;
+    let next = 1 + count;
     const previousUpdateSquare = previous ? values[next++] : NaN;
+    let weightSquare = previous ? values[next++] : NaN;
+    if (measureWeights) weightSquare = values[next++];
     const clippedSquare = clip?.type === 'value' || clip?.type === 'agc' ? values[next++] : NaN;
-    return { loss: values[0], weightSquare: values[1], gradSquares: values.slice(2, 2 + count), previousUpdateSquare, clippedNorm: Math.sqrt(clippedSquare) };
+    return { loss: values[0], weightSquare, gradSquares: values.slice(1, 1 + count), previousUpdateSquare, clippedNorm: Math.sqrt(clippedSquare) };
   }
 
-  /** Applies the gradient scaled by `scale` through the optimizer, remembering the update's size. */
+  /** Applies the gradient scaled by `scale` through the optimizer, remembering the update's size and the new Σw². */
   apply(scale: number, optimizer: StepOptimizer): void {
-    const { tf, variables, weights } = this;
+    const { tf, variables, weights, sums } = this;
     const { g, g2 } = this.takeGradient();
-    this.pendingUpdateSquare = tf.tidy(() => {
+    this.pending = tf.tidy(() => {
       const scaled = scale === 1 ? g : tf.mul(g, scale);
-      const squares = optimizer.usesSquares ? (scale === 1 ? g2 : tf.square(scaled)) : undefined;
+      const squares = optimizer.usesSquares ? (scale === 1 && g2 ? g2 : tf.square(scaled)) : undefined;
       const next = optimizer.update(scaled, squares, weights);
-      const updateSquare = tf.sum(tf.square(tf.sub(next, weights)));
+      const measured = sums ? sums.update(next, weights) : tf.stack([tf.sum(tf.square(tf.sub(next, weights))), tf.sum(tf.square(next))]);
       // One SplitV (its slices run inside the kernel, without the engine's per-kernel cost).
       const parts = variables.length === 1 ? [next] : tf.split(next, this.sizes);
       variables.forEach((v, i) => v.assign(tf.reshape(parts[i], v.shape)));
       weights.assign(next);
-      return updateSquare as Scalar;
+      return measured;
     });
-    tf.dispose([g, g2]);
+    this.weightsRewritten = false;
+    tf.dispose(g2 ? [g, g2] : g);
   }
 
   /** Drops this step's gradient without an update (a skipped step). */
   skip(): void {
+    const { tf } = this;
     const { g, g2 } = this.takeGradient();
-    this.tf.dispose([g, g2]);
-    this.pendingUpdateSquare = this.tf.scalar(0);
+    tf.dispose(g2 ? [g, g2] : g);
+    this.pending = tf.tidy(() => tf.concat([tf.zeros([1]), this.weightSquare()]));
+    this.weightsRewritten = false;
   }
 
   /** Takes the model's variables as the flat weights again, after something else wrote them (a rollback). */
   resync(): void {
     this.tf.tidy(() => this.weights.assign(this.flatten(this.variables)));
+    this.weightsRewritten = true;
   }
 
   /** Σ Δw² of the last update, read at the end of a run. */
   finalUpdateSquare(): number {
-    if (!this.pendingUpdateSquare) return NaN;
-    const value = this.pendingUpdateSquare.dataSync()[0];
-    this.pendingUpdateSquare.dispose();
-    this.pendingUpdateSquare = undefined;
+    if (!this.pending) return NaN;
+    const value = this.pending.dataSync()[0];
+    this.pending.dispose();
+    this.pending = undefined;
     return value;
   }
 
   dispose(): void {
-    if (this.gradient) this.tf.dispose([this.gradient.g, this.gradient.g2]);
-    this.pendingUpdateSquare?.dispose();
+    if (this.gradient) this.tf.dispose(this.gradient.g2 ? [this.gradient.g, this.gradient.g2] : this.gradient.g);
+    this.pending?.dispose();
     this.tf.dispose(this.segments ? [this.weights, this.segments] : [this.weights]);
+  }
+
+  /** [1]: Σw² of the flat weights as they are now. */
+  private weightSquare(): Tensor {
+    const { tf } = this;
+    return this.sums ? this.sums.segments(this.weights, [this.size]) : tf.reshape(tf.sum(tf.square(this.weights)), [1]);
   }
 
   private flatten(tensors: Tensor[]): Tensor {
@@ -151,7 +184,7 @@ export class GradientStep {
     return flat.length === 1 ? flat[0] : this.tf.concat(flat);
   }
 
-  private takeGradient(): { g: Tensor; g2: Tensor } {
+  private takeGradient(): { g: Tensor; g2?: Tensor } {
     const gradient = this.gradient;
     if (!gradient) throw new Error('no gradients computed for this step');
     this.gradient = undefined;

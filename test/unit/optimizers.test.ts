@@ -87,10 +87,10 @@ function referenceLosses(spec: FirstOrder): number[] {
   return losses;
 }
 
-function gradscopeLosses(spec: FirstOrder, segmentMatrixLimit?: number): number[] {
+function gradscopeLosses(spec: FirstOrder, segmentMatrixLimit?: number, inPlaceSums?: boolean): number[] {
   const model = makeModel();
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
-  const step = new GradientStep(tf, model, variables, lossOf, segmentMatrixLimit);
+  const step = new GradientStep(tf, model, variables, lossOf, segmentMatrixLimit, inPlaceSums);
   const optimizer = createOptimizer(tf, spec, step.size);
   const losses: number[] = [];
   for (let s = 0; s < STEPS; s++) {
@@ -121,28 +121,90 @@ for (const backend of ['cpu', 'wasm']) {
   });
 }
 
-test('the per-variable gradient norms are the same with and without the indicator matrix', async () => {
-  assert.ok(await tf.setBackend('cpu'));
-  const norms = (limit: number | undefined) => {
-    const model = makeModel();
-    const variables = model.trainableWeights.map((w) => w.read() as Variable);
-    const step = new GradientStep(tf, model, variables, lossOf, limit);
-    const { x, y } = batch(0);
-    const stats = step.computeGradients(x, y, undefined);
-    const expected = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => lossOf(y, model.apply(x) as Tensor), variables);
-      return variables.map((v) => tf.sum(tf.square(grads[v.name])).dataSync()[0]);
-    });
-    step.skip();
-    tf.dispose([x, y]);
-    step.dispose();
-    model.dispose();
-    return { actual: Array.from(stats.gradSquares), expected };
-  };
-  for (const limit of [undefined, 0]) {
-    const { actual, expected } = norms(limit);
-    expected.forEach((value, i) => assert.ok(Math.abs(actual[i] - value) <= 1e-6 * Math.max(1, value), `limit ${limit}, variable ${i}: ${actual[i]} vs ${value}`));
+test('the per-variable gradient norms are the same from the in-place sums, the indicator matrix and the split', async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    assert.ok(await tf.setBackend(backend));
+    const norms = (limit: number | undefined, inPlace: boolean) => {
+      const model = makeModel();
+      const variables = model.trainableWeights.map((w) => w.read() as Variable);
+      const step = new GradientStep(tf, model, variables, lossOf, limit, inPlace);
+      const { x, y } = batch(0);
+      const stats = step.computeGradients(x, y, undefined);
+      const expected = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => lossOf(y, model.apply(x) as Tensor), variables);
+        return variables.map((v) => tf.sum(tf.square(grads[v.name])).dataSync()[0]);
+      });
+      const weightSquare = tf.tidy(() => variables.reduce((sum, v) => sum + tf.sum(tf.square(v)).dataSync()[0], 0));
+      step.skip();
+      tf.dispose([x, y]);
+      step.dispose();
+      model.dispose();
+      return { actual: Array.from(stats.gradSquares), expected, weightSquare: stats.weightSquare, expectedWeightSquare: weightSquare };
+    };
+    for (const [limit, inPlace] of [
+      [undefined, true],
+      [undefined, false],
+      [0, false],
+    ] as const) {
+      const { actual, expected, weightSquare, expectedWeightSquare } = norms(limit, inPlace);
+      const label = `${backend}, ${inPlace ? 'in-place sums' : `limit ${limit}`}`;
+      expected.forEach((value, i) => assert.ok(Math.abs(actual[i] - value) <= 1e-6 * Math.max(1, value), `${label}, variable ${i}: ${actual[i]} vs ${value}`));
+      assert.ok(Math.abs(weightSquare - expectedWeightSquare) <= 1e-6 * Math.max(1, expectedWeightSquare), `${label}, Σw²: ${weightSquare} vs ${expectedWeightSquare}`);
+    }
+    // Training through each path gives the same losses (the sums feed only the diagnostics).
+    const reference = gradscopeLosses(specs[3]);
+    assert.deepEqual(gradscopeLosses(specs[3], undefined, false), reference);
+    assert.deepEqual(gradscopeLosses(specs[3], 0, false), reference);
   }
-  // Training through the split-and-sum path gives the same losses as through the matrix.
-  assert.deepEqual(gradscopeLosses(specs[3], 0), gradscopeLosses(specs[3]));
+});
+
+test("the update's size and Σw² read back a step late match the weights, after updates, a skip and a rollback", async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    assert.ok(await tf.setBackend(backend));
+    for (const inPlace of [true, false]) {
+      const model = makeModel();
+      const variables = model.trainableWeights.map((w) => w.read() as Variable);
+      const step = new GradientStep(tf, model, variables, lossOf, undefined, inPlace);
+      const optimizer = createOptimizer(tf, specs[3], step.size);
+      const weights = () => tf.tidy(() => tf.concat(variables.map((v) => tf.reshape(v, [-1]))));
+      const square = (t: Tensor) => tf.tidy(() => tf.sum(tf.square(t)).dataSync()[0]);
+      const label = `${backend}, ${inPlace ? 'in-place sums' : 'tensor ops'}`;
+      let before = weights();
+      let expectedUpdate = NaN;
+      for (let s = 0; s < 6; s++) {
+        const { x, y } = batch(s);
+        const stats = step.computeGradients(x, y, undefined);
+        tf.dispose([x, y]);
+        // The references are float32 sums; the in-place ones accumulate in float64 (hence 1e-5).
+        const close = (actual: number, expected: number, what: string) =>
+          assert.ok(Number.isNaN(expected) ? Number.isNaN(actual) : Math.abs(actual - expected) <= 1e-5 * Math.max(1e-6, expected), `${label}, step ${s}, ${what}: ${actual} vs ${expected}`);
+        close(stats.weightSquare, square(before), 'Σw²');
+        close(stats.previousUpdateSquare, expectedUpdate, 'Σ Δw²');
+        if (s === 2) {
+          step.skip();
+          expectedUpdate = 0;
+        } else {
+          if (s === 4) {
+            // A rollback writes the variables, then resyncs, before the update.
+            tf.tidy(() => variables.forEach((v) => v.assign(tf.mul(v, 0.5))));
+            step.resync();
+            before.dispose();
+            before = weights();
+          }
+          optimizer.setLearningRate(0.01);
+          step.apply(1, optimizer);
+          const after = weights();
+          expectedUpdate = tf.tidy(() => tf.sum(tf.square(tf.sub(after, before))).dataSync()[0]);
+          before.dispose();
+          before = after;
+        }
+      }
+      const last = step.finalUpdateSquare();
+      assert.ok(Math.abs(last - expectedUpdate) <= 1e-5 * Math.max(1e-6, expectedUpdate), `${label}, final Σ Δw²: ${last} vs ${expectedUpdate}`);
+      before.dispose();
+      step.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
+  }
 });
