@@ -110,7 +110,7 @@ test('Open Run… lists a run folder once: a finished entry is replaced by its l
   const runs = new RunManager();
   const first = await loadRun(dir, runs);
   assert.deepEqual(
-    first.snapshot.events.map((e) => [e.step, e.severity]),
+    first.snapshot.events.map((e) => [e.step, 'severity' in e ? e.severity : undefined]),
     [[2, 'warning']],
     'the upgrade replaced the info event it regrades',
   );
