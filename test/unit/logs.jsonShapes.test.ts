@@ -309,6 +309,14 @@ describe('llm.c lines of a shape seen before', () => {
       's:16 trl:8.6 lr:0.0006 norm:8\u00a0',
       's:16 eval:0.3',
       's:17 trl:8.5 lr:0.0006 norm:',
+      ' s:17 trl:8.5 lr:0.0006 norm:7',
+      's:x trl:8.5 lr:0.0006 norm:7',
+      's: trl:8.5 lr:0.0006 norm:7',
+      's:17\ttrl:8.5 lr:0.0006 norm:7',
+      's:17trl:8.5 lr:0.0006 norm:7',
+      's:17 trl:8.5 lr:0.0006 norm:7\r',
+      's:17 trl:8.5 lr:0.0006 normal:7',
+      's:17 trl:1e-3 lr:6E-4 norm:+7.',
       's:18 trl:8.4 lr:0.0006 norm:8',
     ];
     const dir = mkdtempSync(join(tmpdir(), 'gradscope-llmc-'));

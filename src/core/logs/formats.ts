@@ -288,6 +288,11 @@ export const llmc: LineFormat = {
     return {
       line(text, lineNumber) {
         if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+        // A line with the keys of a line before, read in one scan (anything unusual goes the long way below).
+        if (shape !== undefined && text.charCodeAt(0) === 115 /* s */ && text.charCodeAt(1) === 58 /* : */ && readShaped(text, shape.keys, shaped.numbers)) {
+          shaped.line = lineNumber;
+          return shaped;
+        }
         if (text.trim() === '') return undefined;
         const match = LLMC_LINE.exec(text.trim());
         if (!match) return 'skip';
@@ -342,6 +347,34 @@ export const llmc: LineFormat = {
     };
   },
 };
+
+/**
+ * Reads `s:<step> key:number key:number …`, single-space separated, whose keys are `keys` in order
+ * (keys[0] is the step's), into `numbers`. False, with nothing to undo, for any other line.
+ */
+function readShaped(text: string, keys: readonly string[], numbers: Float64Array): boolean {
+  const n = text.length;
+  let i = 2;
+  while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  if (i === 2) return false;
+  numbers[0] = Number(text.slice(2, i));
+  let k = 1;
+  for (;;) {
+    const gap = i;
+    while (i < n && text.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    if (i === gap || k >= keys.length) return false;
+    const key = keys[k];
+    if (text.charCodeAt(i + key.length) !== 58 /* : */ || !text.startsWith(key, i)) return false;
+    const start = i + key.length + 1;
+    i = start;
+    while (i < n && text.charCodeAt(i) !== 32) i++;
+    const number = parseNumber(text.slice(start, i));
+    if (number === undefined) return false;
+    numbers[k++] = number;
+  }
+  return k === keys.length;
+}
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
