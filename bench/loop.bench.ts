@@ -258,8 +258,8 @@ async function main(): Promise<void> {
   const lines: string[] = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} (ratios are measured side by side; absolute times move with the load)`,
   ];
-  /** Which parts to run (comma-separated). Default: all of steps, matmul, threads, startup. */
-  const parts = new Set(process.env.BENCH_PARTS?.split(',') ?? ['steps', 'matmul', 'threads', 'startup']);
+  /** Which parts to run (comma-separated). Default: all of steps, matmul, threads, startup, monitor. */
+  const parts = new Set(process.env.BENCH_PARTS?.split(',') ?? ['steps', 'matmul', 'threads', 'startup', 'monitor']);
   let wasmThreads = wantedThreads();
   const backends = parts.has('steps') ? (process.env.BENCH_BACKENDS?.split(',') ?? ['tensorflow', 'wasm', 'cpu']) : parts.has('matmul') ? ['wasm'] : [];
   for (const requested of backends as BackendName[]) {
@@ -303,7 +303,17 @@ async function main(): Promise<void> {
   }
   if (parts.has('threads')) lines.push(...threadsAndPytorch(Math.max(3, Math.ceil(rounds / 3)), availableParallelism(), wasmThreads));
   if (parts.has('startup')) lines.push(...(await startup(wasmThreads)));
+  if (parts.has('monitor')) lines.push(...pytorchMonitor());
   console.log(lines.join('\n'));
+}
+
+/** The Python package's cost on a PyTorch loop (issue #12): bench/pytorch_monitor.py's report. */
+function pytorchMonitor(): string[] {
+  const python = findTorchPython();
+  if (!python) return ['gradscope.Monitor: not measured (no python3 that imports torch; apt-get install python3-torch)'];
+  const result = spawnSync(python, [join(__dirname, 'pytorch_monitor.py')], { encoding: 'utf8' });
+  if (result.status !== 0) return [`gradscope.Monitor: the benchmark failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1)}`];
+  return result.stdout.trimEnd().split('\n');
 }
 
 async function startup(wasmThreads: number): Promise<string[]> {
