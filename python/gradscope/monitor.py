@@ -103,22 +103,27 @@ class Monitor:
         if self._control is not None and self._control.due():
             before = self._state.copy()
             self._control.poll(self._state)
-        grads = self._norms.grads()
         rank_losses = None
-        if self._sync:
-            before = before or self._state.copy()
-            reduced = self._sync.agree_step(self._state, loss_tensor)
-            squares, _ = self._norms.read(grads, [loss_tensor])
-            self._state, loss_value, rank_losses = self._sync.decode_step(reduced.tolist(), self._state)
+        quick = None if self._sync else self._norms.quick(loss_tensor)
+        if quick is not None:
+            total, module_norms, loss_value = quick
+            grads = None  # read below only to clip
         else:
-            squares, (loss_value,) = self._norms.read(grads, [loss_tensor])
+            grads = self._norms.grads()
+            if self._sync:
+                before = before or self._state.copy()
+                reduced = self._sync.agree_step(self._state, loss_tensor)
+                squares, _ = self._norms.read(grads, [loss_tensor])
+                self._state, loss_value, rank_losses = self._sync.decode_step(reduced.tolist(), self._state)
+            else:
+                squares, (loss_value,) = self._norms.read(grads, [loss_tensor])
+            total, module_norms = self._norms.reduce(squares)
         if before is not None:
             self._record_changes(before, step)
         if self._state.pause and not self._state.stop:
             self._wait_while_paused(step)
         if self._state.lr_multiplier != 1.0 and self._lr_scaling is None:
             self._lr_scaling = _LrScaling(self.optimizer, self._lr_multiplier)
-        total, module_norms = self._norms.reduce(squares)
         finite = math.isfinite(loss_value) and math.isfinite(total)
         groups = self.optimizer.param_groups
         multiplier = self._state.lr_multiplier
@@ -133,7 +138,7 @@ class Monitor:
             if clip is not None:
                 coefficient = clip / (total + 1e-6) if finite else 1.0
                 if coefficient < 1.0:
-                    scale_(grads, coefficient)
+                    scale_(grads if grads is not None else self._norms.grads(), coefficient)
                 row["clippedNorm"] = total * min(coefficient, 1.0)
             for key, value in zip(self._row_keys, module_norms):
                 if value is not None:

@@ -33,7 +33,12 @@ def train(monitor, model, optimizer, data, scheduler=None, before_step=None):
     return taken
 
 
-def test_rows_hold_the_norms_clip_grad_norm_computes(tmp_path):
+def test_rows_hold_the_norms_clip_grad_norm_computes(tmp_path, monkeypatch):
+    from gradscope import norms
+
+    general_reads = []
+    read = norms.NormReader.read
+    monkeypatch.setattr(norms.NormReader, "read", lambda self, *args: general_reads.append(1) or read(self, *args))
     model, run_dir = mlp(), str(tmp_path / "run")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
@@ -50,6 +55,7 @@ def test_rows_hold_the_norms_clip_grad_norm_computes(tmp_path):
             optimizer.step()
             scheduler.step()
     recorded = rows(run_dir)
+    assert len(general_reads) == 1, "after the first step, the gradients' kept views are read (NormReader.quick)"
     assert [row["step"] for row in recorded] == list(range(8))
     for row, (loss, lr, total, per_param) in zip(recorded, expected):
         assert row["loss"] == pytest.approx(loss, rel=1e-6)
