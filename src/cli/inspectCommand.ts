@@ -130,7 +130,7 @@ function nothingUsable(source: LogSource, report: ReadReport, result: InspectRes
   const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
   const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
   if (report.records === 0)
-    return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${report.skippedLines} lines that are not metrics` : ''}${report.badLines ? `; ${report.badLines} unreadable lines` : ''})`;
+    return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${plural(report.skippedLines, 'line')} without metrics` : ''}${report.badLines ? `; ${plural(report.badLines, source.kind === 'lines' || source.kind === 'trainerState' ? 'unreadable line' : 'problem')}, above` : ''})`;
   const lossLike = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
   const normLike = found.find((c) => /norm/i.test(c));
   const guess = lossLike ? ['loss', lossLike] : normLike ? ['gradNorm', normLike] : found[0] ? ['loss', found[0]] : undefined;
@@ -202,4 +202,8 @@ async function waitForLog(target: string, find: () => Promise<LogSource[]>): Pro
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -61,3 +61,50 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** An Event whose one value is a 3×3 tensor of the histograms plugin (what add_histogram writes in TF2). */
+export function histogramEventBytes(step: number, tag = 'weights'): Uint8Array {
+  const shape = Writer.create();
+  for (const size of [3, 3])
+    shape.uint32((2 << 3) | 2).bytes(
+      Writer.create()
+        .uint32((1 << 3) | 0)
+        .int64(size)
+        .finish(),
+    );
+  const tensor = Writer.create()
+    .uint32((1 << 3) | 0)
+    .int32(2)
+    .uint32((2 << 3) | 2)
+    .bytes(shape.finish())
+    .uint32((4 << 3) | 2)
+    .bytes(new Uint8Array(9 * 8))
+    .finish();
+  const plugin = Writer.create()
+    .uint32((1 << 3) | 2)
+    .bytes(
+      Writer.create()
+        .uint32((1 << 3) | 2)
+        .string('histograms')
+        .finish(),
+    )
+    .finish();
+  const value = Writer.create()
+    .uint32((1 << 3) | 2)
+    .string(tag)
+    .uint32((8 << 3) | 2)
+    .bytes(tensor)
+    .uint32((9 << 3) | 2)
+    .bytes(plugin)
+    .finish();
+  const summary = Writer.create()
+    .uint32((1 << 3) | 2)
+    .bytes(value)
+    .finish();
+  return Writer.create()
+    .uint32((2 << 3) | 0)
+    .int64(step)
+    .uint32((5 << 3) | 2)
+    .bytes(summary)
+    .finish();
+}

@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTbRuns, readTbRows, TbFollower } from '../../src/node/logs/tensorboardFiles';
-import { concat, eventBytes, record } from '../support/tfevents';
+import { concat, eventBytes, histogramEventBytes, record } from '../support/tfevents';
 import { referenceDecodeScalars } from '../support/tbReference';
 import { Writer } from 'protobufjs/minimal';
 
@@ -322,4 +322,22 @@ test('the in-place Event decoder reads what protobuf.js reads, and rejects what 
   }
   assert.ok(damagedAgree > 100, `both reject ${damagedAgree} damaged events`);
   assert.ok(scalars > 1000);
+});
+
+test('event files with no scalars say what they hold instead (histograms), naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-histograms-'));
+  const file = join(dir, 'events.out.tfevents.1.host');
+  writeFileSync(file, concat([0, 1, 2].map((step) => record(histogramEventBytes(step)))));
+  const problems: string[] = [];
+  const rows = readTbRows(findTbRuns(dir, 0)[0], (where, problem) => problems.push(`${where}: ${problem.message}`));
+  assert.deepEqual(rows, []);
+  assert.deepEqual(problems, [`${file}: holds no scalars, only 3 histograms; Gradscope charts scalars (add_scalar, tf.summary.scalar)`]);
+  // A file with scalars and histograms reads its scalars and says nothing of the rest.
+  writeFileSync(file, concat([record(histogramEventBytes(0)), record(eventBytes(0, { loss: 1 })), record(eventBytes(1, { loss: 0.5 }))]));
+  problems.length = 0;
+  assert.deepEqual(
+    readTbRows(findTbRuns(dir, 0)[0], (where, problem) => problems.push(problem.message)).map((row) => row.loss),
+    [1, 0.5],
+  );
+  assert.deepEqual(problems, []);
 });

@@ -291,6 +291,8 @@ function decodeValue(c: ProtoCursor, end: number): boolean {
   let tag = '';
   let value: number | undefined;
   let plugin: string | undefined;
+  /** What a value that is not a scalar holds, by its field (Summary.Value's oneof), for the count of other values. */
+  let other: string | undefined;
   while (c.pos < end) {
     const key = c.uint32(end);
     switch (key >>> 3) {
@@ -303,6 +305,7 @@ function decodeValue(c: ProtoCursor, end: number): boolean {
       case 8: {
         const to = c.delimited(end);
         value = decodeTensorScalar(c, to);
+        if (value === undefined) other = 'tensors';
         c.pos = to;
         break;
       }
@@ -313,15 +316,34 @@ function decodeValue(c: ProtoCursor, end: number): boolean {
         break;
       }
       default:
+        other = OTHER_VALUE_FIELDS[key >>> 3] ?? other;
         c.skip(key & 7, end);
     }
   }
   // A tensor written by another plugin (histograms, PR curves, text) is not a scalar, whatever its first element.
-  if (plugin !== undefined && plugin !== '' && plugin !== 'scalars') return false;
-  if (value === undefined) return false;
-  valueTag = tag;
-  valueNumber = value;
-  return true;
+  if (plugin !== undefined && plugin !== '' && plugin !== 'scalars') other = plugin;
+  else if (value !== undefined) {
+    valueTag = tag;
+    valueNumber = value;
+    return true;
+  }
+  if (other !== undefined) otherValues.set(other, (otherValues.get(other) ?? 0) + 1);
+  return false;
+}
+
+/** Summary.Value fields that hold something other than a scalar (TF1 summaries). */
+const OTHER_VALUE_FIELDS: Record<number, string> = { 3: 'histograms', 4: 'images', 5: 'histograms', 6: 'audio' };
+/** Values read that are not scalars, by what they hold, since the last takeOtherValues(). */
+const otherValues = new Map<string, number>();
+
+/**
+ * The values read since the last call that are not scalars (histograms, images, text, another
+ * plugin's tensors), counted by kind: what to tell a user whose event files hold no scalars.
+ */
+export function takeOtherValues(): Map<string, number> {
+  const taken = new Map(otherValues);
+  otherValues.clear();
+  return taken;
 }
 
 /** SummaryMetadata.plugin_data.plugin_name, or undefined. */

@@ -1,6 +1,6 @@
 import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { forEachScalarIn, readRecordSpans, type TbProblem } from '../../core/logs/tensorboard';
+import { forEachScalarIn, readRecordSpans, takeOtherValues, type TbProblem } from '../../core/logs/tensorboard';
 
 export interface TbRun {
   /** The run's folder relative to the log directory ('.' for the directory itself). */
@@ -84,6 +84,7 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
       continue;
     }
+    takeOtherValues(); // counted from this file on
     const end = readRecordSpans(
       buffer,
       0,
@@ -97,7 +98,11 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       (problem) => onProblem(file, problem),
     );
     if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
-    if (byStep.size === 0) continue;
+    const others = takeOtherValues();
+    if (byStep.size === 0) {
+      if (others.size) onProblem(file, { offset: 0, message: `holds no scalars, only ${describeOthers(others)}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
+      continue;
+    }
     const previous = groups.at(-1);
     const sharesTags = previous !== undefined && [...tags].some((tag) => previous.tags.has(tag));
     if (previous && (!sharesTags || firstStep > previous.lastStep)) {
@@ -197,4 +202,9 @@ export class TbFollower {
     ready.forEach((step) => rows.delete(step));
     this.onRows(run, out);
   }
+}
+
+/** "12 histograms, 3 images" */
+function describeOthers(others: Map<string, number>): string {
+  return [...others].map(([kind, count]) => `${count} ${kind}`).join(', ');
 }
