@@ -62,8 +62,11 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** An Event whose one value is a 3×3 tensor of the histograms plugin (what add_histogram writes in TF2). */
-export function histogramEventBytes(step: number, tag = 'weights'): Uint8Array {
+/**
+ * An Event whose one value is a 3×3 float64 tensor (first element -0.5) of the histograms plugin, as
+ * add_histogram writes in TF2; `withPlugin: false` leaves out the plugin's name (a bare tensor).
+ */
+export function histogramEventBytes(step: number, tag = 'weights', withPlugin = true): Uint8Array {
   const shape = Writer.create();
   for (const size of [3, 3])
     shape.uint32((2 << 3) | 2).bytes(
@@ -72,13 +75,15 @@ export function histogramEventBytes(step: number, tag = 'weights'): Uint8Array {
         .int64(size)
         .finish(),
     );
+  const content = new Uint8Array(9 * 8);
+  new DataView(content.buffer).setFloat64(0, -0.5, true);
   const tensor = Writer.create()
     .uint32((1 << 3) | 0)
     .int32(2)
     .uint32((2 << 3) | 2)
     .bytes(shape.finish())
     .uint32((4 << 3) | 2)
-    .bytes(new Uint8Array(9 * 8))
+    .bytes(content)
     .finish();
   const plugin = Writer.create()
     .uint32((1 << 3) | 2)
@@ -93,13 +98,11 @@ export function histogramEventBytes(step: number, tag = 'weights'): Uint8Array {
     .uint32((1 << 3) | 2)
     .string(tag)
     .uint32((8 << 3) | 2)
-    .bytes(tensor)
-    .uint32((9 << 3) | 2)
-    .bytes(plugin)
-    .finish();
+    .bytes(tensor);
+  if (withPlugin) value.uint32((9 << 3) | 2).bytes(plugin);
   const summary = Writer.create()
     .uint32((1 << 3) | 2)
-    .bytes(value)
+    .bytes(value.finish())
     .finish();
   return Writer.create()
     .uint32((2 << 3) | 0)
