@@ -95,18 +95,24 @@ async function readLines(file: string, parser: LineParser, assembler: RowAssembl
   if (parser.bytes) return readLineBytes(file, parser, assembler, counts, problem, signal);
   let lineNumber = 0;
   const splitter = new LineSplitter((text) => feedLine(parser, text, ++lineNumber, assembler, counts, problem, file));
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  if (!(await eachChunk<string>(file, 'utf8', (chunk) => splitter.push(chunk), signal))) return;
+  feedTail(file, splitter.flush(), ++lineNumber, parser, assembler, counts, problem);
+}
+
+/** Gives a file's chunks (1 MB) to `push`; false when `signal` aborted first. A read error is the LogFormatError that names the file. */
+async function eachChunk<T extends string | Buffer>(file: string, encoding: 'utf8' | undefined, push: (chunk: T) => void, signal?: AbortSignal): Promise<boolean> {
+  const stream = createReadStream(file, { encoding, highWaterMark: 1 << 20 });
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      if (signal?.aborted) return;
-      splitter.push(chunk);
+    for await (const chunk of stream as AsyncIterable<T>) {
+      if (signal?.aborted) return false;
+      push(chunk);
     }
   } catch (error) {
     throw unreadable(file, error);
   } finally {
     stream.destroy();
   }
-  feedTail(file, splitter.flush(), ++lineNumber, parser, assembler, counts, problem);
+  return true;
 }
 
 /** As readLines, for a parser with a fast path for lines as bytes: the lines it does not take are decoded and fed as text. */
@@ -120,17 +126,7 @@ async function readLineBytes(file: string, parser: LineParser, assembler: RowAss
     if (record) assembler.pushShaped(record);
     else feedLine(parser, decoder.decode(data.subarray(start, end)), lineNumber, assembler, counts, problem, file);
   });
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (signal?.aborted) return;
-      splitter.push(chunk);
-    }
-  } catch (error) {
-    throw unreadable(file, error);
-  } finally {
-    stream.destroy();
-  }
+  if (!(await eachChunk<Buffer>(file, undefined, (chunk) => splitter.push(chunk), signal))) return;
   feedTail(file, decoder.decode(splitter.flush()), ++lineNumber, parser, assembler, counts, problem);
 }
 
