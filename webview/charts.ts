@@ -20,7 +20,7 @@ import zoomPlugin from 'chartjs-plugin-zoom';
 import { decimate } from '../src/core/series/decimate';
 import type { RunEvent, RunEventKind } from '../src/core/protocol';
 import { eventDetails, eventLabel, KIND_LABELS } from './eventText';
-import { logTick, logTickShown, si, sig3, tick } from './numbers';
+import { headroom, logTick, logTickShown, si, sig3, tick } from './numbers';
 import { lowerBound, type RunData, type Rows } from './runData';
 import { RunningEma } from './smoothing';
 import { withAlpha, type Palette } from './theme';
@@ -336,6 +336,7 @@ export class ChartGrid {
         }
       : {
           type: 'linear' as const,
+          afterDataLimits: headroom,
           title: { display: true, text: spec.yTitle },
           ticks: { callback: yTickLabel(false) },
         };

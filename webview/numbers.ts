@@ -77,3 +77,12 @@ export function duration(ms: number): string {
   if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
+
+/**
+ * 5% of room above a linear axis's data (below stays where the data ends: Chart.js's `grace` would
+ * push a learning rate that starts at 0 below zero), so a constant series, such as a constant
+ * learning rate, is not drawn on the chart's top edge.
+ */
+export function headroom(scale: { min: number; max: number }): void {
+  if (scale.max > scale.min) scale.max += (scale.max - scale.min) * 0.05;
+}

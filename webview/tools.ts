@@ -5,6 +5,7 @@ import { decimate } from '../src/core/series/decimate';
 import type { CompareState, HostToWebview, PreviewState, WebviewToHost } from '../src/core/protocol';
 import type { LrFindResult } from '../src/core/tools/lrFind';
 import { yTickLabel } from './charts';
+import { headroom } from './numbers';
 import { onThemeChange, readPalette, withAlpha } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, Filler);
@@ -69,7 +70,7 @@ export function startTool(root: HTMLElement, post: Post): void {
                 ...(xLog ? { ticks: { callback: (value: string | number) => (Math.log10(Number(value)) % 1 === 0 ? Number(value).toExponential(0) : '') } } : {}),
               },
               // Labelled as the diagnostics panel's axes are: 0.05 and 10, not 0.050 and 10.0.
-              y: { type: yLog ? 'logarithmic' : 'linear', ticks: { callback: yTickLabel(yLog) } },
+              y: { type: yLog ? 'logarithmic' : 'linear', ...(yLog ? {} : { afterDataLimits: headroom }), ticks: { callback: yTickLabel(yLog) } },
             },
           },
         }),

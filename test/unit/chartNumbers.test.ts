@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { duration, logTick, logTickShown, si, sig3, tick } from '../../webview/numbers';
+import { duration, headroom, logTick, logTickShown, si, sig3, tick } from '../../webview/numbers';
 import { ema, RunningEma } from '../../webview/smoothing';
 
 test('tooltips show 3 significant digits, small and large values as exponents', () => {
@@ -77,4 +77,14 @@ test('a running EMA extended row by row equals the EMA of the whole column', () 
   running.extend(values, values.length);
   const whole = ema(values, 0.8);
   running.out.forEach((v, i) => assert.ok(Object.is(v, whole[i]) || Math.abs(v - whole[i]) < 1e-12, `row ${i}`));
+});
+
+test('a linear axis gets 5% of room above its data, none below (a rate that starts at 0 stays at 0)', () => {
+  const scale = { min: 0, max: 0.05 };
+  headroom(scale);
+  assert.equal(scale.min, 0);
+  assert.ok(Math.abs(scale.max - 0.0525) < 1e-12);
+  const flat = { min: 1, max: 1 };
+  headroom(flat);
+  assert.deepEqual(flat, { min: 1, max: 1 }, 'a single value is left to Chart.js');
 });
