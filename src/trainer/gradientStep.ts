@@ -130,9 +130,16 @@ export class GradientStep {
     const { g, g2 } = this.takeGradient();
     this.pending = tf.tidy(() => {
       const scaled = scale === 1 ? g : tf.mul(g, scale);
-      const squares = optimizer.usesSquares ? (scale === 1 && g2 ? g2 : tf.square(scaled)) : undefined;
-      const next = optimizer.update(scaled, squares, weights);
-      const measured = sums ? sums.update(next, weights) : tf.stack([tf.sum(tf.square(tf.sub(next, weights))), tf.sum(tf.square(next))]);
+      let next: Tensor;
+      let measured: Tensor;
+      if (sums && optimizer.fusedUpdate) {
+        // One pass does the update and measures it (the same weights as update()'s, see fusedAdam).
+        ({ next, squares: measured } = optimizer.fusedUpdate(scaled, weights));
+      } else {
+        const squares = optimizer.usesSquares ? (scale === 1 && g2 ? g2 : tf.square(scaled)) : undefined;
+        next = optimizer.update(scaled, squares, weights);
+        measured = sums ? sums.update(next, weights) : tf.stack([tf.sum(tf.square(tf.sub(next, weights))), tf.sum(tf.square(next))]);
+      }
       // One SplitV (its slices run inside the kernel, without the engine's per-kernel cost).
       const parts = variables.length === 1 ? [next] : tf.split(next, this.sizes);
       variables.forEach((v, i) => v.assign(tf.reshape(parts[i], v.shape)));

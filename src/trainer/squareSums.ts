@@ -6,10 +6,10 @@ const SEGMENT_SQUARES = 'GradscopeSegmentSquares';
 /** Σ (next − w)² and Σ next² of two flat tensors of one size: two values. */
 const UPDATE_SQUARES = 'GradscopeUpdateSquares';
 /** Backends whose tensors live in memory this process can read in place. */
-const BACKENDS = ['wasm', 'cpu'] as const;
+export const IN_PLACE_BACKENDS = ['wasm', 'cpu'] as const;
 
 /** What the kernels use of a backend: the wasm one reads its heap in place; the cpu one keeps typed arrays. */
-interface Backend {
+export interface InPlaceBackend {
   typedArrayFromHeap?(info: TensorInfo): Float32Array;
   makeOutput?(shape: number[], dtype: string, memoryOffset?: number, values?: Float32Array): TensorInfo;
   makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): TensorInfo;
@@ -26,7 +26,7 @@ interface Backend {
  */
 export function inPlaceSquareSums(tf: Tf): SquareSums | undefined {
   const backend = tf.getBackend();
-  if (!(BACKENDS as readonly string[]).includes(backend)) return undefined;
+  if (!(IN_PLACE_BACKENDS as readonly string[]).includes(backend)) return undefined;
   if (!tf.getKernel(SEGMENT_SQUARES, backend)) {
     tf.registerKernel({ kernelName: SEGMENT_SQUARES, backendName: backend, kernelFunc: segmentSquares as KernelFunc });
     tf.registerKernel({ kernelName: UPDATE_SQUARES, backendName: backend, kernelFunc: updateSquares as KernelFunc });
@@ -44,17 +44,31 @@ export interface SquareSums {
   update(next: Tensor, w: Tensor): Tensor;
 }
 
-function valuesOf(backend: Backend, info: TensorInfo): Float32Array {
+/** The float32 values of a tensor, read in place (a view of the wasm heap, or the cpu backend's own array). */
+export function valuesOf(backend: InPlaceBackend, info: TensorInfo): Float32Array {
   if (info.dtype !== 'float32') throw new Error(`sums of squares need float32 tensors, not ${info.dtype}`);
   return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(info) : (backend.readSync(info.dataId) as Float32Array);
 }
 
-function output(backend: Backend, values: Float32Array): TensorInfo {
-  // The wasm backend's makeOutput(shape, dtype, offset, values); the cpu one's makeOutput takes other arguments.
-  return backend.typedArrayFromHeap ? backend.makeOutput!([values.length], 'float32', undefined, values) : backend.makeTensorInfo!([values.length], 'float32', values);
+function output(backend: InPlaceBackend, values: Float32Array): TensorInfo {
+  return outputOf(backend, values.length, values).info;
 }
 
-function segmentSquares({ inputs, backend, attrs }: { inputs: { x: TensorInfo }; backend: Backend; attrs: { sizes: number[] } }): TensorInfo {
+/**
+ * A new flat float32 output of `size` elements, holding `values` when given; `values()` is where to
+ * write it (on wasm a view of the heap: take it after every allocation, as one may grow the heap).
+ */
+export function outputOf(backend: InPlaceBackend, size: number, values?: Float32Array): { info: TensorInfo; values(): Float32Array } {
+  // The wasm backend's makeOutput(shape, dtype, offset, values); the cpu one's makeOutput takes other arguments.
+  if (backend.typedArrayFromHeap) {
+    const info = backend.makeOutput!([size], 'float32', undefined, values);
+    return { info, values: () => backend.typedArrayFromHeap!(info) };
+  }
+  const array = values ?? new Float32Array(size);
+  return { info: backend.makeTensorInfo!([size], 'float32', array), values: () => array };
+}
+
+function segmentSquares({ inputs, backend, attrs }: { inputs: { x: TensorInfo }; backend: InPlaceBackend; attrs: { sizes: number[] } }): TensorInfo {
   const x = valuesOf(backend, inputs.x);
   const { sizes } = attrs;
   const sums = new Float32Array(sizes.length);
@@ -91,7 +105,7 @@ function squareSum(x: Float32Array, start: number, end: number): number {
   return a0 + a1 + (a2 + a3);
 }
 
-function updateSquares({ inputs, backend }: { inputs: { next: TensorInfo; w: TensorInfo }; backend: Backend }): TensorInfo {
+function updateSquares({ inputs, backend }: { inputs: { next: TensorInfo; w: TensorInfo }; backend: InPlaceBackend }): TensorInfo {
   const a = valuesOf(backend, inputs.next);
   const b = valuesOf(backend, inputs.w);
   const n = a.length;
