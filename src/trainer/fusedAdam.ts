@@ -1,9 +1,9 @@
 import type { KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
-import { FUSED_ADAM_WASM, FUSED_ADAM_WASM_SHARED } from './fusedAdamWasm';
+import { simdKernels, simdKernelsOf, type EmscriptenModule } from './simdKernels';
 import { IN_PLACE_BACKENDS, outputOf, valuesOf, type InPlaceBackend } from './squareSums';
 
-/** Adam's (and AdamW's) whole update over flat tensors, and the update's sums of squares, in one pass. */
+/** Adam's (and AdamW's) whole update, and the update's sums of squares, in one pass. */
 const FUSED_ADAM = 'GradscopeFusedAdam';
 
 /** The float32 constants of one update, as the tensor ops would make them (see adamConstants). */
@@ -23,122 +23,168 @@ export interface AdamConstants {
 
 export interface FusedAdam {
   /**
-   * The new first and second moments and weights from the gradient `g`, the moments and the weights
-   * `w` (all flat, of one size), and [2]: Σ (next − w)² and Σ next² in float64 (as squareSums' update).
+   * The new flat first and second moments, and the new weights (one tensor per tensor of `w`, of its
+   * shape), from the gradient `g` times `scale` (1: as it is), the flat moments `m` and `v` and the
+   * weights `w`; `g` and `w` are each a list of tensors whose elements laid end to end are the flat
+   * vector (e.g. each variable's gradient, or one flat gradient, and each variable). `squares` is
+   * [2]: Σ (next − w)² and Σ next² in float64 (as squareSums' update).
    */
-  update(g: Tensor, m: Tensor, v: Tensor, w: Tensor, constants: AdamConstants): { m: Tensor; v: Tensor; next: Tensor; squares: Tensor };
+  update(g: Tensor[], scale: number, m: Tensor, v: Tensor, w: Tensor[], constants: AdamConstants): { m: Tensor; v: Tensor; next: Tensor[]; squares: Tensor };
 }
 
 /**
  * Adam as one kernel on the backends whose tensors this process can read in place (wasm and cpu).
  * The tensor-op Adam (optimizers.ts) runs ~12 kernels, each a pass over all the weights (on wasm a
- * fixed cost of tens of µs each, on cpu a fresh typed array each); this one reads g, m, v and w once
- * and writes m, v and the new weights once, and measures the update in the same pass. It does the
- * tensor ops' float32 operations in their order, each rounded to float32, so the weights are bit for
- * bit the same: on wasm in a small SIMD module on the backend's own memory (scripts/wasm/fusedAdam.wat;
- * a JavaScript loop there is slower than the backend's kernels, its float64 divisions being scalar),
- * on cpu in JavaScript (Math.fround: a float64 +, −, ×, ÷ or √ of float32 values rounded to float32
- * is the correctly rounded float32 result). Undefined on other backends, and on wasm when the module
- * cannot be instantiated on the backend's memory (then the optimizer keeps its tensor ops).
+ * fixed cost of tens of µs each, on cpu a fresh typed array each); this one reads g, m, v and w once,
+ * writes m, v and the new weights once, and measures the update in the same pass. Taking the
+ * gradient and the weights per variable, it spares the caller flattening the one and splitting the
+ * new weights back into the other. It does the tensor ops' float32 operations in their order, each
+ * rounded to float32, so the weights are bit for bit the same: on wasm in a small SIMD module on the
+ * backend's own memory (simdKernels; a JavaScript loop there is slower than the backend's kernels,
+ * its float64 divisions being scalar), on cpu in JavaScript (Math.fround: a float64 +, −, ×, ÷ or √
+ * of float32 values rounded to float32 is the correctly rounded float32 result). Undefined on other
+ * backends, and on wasm when the module cannot be instantiated on the backend's memory (then the
+ * optimizer keeps its tensor ops).
  */
 export function fusedAdam(tf: Tf): FusedAdam | undefined {
   const backend = tf.getBackend();
   if (!(IN_PLACE_BACKENDS as readonly string[]).includes(backend)) return undefined;
-  if (backend === 'wasm' && !simdAdam((tf.backend() as unknown as WasmBackend).wasm)) return undefined;
+  if (backend === 'wasm' && !simdKernels((tf.backend() as unknown as { wasm?: EmscriptenModule }).wasm)) return undefined;
   if (!tf.getKernel(FUSED_ADAM, backend)) tf.registerKernel({ kernelName: FUSED_ADAM, backendName: backend, kernelFunc: adamKernel as unknown as KernelFunc });
   return {
-    update: (g, m, v, w, constants) => {
-      const [mNext, vNext, next, squares] = tf.engine().runKernel(FUSED_ADAM, { g, m, v, w }, { ...constants }) as Tensor[];
-      return { m: mNext, v: vNext, next, squares };
+    update: (g, scale, m, v, w, constants) => {
+      const inputs: Record<string, Tensor> = { m, v };
+      g.forEach((t, i) => (inputs[`g${i}`] = t));
+      w.forEach((t, i) => (inputs[`w${i}`] = t));
+      const attrs: AdamAttrs = { ...constants, scale: Math.fround(scale), gradients: g.length, weights: w.length };
+      const [mNext, vNext, ...rest] = tf.engine().runKernel(FUSED_ADAM, inputs, attrs as unknown as Record<string, number>) as Tensor[];
+      return { m: mNext, v: vNext, next: rest.slice(0, w.length), squares: rest[w.length] };
     },
   };
 }
 
-function adamKernel({ inputs, backend, attrs }: { inputs: { g: TensorInfo; m: TensorInfo; v: TensorInfo; w: TensorInfo }; backend: InPlaceBackend; attrs: AdamConstants }): TensorInfo[] {
-  const n = inputs.g.shape.reduce((a, b) => a * b, 1);
-  for (const info of [inputs.m, inputs.v, inputs.w]) if (info.shape.reduce((a, b) => a * b, 1) !== n) throw new Error(`tensors of ${n} and ${info.shape.join('×')} elements`);
+interface AdamAttrs extends AdamConstants {
+  /** The gradient's factor, as a float32 (tf.mul's scalar). */
+  scale: number;
+  /** How many tensors the gradient and the weights are given in (inputs g0…, w0…). */
+  gradients: number;
+  weights: number;
+}
+
+const sizeOf = (info: TensorInfo) => info.shape.reduce((a, b) => a * b, 1);
+
+function adamKernel({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: InPlaceBackend; attrs: AdamAttrs }): TensorInfo[] {
+  const g = Array.from({ length: attrs.gradients }, (_, i) => inputs[`g${i}`]);
+  const w = Array.from({ length: attrs.weights }, (_, i) => inputs[`w${i}`]);
+  const n = sizeOf(inputs.m);
+  for (const [what, list] of [
+    ['gradient', g],
+    ['weights', w],
+  ] as const) {
+    const total = list.reduce((sum, info) => sum + sizeOf(info), 0);
+    if (total !== n || sizeOf(inputs.v) !== n) throw new Error(`a ${what} of ${total} elements for moments of ${n} and ${sizeOf(inputs.v)}`);
+  }
   // The outputs first: on wasm an allocation may grow the heap, which would leave earlier views of it empty.
-  const outputs = [outputOf(backend, n), outputOf(backend, n), outputOf(backend, n)];
-  const simd = backend.typedArrayFromHeap && simdAdam((backend as unknown as WasmBackend).wasm);
+  const moments = [outputOf(backend, [n]), outputOf(backend, [n])];
+  const weights = w.map((info) => outputOf(backend, info.shape));
+  const sums = new Float64Array(2);
+  const simd = simdKernelsOf(backend);
+  const c = attrs;
+  // The pieces where a gradient tensor and a weight tensor overlap (each variable, when both are given per variable).
+  let gi = 0;
+  let gStart = 0;
+  let wi = 0;
+  let wStart = 0;
   if (simd) {
     const at = (info: TensorInfo) => valuesOf(backend, info).byteOffset;
-    const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction1, correction2, epsilon, negativeLr, decay } = attrs;
-    const [mOut, vOut, wOut] = outputs.map((o) => at(o.info));
-    const sums = simd(at(inputs.g), at(inputs.m), at(inputs.v), at(inputs.w), mOut, vOut, wOut, n, beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction1, correction2, epsilon, negativeLr, decay);
-    return [...outputs.map((o) => o.info), outputOf(backend, 2, Float32Array.from(sums)).info];
+    const [m, v, mOut, vOut] = [inputs.m, inputs.v, moments[0].info, moments[1].info].map(at);
+    for (let k = 0; k < n;) {
+      const count = Math.min(sizeOf(g[gi]) - (k - gStart), sizeOf(w[wi]) - (k - wStart));
+      const [update, next] = simd.adam(
+        at(g[gi]) + 4 * (k - gStart),
+        m + 4 * k,
+        v + 4 * k,
+        at(w[wi]) + 4 * (k - wStart),
+        mOut + 4 * k,
+        vOut + 4 * k,
+        at(weights[wi].info) + 4 * (k - wStart),
+        count,
+        c.scale,
+        c.beta1,
+        c.oneMinusBeta1,
+        c.beta2,
+        c.oneMinusBeta2,
+        c.correction1,
+        c.correction2,
+        c.epsilon,
+        c.negativeLr,
+        c.decay,
+      );
+      sums[0] += update;
+      sums[1] += next;
+      k += count;
+      if (k - gStart === sizeOf(g[gi])) gStart += sizeOf(g[gi++]);
+      if (k - wStart === sizeOf(w[wi])) wStart += sizeOf(w[wi++]);
+    }
+  } else {
+    const [m, v] = [inputs.m, inputs.v].map((info) => valuesOf(backend, info));
+    const [mOut, vOut] = moments.map((o) => o.values());
+    for (let k = 0; k < n;) {
+      const count = Math.min(sizeOf(g[gi]) - (k - gStart), sizeOf(w[wi]) - (k - wStart));
+      adamLoop(valuesOf(backend, g[gi]), k - gStart, valuesOf(backend, w[wi]), weights[wi].values(), k - wStart, m, v, mOut, vOut, k, count, c.scale, c, sums);
+      k += count;
+      if (k - gStart === sizeOf(g[gi])) gStart += sizeOf(g[gi++]);
+      if (k - wStart === sizeOf(w[wi])) wStart += sizeOf(w[wi++]);
+    }
   }
-  const [mOut, vOut, wOut] = outputs.map((o) => o.values());
-  const sums = adamLoop(valuesOf(backend, inputs.g), valuesOf(backend, inputs.m), valuesOf(backend, inputs.v), valuesOf(backend, inputs.w), mOut, vOut, wOut, attrs);
-  return [...outputs.map((o) => o.info), outputOf(backend, 2, sums).info];
+  return [...moments.map((o) => o.info), ...weights.map((o) => o.info), outputOf(backend, [2], Float32Array.from(sums)).info];
 }
 
 const fround = Math.fround;
 
-/** What this file uses of the WebAssembly API (tsconfig's libs do not declare it). */
-interface WasmMemory {
-  buffer: ArrayBuffer | SharedArrayBuffer;
-}
-const { WebAssembly: Wasm } = globalThis as unknown as {
-  WebAssembly: {
-    Memory: abstract new (...args: never[]) => WasmMemory;
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  };
-};
-
-/** The Emscripten module of tfjs's wasm backend: the threaded build exports its memory as wasmMemory, the other in asm. */
-interface WasmBackend {
-  wasm?: { wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory } };
-}
-
-/** fusedAdam.wat's adam(g, m, v, w, mOut, vOut, wOut, n, β₁, 1 − β₁, β₂, 1 − β₂, 1 − β₁ᵗ, 1 − β₂ᵗ, ε, −lr, decay): [Σ Δw², Σ w'²]. */
-type SimdAdam = (...args: number[]) => [number, number];
-
-const simdModules = new WeakMap<object, SimdAdam | null>();
-
-/** The SIMD module instantiated on the backend's memory, once per backend module; undefined if it cannot be. */
-export function simdAdam(wasm: WasmBackend['wasm']): SimdAdam | undefined {
-  if (!wasm) return undefined;
-  let adam = simdModules.get(wasm);
-  if (adam === undefined) {
-    adam = null;
-    try {
-      const memory = wasm.wasmMemory ?? wasm.asm?.memory;
-      if (memory instanceof Wasm.Memory) {
-        const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-        const module = new Wasm.Module(Buffer.from(shared ? FUSED_ADAM_WASM_SHARED : FUSED_ADAM_WASM, 'base64'));
-        adam = new Wasm.Instance(module, { env: { memory } }).exports.adam as SimdAdam;
-      }
-    } catch {
-      adam = null; // no SIMD, or a memory the module cannot import: the tensor ops instead
-    }
-    simdModules.set(wasm, adam);
-  }
-  return adam ?? undefined;
-}
-
-/** The loop of adamKernel on cpu (and the reference of the wasm module's tests), on its own so that it is compiled for typed arrays only. */
-export function adamLoop(g: Float32Array, m: Float32Array, v: Float32Array, w: Float32Array, mOut: Float32Array, vOut: Float32Array, wOut: Float32Array, c: AdamConstants): Float32Array {
+/**
+ * Adam over `count` elements: the gradient from g[gk] (times `scale`), the weights from w[wk] into
+ * wOut[wk], the moments from m[k], v[k] into mOut[k], vOut[k]; adds Σ (w' − w)² and Σ w'² to `sums`.
+ * adamKernel's loop on cpu (and the reference of the wasm module's tests), on its own so that it is
+ * compiled for typed arrays only.
+ */
+export function adamLoop(
+  g: Float32Array,
+  gk: number,
+  w: Float32Array,
+  wOut: Float32Array,
+  wk: number,
+  m: Float32Array,
+  v: Float32Array,
+  mOut: Float32Array,
+  vOut: Float32Array,
+  k: number,
+  count: number,
+  scale: number,
+  c: AdamConstants,
+  sums: Float64Array,
+): void {
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction1, correction2, epsilon, negativeLr, decay } = c;
   let update = 0;
   let weights = 0;
-  for (let k = 0; k < g.length; k++) {
-    const gk = g[k];
+  for (let i = 0; i < count; i++) {
+    const gi = fround(g[gk + i] * scale);
     // m = β₁·m + (1 − β₁)·g;  v = β₂·v + (1 − β₂)·g²
-    const mk = fround(fround(m[k] * beta1) + fround(gk * oneMinusBeta1));
-    const vk = fround(fround(v[k] * beta2) + fround(fround(gk * gk) * oneMinusBeta2));
-    mOut[k] = mk;
-    vOut[k] = vk;
+    const mi = fround(fround(m[k + i] * beta1) + fround(gi * oneMinusBeta1));
+    const vi = fround(fround(v[k + i] * beta2) + fround(fround(gi * gi) * oneMinusBeta2));
+    mOut[k + i] = mi;
+    vOut[k + i] = vi;
     // next = (m̂ / (√v̂ + ε))·(−lr) + decayed w
-    const step = fround(fround(fround(mk / correction1) / fround(fround(Math.sqrt(fround(vk / correction2))) + epsilon)) * negativeLr);
-    const wk = w[k];
-    const next = fround(step + fround(wk * decay));
-    wOut[k] = next;
-    const delta = next - wk;
+    const step = fround(fround(fround(mi / correction1) / fround(fround(Math.sqrt(fround(vi / correction2))) + epsilon)) * negativeLr);
+    const wi = w[wk + i];
+    const next = fround(step + fround(wi * decay));
+    wOut[wk + i] = next;
+    const delta = next - wi;
     update += delta * delta;
     weights += next * next;
   }
-  return Float32Array.of(update, weights);
+  sums[0] += update;
+  sums[1] += weights;
 }
 
 /** The constants as the tensor ops make their scalars: float32 roundings of the float64 expressions. */

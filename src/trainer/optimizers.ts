@@ -26,10 +26,12 @@ export interface StepOptimizer {
   update(g: Tensor, gSquared: Tensor | undefined, w: Tensor): Tensor;
   /**
    * update() as one kernel, where the optimizer and the backend have one (Adam and AdamW on wasm and
-   * cpu, see fusedAdam): the new flat weights, the same to the bit, and [2]: Σ (next − w)² and Σ next²
-   * (float64 sums, as squareSums' update). Call inside a tidy.
+   * cpu, see fusedAdam), on the gradient times `scale` and the weights each given as tensors that laid
+   * end to end are the flat vector (e.g. per variable): the new weights, one tensor per tensor of `w`
+   * and the same to the bit as update()'s, and [2]: Σ (next − w)² and Σ next² (float64 sums, as
+   * squareSums' update). Call inside a tidy.
    */
-  fusedUpdate?(g: Tensor, w: Tensor): { next: Tensor; squares: Tensor };
+  fusedUpdate?(g: Tensor[], scale: number, w: Tensor[]): { next: Tensor[]; squares: Tensor };
   /** Copies of the state for a rollback snapshot. */
   snapshot(): Promise<NamedTensor[]>;
   restore(state: NamedTensor[]): Promise<void>;
@@ -81,9 +83,9 @@ export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number, fuse
       };
       const kernel = fused ? fusedAdam(tf) : undefined;
       if (kernel) {
-        fusedUpdate = (g, w) => {
+        fusedUpdate = (g, scale, w) => {
           const decay = spec.type === 'adamw' && spec.weightDecay > 0 ? 1 - lr * spec.weightDecay : 1;
-          const result = kernel.update(g, first.read(), second.read(), w, adamConstants(spec, powers.beta1Power, powers.beta2Power, lr, decay));
+          const result = kernel.update(g, scale, first.read(), second.read(), w, adamConstants(spec, powers.beta1Power, powers.beta2Power, lr, decay));
           first.write(result.m);
           second.write(result.v);
           powers.beta1Power = Math.fround(powers.beta1Power * Math.fround(spec.beta1));
