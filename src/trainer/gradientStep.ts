@@ -19,13 +19,16 @@ export interface StepStats {
 
 /**
  * The device side of a training step, on all trainable weights laid end to end in one flat vector
- * (the master copy; the model's variables are slices of it). computeGradients runs the forward and
- * backward pass and reads every diagnostic back at once; apply then scales the gradient, runs the
- * optimizer over the flat vector and measures the update. The update's size, and Σw² of the weights
- * it leaves, are read back with the next step's values, so each step costs exactly one readback. On
- * wasm and cpu the sums of squares are single passes over memory (see squareSums; the update's are
- * one pass over the old and new weights); elsewhere they are tensor ops, and g² feeds both the
- * per-variable norms and Adam's second moment.
+ * (a copy of the model's variables). computeGradients runs the forward and backward pass and reads
+ * every diagnostic back at once; apply then scales the gradient, runs the optimizer over the flat
+ * vector and measures the update. The update's size, and Σw² of the weights it leaves, are read
+ * back with the next step's values, so each step costs exactly one readback. On wasm and cpu the
+ * sums of squares are single passes over memory (see squareSums; the update's are one pass over the
+ * old and new weights), and the gradient stays per variable: an optimizer with a fused update (Adam
+ * and AdamW, see fusedAdam) takes it so and writes the variables directly, measuring the update in
+ * the same pass (the flat copy is made again only if another update needs it); others flatten it.
+ * Elsewhere the sums are tensor ops, and g² feeds both the per-variable norms and Adam's second
+ * moment.
  */
 export class GradientStep {
   private readonly sizes: number[];
