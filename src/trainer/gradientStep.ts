@@ -19,18 +19,26 @@ export interface StepStats {
 
 /**
  * The device side of a training step, on all trainable weights laid end to end in one flat vector
- * (the master copy; the model's variables are slices of it). computeGradients runs the forward and
- * backward pass and reads every diagnostic back at once; apply then scales the gradient, runs the
- * optimizer over the flat vector and measures the update. The update's size, and Σw² of the weights
- * it leaves, are read back with the next step's values, so each step costs exactly one readback. On
- * wasm and cpu the sums of squares are single passes over memory (see squareSums; the update's are
- * one pass over the old and new weights); elsewhere they are tensor ops, and g² feeds both the
- * per-variable norms and Adam's second moment.
+ * (a copy of the model's variables). computeGradients runs the forward and backward pass and reads
+ * every diagnostic back at once; apply then scales the gradient, runs the optimizer over the flat
+ * vector and measures the update. The update's size, and Σw² of the weights it leaves, are read
+ * back with the next step's values, so each step costs exactly one readback. On wasm and cpu the
+ * sums of squares are single passes over memory (see squareSums; the update's are one pass over the
+ * old and new weights), and the gradient stays per variable: an optimizer with a fused update (Adam
+ * and AdamW, see fusedAdam) takes it so and writes the variables directly, measuring the update in
+ * the same pass (the flat copy is made again only if another update needs it); others flatten it.
+ * Elsewhere the sums are tensor ops, and g² feeds both the per-variable norms and Adam's second
+ * moment.
  */
 export class GradientStep {
   private readonly sizes: number[];
-  /** The flat weights; kept equal to the model's variables (see resync). */
+  /**
+   * The flat weights, equal to the model's variables (see resync) except after fused updates, which
+   * write the variables alone (see flatWeights).
+   */
   private readonly weights: Variable;
+  /** Whether fused updates wrote the variables since the flat weights were last made from them. */
+  private flatStale = false;
   /** How many trainable weights there are. */
   readonly size: number;
   /** Single-pass sums of squares, when the backend has them. */
@@ -44,8 +52,12 @@ export class GradientStep {
   private pending: Tensor | undefined;
   /** Whether something other than apply/skip wrote the weights since (a rollback): Σw² is measured again. */
   private weightsRewritten = false;
-  /** This step's flat gradient, and g² when computing the norms made it anyway (the update reuses it). */
-  private gradient: { g: Tensor; g2?: Tensor } | undefined;
+  /**
+   * This step's gradient: flat, with g² when computing the norms made it anyway (the update reuses
+   * it), or per variable (`parts`, with the single-pass sums: a fused update takes it so, others
+   * flatten it).
+   */
+  private gradient: Gradient | undefined;
 
   constructor(
     private readonly tf: Tf,
@@ -88,14 +100,20 @@ export class GradientStep {
     const { gradient, stats } = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.lossOf(y, this.model.apply(x, { training: true }) as Tensor), variables);
       const ordered = variables.map((v) => grads[v.name]);
-      const raw = this.flatten(ordered);
-      const rawSquares = sums ? undefined : tf.square(raw);
-      const gradSquares = sums
-        ? sums.segments(raw, this.sizes)
-        : this.segments
-          ? tf.matMul(tf.reshape(rawSquares!, [1, this.size]), this.segments)
-          : tf.stack((variables.length === 1 ? [rawSquares!] : tf.split(rawSquares!, this.sizes)).map((part) => tf.sum(part)));
-      let gradient: { g: Tensor; g2?: Tensor } = { g: raw, g2: rawSquares };
+      let gradient: Gradient;
+      let gradSquares: Tensor;
+      if (sums) {
+        // Each variable's Σ g² read in place; the gradient stays per variable until an update needs it flat.
+        gradSquares = sums.tensors(ordered);
+        gradient = { parts: ordered };
+      } else {
+        const raw = this.flatten(ordered);
+        const rawSquares = tf.square(raw);
+        gradSquares = this.segments
+          ? tf.matMul(tf.reshape(rawSquares, [1, this.size]), this.segments)
+          : tf.stack((variables.length === 1 ? [rawSquares] : tf.split(rawSquares, this.sizes)).map((part) => tf.sum(part)));
+        gradient = { g: raw, g2: rawSquares };
+      }
       // Only what this step has goes into the readback; absent values are NaN on the CPU side.
       const parts = [tf.reshape(value, [1]), tf.reshape(gradSquares, [variables.length])];
       if (previous) parts.push(previous);
@@ -126,9 +144,19 @@ export class GradientStep {
 
   /** Applies the gradient scaled by `scale` through the optimizer, remembering the update's size and the new Σw². */
   apply(scale: number, optimizer: StepOptimizer): void {
-    const { tf, variables, weights, sums } = this;
-    const { g, g2 } = this.takeGradient();
+    const { tf, variables, sums } = this;
+    const gradient = this.takeGradient();
     this.pending = tf.tidy(() => {
+      if (sums && optimizer.fusedUpdate) {
+        // One pass scales the gradient, updates the variables and measures the update (the same
+        // weights as update()'s, see fusedAdam), without flattening the gradient or splitting the weights.
+        const { next, squares } = optimizer.fusedUpdate('parts' in gradient ? gradient.parts : [gradient.g], scale, variables);
+        variables.forEach((v, i) => v.assign(next[i]));
+        this.flatStale = true;
+        return squares;
+      }
+      const weights = this.flatWeights();
+      const { g, g2 } = 'parts' in gradient ? { g: this.flatten(gradient.parts), g2: undefined } : gradient;
       const scaled = scale === 1 ? g : tf.mul(g, scale);
       const squares = optimizer.usesSquares ? (scale === 1 && g2 ? g2 : tf.square(scaled)) : undefined;
       const next = optimizer.update(scaled, squares, weights);
@@ -140,14 +168,13 @@ export class GradientStep {
       return measured;
     });
     this.weightsRewritten = false;
-    tf.dispose(g2 ? [g, g2] : g);
+    disposeGradient(tf, gradient);
   }
 
   /** Drops this step's gradient without an update (a skipped step). */
   skip(): void {
     const { tf } = this;
-    const { g, g2 } = this.takeGradient();
-    tf.dispose(g2 ? [g, g2] : g);
+    disposeGradient(tf, this.takeGradient());
     this.pending = tf.tidy(() => tf.concat([tf.zeros([1]), this.weightSquare()]));
     this.weightsRewritten = false;
   }
@@ -155,6 +182,7 @@ export class GradientStep {
   /** Takes the model's variables as the flat weights again, after something else wrote them (a rollback). */
   resync(): void {
     this.tf.tidy(() => this.weights.assign(this.flatten(this.variables)));
+    this.flatStale = false;
     this.weightsRewritten = true;
   }
 
@@ -168,15 +196,22 @@ export class GradientStep {
   }
 
   dispose(): void {
-    if (this.gradient) this.tf.dispose(this.gradient.g2 ? [this.gradient.g, this.gradient.g2] : this.gradient.g);
+    if (this.gradient) disposeGradient(this.tf, this.gradient);
     this.pending?.dispose();
     this.tf.dispose(this.segments ? [this.weights, this.segments] : [this.weights]);
   }
 
-  /** [1]: Σw² of the flat weights as they are now. */
+  /** [1]: Σw² of the weights as they are now. Call inside a tidy. */
   private weightSquare(): Tensor {
     const { tf } = this;
-    return this.sums ? this.sums.segments(this.weights, [this.size]) : tf.reshape(tf.sum(tf.square(this.weights)), [1]);
+    return this.sums ? this.sums.tensors(this.variables, true) : tf.reshape(tf.sum(tf.square(this.flatWeights())), [1]);
+  }
+
+  /** The flat weights, made again from the variables if fused updates wrote them since. Call inside a tidy. */
+  private flatWeights(): Variable {
+    if (this.flatStale) this.weights.assign(this.flatten(this.variables));
+    this.flatStale = false;
+    return this.weights;
   }
 
   private flatten(tensors: Tensor[]): Tensor {
@@ -184,12 +219,18 @@ export class GradientStep {
     return flat.length === 1 ? flat[0] : this.tf.concat(flat);
   }
 
-  private takeGradient(): { g: Tensor; g2?: Tensor } {
+  private takeGradient(): Gradient {
     const gradient = this.gradient;
     if (!gradient) throw new Error('no gradients computed for this step');
     this.gradient = undefined;
     return gradient;
   }
+}
+
+type Gradient = { g: Tensor; g2?: Tensor } | { parts: Tensor[] };
+
+function disposeGradient(tf: Tf, gradient: Gradient): void {
+  tf.dispose('parts' in gradient ? gradient.parts : gradient.g2 ? [gradient.g, gradient.g2] : gradient.g);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import type { OptimizerSpec } from '../core/job/spec';
 import type { Tf } from './backend';
+import { adamConstants, fusedAdam } from './fusedAdam';
 
 export interface NamedTensor {
   name: string;
@@ -23,6 +24,14 @@ export interface StepOptimizer {
    * flat weights `w`; updates the state. Call inside a tidy.
    */
   update(g: Tensor, gSquared: Tensor | undefined, w: Tensor): Tensor;
+  /**
+   * update() as one kernel, where the optimizer and the backend have one (Adam and AdamW on wasm and
+   * cpu, see fusedAdam), on the gradient times `scale` and the weights each given as tensors that laid
+   * end to end are the flat vector (e.g. per variable): the new weights, one tensor per tensor of `w`
+   * and the same to the bit as update()'s, and [2]: Σ (next − w)² and Σ next² (float64 sums, as
+   * squareSums' update). Call inside a tidy.
+   */
+  fusedUpdate?(g: Tensor[], scale: number, w: Tensor[]): { next: Tensor[]; squares: Tensor };
   /** Copies of the state for a rollback snapshot. */
   snapshot(): Promise<NamedTensor[]>;
   restore(state: NamedTensor[]): Promise<void>;
@@ -31,11 +40,12 @@ export interface StepOptimizer {
 
 type FirstOrderSpec = Exclude<OptimizerSpec, { type: 'lbfgs' }>;
 
-/** An optimizer for `size` flat weights. */
-export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number): StepOptimizer {
+/** An optimizer for `size` flat weights; `fused` (default true): with fusedUpdate where there is one. */
+export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number, fused = true): StepOptimizer {
   const state = new State(tf, size);
   let lr = spec.lr;
   let update: (g: Tensor, g2: Tensor | undefined, w: Tensor) => Tensor;
+  let fusedUpdate: StepOptimizer['fusedUpdate'];
   let usesSquares = true;
   switch (spec.type) {
     case 'sgd':
@@ -71,6 +81,18 @@ export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number): Ste
         powers.beta2Power = Math.fround(powers.beta2Power * Math.fround(spec.beta2));
         return tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), spec.epsilon)), -lr), decayed);
       };
+      const kernel = fused ? fusedAdam(tf) : undefined;
+      if (kernel) {
+        fusedUpdate = (g, scale, w) => {
+          const decay = spec.type === 'adamw' && spec.weightDecay > 0 ? 1 - lr * spec.weightDecay : 1;
+          const result = kernel.update(g, scale, first.read(), second.read(), w, adamConstants(spec, powers.beta1Power, powers.beta2Power, lr, decay));
+          first.write(result.m);
+          second.write(result.v);
+          powers.beta1Power = Math.fround(powers.beta1Power * Math.fround(spec.beta1));
+          powers.beta2Power = Math.fround(powers.beta2Power * Math.fround(spec.beta2));
+          return { next: result.next, squares: result.squares };
+        };
+      }
       break;
     }
     case 'rmsprop': {
@@ -100,6 +122,7 @@ export function createOptimizer(tf: Tf, spec: FirstOrderSpec, size: number): Ste
     usesSquares,
     setLearningRate: (next) => (lr = next),
     update: (g, g2, w) => update(g, g2, w),
+    ...(fusedUpdate ? { fusedUpdate } : {}),
     snapshot: async () => state.snapshot(),
     restore: async (saved) => state.restore(saved),
     dispose: () => state.dispose(),

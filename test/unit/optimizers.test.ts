@@ -9,6 +9,8 @@ import type { LayersModel, Optimizer, Scalar, Tensor, Variable } from '@tensorfl
 import type { OptimizerSpec } from '../../src/core/job/spec';
 import { seededUniform } from '../../src/core/random';
 import { GradientStep } from '../../src/trainer/gradientStep';
+import { adamConstants, adamLoop, fusedAdam } from '../../src/trainer/fusedAdam';
+import { simdKernels } from '../../src/trainer/simdKernels';
 import { createOptimizer } from '../../src/trainer/optimizers';
 
 type FirstOrder = Exclude<OptimizerSpec, { type: 'lbfgs' }>;
@@ -205,6 +207,99 @@ test("the update's size and Σw² read back a step late match the weights, after
       step.dispose();
       optimizer.dispose();
       model.dispose();
+    }
+  }
+});
+
+test('the fused Adam kernel writes the tensor-op Adam’s weights to the bit and measures its update (cpu, wasm)', async () => {
+  // Elsewhere there is no fused kernel: the optimizer keeps its tensor ops.
+  assert.equal(fusedAdam({ getBackend: () => 'webgl' } as unknown as typeof tf), undefined);
+  for (const backend of ['cpu', 'wasm']) {
+    assert.ok(await tf.setBackend(backend));
+    for (const [spec, clip] of [
+      [specs[3], undefined],
+      [specs[4], undefined],
+      [specs[3], { type: 'value', clipValue: 0.01 }], // a flat clipped gradient for per-variable weights
+    ] as const) {
+      const run = (fused: boolean) => {
+        const model = makeModel();
+        const variables = model.trainableWeights.map((w) => w.read() as Variable);
+        const step = new GradientStep(tf, model, variables, lossOf);
+        const optimizer = createOptimizer(tf, spec, step.size, fused);
+        assert.equal(optimizer.fusedUpdate !== undefined, fused, `${backend} ${spec.type}: fused kernel ${fused ? 'present' : 'absent'}`);
+        const measured: number[] = [];
+        for (let s = 0; s < 12; s++) {
+          const { x, y } = batch(s);
+          const stats = step.computeGradients(x, y, clip);
+          measured.push(stats.previousUpdateSquare, stats.weightSquare);
+          tf.dispose([x, y]);
+          optimizer.setLearningRate(lrAt(spec, s));
+          step.apply(s % 3 === 1 ? 0.7 : 1, optimizer); // a clipped step scales the gradient first
+        }
+        measured.push(step.finalUpdateSquare());
+        const weights = variables.map((v) => Array.from(v.dataSync()));
+        step.dispose();
+        optimizer.dispose();
+        model.dispose();
+        return { weights, measured };
+      };
+      const before = tf.memory().numTensors;
+      const fused = run(true);
+      assert.equal(tf.memory().numTensors, before, `${backend} ${spec.type}: the fused path leaks no tensors`);
+      const reference = run(false);
+      assert.deepEqual(fused.weights, reference.weights, `${backend} ${spec.type}: the same weights`);
+      reference.measured.forEach((value, i) =>
+        assert.ok(Number.isNaN(value) ? Number.isNaN(fused.measured[i]) : Math.abs(fused.measured[i] - value) <= 1e-6 * value, `${backend} ${spec.type}, sum ${i}: ${fused.measured[i]} vs ${value}`),
+      );
+    }
+  }
+});
+
+test('the SIMD module gives the JavaScript loops’ values on an unshared and a shared memory, and is absent without one', () => {
+  assert.equal(simdKernels(undefined), undefined);
+  assert.equal(simdKernels({}), undefined);
+  const n = 1003; // 250 lanes of 4 and a tail of 3
+  const random = seededUniform(7);
+  const inputs = [0, 1, 2, 3].map((i) => Float32Array.from({ length: n }, () => (i === 2 ? random() * 1e-3 : random() * 2 - 1)));
+  const c = adamConstants({ beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, 0.9 ** 3, 0.999 ** 3, 0.01, 1 - 0.01 * 0.05);
+  for (const scale of [1, Math.fround(0.7)]) {
+    const expected = [0, 1, 2].map(() => new Float32Array(n));
+    const expectedSums = new Float64Array(2);
+    adamLoop(inputs[0], 0, inputs[3], expected[2], 0, inputs[1], inputs[2], expected[0], expected[1], 0, n, scale, c, expectedSums);
+    const expectedSquares = inputs[0].reduce((sum, x) => sum + x * x, 0);
+    for (const shared of [false, true]) {
+      const label = `${shared ? 'shared' : 'unshared'} memory, scale ${scale}`;
+      const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: object) => { buffer: ArrayBuffer } } }).WebAssembly;
+      const memory = new Memory(shared ? { initial: 1, maximum: 4, shared: true } : { initial: 1 });
+      const kernels = simdKernels(shared ? { wasmMemory: memory } : { asm: { memory } });
+      assert.ok(kernels, `the module instantiates on ${label}`);
+      const heap = new Float32Array(memory.buffer);
+      const at = (i: number) => (i * n + 1) * 4; // offsets that are not 16-byte aligned
+      inputs.forEach((values, i) => heap.set(values, at(i) / 4));
+      const sums = kernels.adam(
+        at(0),
+        at(1),
+        at(2),
+        at(3),
+        at(4),
+        at(5),
+        at(6),
+        n,
+        scale,
+        c.beta1,
+        c.oneMinusBeta1,
+        c.beta2,
+        c.oneMinusBeta2,
+        c.correction1,
+        c.correction2,
+        c.epsilon,
+        c.negativeLr,
+        c.decay,
+      );
+      expected.forEach((values, i) => assert.deepEqual(heap.slice(at(4 + i) / 4, at(4 + i) / 4 + n), values, `${label}: output ${i}`));
+      sums.forEach((sum, i) => assert.ok(Math.abs(sum - expectedSums[i]) <= 1e-12 * expectedSums[i], `${label}: sum ${i}: ${sum} vs ${expectedSums[i]}`));
+      const squares = kernels.squares(at(0), n);
+      assert.ok(Math.abs(squares - expectedSquares) <= 1e-12 * expectedSquares, `${label}: Σ x² ${squares} vs ${expectedSquares}`);
     }
   }
 });
