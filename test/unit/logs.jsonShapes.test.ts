@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { jsonLines, llamaFactory, llmc, mmengine, type LineFormat } from '../../src/core/logs/formats';
+import { csv, jsonLines, lightningCsv, llamaFactory, llmc, mmengine, type LineFormat } from '../../src/core/logs/formats';
 import { JsonShapeReader } from '../../src/core/logs/jsonShapes';
 import { ByteLineSplitter, LineSplitter } from '../../src/core/logs/lineSplitter';
 import { parseJsonLine } from '../../src/core/runlog/jsonLine';
@@ -334,6 +334,73 @@ describe('llm.c lines of a shape seen before', () => {
         const fast = await read(llmc);
         assert.deepEqual(fast, await read(fresh));
         assert.ok(fast.rows.length > 15);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CSV rows with the cells of a row before', () => {
+  test('the same rows, report and problems as reading every line with a fresh parser (never a shape)', async () => {
+    const files = {
+      'metrics.csv': [
+        '\ufeffepoch,step,train_loss,lr-Adam,val_loss,grad_norm',
+        '0,0,2.5,0.001,,3.1',
+        '0,1,2.4,0.001,,2.9',
+        '0,1,,,2.6,',
+        '0,2,2.3,0.001,,2.8',
+        '0,3, 2.2 ,0.001,,nan',
+        '0,4,2.1,0.001,,inf',
+        '0,5,"2.0",0.001,,2.5',
+        '0,6,oops,0.001,,2.5',
+        '0,7,1.9,0.001,,2.4,extra',
+        '0,7,,,2.4,',
+        '0,8,1.8,0.001,,2.3\r',
+        '0,9,1.7,0.001,,',
+        '0,10,1.6,0.001,,2.2',
+        '0,11,-0,1e-3,,2.2',
+        ' , , , , , ',
+        '0,12,1.5,0.001,,2.1',
+      ],
+      'dup.csv': ['step,loss,loss,grad_norm', '0,1,2,3', '1,1,2,3', '2,1,2,3'],
+      'numbers.csv': ['1,step,loss', '5,0,1', '6,1,0.9', '7,2,0.8'],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'gradscope-csv-'));
+    try {
+      for (const [name, lines] of Object.entries(files)) {
+        const file = join(dir, name);
+        writeFileSync(file, lines.join('\n') + '\n');
+        const read = async (format: LineFormat) => {
+          const rows: MetricsRow[] = [];
+          const problems: string[] = [];
+          const report = await readLogSource({ kind: 'lines', title: 't', format, file }, { onRow: (row) => rows.push(row), onProblem: (p) => problems.push(p) });
+          return { rows, report, problems };
+        };
+        for (const format of [lightningCsv, csv]) {
+          const fresh: LineFormat = {
+            ...format,
+            parser: () => {
+              const header = format.parser();
+              let first = true;
+              return {
+                line: (text, n) => {
+                  if (first) {
+                    first = false;
+                    return header.line(text, n);
+                  }
+                  // A parser that has read the header and nothing else: never a shape learnt.
+                  const parser = format.parser();
+                  parser.line(lines[0], 1);
+                  return parser.line(text, n);
+                },
+              };
+            },
+          };
+          const fast = await read(format);
+          assert.deepEqual(fast, await read(fresh), `${name} as ${format.name}`);
+          assert.ok(fast.rows.length >= 2, name);
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

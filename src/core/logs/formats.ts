@@ -213,6 +213,12 @@ const KNOWN_COLUMN = /(^|[/_ -])(loss|step|epoch|iter|iteration|lr|learning_rate
 
 function csvParser(): LineParser {
   let header: string[] | undefined;
+  // Rows whose non-empty cells are all numbers, by which cells those are (one bit a column, up to
+  // 31 columns): a row with the cells of a row before goes to the row assembler as numbers by
+  // position, no object. Lightning writes a few such kinds of row (training, validation, lr).
+  const shapes = new Map<number, RecordShape>();
+  const shaped: ShapedRecord = { shape: undefined as unknown as RecordShape, numbers: new Float64Array(31), line: 0 };
+  let cellNumbers = new Float64Array(0);
   return {
     line(text, lineNumber) {
       if (text.length > MAX_LINE_LENGTH) return tooLong(text);
@@ -220,20 +226,56 @@ function csvParser(): LineParser {
       const cells = splitCsvLine(text);
       if (!header) {
         header = cells.map((c, i) => (i === 0 ? c.replace(/^\ufeff/, '') : c).trim());
+        cellNumbers = new Float64Array(header.length);
         return undefined;
       }
       if (cells.length !== header.length) return { problem: `${cells.length} cells where the header has ${header.length}` };
-      const values: Record<string, unknown> = {};
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells[i].trim();
-        // An empty cell is a value that was not logged in this row: never 0.
-        if (cell === '' || header[i] === '') continue;
-        const number = parseNumber(cell);
-        values[header[i]] = number ?? cell;
+      if (cells.length <= 31) {
+        let mask = 0;
+        let numeric = true;
+        for (let i = 0; i < cells.length; i++) {
+          if (header[i] === '') continue;
+          const number = parseNumber(cells[i]);
+          if (number !== undefined) {
+            cellNumbers[i] = number;
+            mask |= 1 << i;
+          } else if (cells[i].trim() !== '') {
+            numeric = false;
+            break;
+          }
+        }
+        const shape = numeric ? shapes.get(mask) : undefined;
+        if (shape) {
+          let k = 0;
+          for (let i = 0; i < cells.length; i++) if (mask & (1 << i)) shaped.numbers[k++] = cellNumbers[i];
+          shaped.shape = shape;
+          shaped.line = lineNumber;
+          return shaped;
+        }
+        const record = csvRecord(header, cells, lineNumber);
+        if (numeric && shapes.size < 16) {
+          const keys = Object.keys(record.values);
+          // Learnt when each number went to a key of its own, in column order (no repeated or integer-like names).
+          const order = header.filter((_, i) => mask & (1 << i));
+          if (sameList(keys, order)) shapes.set(mask, { keys, numeric: keys.map(() => true), sample: record.values, role: undefined, joinsCurrent: false });
+        }
+        return [record];
       }
-      return [{ values, line: lineNumber }];
+      return [csvRecord(header, cells, lineNumber)];
     },
   };
+}
+
+function csvRecord(header: string[], cells: string[], lineNumber: number): LogRecord {
+  const values: Record<string, unknown> = {};
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i].trim();
+    // An empty cell is a value that was not logged in this row: never 0.
+    if (cell === '' || header[i] === '') continue;
+    const number = parseNumber(cell);
+    values[header[i]] = number ?? cell;
+  }
+  return { values, line: lineNumber };
 }
 
 /** Numbers as Python and pandas print them, including nan, inf and -inf. */
