@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { panelFrame, pick, root, runCommand, screenshot, launch, type VsCode } from './vscode';
+import { panelFrame, pick, root, runCommand, screenshot, closeAll, launch, type VsCode } from './vscode';
 
 let vs: VsCode;
 const runsDir = () => join(vs.workspace, '.gradscope', 'runs');
@@ -118,7 +118,7 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     vs = await launch(['mnist-exploding', 'mnist-fixed']);
   });
   after(async () => {
-    await vs?.close();
+    await closeAll();
   });
 
   test('training the exploding example flags the explosion in the status bar, the Problems panel and the charts', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { launch, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode;
 
@@ -11,7 +11,7 @@ describe('the extension page', { timeout: 240_000 }, () => {
     vs = await launch([]);
   });
   after(async () => {
-    await vs?.close();
+    await closeAll();
   });
 
   test('shows the icon and the README with every image loaded', async () => {

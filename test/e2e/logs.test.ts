@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { concat, eventBytes, record } from '../support/tfevents';
 import { sharedReference } from '../unit/shared';
-import { launch, panelFrame, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, panelFrame, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode;
 const row = (step: number, spike = false) =>
@@ -16,7 +16,7 @@ describe('logs from other frameworks in VS Code', { timeout: 300_000 }, () => {
     vs = await launch([]);
   });
   after(async () => {
-    await vs?.close();
+    await closeAll();
   });
 
   test('a watched metrics file drives the panel, the status bar and Problems as it grows', async () => {

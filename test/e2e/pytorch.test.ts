@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launch, panelFrame, root, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, panelFrame, root, runCommand, screenshot, type VsCode } from './vscode';
 
 const TRAIN = `
 import sys, time, torch, gradscope
@@ -40,7 +40,7 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
   });
   after(async () => {
     child?.kill();
-    await vs?.close();
+    await closeAll();
   });
 
   test('a monitored script appears live in the panel, its explosion alerts, and Stop in the panel ends it', async () => {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lrJumpJob } from '../integration/harness';
-import { launch, pick, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, pick, runCommand, screenshot, type VsCode } from './vscode';
 
 const small = {
   name: 'small',
@@ -51,7 +51,7 @@ describe('settings and the status bar', { timeout: 600_000 }, () => {
     });
   });
   after(async () => {
-    await vs?.close();
+    await closeAll();
   });
 
   test('Find Learning Rate runs on the backend of the gradscope.backend setting', async () => {

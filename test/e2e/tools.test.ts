@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { launch, panelFrame, pick, root, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, panelFrame, pick, root, runCommand, screenshot, type VsCode } from './vscode';
 
 let vs: VsCode;
 
@@ -44,7 +44,7 @@ describe('strategy tools in VS Code', { timeout: 600_000 }, () => {
     writeFileSync(join(vs.workspace, 'small.gradscope.json'), smallJob());
   });
   after(async () => {
-    await vs?.close();
+    await closeAll();
   });
 
   test('a range test suggests a peak learning rate, and Apply writes it into the job file', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launch, runCommand, screenshot, type VsCode } from './vscode';
+import { closeAll, launch, runCommand, screenshot, type VsCode } from './vscode';
 
 const moduleJob = {
   name: 'module-data',
@@ -27,7 +27,7 @@ before(async () => {
   });
 });
 after(async () => {
-  await vs?.close();
+  await closeAll();
 });
 
 test('a module job is refused in an untrusted workspace', { timeout: 300_000 }, async () => {

@@ -85,22 +85,43 @@ export async function launch(examples: string[], options: LaunchOptions = {}): P
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Registered before anything can fail, so that closeAll() stops what was started.
+  const started: { browser?: Browser } = {};
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= shutdown(started.browser, server).finally(() => sessions.delete(close));
+    return closing;
+  };
+  sessions.add(close);
   await waitForServer(server, port);
-  const browser = await chromium.launch({
+  const browser = (started.browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  }));
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.statusbar').waitFor();
-  return { page, workspace, close: () => shutdown(browser, server) };
+  return { page, workspace, close };
 }
 
-async function shutdown(browser: Browser, server: ChildProcess): Promise<void> {
-  await browser.close().catch(() => {});
+/**
+ * The sessions of this test file not closed yet. A test that fails before it closes its VS Code would
+ * otherwise leave code-server and chromium running, and the file's process waiting on them forever.
+ */
+const sessions = new Set<() => Promise<void>>();
+
+/** Closes every VS Code this file launched and has not closed (each file's `after`). */
+export async function closeAll(): Promise<void> {
+  await Promise.all([...sessions].map((close) => close()));
+}
+
+async function shutdown(browser: Browser | undefined, server: ChildProcess): Promise<void> {
+  await browser?.close().catch(() => {});
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
   server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await exited;
 }
 
 async function waitForServer(server: ChildProcess, port: number): Promise<void> {
