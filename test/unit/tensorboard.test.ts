@@ -6,7 +6,7 @@ import { decodeScalars, maskedCrc32c, readRecords, type TbProblem, type TbScalar
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTbRuns, readTbRows, TbFollower } from '../../src/node/logs/tensorboardFiles';
+import { findTbRuns, readTbRows, streamTbFile, TbFollower } from '../../src/node/logs/tensorboardFiles';
 import { concat, eventBytes, histogramEventBytes, record } from '../support/tfevents';
 import { referenceDecodeScalars } from '../support/tbReference';
 import { Writer } from 'protobufjs/minimal';
@@ -293,4 +293,51 @@ test('event files with no scalars say what they hold instead (histograms), namin
     [1, 0.5],
   );
   assert.deepEqual(problems, []);
+});
+
+test('a one-file run streams its rows a chunk at a time: records across chunk ends, larger than a chunk, damaged, cut off', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tb-stream-'));
+  const file = join(dir, 'events.out.tfevents.1.host');
+  const events = Array.from({ length: 60 }, (_, step) => record(eventBytes(step, step === 30 ? { loss: 1 / (step + 1), ['x'.repeat(300)]: 7 } : { loss: 1 / (step + 1), lr: 0.1 })));
+  const damaged = Uint8Array.from(events[20]);
+  damaged[damaged.length - 1] ^= 0xff; // the data checksum of step 20's record
+  events[20] = damaged;
+  const whole = concat(events);
+  for (const tail of [new Uint8Array(0), whole.subarray(0, 7)]) {
+    writeFileSync(file, concat([whole, tail]));
+    const expectedProblems: string[] = [];
+    const expected = readTbRows({ name: '.', files: [file] }, (_, p) => expectedProblems.push(`${p.offset}: ${p.message}`));
+    for (const chunk of [16, 64, 100, 1 << 20]) {
+      const rows: Record<string, number>[] = [];
+      const problems: string[] = [];
+      assert.equal(
+        streamTbFile(
+          file,
+          (row) => rows.push(row),
+          (_, p) => problems.push(`${p.offset}: ${p.message}`),
+          chunk,
+        ),
+        true,
+      );
+      assert.deepEqual(rows, expected, `chunks of ${chunk} bytes`);
+      assert.deepEqual(problems, expectedProblems, `chunks of ${chunk} bytes`);
+    }
+    assert.equal(expected.length, 59, 'every step but the damaged one');
+    assert.equal(expectedProblems.length, tail.length ? 2 : 1);
+  }
+  // A record length that fails its checksum: the rest of the file is skipped, once.
+  const broken = Uint8Array.from(whole);
+  const at = events.slice(0, 40).reduce((n, e) => n + e.length, 0);
+  broken[at + 9] ^= 0xff;
+  writeFileSync(file, broken);
+  const problems: string[] = [];
+  const rows: Record<string, number>[] = [];
+  streamTbFile(
+    file,
+    (row) => rows.push(row),
+    (_, p) => problems.push(p.message),
+    64,
+  );
+  assert.equal(rows.at(-1)?.step, 39);
+  assert.deepEqual(problems.slice(1), ['the record length checksum does not match; the rest of the file is skipped']);
 });

@@ -13,6 +13,8 @@ export interface TbScalar {
 export interface TbProblem {
   offset: number;
   message: string;
+  /** Nothing after this offset can be read (a record length that fails its checksum). */
+  fatal?: true;
 }
 
 /** TFRecord's checksum: CRC32C, rotated and offset so that a CRC of CRCs does not collide. */
@@ -43,7 +45,7 @@ export function readRecordSpans(buffer: Uint8Array, offset: number, onRecord: (s
     // A uint64 little-endian length (a double holds it exactly below 2^53; a larger one is cut off anyway).
     const length = view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
     if (view.getUint32(at + 8, true) !== mask(crc32cOf(buffer, at, at + 8))) {
-      onProblem({ offset: at, message: 'the record length checksum does not match; the rest of the file is skipped' });
+      onProblem({ offset: at, message: 'the record length checksum does not match; the rest of the file is skipped', fatal: true });
       return buffer.length;
     }
     const end = at + 12 + length + 4;

@@ -6,7 +6,7 @@ import { LogFormatError, trainerStateEntries, wandbSummaryError, type TrainerSta
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
 import { ByteLineSplitter, LineSplitter } from '../../core/logs/lineSplitter';
-import { findTbRuns, readTbRows } from './tensorboardFiles';
+import { findTbRuns, readTbRows, streamTbFile } from './tensorboardFiles';
 import type { FormatName } from '../../core/logs/formats';
 import { findLogSources, formatLabel, type LogSource } from './sources';
 
@@ -72,9 +72,19 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
       break;
     }
     case 'tensorboard':
-    case 'keras':
-      for (const record of await tensorBoardRecords(source, (file, offset, message) => problem(`${file} at byte ${offset}: ${message}`))) assembler.push(record);
+    case 'keras': {
+      const onProblem = (file: string, offset: number, message: string) => problem(`${file} at byte ${offset}: ${message}`);
+      // One writer's file, the usual case, streams: its rows go out as they are read.
+      const run = source.kind === 'tensorboard' ? findTbRuns(source.dir, 0)[0] : undefined;
+      if (run?.files.length === 1)
+        streamTbFile(
+          run.files[0],
+          (values) => assembler.push({ values }),
+          (file, p) => onProblem(file, p.offset, p.message),
+        );
+      else for (const record of await tensorBoardRecords(source, onProblem)) assembler.push(record);
       break;
+    }
   }
   assembler.flush();
   return { ...assembler.report(), format: formatLabel(source), ...counts };

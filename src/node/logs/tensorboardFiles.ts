@@ -1,4 +1,4 @@
-import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, promises as fs, readdirSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { forEachScalarIn, readRecordSpans, takeOtherValues, type TbProblem } from '../../core/logs/tensorboard';
 
@@ -77,27 +77,8 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       if (!tags.has(tag)) tags.add(tag);
       row[tag] = value;
     };
-    let buffer: Buffer;
-    try {
-      buffer = readFileSync(file);
-    } catch (error) {
-      onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
-      continue;
-    }
     takeOtherValues(); // counted from this file on
-    const end = readRecordSpans(
-      buffer,
-      0,
-      (start, stop, offset) => {
-        try {
-          forEachScalarIn(buffer, start, stop, add);
-        } catch (error) {
-          onProblem(file, { offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-        }
-      },
-      (problem) => onProblem(file, problem),
-    );
-    if (end < buffer.length) onProblem(file, { offset: end, message: `the last record is cut off (${buffer.length - end} bytes; a file still being written?)` });
+    if (!readEventFile(file, add, onProblem)) continue;
     const others = takeOtherValues();
     if (byStep.size === 0) {
       if (others.size) onProblem(file, { offset: 0, message: `holds no scalars, only ${describeOthers(others)}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
@@ -119,6 +100,105 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
     }
   }
   return groups.flatMap((group) => [...group.byStep.values()].sort((a, b) => a.step - b.step));
+}
+
+/**
+ * A one-file run's rows handed out as they are read, in file order (memory stays flat however long
+ * the run): a step's row goes out when a later step's event comes, as writers log a step's scalars
+ * together. A step logged again out of order, or a file that goes back to earlier steps, gives rows
+ * whose step goes back, which the row assembler reads as a new segment. Returns whether the file
+ * held scalars (else, as readTbRows, a problem says what it held).
+ */
+export function streamTbFile(file: string, onRow: (row: Record<string, number>) => void, onProblem: (file: string, problem: TbProblem) => void, chunkBytes = CHUNK_BYTES): boolean {
+  let lastStep = NaN;
+  let row: Record<string, number> | undefined;
+  let rows = 0;
+  takeOtherValues(); // counted from this file on
+  const add = (tag: string, step: number, value: number) => {
+    if (step !== lastStep || !row) {
+      if (row) onRow(row);
+      row = { step };
+      lastStep = step;
+      rows++;
+    }
+    row[tag] = value;
+  };
+  readEventFile(file, add, onProblem, chunkBytes);
+  if (row) onRow(row);
+  const others = takeOtherValues();
+  if (rows === 0 && others.size) onProblem(file, { offset: 0, message: `holds no scalars, only ${describeOthers(others)}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
+  return rows > 0;
+}
+
+/** Bytes of an event file read at a time: records are handed out from each, the file is never held whole. */
+const CHUNK_BYTES = 4 << 20;
+
+/**
+ * Visits the scalars of every complete record of an event file, reading it a chunk at a time.
+ * Returns false when the file cannot be read at all (a problem says why).
+ */
+function readEventFile(
+  file: string,
+  visit: (tag: string, step: number, value: number, wallTime: number) => void,
+  onProblem: (file: string, problem: TbProblem) => void,
+  chunkBytes = CHUNK_BYTES,
+): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
+    return false;
+  }
+  try {
+    let buffer = Buffer.alloc(chunkBytes);
+    /** File offset of buffer[0], and the bytes of the buffer holding data. */
+    let base = 0;
+    let filled = 0;
+    let atEnd = false;
+    let stopped = false;
+    while (!atEnd && !stopped) {
+      if (filled === buffer.length) {
+        // One record larger than the buffer: grow it to hold the record.
+        const larger = Buffer.alloc(buffer.length * 2);
+        buffer.copy(larger, 0, 0, filled);
+        buffer = larger;
+      }
+      let read: number;
+      try {
+        read = readSync(fd, buffer, filled, buffer.length - filled, base + filled);
+      } catch (error) {
+        onProblem(file, { offset: base + filled, message: `cannot be read further (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+        return true;
+      }
+      atEnd = read === 0;
+      filled += read;
+      const data = buffer.subarray(0, filled);
+      const end = readRecordSpans(
+        data,
+        0,
+        (start, stop, offset) => {
+          try {
+            forEachScalarIn(data, start, stop, visit);
+          } catch (error) {
+            onProblem(file, { offset: base + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+          }
+        },
+        (problem) => {
+          if (problem.fatal) stopped = true;
+          onProblem(file, { ...problem, offset: base + problem.offset });
+        },
+      );
+      if (atEnd && end < filled && !stopped) onProblem(file, { offset: base + end, message: `the last record is cut off (${filled - end} bytes; a file still being written?)` });
+      // Keep the unread tail (a record cut by the chunk's end) at the start of the buffer.
+      buffer.copy(buffer, 0, end, filled);
+      base += end;
+      filled -= end;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
