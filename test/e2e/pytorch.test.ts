@@ -46,18 +46,7 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
   test('a monitored script appears live in the panel, its explosion alerts, and Stop in the panel ends it', async () => {
     const { page } = vs;
     writeFileSync(join(vs.workspace, 'train.py'), TRAIN);
-    const script = spawn('/usr/bin/python3', ['train.py', 'pytorch-e2e'], { cwd: vs.workspace, env: { ...process.env, PYTHONPATH: join(root, 'python') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = script;
-    let stdout = '';
-    let stderr = '';
-    script.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    script.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
-    const runDir = await waitFor(
-      () => /run_dir (.+)\n/.exec(stdout)?.[1],
-      60_000,
-      () => `the script printed no run folder: ${stderr}`,
-    );
+    const { runDir, exited, output } = await startScript('pytorch-e2e');
 
     await runCommand(page, 'Gradscope: Open Training Log');
     const input = page.locator('.quick-input-widget input');
@@ -81,8 +70,8 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
     assert.equal(await stop.isDisabled(), false);
     await stop.click();
     const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
-    assert.equal(code, 0, `the script did not end after Stop (${String(code)}): ${stderr}`);
-    assert.match(stdout, /stopped at \d+/);
+    assert.equal(code, 0, `the script did not end after Stop (${String(code)}): ${output()}`);
+    assert.match(output(), /stopped at \d+/);
     assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).status, 'stopped');
     assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'control.json'), 'utf8')), { stop: true });
     await frame.locator('#run-status', { hasText: /^stopped/ }).waitFor({ timeout: 30_000 });
@@ -164,7 +153,7 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
   });
 });
 
-/** Starts train.py (written by the first test) as another program would, and waits for its run folder. */
+/** Starts train.py (written by the first test) as another program would, and waits for its run folder. `output`: its stdout then stderr. */
 async function startScript(name: string): Promise<{ runDir: string; exited: Promise<number | null>; output: () => string }> {
   const script = spawn('/usr/bin/python3', ['train.py', name], { cwd: vs.workspace, env: { ...process.env, PYTHONPATH: join(root, 'python') }, stdio: ['ignore', 'pipe', 'pipe'] });
   child = script;

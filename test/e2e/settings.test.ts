@@ -4,21 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { lrJumpJob } from '../integration/harness';
+import { lrJumpJob, tinyJob } from '../integration/harness';
 import { closeAll, launch, pick, runCommand, screenshot, type VsCode } from './vscode';
 
-const small = {
-  name: 'small',
-  seed: 1,
-  data: { type: 'synthetic', samples: 512, features: 8, classes: 3 },
-  model: [
-    { type: 'dense', units: 16, activation: 'relu' },
-    { type: 'dense', units: 3, activation: 'softmax' },
-  ],
-  optimizer: { type: 'sgd', lr: 0.1 },
-  schedule: { type: 'constant', lr: 0.1 },
-  epochs: 2,
-};
+const small = tinyJob({ name: 'small', data: { type: 'synthetic', samples: 512, features: 8, classes: 3 } });
 const guarded = {
   name: 'guarded',
   seed: 1,

@@ -77,11 +77,10 @@ export function readTbRows(run: TbRun, onProblem: (file: string, problem: TbProb
       if (!tags.has(tag)) tags.add(tag);
       row[tag] = value;
     };
-    takeOtherValues(); // counted from this file on
     if (!readEventFile(file, add, onProblem)) continue;
     const others = takeOtherValues();
     if (byStep.size === 0) {
-      if (others.size) onProblem(file, { offset: 0, message: `holds no scalars, only ${describeOthers(others)}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
+      noScalars(file, others, onProblem);
       continue;
     }
     const previous = groups.at(-1);
@@ -113,7 +112,6 @@ export function streamTbFile(file: string, onRow: (row: Record<string, number>) 
   let lastStep = NaN;
   let row: Record<string, number> | undefined;
   let rows = 0;
-  takeOtherValues(); // counted from this file on
   const add = (tag: string, step: number, value: number) => {
     if (step !== lastStep || !row) {
       if (row) onRow(row);
@@ -126,7 +124,7 @@ export function streamTbFile(file: string, onRow: (row: Record<string, number>) 
   readEventFile(file, add, onProblem, chunkBytes);
   if (row) onRow(row);
   const others = takeOtherValues();
-  if (rows === 0 && others.size) onProblem(file, { offset: 0, message: `holds no scalars, only ${describeOthers(others)}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
+  if (rows === 0) noScalars(file, others, onProblem);
   return rows > 0;
 }
 
@@ -134,8 +132,9 @@ export function streamTbFile(file: string, onRow: (row: Record<string, number>) 
 const CHUNK_BYTES = 4 << 20;
 
 /**
- * Visits the scalars of every complete record of an event file, reading it a chunk at a time.
- * Returns false when the file cannot be read at all (a problem says why).
+ * Visits the scalars of every complete record of an event file, reading it a chunk at a time; the
+ * values that are not scalars are counted afresh for this file (takeOtherValues). Returns false when
+ * the file cannot be read at all (a problem says why).
  */
 function readEventFile(
   file: string,
@@ -143,6 +142,7 @@ function readEventFile(
   onProblem: (file: string, problem: TbProblem) => void,
   chunkBytes = CHUNK_BYTES,
 ): boolean {
+  takeOtherValues();
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -284,7 +284,9 @@ export class TbFollower {
   }
 }
 
-/** "12 histograms, 3 images" */
-function describeOthers(others: Map<string, number>): string {
-  return [...others].map(([kind, count]) => `${count} ${kind}`).join(', ');
+/** Says what a file that held no scalars held instead ("12 histograms, 3 images"); nothing when it held nothing. */
+function noScalars(file: string, others: Map<string, number>, onProblem: (file: string, problem: TbProblem) => void): void {
+  if (others.size === 0) return;
+  const held = [...others].map(([kind, count]) => `${count} ${kind}`).join(', ');
+  onProblem(file, { offset: 0, message: `holds no scalars, only ${held}; Gradscope charts scalars (add_scalar, tf.summary.scalar)` });
 }
