@@ -1,25 +1,26 @@
 """Benchmark, not a test: what gradscope.Monitor costs a PyTorch loop.
 
-The seed MLP (784-128-64-10, Adam, batch 128) on synthetic MNIST-shaped data, one CPU thread. Three
-loops, timed side by side:
+The seed MLP (784-128-64-10, Adam, batch 128) on synthetic MNIST-shaped data, one CPU thread. One
+model, optimizer and scheduler take three kinds of step, timed side by side:
   plain      zero_grad, forward, backward, optimizer.step, scheduler.step
   plain+item the same plus loss.item() (what a loop that logs its loss does)
   monitor    the issue's loop: plain + monitor.step(loss) writing a run folder, polling control.json
-Each step is timed; a round's figure is the median step time of each loop. Two schedules, both run
-and printed:
-  blocks     each loop runs a block of steps in turn (the order rotates every round), so its model
-             stays in the caches as in a real training loop: the headline figure;
-  steps      the loops advance together, one step each in turn (the order rotates every step): the
-             machine's load falls on each alike, but every step starts with another model's weights,
-             gradients and Adam state (about 2 MB each) in the caches.
-Prints ms/step and each loop's ratio to plain (median over rounds, and the range), and the mean
-step's ratio too (the median step never holds the batched write of the metrics file).
-Target: monitor / plain <= 1.03.
+One model for all three, so no kind of step is favoured by where its tensors happen to sit in memory
+(two copies of the same model differ by about 0.5% in step time on this machine). Two schedules:
+  blocks     each kind runs a block of steps in turn (the order rotating every round), the loop's
+             other kinds out of the way as in a real training loop: the headline;
+  steps      the kinds take turns step by step (the order rotating every step), so the machine's
+             load falls on each alike.
+A round's figures are each kind's time for its steps of the round (what a training run pays: the
+batched writes of the metrics file included) and its median step. Prints ms/step and each kind's
+ratio to plain: the median over rounds of the ratio of their times, its quartiles, and the ratio of
+the median steps. Target: monitor / plain <= 1.03.
 
-Run: npm run bench:python   (or /usr/bin/python3 bench/pytorch_monitor.py [--rounds 20] [--steps 100])
+Run: npm run bench:python   (or /usr/bin/python3 bench/pytorch_monitor.py [--rounds 40] [--steps 100])
 """
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -28,6 +29,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+
+# One CPU thread, as the report says: torch's own pool is set in main(), but OpenBLAS (which runs
+# torch's matrix products here, and numpy's) and OpenMP size theirs when they load. Left to
+# themselves they take every core, and OpenBLAS's second thread spins between products on a machine
+# of two (several seconds of system time a run, and the noise with it). A value already set wins:
+# OPENBLAS_NUM_THREADS=2 npm run bench:python measures that configuration.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 import torch  # noqa: E402
 
@@ -45,7 +54,7 @@ def build():
         torch.nn.Linear(64, 10),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10_000)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100_000)
     return model, optimizer, scheduler
 
 
@@ -55,109 +64,105 @@ def data(count=16):
 
 
 class Loop:
-    """One of the compared loops, with its own model, optimizer and scheduler (same seed and data)."""
+    """The model, optimizer, scheduler and monitor the three kinds of step share."""
 
-    def __init__(self, variant, runs_dir):
-        self.variant = variant
+    def __init__(self, runs_dir):
         self.model, self.optimizer, self.scheduler = build()
         self.loss_fn = torch.nn.CrossEntropyLoss()
-        self.monitor = gradscope.Monitor(self.model, self.optimizer, run_dir=os.path.join(runs_dir, variant)) if variant == "monitor" else None
-        self.monitor_seconds = []  # monitor.step alone, each step
+        self.monitor = gradscope.Monitor(self.model, self.optimizer, run_dir=os.path.join(runs_dir, "monitor"))
+        self.monitor_seconds = []  # monitor.step alone, each monitored step
 
-
-    def step(self, x, y):
+    def step(self, kind, x, y):
         self.optimizer.zero_grad()
         loss = self.loss_fn(self.model(x), y)
         loss.backward()
-        if self.monitor is None:
-            self.optimizer.step()
-            if self.variant == "plain+item":
-                loss.item()
-        else:
+        if kind == "monitor":
             start = time.perf_counter()
             ok = self.monitor.step(loss)
             self.monitor_seconds.append(time.perf_counter() - start)
             if ok:
                 self.optimizer.step()
+        else:
+            self.optimizer.step()
+            if kind == "plain+item":
+                loss.item()
         self.scheduler.step()
+
+
+KINDS = ["plain", "plain+item", "monitor"]
+SCHEDULES = {
+    "blocks": "each kind a block of steps in turn (as in training)",
+    "steps": "the kinds taking turns step by step",
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20, help="rounds (default 20)")
-    parser.add_argument("--steps", type=int, default=100, help="steps of each loop per round (default 100)")
+    parser.add_argument("--rounds", type=int, default=40, help="rounds (default 40)")
+    parser.add_argument("--steps", type=int, default=100, help="steps of each kind per round (default 100: about 0.1 s, the monitor's interval between two looks at control.json, as in training)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     batches = data()
-    variants = ["plain", "plain+item", "monitor"]
     runs_dir = tempfile.mkdtemp(prefix="gradscope-bench-")
     try:
-        loops = [Loop(v, runs_dir) for v in variants]
-        for i in range(20):  # warm-up outside the clock: kernels, Adam's state, the run folder
-            for loop in loops:
-                loop.step(*batches[i % len(batches)])
-        results = {schedule: run_rounds(loops, batches, args.rounds, args.steps, schedule) for schedule in ("blocks", "steps")}
-        for loop in loops:
-            if loop.monitor:
-                loop.monitor.close()
+        loop = Loop(runs_dir)
+        for i in range(60):  # warm-up outside the clock: kernels, Adam's state, the run folder
+            loop.step(KINDS[i % len(KINDS)], *batches[i % len(batches)])
+        results = {schedule: run_rounds(loop, batches, args.rounds, args.steps, schedule) for schedule in SCHEDULES}
+        loop.monitor.close()
     finally:
         shutil.rmtree(runs_dir, ignore_errors=True)
-    print("gradscope.Monitor overhead: seed MLP 784-128-64-10, Adam, batch %d, torch %s, 1 CPU thread, %d rounds x %d steps per loop, load average %.1f on %d cores"
-          % (BATCH, torch.__version__, args.rounds, args.steps, os.getloadavg()[0], os.cpu_count()))
+    print("gradscope.Monitor overhead: seed MLP 784-128-64-10, Adam, batch %d, torch %s, %d torch thread, OpenBLAS threads %s, %d rounds x %d steps of each kind, load average %.1f on %d cores"
+          % (BATCH, torch.__version__, torch.get_num_threads(), os.environ["OPENBLAS_NUM_THREADS"], args.rounds, args.steps, os.getloadavg()[0], os.cpu_count()))
     for schedule, rounds in results.items():
         print(" %s:" % SCHEDULES[schedule])
-        report(rounds, variants)
+        report(rounds)
     ratio = statistics.median(r["monitor"] / r["plain"] for r in results["blocks"])
     print("monitor / plain = %.3f in blocks (target <= 1.03): %s" % (ratio, "met" if ratio <= 1.03 else "NOT met"))
 
 
-SCHEDULES = {
-    "blocks": "each loop a block of steps in turn (its model stays in the caches, as in training)",
-    "steps": "the loops interleaved step by step (each step starts with another model in the caches)",
-}
-
-
-def run_rounds(loops, batches, rounds_count, steps, schedule):
+def run_rounds(loop, batches, rounds_count, steps, schedule):
     clock = time.perf_counter
     rounds = []
     for round_index in range(rounds_count):
-        times = {loop.variant: [] for loop in loops}
-        monitor_loop = next(loop for loop in loops if loop.monitor)
-        monitor_loop.monitor_seconds.clear()
+        times = {kind: [] for kind in KINDS}
+        loop.monitor_seconds.clear()
         if schedule == "blocks":
-            shift = round_index % len(loops)
-            for loop in loops[shift:] + loops[:shift]:
+            shift = round_index % len(KINDS)
+            for kind in KINDS[shift:] + KINDS[:shift]:
                 for i in range(steps):
                     x, y = batches[i % len(batches)]
                     start = clock()
-                    loop.step(x, y)
-                    times[loop.variant].append(clock() - start)
+                    loop.step(kind, x, y)
+                    times[kind].append(clock() - start)
         else:
             for i in range(steps):
                 x, y = batches[i % len(batches)]
-                shift = i % len(loops)
-                for loop in loops[shift:] + loops[:shift]:
+                shift = (round_index * steps + i) % len(KINDS)
+                for kind in KINDS[shift:] + KINDS[:shift]:
                     start = clock()
-                    loop.step(x, y)
-                    times[loop.variant].append(clock() - start)
-        figures = {v: statistics.median(t) * 1000 for v, t in times.items()}
-        figures.update({v + " mean": statistics.fmean(t) * 1000 for v, t in times.items()})
-        figures["step()"] = statistics.median(monitor_loop.monitor_seconds) * 1000
+                    loop.step(kind, x, y)
+                    times[kind].append(clock() - start)
+        figures = {kind: math.fsum(t) for kind, t in times.items()}
+        figures.update({kind + " median": statistics.median(t) for kind, t in times.items()})
+        figures["step()"] = statistics.median(loop.monitor_seconds)
+        figures["steps"] = steps
         rounds.append(figures)
     return rounds
 
 
-def report(rounds, variants):
-    for variant in variants:
-        ms = [r[variant] for r in rounds]
-        ratios = [r[variant] / r["plain"] for r in rounds]
-        mean_ratio = statistics.median(r[variant + " mean"] / r["plain mean"] for r in rounds)
-        print("  %-11s %7.3f ms/step (median of round medians; rounds %.3f-%.3f)   / plain: median %.3f, rounds %.3f-%.3f; mean steps %.3f"
-              % (variant, statistics.median(ms), min(ms), max(ms), statistics.median(ratios), min(ratios), max(ratios), mean_ratio))
-    inside = [r["step()"] for r in rounds]
-    share = [r["step()"] / r["plain"] for r in rounds]
+def report(rounds):
+    for kind in KINDS:
+        ms = [r[kind] / r["steps"] * 1000 for r in rounds]
+        ratios = [r[kind] / r["plain"] for r in rounds]
+        quartiles = statistics.quantiles(ratios, n=4)
+        median_steps = statistics.median(r[kind + " median"] / r["plain median"] for r in rounds)
+        print("  %-11s %7.3f ms/step (median round; rounds %.3f-%.3f)   / plain: %.3f (quartiles %.3f-%.3f); median steps %.3f"
+              % (kind, statistics.median(ms), min(ms), max(ms), statistics.median(ratios), quartiles[0], quartiles[2], median_steps))
+    inside = [r["step()"] * 1e6 for r in rounds]
+    share = [r["step()"] / r["plain median"] * 100 for r in rounds]
     print("  monitor.step() alone: %.1f us (median; rounds %.1f-%.1f) = %.1f%% of a plain step (rounds %.1f-%.1f%%)"
-          % (statistics.median(inside) * 1000, min(inside) * 1000, max(inside) * 1000, statistics.median(share) * 100, min(share) * 100, max(share) * 100))
+          % (statistics.median(inside), min(inside), max(inside), statistics.median(share), min(share), max(share)))
 
 
 if __name__ == "__main__":

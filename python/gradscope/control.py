@@ -51,19 +51,15 @@ class ControlFile:
     def __init__(self, run_dir, interval=0.1):
         self.path = os.path.join(run_dir, CONTROL_FILE)
         self.interval = interval
-        self._next_poll = 0.0
+        self.next_poll = 0.0  # time.monotonic() from which ``poll`` looks at the file again
         self._seen = None
-
-    def due(self):
-        """True when ``poll`` would look at the file (a clock read; no system call)."""
-        return time.monotonic() >= self._next_poll
 
     def poll(self, state, force=False):
         """Updates ``state`` in place from the file if it changed; cheap when called every step."""
         now = time.monotonic()
-        if not force and now < self._next_poll:
+        if not force and now < self.next_poll:
             return
-        self._next_poll = now + self.interval
+        self.next_poll = now + self.interval
         try:
             info = os.stat(self.path)
         except OSError:

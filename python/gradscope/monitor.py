@@ -58,7 +58,10 @@ class Monitor:
         self._layout = ModuleLayout(model)
         self._norms = NormReader(self._layout)
         self._row_keys = ["gradNorm/" + name for name in self._layout.names]
-        self._row_format = "{%s}" % ",".join(['"step":%d', '"lr":%r', '"loss":%r', '"gradNorm":%r'] + [json.dumps(key).replace("%", "%%") + ":%r" for key in self._row_keys])
+        # The short path's row: the loss and the norms (float32 values) with 9 significant digits, which
+        # round-trip float32 (TensorBoard keeps its scalars as float32) at half the cost of repr; the LR,
+        # a Python float, exactly.
+        self._row_format = "{%s}" % ",".join(['"step":%d', '"lr":%r', '"loss":%.9g', '"gradNorm":%.9g'] + [json.dumps(key).replace("%", "%%") + ":%.9g" for key in self._row_keys])
         self._state = ControlState(None if clip is None else float(clip))
         self._poll_interval = poll_interval
         self._sync = distributed.RankSync(per_rank) if distributed.active() else None
@@ -86,6 +89,7 @@ class Monitor:
         self.run_dir = os.path.abspath(path)
         if self.rank == 0:
             self._control = ControlFile(self.run_dir, poll_interval)
+        self._usual = self._is_usual()
         atexit.register(self._close_at_exit)
 
     # -- the loop's calls --------------------------------------------------------------------------
@@ -95,23 +99,49 @@ class Monitor:
         gradient with ``nonfinite="skip"``). Blocks here while the run is paused."""
         if self._closed:
             raise RuntimeError("gradscope: Monitor.step() after close()")
+        # Every poll_interval (rank 0): control.json is looked at before the step, the rows written after it.
+        tick = self._control is not None and time.monotonic() >= self._control.next_poll
+        if tick:
+            self._poll_control()
+        if self._usual and isinstance(loss, torch.Tensor):
+            # The usual step, in as little Python as it takes: in a training loop every bytecode costs
+            # two to three times what it costs hot, torch's kernels having evicted the interpreter's caches.
+            norms = self._norms.quick()
+            if norms is not None:
+                total, module_norms = norms
+                try:
+                    loss_value = loss.item()
+                except RuntimeError:
+                    loss_value = None  # not one element: the general path says so
+                groups = self.optimizer.param_groups
+                if loss_value is not None and len(groups) == 1 and math.isfinite(loss_value) and math.isfinite(total):
+                    step = self.steps
+                    self._folder.append_formatted(self._row_format, (step, float(groups[0]["lr"]), loss_value, total, *module_norms))
+                    if tick:
+                        self._folder.flush()
+                    self.steps = step + 1
+                    self._last_loss = loss_value
+                    return True
+        return self._step(loss, tick)
+
+    def _step(self, loss, tick):
+        """``step`` for any step: clipping, an LR multiplier, a pause, several param groups, non-finite
+        values, ranks. ``tick``: this step looked at control.json, and writes the rows after it."""
         step = self.steps
         loss_tensor = loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
         if loss_tensor.numel() != 1:
             raise ValueError("gradscope: step(loss) needs a scalar loss (got shape %s)" % (tuple(loss_tensor.shape),))
-        before = None  # the state before this step's changes, when there can be any
-        if self._control is not None and self._control.due():
-            before = self._state.copy()
-            self._control.poll(self._state)
+        before = None  # the state before the ranks agree on it
         rank_losses = None
-        quick = None if self._sync else self._norms.quick(loss_tensor)
+        quick = None if self._sync else self._norms.quick()
         if quick is not None:
-            total, module_norms, loss_value = quick
+            total, module_norms = quick
+            loss_value = loss_tensor.item()
             grads = None  # read below only to clip
         else:
             grads = self._norms.grads()
             if self._sync:
-                before = before or self._state.copy()
+                before = self._state.copy()
                 reduced = self._sync.agree_step(self._state, loss_tensor)
                 squares, _ = self._norms.read(grads, [loss_tensor])
                 self._state, loss_value, rank_losses = self._sync.decode_step(reduced.tolist(), self._state)
@@ -129,32 +159,30 @@ class Monitor:
         multiplier = self._state.lr_multiplier
         lr = float(groups[0]["lr"]) * multiplier
         clip = self._state.clip
-        if finite and clip is None and rank_losses is None and len(groups) == 1 and None not in module_norms:
-            # The usual row: a format and its values (repr gives the same digits as json for finite floats).
-            if self._folder:
-                self._folder.append_formatted(self._row_format, (step, lr, loss_value, total, *module_norms))
-        else:
-            row = {"step": step, "lr": lr, "loss": loss_value, "gradNorm": total}
-            if clip is not None:
-                coefficient = clip / (total + 1e-6) if finite else 1.0
-                if coefficient < 1.0:
-                    scale_(grads if grads is not None else self._norms.grads(), coefficient)
-                row["clippedNorm"] = total * min(coefficient, 1.0)
-            for key, value in zip(self._row_keys, module_norms):
-                if value is not None:
-                    row[key] = value
-            lrs = [float(group["lr"]) * multiplier for group in groups]
-            if len(lrs) > 1 and (self._lr_groups_differ or any(other != lr for other in lrs)):
-                self._lr_groups_differ = True  # once the groups differ, every row has their columns
-                for index in range(1, len(lrs)):
-                    row["lr/group%d" % index] = lrs[index]
-            if rank_losses is not None:
-                for index, value in enumerate(rank_losses):
-                    row["loss/rank%d" % index] = value
-            if self._folder:
-                self._folder.append_row(row)
+        row = {"step": step, "lr": lr, "loss": loss_value, "gradNorm": total}
+        if clip is not None:
+            coefficient = clip / (total + 1e-6) if finite else 1.0
+            if coefficient < 1.0:
+                scale_(grads if grads is not None else self._norms.grads(), coefficient)
+            row["clippedNorm"] = total * min(coefficient, 1.0)
+        for key, value in zip(self._row_keys, module_norms):
+            if value is not None:
+                row[key] = value
+        lrs = [float(group["lr"]) * multiplier for group in groups]
+        if len(lrs) > 1 and (self._lr_groups_differ or any(other != lr for other in lrs)):
+            self._lr_groups_differ = True  # once the groups differ, every row has their columns
+            for index in range(1, len(lrs)):
+                row["lr/group%d" % index] = lrs[index]
+        if rank_losses is not None:
+            for index, value in enumerate(rank_losses):
+                row["loss/rank%d" % index] = value
+        if self._folder:
+            self._folder.append_row(row)
+        if tick and self._folder:
+            self._folder.flush()
         self.steps += 1
         self._last_loss = loss_value
+        self._usual = self._is_usual()
         return True if finite else self._on_nonfinite(step, loss_value, total, module_norms)
 
     @property
@@ -178,6 +206,7 @@ class Monitor:
         if self._closed:
             return
         self._closed = True
+        self._usual = False
         atexit.unregister(self._close_at_exit)
         if self._lr_scaling:
             self._lr_scaling.remove()
@@ -208,6 +237,12 @@ class Monitor:
 
     # -- inside ----------------------------------------------------------------------------------
 
+    def _is_usual(self):
+        """Whether the next step can take ``step``'s short path: one process writing the run folder,
+        open, not paused, no clip and no LR multiplier. Only ``_step`` and ``close`` change these."""
+        state = self._state
+        return self._sync is None and self._folder is not None and not self._closed and state.clip is None and state.lr_multiplier == 1.0 and not state.pause
+
     def _lr_multiplier(self):
         return 1.0 if self._closed else self._state.lr_multiplier
 
@@ -222,6 +257,14 @@ class Monitor:
             if self._sync:
                 self._state = self._sync.agree_control(self._state)
             self._record_changes(before, step)
+
+    def _poll_control(self):
+        """Folds what control.json asks into the state, records each change as an event at this step,
+        and says whether the usual steps can go on (``_usual``)."""
+        before = self._state.copy()
+        self._control.poll(self._state)
+        self._record_changes(before, self.steps)
+        self._usual = self._is_usual()
 
     def _record_changes(self, before, step):
         for change, value, previous in self._state.changes_from(before):

@@ -64,6 +64,8 @@ class NormReader:
     def __init__(self, layout):
         self.layout = layout
         self._plans = {}
+        self._quick = None  # the all-gradients plan's _CpuSquares once it exists, when numpy is there
+        self._quick_slices = None
 
     def grads(self):
         """The gradients that exist (a parameter not used in the forward pass has none)."""
@@ -75,8 +77,8 @@ class NormReader:
             return [], torch.stack([e.detach().float().reshape(()) for e in extras]).tolist()
         plan = self._plan(grads)
         if plan.into is not None and all(e.device.type == "cpu" for e in extras):
-            # On the CPU there is no device to wait for: each dot writes its slot of one buffer (no
-            # allocation, no stack) and the loss is read apart. Twice as fast as the general path.
+            # On the CPU there is no device to wait for: one dot per gradient, no stack, and the loss
+            # read apart. Twice as fast as the general path.
             return plan.into.squares(grads), [float(e) for e in extras]
         device = plan.device
         parts = []
@@ -101,26 +103,33 @@ class NormReader:
             squares[i] = values[offset + position] ** 2
         return squares, values[count:]
 
-    def quick(self, loss):
-        """``(total, per-module norms, loss)`` for the usual step on the CPU, or None when ``read`` and
-        ``reduce`` must run: every parameter has the same float32 gradient tensor as at the last step
-        (so its kept view is valid), numpy is there and the loss is on the CPU. Same values as
-        ``read`` + ``reduce``, with a fraction of their Python."""
-        plan = self._plans.get(None)
-        into = plan.into if plan is not None else None
-        if into is None or _np is None or not into.keep_views or loss.device.type != "cpu":
+    def quick(self):
+        """``(total, per-module norms)`` for the usual step on the CPU, or None when ``read`` and
+        ``reduce`` must run: every parameter has a float32 CPU gradient and numpy is there. Same
+        values as ``read`` + ``reduce``, in one loop of ``ndarray.dot`` over the kept views."""
+        into = self._quick
+        if into is None:
             return None
-        views, sources, vdot = into.views, into.sources, _np.vdot
+        kept = into.kept
         squares = []
-        for view, source, p in zip(views, sources, self.layout.params):
-            if view is None or source() is not p.grad:
+        if kept is not None:
+            append = squares.append
+            for p, source, view in kept:
+                grad = p.grad
+                if source() is not grad or grad is None:  # replaced (a dead reference is None too)
+                    kept = None
+                    break
+                append(float(view.dot(view)))
+        if kept is None:
+            grads = [p.grad for p in self.layout.params]
+            if any(grad is None for grad in grads):
                 return None
-            squares.append(float(vdot(view, view)))
-        total_square = math.fsum(squares)
+            squares = into.squares(grads, self.layout.params)
+        fsum, sqrt = math.fsum, math.sqrt
+        total_square = fsum(squares)
         if total_square == math.inf:
-            return None  # a square overflowed float32: read() recomputes it in float64
-        self._current = plan
-        return math.sqrt(total_square), [math.sqrt(sum(squares[start:end])) for start, end in plan.module_slices], float(loss)
+            return None  # a square overflowed float32, or the norm is infinite: the general path reads it in float64
+        return sqrt(total_square), [sqrt(fsum(squares[start:end])) for start, end in self._quick_slices]
 
     def reduce(self, squares):
         """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host.
@@ -142,6 +151,8 @@ class NormReader:
         plan = self._plans.get(present)
         if plan is None:
             plan = self._plans[present] = _Plan(grads, [m for m, p in zip(self.layout.module_of, self.layout.params) if p.grad is not None], len(self.layout.names))
+            if present is None and plan.into is not None and _np is not None:
+                self._quick, self._quick_slices = plan.into, plan.module_slices
         self._current = plan
         return plan
 
@@ -172,54 +183,58 @@ class _Plan:
 
 
 class _CpuSquares:
-    """Squared norms of float32 CPU gradients: ``numpy.vdot`` on views of them where numpy is there
-    (a third of torch's per-call overhead), else ``torch.dot`` into the slots of one buffer.
+    """Squared norms of float32 CPU gradients: ``ndarray.dot`` on 1-D numpy views of them where
+    numpy is there (a fifth of ``torch.dot``'s per-call overhead), else ``Tensor.dot``.
 
-    The flat views are kept from one step to the next while the gradients stay the same tensors
-    (``zero_grad(set_to_none=False)``, torch 1.x's default): making them costs as much as a dot of a
-    small tensor. Once a loop replaces its gradients (``set_to_none=True``), views are made per step
-    and dropped at once, so no replaced gradient's memory is held."""
+    The views are kept from one step to the next while the gradients stay the same tensors
+    (``zero_grad(set_to_none=False)``, torch 1.x's default): making one costs as much as the dot of
+    a small tensor. Once a loop replaces its gradients (``set_to_none=True``, torch 2's default),
+    views are made per step and dropped at once, so no replaced gradient's memory is held."""
 
     def __init__(self, count):
-        self.buffer = torch.zeros(count, dtype=torch.float32)
-        self.slots = [self.buffer[i] for i in range(count)]
         self.keep_views = True
         self.sources = [None] * count  # weak references to the gradients the views were made from
         self.views = [None] * count
+        self.kept = None  # (parameter, source, view) of each gradient once all their views are kept
 
-    def squares(self, grads):
+    def squares(self, grads, params=None):
+        """The squared norm of each gradient in ``grads``. With ``params`` (theirs, in order), sets
+        ``kept`` once the views of all of them are kept."""
         views, sources = self.views, self.sources
-        current = []
+        squares = []
         for i, grad in enumerate(grads):
-            view = views[i]
-            if view is None or sources[i]() is not grad:
-                if view is not None:
-                    self.keep_views = False
-                view = _flat_view(grad)
-                if self.keep_views and view is not None:
-                    views[i], sources[i] = view, weakref.ref(grad)
-            current.append(view)
-        if not self.keep_views and sources[0] is not None:
-            self.views, self.sources = [None] * len(views), [None] * len(views)
-        if _np is not None and all(view is not None for view in current):
-            squares = [float(_np.vdot(view, view)) for view in current]
-        else:
-            for i, grad in enumerate(grads):
-                flat = grad.reshape(-1) if _np is not None or current[i] is None else current[i]
-                torch.dot(flat, flat, out=self.slots[i])
-            squares = self.buffer.tolist()
+            view = views[i] if sources[i] is not None and sources[i]() is grad else self._view(i, grad)
+            if view is None:  # not contiguous, or not float32 on the CPU: torch reads it as it is
+                flat = grad.reshape(-1)
+                squares.append(torch.dot(flat, flat).item())
+            else:
+                squares.append(float(view.dot(view)))  # ndarray.dot, or torch's Tensor.dot without numpy
+        if params is not None and self.keep_views and all(source is not None for source in self.sources):
+            self.kept = tuple(zip(params, self.sources, self.views))
+        return self._checked(squares, grads)
+
+    def _view(self, i, grad):
+        """A 1-D view of ``grad`` (numpy where it is there), kept while views are kept; None when
+        there is none: no gradient, another dtype or device, or not contiguous (its reshape would be a
+        copy, stale by the next step)."""
+        if grad is None or not grad.is_cpu or grad.dtype is not torch.float32 or not grad.is_contiguous():
+            return None
+        if self.sources[i] is not None and self.keep_views:
+            # A kept view's gradient was replaced: this loop replaces its gradients every step.
+            self.keep_views = False
+            self.views, self.sources, self.kept = [None] * len(self.views), [None] * len(self.views), None
+        flat = grad.detach() if grad.requires_grad else grad  # detach() costs as much as the view
+        view = flat.numpy().reshape(-1) if _np is not None else flat.view(-1)
+        if self.keep_views:
+            self.views[i], self.sources[i] = view, weakref.ref(grad)
+        return view
+
+    @staticmethod
+    def _checked(squares, grads):
         for i, square in enumerate(squares):
             if square == math.inf:  # the square overflowed float32; the norm itself may not have
                 squares[i] = grads[i].double().norm().item() ** 2
         return squares
-
-
-def _flat_view(grad):
-    """A 1-D view sharing the gradient's memory (a numpy array where numpy is there), or None when
-    there is none (a non-contiguous gradient: its reshape would be a copy, stale by the next step)."""
-    if not grad.is_contiguous():
-        return None
-    return grad.detach().numpy().reshape(-1) if _np is not None else grad.view(-1)
 
 
 def _norms(grads):

@@ -14,7 +14,6 @@ numbers are written as bare ``NaN`` / ``Infinity``, as Python's ``json`` does an
 import json
 import os
 import re
-import time
 from datetime import datetime, timezone
 
 JOB_FILE = "job.json"
@@ -42,18 +41,17 @@ def safe_name(name):
 
 
 class RunFolder:
-    """Writes one run folder. ``flush_interval``: longest time (seconds) a metric row waits in memory
-    before it is written (default 0.1); ``flush_rows``: buffered rows that force a write (default 256)."""
+    """Writes one run folder. Metric rows wait in memory until ``flush()`` (its owner calls it at
+    least every ``poll_interval``: the Monitor flushes at each look at control.json) or until
+    ``flush_rows`` wait (default 256)."""
 
-    def __init__(self, path, job, flush_interval=0.1, flush_rows=256):
+    def __init__(self, path, job, flush_rows=256):
         if os.path.exists(os.path.join(path, JOB_FILE)):
             raise FileExistsError("%s already holds a Gradscope run (%s); pass another run_dir, or run_dir=None for a new folder" % (path, JOB_FILE))
         os.makedirs(path, exist_ok=True)
         self.path = path
-        self.flush_interval = flush_interval
         self.flush_rows = flush_rows
         self._buffer = []
-        self._last_flush = time.monotonic()
         self.closed = False
         write_atomically(os.path.join(path, JOB_FILE), json.dumps(job, indent=2, default=_jsonable) + "\n")
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
@@ -61,16 +59,16 @@ class RunFolder:
         self._events = os.open(os.path.join(path, EVENTS_FILE), flags, 0o644)
 
     def append_row(self, row):
-        self._append(_ROW_ENCODER.encode(row))
+        self._buffer.append(_ROW_ENCODER.encode(row))
+        if len(self._buffer) >= self.flush_rows:
+            self.flush()
 
     def append_formatted(self, line_format, values):
         """Appends the metrics line ``line_format % values``, formatted when the batch is written (so a
         step pays for a tuple, not for the float reprs; the values must be finite numbers)."""
-        self._append((line_format, values))
-
-    def _append(self, line):
-        self._buffer.append(line)
-        if len(self._buffer) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_interval:
+        buffer = self._buffer
+        buffer.append((line_format, values))
+        if len(buffer) >= self.flush_rows:
             self.flush()
 
     def append_event(self, event):
@@ -78,7 +76,6 @@ class RunFolder:
         os.write(self._events, (json.dumps(event, separators=(",", ":"), default=_jsonable) + "\n").encode())
 
     def flush(self):
-        self._last_flush = time.monotonic()
         if not self._buffer or self.closed:
             return
         text = "\n".join(line if isinstance(line, str) else line[0] % line[1] for line in self._buffer) + "\n"

@@ -75,6 +75,79 @@ def test_rows_hold_the_norms_clip_grad_norm_computes(tmp_path, monkeypatch):
     assert summary["status"] == "finished" and summary["steps"] == 8
 
 
+@pytest.mark.parametrize("set_to_none", [False, True], ids=["grads-kept", "grads-replaced"])
+def test_the_short_path_records_what_the_general_path_would(tmp_path, monkeypatch, set_to_none):
+    """Monitor.step's short path (no control tick, no clip, one param group, finite values) takes
+    every step after the first, whether the loop keeps its gradients (torch 1.x's zero_grad) or
+    replaces them (torch 2's), and its rows hold the float32 loss exactly and the LR to the last digit."""
+    from gradscope.monitor import Monitor
+
+    general = []
+    general_step = Monitor._step
+    monkeypatch.setattr(Monitor, "_step", lambda self, *args: general.append(self.steps) or general_step(self, *args))
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=7)
+    expected = []
+    # poll_interval: no look at control.json after the first step's, however slow the machine
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=3600) as monitor:
+        for x, y in batches(6):
+            optimizer.zero_grad(set_to_none=set_to_none)
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            total = torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item()
+            expected.append((loss.item(), optimizer.param_groups[0]["lr"], total, model[5].weight.grad.norm().item()))
+            assert monitor.step(loss)
+            optimizer.step()
+            scheduler.step()
+    assert general == [0], "the first step looks at control.json; the others take the short path"
+    recorded = rows(run_dir)
+    assert len(recorded) == 6
+    for row, (loss, lr, total, last_weight) in zip(recorded, expected):
+        assert row["lr"] == lr  # exactly
+        assert numpy_float32(row["loss"]) == numpy_float32(loss)  # 9 digits round-trip float32
+        assert row["gradNorm"] == pytest.approx(total, rel=1e-5)
+        assert row["gradNorm/5"] >= last_weight * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("clip", [None, 0.5], ids=["short-path", "general-path"])
+def test_a_slow_loops_row_is_on_disk_when_its_step_returns(tmp_path, clip):
+    """Rows are written at each look at control.json (every poll_interval); a loop slower than that
+    has each row on disk, for the editor to draw, as soon as its step returns."""
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, clip=clip, poll_interval=0.0) as monitor:
+        for i, (x, y) in enumerate(batches(4)):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            assert monitor.step(loss)
+            assert [row["step"] for row in rows(run_dir)] == list(range(i + 1))
+            optimizer.step()
+
+
+def test_a_float64_model_takes_the_general_path(tmp_path):
+    """Its values are read through one float32 stack (as TensorBoard keeps scalars), in the general path."""
+    model, run_dir = mlp().double(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    expected = []
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir) as monitor:
+        for x, y in batches(3):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x.double()), y)
+            loss.backward()
+            expected.append((loss.item(), torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item()))
+            assert monitor.step(loss)
+            optimizer.step()
+    for row, (loss, total) in zip(rows(run_dir), expected):
+        assert row["loss"] == numpy_float32(loss)
+        assert row["gradNorm"] == pytest.approx(total, rel=1e-6)
+
+
+def numpy_float32(value):
+    return torch.tensor(value, dtype=torch.float32).item()
+
+
 def test_clip_scales_the_gradients_as_clip_grad_norm_does(tmp_path):
     model, reference = mlp(), mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
