@@ -79,7 +79,7 @@ class Monitor:
         if self.rank == 0:
             try:
                 path = run_dir or default_run_dir(self.name)
-                self._folder = RunFolder(path, self._job(clip, per_rank))
+                self._folder = RunFolder(path, self._job(clip, per_rank), number_row=(self._row_format, 4 + len(self._row_keys)))
             except (OSError, ValueError) as error:
                 problem = str(error)
         if self._sync:
@@ -116,7 +116,7 @@ class Monitor:
                 groups = self.optimizer.param_groups
                 if loss_value is not None and len(groups) == 1 and math.isfinite(loss_value) and math.isfinite(total):
                     step = self.steps
-                    self._folder.append_formatted(self._row_format, (step, float(groups[0]["lr"]), loss_value, total, *module_norms))
+                    self._folder.append_numbers((step, float(groups[0]["lr"]), loss_value, total, *module_norms))
                     if tick:
                         self._folder.flush()
                     self.steps = step + 1

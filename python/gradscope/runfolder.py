@@ -14,6 +14,7 @@ numbers are written as bare ``NaN`` / ``Infinity``, as Python's ``json`` does an
 import json
 import os
 import re
+from array import array
 from datetime import datetime, timezone
 
 JOB_FILE = "job.json"
@@ -43,15 +44,20 @@ def safe_name(name):
 class RunFolder:
     """Writes one run folder. Metric rows wait in memory until ``flush()`` (its owner calls it at
     least every ``poll_interval``: the Monitor flushes at each look at control.json) or until
-    ``flush_rows`` wait (default 256)."""
+    ``flush_rows`` wait (default 256).
 
-    def __init__(self, path, job, flush_rows=256):
+    ``number_row``: ``(line_format, width)``, the ``%`` format of the usual metrics line and how many
+    numbers it takes, for ``append_numbers``. Default: None (only ``append_row``)."""
+
+    def __init__(self, path, job, number_row=None, flush_rows=256):
         if os.path.exists(os.path.join(path, JOB_FILE)):
             raise FileExistsError("%s already holds a Gradscope run (%s); pass another run_dir, or run_dir=None for a new folder" % (path, JOB_FILE))
         os.makedirs(path, exist_ok=True)
         self.path = path
         self.flush_rows = flush_rows
-        self._buffer = []
+        self._text = []  # whole lines waiting, in order, each ending in a newline
+        self._numbers = array("d")  # then the numbers of the number rows appended after them
+        self._number_line, self._number_width = (number_row[0] + "\n", number_row[1]) if number_row else ("", 1)
         self.closed = False
         write_atomically(os.path.join(path, JOB_FILE), json.dumps(job, indent=2, default=_jsonable) + "\n")
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
@@ -59,16 +65,18 @@ class RunFolder:
         self._events = os.open(os.path.join(path, EVENTS_FILE), flags, 0o644)
 
     def append_row(self, row):
-        self._buffer.append(_ROW_ENCODER.encode(row))
-        if len(self._buffer) >= self.flush_rows:
+        self._format_numbers()
+        self._text.append(_ROW_ENCODER.encode(row) + "\n")
+        if len(self._text) >= self.flush_rows:
             self.flush()
 
-    def append_formatted(self, line_format, values):
-        """Appends the metrics line ``line_format % values``, formatted when the batch is written (so a
-        step pays for a tuple, not for the float reprs; the values must be finite numbers)."""
-        buffer = self._buffer
-        buffer.append((line_format, values))
-        if len(buffer) >= self.flush_rows:
+    def append_numbers(self, values):
+        """Appends a metrics line of the ``number_row`` format with these values (finite numbers).
+        They wait in one flat array and every such line of a batch is formatted by one ``%`` when it
+        is written: a step pays for no string and leaves no object behind for the collector."""
+        numbers = self._numbers
+        numbers.extend(values)
+        if len(numbers) >= self.flush_rows * self._number_width:
             self.flush()
 
     def append_event(self, event):
@@ -76,11 +84,19 @@ class RunFolder:
         os.write(self._events, (json.dumps(event, separators=(",", ":"), default=_jsonable) + "\n").encode())
 
     def flush(self):
-        if not self._buffer or self.closed:
+        if self.closed:
             return
-        text = "\n".join(line if isinstance(line, str) else line[0] % line[1] for line in self._buffer) + "\n"
-        self._buffer = []
-        os.write(self._metrics, text.encode())
+        self._format_numbers()
+        if self._text:
+            text = "".join(self._text)
+            self._text.clear()
+            os.write(self._metrics, text.encode())
+
+    def _format_numbers(self):
+        numbers = self._numbers
+        if numbers:
+            self._text.append(self._number_line * (len(numbers) // self._number_width) % tuple(numbers))
+            del numbers[:]
 
     def close(self, summary):
         """Flushes, closes the files and writes summary.json. Safe to call twice."""
