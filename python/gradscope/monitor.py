@@ -90,6 +90,7 @@ class Monitor:
         if self.rank == 0:
             self._control = ControlFile(self.run_dir, poll_interval)
         self._usual = self._is_usual()
+        self._usual_step = None  # see _bind_usual_step
         atexit.register(self._close_at_exit)
 
     # -- the loop's calls --------------------------------------------------------------------------
@@ -97,6 +98,9 @@ class Monitor:
     def step(self, loss):
         """Records this step; returns False when the update must be skipped (a non-finite loss or
         gradient with ``nonfinite="skip"``). Blocks here while the run is paused."""
+        usual_step = self._usual_step
+        if usual_step is not None and usual_step(loss):
+            return True
         if self._closed:
             raise RuntimeError("gradscope: Monitor.step() after close()")
         # Every poll_interval (rank 0): control.json is looked at before the step, the rows written after it.
@@ -121,6 +125,7 @@ class Monitor:
                         self._folder.flush()
                     self.steps = step + 1
                     self._last_loss = loss_value
+                    self._usual_step = self._bind_usual_step()
                     return True
         return self._step(loss, tick)
 
@@ -183,6 +188,7 @@ class Monitor:
         self.steps += 1
         self._last_loss = loss_value
         self._usual = self._is_usual()
+        self._usual_step = None  # bound again by the next usual step
         return True if finite else self._on_nonfinite(step, loss_value, total, module_norms)
 
     @property
@@ -206,7 +212,7 @@ class Monitor:
         if self._closed:
             return
         self._closed = True
-        self._usual = False
+        self._usual, self._usual_step = False, None
         atexit.unregister(self._close_at_exit)
         if self._lr_scaling:
             self._lr_scaling.remove()
@@ -258,13 +264,56 @@ class Monitor:
                 self._state = self._sync.agree_control(self._state)
             self._record_changes(before, step)
 
+    def _bind_usual_step(self):
+        """``step`` for the usual step while the gradients' views are kept (a loop that keeps its
+        gradients, numpy there), with everything it reads bound here once: after backward the loop's
+        caches hold none of the objects it would otherwise go through, and each costs a miss. It
+        returns False, and ``step`` goes on as for any step, at the next look at control.json and
+        for anything not usual (a replaced gradient, a non-finite value, several param groups).
+        Dropped at every change of state, and bound again by the next usual step."""
+        kept = self._norms.kept_views()
+        if kept is None or not self._usual:
+            return None
+        monitor, optimizer, control, folder = self, self.optimizer, self._control, self._folder
+        monotonic, isfinite, sqrt, tensor = time.monotonic, math.isfinite, math.sqrt, torch.Tensor
+
+        def usual_step(loss):
+            # optimizer.param_groups is read each time: load_state_dict replaces the list.
+            groups = optimizer.param_groups
+            if monotonic() >= control.next_poll or not isinstance(loss, tensor) or len(groups) != 1:
+                return False
+            module_norms = []
+            total = square = 0.0
+            for p, source, view, closes_module in kept:
+                grad = p.grad
+                if source() is not grad or grad is None:
+                    return False
+                square += float(view.dot(view))
+                if closes_module:
+                    module_norms.append(sqrt(square))
+                    total += square
+                    square = 0.0
+            try:
+                loss_value = loss.item()
+            except RuntimeError:
+                return False
+            if not (isfinite(total) and isfinite(loss_value)):
+                return False
+            step = monitor.steps
+            folder.append_numbers((step, float(groups[0]["lr"]), loss_value, sqrt(total), *module_norms))
+            monitor.steps = step + 1
+            monitor._last_loss = loss_value
+            return True
+
+        return usual_step
+
     def _poll_control(self):
         """Folds what control.json asks into the state, records each change as an event at this step,
         and says whether the usual steps can go on (``_usual``)."""
         before = self._state.copy()
         self._control.poll(self._state)
         self._record_changes(before, self.steps)
-        self._usual = self._is_usual()
+        self._usual, self._usual_step = self._is_usual(), None
 
     def _record_changes(self, before, step):
         for change, value, previous in self._state.changes_from(before):

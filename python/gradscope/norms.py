@@ -131,6 +131,16 @@ class NormReader:
             return None  # a square overflowed float32, or the norm is infinite: the general path reads it in float64
         return sqrt(total_square), [sqrt(fsum(squares[start:end])) for start, end in self._quick_slices]
 
+    def kept_views(self):
+        """``((parameter, weak reference to its gradient, 1-D view of it, whether it is its module's
+        last parameter), ...)`` while the views of all gradients are kept, else None."""
+        into = self._quick
+        kept = into.kept if into is not None else None
+        if kept is None:
+            return None
+        last = {end - 1 for _, end in self._quick_slices}
+        return tuple((p, source, view, i in last) for i, (p, source, view) in enumerate(kept))
+
     def reduce(self, squares):
         """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host.
         A module none of whose parameters has a gradient this step has None: no gradient is not a
