@@ -118,9 +118,10 @@ class Monitor:
                 except RuntimeError:
                     loss_value = None  # not one element: the general path says so
                 groups = self.optimizer.param_groups
-                if loss_value is not None and len(groups) == 1 and math.isfinite(loss_value) and math.isfinite(total):
+                lr = float(groups[0]["lr"]) if len(groups) == 1 else math.nan
+                if loss_value is not None and math.isfinite(loss_value) and math.isfinite(total) and math.isfinite(lr):
                     step = self.steps
-                    self._folder.append_numbers((step, float(groups[0]["lr"]), loss_value, total, *module_norms))
+                    self._folder.append_numbers((step, lr, loss_value, total, *module_norms))
                     if tick:
                         self._folder.flush()
                     self.steps = step + 1
@@ -284,9 +285,9 @@ class Monitor:
                 return False
             module_norms = []
             total = square = 0.0
-            for p, source, view, closes_module in kept:
+            for p, source, view, address, closes_module in kept:
                 grad = p.grad
-                if source() is not grad or grad is None:
+                if source() is not grad or grad is None or grad.data_ptr() != address:
                     return False
                 square += float(view.dot(view))
                 if closes_module:
@@ -297,10 +298,11 @@ class Monitor:
                 loss_value = loss.item()
             except RuntimeError:
                 return False
-            if not (isfinite(total) and isfinite(loss_value)):
-                return False
+            lr = float(groups[0]["lr"])
+            if not (isfinite(total) and isfinite(loss_value) and isfinite(lr)):
+                return False  # the general path writes NaN and Infinity as json does; the number row cannot
             step = monitor.steps
-            folder.append_numbers((step, float(groups[0]["lr"]), loss_value, sqrt(total), *module_norms))
+            folder.append_numbers((step, lr, loss_value, sqrt(total), *module_norms))
             monitor.steps = step + 1
             monitor._last_loss = loss_value
             return True

@@ -114,9 +114,10 @@ class NormReader:
         squares = []
         if kept is not None:
             append = squares.append
-            for p, source, view in kept:
+            for p, source, view, address in kept:
                 grad = p.grad
-                if source() is not grad or grad is None:  # replaced (a dead reference is None too)
+                # replaced (a dead reference is None too), or its memory swapped under it
+                if source() is not grad or grad is None or grad.data_ptr() != address:
                     kept = None
                     break
                 append(float(view.dot(view)))
@@ -132,14 +133,15 @@ class NormReader:
         return sqrt(total_square), [sqrt(fsum(squares[start:end])) for start, end in self._quick_slices]
 
     def kept_views(self):
-        """``((parameter, weak reference to its gradient, 1-D view of it, whether it is its module's
-        last parameter), ...)`` while the views of all gradients are kept, else None."""
+        """``((parameter, weak reference to its gradient, 1-D view of it, the gradient's data_ptr(),
+        whether it is its module's last parameter), ...)`` while the views of all gradients are kept,
+        else None."""
         into = self._quick
         kept = into.kept if into is not None else None
         if kept is None:
             return None
         last = {end - 1 for _, end in self._quick_slices}
-        return tuple((p, source, view, i in last) for i, (p, source, view) in enumerate(kept))
+        return tuple((p, source, view, address, i in last) for i, (p, source, view, address) in enumerate(kept))
 
     def reduce(self, squares):
         """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host.
@@ -196,48 +198,53 @@ class _CpuSquares:
     """Squared norms of float32 CPU gradients: ``ndarray.dot`` on 1-D numpy views of them where
     numpy is there (a fifth of ``torch.dot``'s per-call overhead), else ``Tensor.dot``.
 
-    The views are kept from one step to the next while the gradients stay the same tensors
-    (``zero_grad(set_to_none=False)``, torch 1.x's default): making one costs as much as the dot of
-    a small tensor. Once a loop replaces its gradients (``set_to_none=True``, torch 2's default),
-    views are made per step and dropped at once, so no replaced gradient's memory is held."""
+    The views are kept from one step to the next while the gradients stay the same tensors on the
+    same memory (``zero_grad(set_to_none=False)``, torch 1.x's default): making one costs as much as
+    the dot of a small tensor. A view is valid while its gradient is the same object (a weak
+    reference says so) at the same address: ``model.double()``, ``.to()`` or ``grad.data = …`` keep
+    the object and swap its memory. Each view holds its memory, so no other tensor can take that
+    address meanwhile. Once a loop replaces its gradients (``set_to_none=True``, torch 2's default),
+    views are made per step and dropped at once, so no replaced gradient's memory is held; they are
+    kept again after a step that finds every gradient as it left it (after a skipped update, say)."""
 
     def __init__(self, count):
         self.keep_views = True
-        self.sources = [None] * count  # weak references to the gradients the views were made from
-        self.views = [None] * count
-        self.kept = None  # (parameter, source, view) of each gradient once all their views are kept
+        self.sources = [None] * count  # weak references to the gradients of the last read
+        self.views = [None] * count  # their views, while kept
+        self.addresses = [0] * count  # the data_ptr() each kept view was made at
+        self.kept = None  # (parameter, source, view, address) of each gradient while all views are kept
 
     def squares(self, grads, params=None):
         """The squared norm of each gradient in ``grads``. With ``params`` (theirs, in order), sets
         ``kept`` once the views of all of them are kept."""
-        views, sources = self.views, self.sources
+        sources, views, addresses = self.sources, self.views, self.addresses
         squares = []
+        all_same, replaced = True, False
         for i, grad in enumerate(grads):
-            view = views[i] if sources[i] is not None and sources[i]() is grad else self._view(i, grad)
+            source = sources[i]
+            same = source is not None and source() is grad
+            if not same:
+                all_same = False
+                replaced = replaced or source is not None
+                sources[i] = weakref.ref(grad)
+            view = views[i] if same and addresses[i] == grad.data_ptr() else None
+            if view is None:
+                view = views[i] = _view(grad)
+                addresses[i] = grad.data_ptr()
             if view is None:  # not contiguous, or not float32 on the CPU: torch reads it as it is
                 flat = grad.reshape(-1)
                 squares.append(torch.dot(flat, flat).item())
             else:
                 squares.append(float(view.dot(view)))  # ndarray.dot, or torch's Tensor.dot without numpy
-        if params is not None and self.keep_views and all(source is not None for source in self.sources):
-            self.kept = tuple(zip(params, self.sources, self.views))
+        if replaced:
+            self.keep_views = False  # this loop may replace its gradients every step: keep no view of one
+        elif all_same:
+            self.keep_views = True  # every gradient is as the last read left it (again, after a skipped update)
+        if not self.keep_views:
+            views[:] = [None] * len(views)
+        if params is not None:
+            self.kept = tuple(zip(params, sources, self.views, addresses)) if self.keep_views and all(view is not None for view in self.views) else None
         return self._checked(squares, grads)
-
-    def _view(self, i, grad):
-        """A 1-D view of ``grad`` (numpy where it is there), kept while views are kept; None when
-        there is none: no gradient, another dtype or device, or not contiguous (its reshape would be a
-        copy, stale by the next step)."""
-        if grad is None or not grad.is_cpu or grad.dtype is not torch.float32 or not grad.is_contiguous():
-            return None
-        if self.sources[i] is not None and self.keep_views:
-            # A kept view's gradient was replaced: this loop replaces its gradients every step.
-            self.keep_views = False
-            self.views, self.sources, self.kept = [None] * len(self.views), [None] * len(self.views), None
-        flat = grad.detach() if grad.requires_grad else grad  # detach() costs as much as the view
-        view = flat.numpy().reshape(-1) if _np is not None else flat.view(-1)
-        if self.keep_views:
-            self.views[i], self.sources[i] = view, weakref.ref(grad)
-        return view
 
     @staticmethod
     def _checked(squares, grads):
@@ -245,6 +252,15 @@ class _CpuSquares:
             if square == math.inf:  # the square overflowed float32; the norm itself may not have
                 squares[i] = grads[i].double().norm().item() ** 2
         return squares
+
+
+def _view(grad):
+    """A 1-D view of ``grad`` (numpy where it is there), or None when there is none: another dtype
+    or device, or not contiguous (its reshape would be a copy, stale by the next step)."""
+    if not grad.is_cpu or grad.dtype is not torch.float32 or not grad.is_contiguous():
+        return None
+    flat = grad.detach()  # the view's base: it holds the memory, whatever becomes of grad
+    return flat.numpy().reshape(-1) if _np is not None else flat.view(-1)
 
 
 def _norms(grads):

@@ -207,6 +207,9 @@ def test_a_nan_loss_is_skipped_and_the_weights_stay_finite(tmp_path):
             ok = monitor.step(loss)
             results.append(ok)
             optimizer.step()  # even a loop that ignores the answer cannot push NaN into the weights
+        # The skip cleared the gradients, so the next backward made new ones; two steps later the
+        # short path bound to their views is back.
+        assert monitor._usual_step is not None
     assert results == [True, True, True, False, True, True]
     assert all(torch.isfinite(p).all() for p in model.parameters())
     recorded = rows(run_dir)
@@ -215,6 +218,41 @@ def test_a_nan_loss_is_skipped_and_the_weights_stay_finite(tmp_path):
     assert kinds == [("nonFinite", 3), ("guard", 3)]
     assert events(run_dir)[1]["action"] == "skip"
     assert json.load(open(os.path.join(run_dir, "summary.json")))["eventCounts"] == {"nonFinite": 1, "guard": 1}
+
+
+def test_gradients_whose_memory_is_swapped_are_read_again(tmp_path):
+    """model.double() (Module._apply: grad.data = …) keeps each gradient object and swaps its memory:
+    a view kept from before must not be read, neither for the norm nor for the non-finite guard."""
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    data = batches(6)
+    truth = []
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=3600) as monitor:
+        for i, (x, y) in enumerate(data):
+            if i == 3:
+                model.double()
+            optimizer.zero_grad()  # torch 1.13: the same gradient objects
+            loss = torch.nn.functional.cross_entropy(model(x.to(next(model.parameters()).dtype)), y)
+            loss.backward()
+            if i == 5:
+                for p in model.parameters():
+                    p.grad.fill_(math.nan)
+            truth.append(torch.nn.utils.clip_grad_norm_(model.parameters(), math.inf).item())
+            assert monitor.step(loss) == (i != 5)
+            optimizer.step()
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    recorded = rows(run_dir)
+    assert [row["gradNorm"] == pytest.approx(total, rel=1e-6) for row, total in zip(recorded[:5], truth)] == [True] * 5
+    assert math.isnan(recorded[5]["gradNorm"])
+
+
+def test_a_nan_learning_rate_is_written_as_json_reads_it(tmp_path):
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, poll_interval=3600) as monitor:
+        train(monitor, model, optimizer, batches(5), before_step=lambda i: i == 3 and optimizer.param_groups[0].update(lr=math.nan))
+    recorded = rows(run_dir)  # json.loads reads NaN, not nan
+    assert [math.isnan(row["lr"]) for row in recorded] == [False, False, False, True, True]
 
 
 def test_nonfinite_raise_and_warn(tmp_path):
