@@ -266,14 +266,14 @@ class Monitor:
             self._record_changes(before, step)
 
     def _bind_usual_step(self):
-        """``step`` for the usual step while the gradients' views are kept (a loop that keeps its
-        gradients, numpy there), with everything it reads bound here once: after backward the loop's
-        caches hold none of the objects it would otherwise go through, and each costs a miss. It
-        returns False, and ``step`` goes on as for any step, at the next look at control.json and
-        for anything not usual (a replaced gradient, a non-finite value, several param groups).
-        Dropped at every change of state, and bound again by the next usual step."""
-        kept = self._norms.kept_views()
-        if kept is None or not self._usual:
+        """``step`` for the usual step, with everything it reads bound here once (see
+        NormReader.bound_reader): after backward the loop's caches hold none of the objects it would
+        otherwise go through, and each costs a miss. It returns False, and ``step`` goes on as for
+        any step, at the next look at control.json and for anything not usual (a replaced gradient,
+        a non-finite value, several param groups). Dropped at every change of state, and bound again
+        by the next usual step."""
+        read_norms = self._norms.bound_reader()
+        if read_norms is None or not self._usual:
             return None
         monitor, optimizer, control, folder = self, self.optimizer, self._control, self._folder
         monotonic, isfinite, sqrt, tensor = time.monotonic, math.isfinite, math.sqrt, torch.Tensor
@@ -283,17 +283,10 @@ class Monitor:
             groups = optimizer.param_groups
             if monotonic() >= control.next_poll or not isinstance(loss, tensor) or len(groups) != 1:
                 return False
-            module_norms = []
-            total = square = 0.0
-            for p, source, view, address, closes_module in kept:
-                grad = p.grad
-                if source() is not grad or grad is None or grad.data_ptr() != address:
-                    return False
-                square += float(view.dot(view))
-                if closes_module:
-                    module_norms.append(sqrt(square))
-                    total += square
-                    square = 0.0
+            norms = read_norms()
+            if norms is None:
+                return False
+            total, module_norms = norms
             try:
                 loss_value = loss.item()
             except RuntimeError:

@@ -132,16 +132,57 @@ class NormReader:
             return None  # a square overflowed float32, or the norm is infinite: the general path reads it in float64
         return sqrt(total_square), [sqrt(fsum(squares[start:end])) for start, end in self._quick_slices]
 
-    def kept_views(self):
-        """``((parameter, weak reference to its gradient, 1-D view of it, the gradient's data_ptr(),
-        whether it is its module's last parameter), ...)`` while the views of all gradients are kept,
-        else None."""
+    def bound_reader(self):
+        """A function of no argument that returns ``(total squared norm, per-module norms)`` for the
+        gradients as they are now, or None when it cannot (``quick`` and ``read`` then do), with
+        everything it reads bound here once. While the views are kept it loops over them; while the
+        loop replaces its gradients every step (torch 2's ``zero_grad``) it makes a view of each and
+        drops it at once. None when neither applies (no numpy, another dtype or device)."""
         into = self._quick
-        kept = into.kept if into is not None else None
-        if kept is None:
+        if into is None or _np is None:
             return None
         last = {end - 1 for _, end in self._quick_slices}
-        return tuple((p, source, view, address, i in last) for i, (p, source, view, address) in enumerate(kept))
+        sqrt = math.sqrt
+        if into.kept is not None:
+            kept = tuple((p, source, view, address, i in last) for i, (p, source, view, address) in enumerate(into.kept))
+
+            def read_kept():
+                module_norms = []
+                total = square = 0.0
+                for p, source, view, address, closes_module in kept:
+                    grad = p.grad
+                    # replaced (a dead reference is None too), or its memory swapped under it
+                    if source() is not grad or grad is None or grad.data_ptr() != address:
+                        return None
+                    square += float(view.dot(view))
+                    if closes_module:
+                        module_norms.append(sqrt(square))
+                        total += square
+                        square = 0.0
+                return total, module_norms
+
+            return read_kept
+        if into.keep_views:
+            return None
+        params = tuple((p, i in last) for i, p in enumerate(self.layout.params))
+        float32 = torch.float32
+
+        def read_replaced():
+            module_norms = []
+            total = square = 0.0
+            for p, closes_module in params:
+                grad = p.grad
+                if grad is None or grad.requires_grad or not grad.is_cpu or grad.dtype is not float32 or not grad.is_contiguous():
+                    return None
+                view = grad.numpy().reshape(-1)  # dropped at once: the gradient holds the memory meanwhile
+                square += float(view.dot(view))
+                if closes_module:
+                    module_norms.append(sqrt(square))
+                    total += square
+                    square = 0.0
+            return total, module_norms
+
+        return read_replaced
 
     def reduce(self, squares):
         """(total, per-module norms) from the gradients' squared norms, summed in float64 on the host.
@@ -229,7 +270,7 @@ class _CpuSquares:
                 sources[i] = weakref.ref(grad)
             view = views[i] if same and addresses[i] == grad.data_ptr() else None
             if view is None:
-                view = views[i] = _view(grad)
+                view = views[i] = _view(grad, self.keep_views)
                 addresses[i] = grad.data_ptr()
             if view is None:  # not contiguous, or not float32 on the CPU: torch reads it as it is
                 flat = grad.reshape(-1)
@@ -254,12 +295,13 @@ class _CpuSquares:
         return squares
 
 
-def _view(grad):
+def _view(grad, to_keep):
     """A 1-D view of ``grad`` (numpy where it is there), or None when there is none: another dtype
-    or device, or not contiguous (its reshape would be a copy, stale by the next step)."""
+    or device, or not contiguous (its reshape would be a copy, stale by the next step). ``to_keep``:
+    the view may outlive this step, so it holds the memory itself, whatever becomes of ``grad``."""
     if not grad.is_cpu or grad.dtype is not torch.float32 or not grad.is_contiguous():
         return None
-    flat = grad.detach()  # the view's base: it holds the memory, whatever becomes of grad
+    flat = grad.detach() if to_keep or grad.requires_grad else grad  # detach() costs as much as the view
     return flat.numpy().reshape(-1) if _np is not None else flat.view(-1)
 
 
