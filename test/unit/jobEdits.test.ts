@@ -118,6 +118,16 @@ describe('event advice', () => {
     assert.deepEqual(adviceFor(late, warmedUp, { plannedLr: planned })!.fixes, ['lowerPeakLr', 'addWarmup']);
   });
 
+  test('a job is understood once per text and context, and another is never answered from the last', () => {
+    const planned = Array.from({ length: 315 }, () => 0.2);
+    const withPlan = adviceFor(late, warmedUp, { plannedLr: planned });
+    assert.deepEqual(adviceFor(late, warmedUp, { plannedLr: planned }), withPlan);
+    assert.deepEqual(adviceFor(late, warmedUp)!.fixes, ['lowerPeakLr']);
+    assert.deepEqual(adviceFor(late, warmedUp, { plannedLr: [...planned] }), withPlan);
+    assert.deepEqual(adviceFor(late, exploding)!.path, ['schedule', 'lr']);
+    assert.deepEqual(adviceFor(late, warmedUp, { plannedLr: planned }), withPlan);
+  });
+
   test('an explosion just after the rate jumped blames the jump, under any optimizer', () => {
     const atJump = { kind: 'explosion', step: 101, severity: 'warning', grade: 'beyondRange', gradNorm: 9, level: 1, ratio: 9, zScore: 5 } as const;
     const advice = adviceFor(atJump, example)!;

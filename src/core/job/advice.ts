@@ -1,6 +1,6 @@
 // Where a run event belongs in the job file, what caused it (given the job's optimizer and schedule),
 // and which fixes can change it.
-import { findNodeAtLocation, parseTree, type JSONPath } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
 import { checkJobText } from './parse';
 import { estimateTotalSteps } from './plan';
 import type { JobFix } from './edits';
@@ -63,11 +63,10 @@ interface JobFacts {
 
 /** Advice for the events that call for a change to the job; undefined for the others. */
 export function adviceFor(event: RunEvent, jobText: string, context: AdviceContext = {}): EventAdvice | undefined {
-  const root = parseTree(jobText);
-  if (!root) return undefined;
+  const job = understoodJob(jobText, context);
+  if (!job) return undefined;
+  const { root, facts, peak } = job;
   const has = (path: JSONPath) => findNodeAtLocation(root, path) !== undefined;
-  const facts = jobFacts(jobText, context);
-  const peak = peakLrPath(root) ?? ['schedule'];
   const scaleInvariant = facts.optimizer !== undefined && SCALE_INVARIANT_OPTIMIZERS.has(facts.optimizer);
   const lrAtEvent = 'step' in event ? facts.lrAt?.(event.step) : undefined;
   const withLr = lrAtEvent !== undefined && Number.isFinite(lrAtEvent) && lrAtEvent > 0 ? { lrAtEvent } : {};
@@ -157,6 +156,25 @@ export function adviceFor(event: RunEvent, jobText: string, context: AdviceConte
 }
 
 /** What the advice needs from the job; every field is optional because the text may be mid-edit. */
+/** The last job understood: a run's events all ask about the same job text in the same context. */
+let lastJob: { jobText: string; totalSteps?: number; plannedLr?: ArrayLike<number>; understood: UnderstoodJob | undefined } | undefined;
+
+interface UnderstoodJob {
+  root: Node;
+  facts: JobFacts;
+  /** The path of the job's peak learning rate (the schedule when there is none to point at). */
+  peak: JSONPath;
+}
+
+/** The job's tree and facts, parsed once per job text and context rather than once per event. */
+function understoodJob(jobText: string, context: AdviceContext): UnderstoodJob | undefined {
+  if (lastJob && lastJob.jobText === jobText && lastJob.totalSteps === context.totalSteps && lastJob.plannedLr === context.plannedLr) return lastJob.understood;
+  const root = parseTree(jobText);
+  const understood = root ? { root, facts: jobFacts(jobText, context), peak: peakLrPath(root) ?? ['schedule'] } : undefined;
+  lastJob = { jobText, totalSteps: context.totalSteps, plannedLr: context.plannedLr, understood };
+  return understood;
+}
+
 function jobFacts(jobText: string, context: AdviceContext): JobFacts {
   const { job } = checkJobText(jobText);
   if (!job) {
