@@ -3,7 +3,7 @@ import { Inspector, type InspectResult } from '../core/logs/inspect';
 import { VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
 import { describeColumns, type MetricsRow } from '../core/logs/rows';
-import { stringifyJsonLine } from '../node/runlog';
+import { stringifyStrictJsonLine } from '../node/runlog';
 import { followLogSource } from '../node/logs/follow';
 import { readLogSource, type ReadReport } from '../node/logs/read';
 import { findLogSources, type LogSource } from '../node/logs/sources';
@@ -67,7 +67,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
 }
 
 function formatEvent(event: DetectorEvent, source: LogSource, several: boolean, options: InspectOptions): string {
-  if (options.json) return stringifyJsonLine({ type: 'event', ...(several ? { run: source.title } : {}), ...event });
+  if (options.json) return stringifyStrictJsonLine({ type: 'event', ...(several ? { run: source.title } : {}), ...event });
   return `${several ? `${source.title}: ` : ''}${event.severity === 'info' ? 'info ' : ''}${describeEvent(event)}`;
 }
 
@@ -85,7 +85,7 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   const warnings = result.events.filter((e) => e.severity === 'warning').length;
   if (options.json) {
     out(
-      stringifyJsonLine({
+      stringifyStrictJsonLine({
         type: 'summary',
         run: source.title,
         format: report.format,

@@ -1,7 +1,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RunSummary, StepBatch, TrainerMessage } from '../core/protocol';
 import { describeEvent } from '../core/detect/describe';
-import { stringifyJsonLine } from '../node/runlog';
+import { stringifyStrictJsonLine } from '../node/runlog';
 
 export { describeEvent };
 
@@ -26,26 +26,26 @@ export class JsonReporter implements TrainReporter {
     switch (message.type) {
       case 'started': {
         const { plannedLr: _planned, ...rest } = message;
-        this.write(stringifyJsonLine(rest));
+        this.write(stringifyStrictJsonLine(rest));
         break;
       }
       case 'steps':
-        forEachRow(message.batch, (row) => this.write(stringifyJsonLine({ type: 'step', ...row })));
+        forEachRow(message.batch, (row) => this.write(stringifyStrictJsonLine({ type: 'step', ...row })));
         break;
       case 'event':
-        this.write(stringifyJsonLine({ type: 'event', ...message.event }));
+        this.write(stringifyStrictJsonLine({ type: 'event', ...message.event }));
         break;
       case 'epoch':
-        this.write(stringifyJsonLine(message));
+        this.write(stringifyStrictJsonLine(message));
         break;
       case 'finished':
-        this.write(stringifyJsonLine({ type: 'summary', ...message.summary }));
+        this.write(stringifyStrictJsonLine({ type: 'summary', ...message.summary }));
         break;
       case 'failed':
-        this.write(stringifyJsonLine(message));
+        this.write(stringifyStrictJsonLine(message));
         break;
       case 'log':
-        this.write(stringifyJsonLine(message));
+        this.write(stringifyStrictJsonLine(message));
         break;
     }
   }

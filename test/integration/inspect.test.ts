@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { concat, eventBytes, record } from '../support/tfevents';
-import { parseJsonLine } from '../../src/node/runlog';
 import { sharedReference } from '../unit/shared';
 import { root } from './harness';
 
@@ -35,6 +34,26 @@ describe('gradscope inspect', () => {
     assert.equal(summary.rows, 300);
     assert.deepEqual(summary.columns, { lr: 'train/learning_rate', loss: 'train/loss', gradNorm: 'train/grad_norm' });
     assert.match(result.stderr, /:301: the last line is cut off/);
+  });
+
+  test('--json lines are strict JSON: a non-finite value is the string "NaN" or "Infinity", which every parser reads', () => {
+    const file = join(temp(), 'metrics.jsonl');
+    const lines = Array.from({ length: 60 }, (_, step) => `{"step": ${step}, "loss": ${step === 40 ? 'NaN' : 2 - step / 100}, "grad_norm": ${step === 50 ? 'Infinity' : 1}}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = inspect(file, '--json');
+    assert.equal(result.status, 1, result.stderr);
+    const output = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; kind?: string; step?: number; loss?: unknown; gradNorm?: unknown });
+    const nonFinite = output.filter((l) => l.kind === 'nonFinite');
+    assert.deepEqual(
+      nonFinite.map((e) => [e.step, e.loss, e.gradNorm]),
+      [
+        [40, 'NaN', 1],
+        [50, 1.5, 'Infinity'],
+      ],
+    );
   });
 
   test('a clean run folder exits 0; unreadable input exits 2 with the reason', () => {
@@ -133,11 +152,11 @@ describe('the real logs, as a user runs them', { skip: sharedReference('logs') ?
     const dir = sharedReference('logs')!;
     const result = inspect(dir, '--json');
     assert.ok(result.status === 0 || result.status === 1, result.stderr);
-    // NDJSON as Python writes it: a non-finite value is a bare NaN.
+    // Strict JSON, though the HF logs hold NaN and Infinity.
     const summaries = result.stdout
       .trim()
       .split('\n')
-      .map((line) => parseJsonLine(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> })
+      .map((line) => JSON.parse(line) as { type: string; run: string; rows: number; firstStep: number; lastStep: number; columns: Record<string, string> })
       .filter((l) => l.type === 'summary');
     assert.equal(summaries.length, 24, summaries.map((s) => s.run).join('\n'));
     for (const summary of summaries) {

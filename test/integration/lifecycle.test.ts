@@ -271,7 +271,7 @@ describe('gradscope train', () => {
     const lines = result.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, '1e999')));
+      .map((line) => JSON.parse(line)); // strict JSON: a non-finite value is the string "NaN"
     const steps = lines.filter((l) => l.type === 'step');
     assert.ok(steps.length > 40 && ['step', 'lr', 'loss', 'gradNorm'].every((key) => key in steps[0]));
     const explosion = lines.find((l) => l.type === 'event' && l.kind === 'explosion');

@@ -55,3 +55,12 @@ export function stringifyJsonLine(value: unknown): string {
   if (!hasNonFinite) return text;
   return text.replace(/"\\u0000nf:(NaN|Infinity|-Infinity)"/g, '$1');
 }
+
+/**
+ * JSON.stringify for lines every JSON parser reads (the CLI's `--json` output: jq, JSON.parse): a
+ * non-finite number is the string "NaN", "Infinity" or "-Infinity", as protobuf's JSON mapping
+ * writes it. Log files keep Python's bare spelling (stringifyJsonLine).
+ */
+export function stringifyStrictJsonLine(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}

@@ -5,7 +5,7 @@ import { parseJsonLine } from '../../core/runlog/jsonLine';
 import { RUN_FILES } from '../../core/runlog/layout';
 import { readJsonl, type JsonlRecord, type ReadJsonlOptions } from './reader';
 
-export { parseJsonLine, stringifyJsonLine } from '../../core/runlog/jsonLine';
+export { parseJsonLine, stringifyJsonLine, stringifyStrictJsonLine } from '../../core/runlog/jsonLine';
 export { RUN_FILES } from '../../core/runlog/layout';
 export { JsonlError, readJsonl, type JsonlRecord, type ReadJsonlOptions } from './reader';
 export { RunLogWriter, type RunLogWriterOptions } from './writer';
