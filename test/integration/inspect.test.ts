@@ -56,6 +56,30 @@ describe('gradscope inspect', () => {
     );
   });
 
+  test('zero bytes a crash left, or a line of junk, do not make a log binary: its rows are read, each such line named once', () => {
+    const dir = temp();
+    const rows = Array.from({ length: 50 }, (_, step) => `{"step": ${step}, "loss": ${2 - step / 100}}`);
+    const crashed = join(dir, 'crashed.jsonl');
+    writeFileSync(crashed, Buffer.concat([Buffer.from(`${rows.slice(0, 20).join('\n')}\n`), Buffer.alloc(64), Buffer.from(`\n${rows.slice(20).join('\n')}\n`), Buffer.alloc(512)]));
+    const result = inspect(crashed);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /50 steps \(0–49\)/);
+    assert.deepEqual(
+      result.stderr.split('\n').filter((line) => line.startsWith('gradscope: skipped')),
+      [':21:', ':52:'].map((line) => `gradscope: skipped ${crashed}${line} zero bytes only (what a crash leaves in blocks the file system had allocated but not written)`),
+    );
+    const junk = join(dir, 'junk.jsonl');
+    writeFileSync(junk, Buffer.concat([Buffer.from(`${rows.slice(0, 30).join('\n')}\n`), Buffer.from([0, 1, 2, 0x67, 0x0a]), Buffer.from(`${rows.slice(30).join('\n')}\n`)]));
+    const withJunk = inspect(junk);
+    assert.equal(withJunk.status, 0, withJunk.stderr);
+    assert.match(withJunk.stderr, /50 steps/);
+    assert.match(withJunk.stderr, /junk\.jsonl:31: not JSON/);
+    const binary = join(dir, 'binary.jsonl');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+    assert.equal(inspect(binary).status, 2);
+    assert.match(inspect(binary).stderr, /a binary file that is not a TensorBoard event file/);
+  });
+
   test('a clean run folder exits 0; unreadable input exits 2 with the reason', () => {
     const dir = temp();
     const rows = Array.from({ length: 100 }, (_, step) => JSON.stringify({ step, lr: 0.01, loss: 1 / (step + 1), gradNorm: 1, 'gradNorm/dense_1': 0.5 }));

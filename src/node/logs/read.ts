@@ -93,6 +93,10 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
 /** Feeds one line to a parser; shared by reading and following. */
 export function feedLine(parser: LineParser, text: string, lineNumber: number, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, file: string): void {
   // A UTF-8 byte-order mark (Windows editors, PowerShell) is not part of the first record.
+  if (zeroBytesOnly(text)) {
+    problem(`${file}:${lineNumber}: ${ZERO_BYTES}`);
+    return;
+  }
   const result = parser.line(lineNumber === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, lineNumber);
   if (result === undefined) return;
   if (result === 'skip') counts.skippedLines++;
@@ -146,7 +150,15 @@ function unreadable(file: string, error: unknown): LogFormatError {
 
 /** A last line without its newline that does not parse is a write in progress, not damage. */
 function feedTail(file: string, tail: string, last: number, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void): void {
-  if (tail.trim() !== '') feedLine(parser, tail, last, assembler, counts, () => problem(`${file}:${last}: the last line is cut off (a write in progress?); skipped`), file);
+  if (tail.trim() === '') return;
+  if (zeroBytesOnly(tail)) problem(`${file}:${last}: ${ZERO_BYTES}`);
+  else feedLine(parser, tail, last, assembler, counts, () => problem(`${file}:${last}: the last line is cut off (a write in progress?)`), file);
+}
+
+const ZERO_BYTES = 'zero bytes only (what a crash leaves in blocks the file system had allocated but not written)';
+
+function zeroBytesOnly(text: string): boolean {
+  return text.charCodeAt(0) === 0 && /^\0+$/.test(text);
 }
 
 /** TensorBoard scalars as one record per step; Keras' train/ and validation/ tags get their folder as prefix. */

@@ -39,13 +39,38 @@ const SKIP_DIRS = new Set(['node_modules', '.git', '__pycache__', '.venv', 'venv
 const MAX_FILES_SNIFFED = 1000;
 
 /** The first lines of a file (at most 64 kB), and whether it looks like text at all. */
+/**
+ * Whether a file's first bytes are binary data rather than a text log: zero bytes inside more than a
+ * few of its lines. A log with a line or two of junk is text with damage, which the readers skip line
+ * by line. A line of zero bytes only is what a crash leaves where the file system had allocated
+ * blocks not yet written, and does not count.
+ */
+function holdsBinary(bytes: Uint8Array): boolean {
+  let lineStart = 0;
+  let zeros = 0;
+  let lines = 0;
+  let mixed = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    const byte = i < bytes.length ? bytes[i] : 0x0a;
+    if (byte === 0x0a) {
+      if (zeros > 0 && zeros < i - lineStart) mixed++;
+      lines++;
+      lineStart = i + 1;
+      zeros = 0;
+    } else if (byte === 0) {
+      zeros++;
+    }
+  }
+  return mixed > Math.max(1, 0.05 * lines);
+}
+
 async function head(file: string): Promise<{ text: string; lines: string[]; binary: boolean; utf16: boolean }> {
   const handle = await fs.open(file, 'r');
   try {
     const buffer = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
     const bytes = buffer.subarray(0, bytesRead);
-    const binary = bytes.includes(0);
+    const binary = holdsBinary(bytes);
     const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
     const text = bytes.toString('utf8');
     const lines = text.split('\n');
