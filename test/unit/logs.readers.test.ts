@@ -286,8 +286,23 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     assert.match(result.stderr, /… 495 more lines or records could not be read \(500 in all\)/);
   });
 
-  test('a trainer_state.json cut off mid-write', () => {
-    oneLine(inspect(write('trainer_state.json', '{\n "log_history": [\n  {"loss": 1, "step": 1},\n  {"loss": 0.9, "st')), /trainer_state\.json: .*log_history is cut off after 1 entries/);
+  test('a trainer_state.json cut off mid-write: its complete entries are read, and the cut is named', () => {
+    const entries = Array.from({ length: 30 }, (_, i) => `  {"loss": ${2 - i / 100}, "grad_norm": 1, "learning_rate": 0.001, "step": ${i + 1}}`);
+    const cut = inspect(write('trainer_state.json', `{\n "log_history": [\n${entries.join(',\n')},\n  {"loss": 0.9, "st`));
+    assert.equal(cut.status, 0, cut.stderr);
+    assert.match(cut.stderr, /trainer_state\.json: log_history is cut off after 30 entries \(a file still being written\?\); the 30 complete entries are read/);
+    assert.match(cut.stderr, /30 steps \(1–30\)/);
+    // Cut before its first entry is complete: nothing to read.
+    oneLine(inspect(write('trainer_state.json', '{\n "log_history": [\n  {"loss": 1, "st')), /trainer_state\.json: .*log_history is cut off after 0 entries/);
+  });
+
+  test('a trainer_state.json with a damaged entry: the entries around it are read, the damaged one is named by its first line', () => {
+    const entries = Array.from({ length: 30 }, (_, i) => `  {"loss": ${2 - i / 100}, "step": ${i + 1}}`);
+    entries[12] = '  {"loss": 1.88,\n   oops, "step": 13}';
+    const result = inspect(write('trainer_state.json', `{\n "log_history": [\n${entries.join(',\n')}\n ]\n}\n`));
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /trainer_state\.json: line 15: the log_history entry that starts here is not JSON/);
+    assert.match(result.stderr, /29 steps \(1–30\)/);
   });
 
   test('--format and --map name what they accept', () => {

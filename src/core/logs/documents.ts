@@ -107,9 +107,9 @@ function entryRecord(text: string, line: number): LogRecord {
   try {
     value = parseJsonLine(text);
   } catch (error) {
-    throw new LogFormatError(`line ${line}: a log_history entry is not JSON (${(error as Error).message})`);
+    throw new LogFormatError(`line ${line}: the log_history entry that starts here is not JSON (${(error as Error).message})`);
   }
-  if (!isObject(value)) throw new LogFormatError(`line ${line}: a log_history entry is not an object`);
+  if (!isObject(value)) throw new LogFormatError(`line ${line}: the log_history entry that starts here is not an object`);
   return classifyEntry(value, { values: value, line });
 }
 
@@ -135,12 +135,19 @@ export interface TrainerStateEntries {
   entries: number;
   /** Pushes every record into `assembler`, as pushing trainerStateRecords' records would. */
   feed(assembler: { push(record: LogRecord): void; pushShaped(record: ShapedRecord): void }): void;
+  /**
+   * What could not be read, one message each: an entry that is not JSON (skipped; the entries
+   * around it are read), and a history cut off (its complete entries are read).
+   */
+  problems: string[];
 }
 
 /**
- * trainerStateRecords over the file's bytes: the same entries, lines and errors (nothing is handed
- * out before the whole history is read), but an entry whose keys and kinds of value match an entry
- * before it is read in place by JsonShapeReader instead of by JSON.parse.
+ * trainerStateRecords over the file's bytes: the same entries and lines (nothing is handed out
+ * before the whole history is read), but an entry whose keys and kinds of value match an entry
+ * before it is read in place by JsonShapeReader instead of by JSON.parse. A damaged or cut-off
+ * history keeps what can be read, and says what could not in `problems`; it throws only when it
+ * holds no complete entry.
  */
 export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
   const start = findLogHistoryBytes(data);
@@ -158,6 +165,7 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
   let entryStart = -1;
   let entryLine = 0;
   let entries = 0;
+  const problems: string[] = [];
   const feed = (assembler: Parameters<TrainerStateEntries['feed']>[0]) => {
     const scratch: ShapedRecord = { shape: undefined as unknown as RecordShape, numbers: new Float64Array(256), line: 0 };
     let at = 0;
@@ -214,15 +222,23 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
     } else if (c === 125 || c === 93) {
       depth--;
       if (depth === 1 && c === 125 && entryStart >= 0) {
-        items.push(entryRecord(decoder.decode(data.subarray(entryStart, i + 1)), entryLine));
-        lines.push(entryLine);
+        try {
+          items.push(entryRecord(decoder.decode(data.subarray(entryStart, i + 1)), entryLine));
+          lines.push(entryLine);
+        } catch (error) {
+          if (!(error instanceof LogFormatError)) throw error;
+          problems.push(error.message);
+        }
         entries++;
         entryStart = -1;
       }
-      if (depth === 0) return { entries, feed };
+      if (depth === 0) return { entries, feed, problems };
     }
   }
-  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`, 'cutOff');
+  const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
+  if (items.length === 0) throw new LogFormatError(cutOff, 'cutOff');
+  problems.push(`${cutOff}; the ${items.length} complete ${items.length === 1 ? 'entry is' : 'entries are'} read`);
+  return { entries, feed, problems };
 }
 
 const LOG_HISTORY = Array.from('"log_history"', (c) => c.charCodeAt(0));

@@ -68,6 +68,7 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
       } catch (error) {
         throw error instanceof LogFormatError ? new LogFormatError(`${source.file}: ${error.message}`, error.problem) : error;
       }
+      for (const message of entries.problems) problem(`${source.file}: ${message}`);
       entries.feed(assembler);
       break;
     }
