@@ -12,6 +12,8 @@ import { trainCommand, type TrainOptions } from './trainCommand';
 import { UsageError } from './usageError';
 
 const EXIT_BAD_INPUT = 2;
+/** A bug in gradscope (an exception no command expected). */
+const EXIT_INTERNAL = 3;
 
 function buildProgram(): Command {
   const program = new Command('gradscope')
@@ -126,8 +128,9 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`gradscope: ${error.message}\n`);
     return EXIT_BAD_INPUT;
   }
-  process.stderr.write(`gradscope: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  return 1;
+  // A bug, not the input: its own exit code, as 1 means warnings found or a run that failed.
+  process.stderr.write(`gradscope: internal error (please report it): ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT_INTERNAL;
 }
 
 void main(process.argv);

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { reportRun } from '../core/logs/reportData';
 import { loadTrainingLogs } from '../node/logs/read';
 import { asUsage, formatOption, mapOption, problemReporter } from './logOptions';
@@ -22,11 +22,30 @@ export async function reportCommand(target: string, options: ReportOptions): Pro
   const runs = all.filter((run) => run.charts.length > 0);
   for (const run of all) if (run.charts.length === 0) process.stderr.write(`gradscope: ${run.title}: nothing to chart (no loss, learning rate or gradient norm); left out of the report\n`);
   if (runs.length === 0) throw new UsageError(`${target}: no run has a series to chart; see \`gradscope inspect ${target}\` for the columns it has, then name them with --map`);
-  const output = resolve(options.output ?? 'report.html');
-  writeFileSync(output, reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
+  const output = writeReport(resolve(options.output ?? 'report.html'), reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
   const events = runs.reduce((n, r) => n + r.events.length, 0);
   process.stderr.write(`wrote ${output}: ${runs.length} run(s), ${runs.reduce((n, r) => n + r.rows, 0)} steps, ${events} events\n`);
   return 0;
+}
+
+/** Writes the report to `output`, or to report.html inside it when it is a folder; returns the file written. */
+function writeReport(output: string, html: string): string {
+  const file = existsSync(output) && statSync(output).isDirectory() ? join(output, 'report.html') : output;
+  try {
+    writeFileSync(file, html);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? `the folder ${dirname(file)} does not exist`
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a folder'
+            : (code ?? (error as Error).message);
+    throw new UsageError(`cannot write the report to ${file}: ${reason}`);
+  }
+  return file;
 }
 
 /** Inline script and data; `</` is escaped so that neither can close the <script> element. */

@@ -169,6 +169,20 @@ describe('gradscope report', () => {
     assert.ok(gradNorm.steps.length < 7_000, `${gradNorm.steps.length} points for 50,000 steps`);
     assert.equal(html.match(/<\/script>/g)!.length, 2, 'inlined text cannot close the script elements');
   });
+
+  test('-o a folder writes report.html in it; a folder that does not exist is one line naming it, exit 2', () => {
+    const dir = temp();
+    const file = join(dir, 'log.jsonl');
+    writeFileSync(file, `${Array.from({ length: 30 }, (_, step) => JSON.stringify({ step, loss: 2 - step / 100, grad_norm: 1 })).join('\n')}\n`);
+    const report = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'report', file, ...args], { encoding: 'utf8' });
+    const intoFolder = report('-o', dir);
+    assert.equal(intoFolder.status, 0, intoFolder.stderr);
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /Gradscope report/);
+    const missing = join(dir, 'no', 'such', 'r.html');
+    const nowhere = report('-o', missing);
+    assert.equal(nowhere.status, 2);
+    assert.equal(nowhere.stderr.trim(), `gradscope: cannot write the report to ${missing}: the folder ${join(dir, 'no', 'such')} does not exist`);
+  });
 });
 
 describe('the real logs, as a user runs them', { skip: sharedReference('logs') ? false : 'shared/reference not found' }, () => {
