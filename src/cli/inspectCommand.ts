@@ -7,7 +7,7 @@ import { stringifyStrictJsonLine } from '../node/runlog';
 import { followLogSource } from '../node/logs/follow';
 import { readLogSource, type ReadReport } from '../node/logs/read';
 import { findLogSources, type LogSource } from '../node/logs/sources';
-import { asUsage, formatOption, mapOption, problemReporter } from './logOptions';
+import { asUsage, count, formatOption, mapOption, problemReporter } from './logOptions';
 import { describeEvent } from './trainReporters';
 import { UsageError } from './usageError';
 
@@ -106,7 +106,7 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     return;
   }
   const lines = [
-    `${source.title}: ${report.format}, ${report.trainingRows} steps (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${report.validationRows} validation-only rows` : ''}`,
+    `${source.title}: ${report.format}, ${report.trainingRows} steps (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${count(report.validationRows, 'validation-only row')}` : ''}`,
     `  columns: ${describeColumns(report.columns)}${result.fields.layers.length ? `, ${result.fields.layers.length} layer norms (${result.fields.layers.slice(0, 3).join(', ')}${result.fields.layers.length > 3 ? ', …' : ''})` : ''}${report.columns.step ? `, step ← ${report.columns.step.join(' | ')}` : ', step ← row number'}`,
   ];
   const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
@@ -116,12 +116,12 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     );
   if (report.unused.length)
     lines.push(`  not used: ${report.unused.slice(0, 15).join(', ')}${report.unused.length > 15 ? `, … (${report.unused.length} in all)` : ''} (name one with --map field=column)`);
-  if (report.skippedLines) lines.push(`  ${report.skippedLines} lines that are not metrics were skipped`);
+  if (report.skippedLines) lines.push(`  ${count(report.skippedLines, 'line')} that ${report.skippedLines === 1 ? 'is' : 'are'} not metrics ${report.skippedLines === 1 ? 'was' : 'were'} skipped`);
   for (const note of result.notes) lines.push(`  ${note}`);
   const counts = Object.entries(eventCounts)
     .map(([kind, n]) => `${n} ${kind}`)
     .join(', ');
-  lines.push(`  ${result.events.length} events${counts ? ` (${counts})` : ''}: ${warnings} warning${warnings === 1 ? '' : 's'}, ${result.events.length - warnings} info`);
+  lines.push(`  ${count(result.events.length, 'event')}${counts ? ` (${counts})` : ''}: ${count(warnings, 'warning')}, ${result.events.length - warnings} info`);
   err(lines.join('\n'));
 }
 
@@ -184,7 +184,7 @@ async function followAll(sources: LogSource[], mapping: ColumnMapping, several: 
   const warnings = inspectors.reduce((n, inspector) => n + inspector.result().events.filter((e) => e.severity === 'warning').length, 0);
   sources.forEach((source, i) => {
     const { rows, events } = inspectors[i].result();
-    process.stderr.write(`${source.title}: ${rows} steps, ${events.length} events\n`);
+    process.stderr.write(`${source.title}: ${count(rows, 'step')}, ${count(events.length, 'event')}\n`);
   });
   return warnings > 0 ? 1 : 0;
 }

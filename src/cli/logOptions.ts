@@ -44,3 +44,8 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+/** "1 event", "2 events": a count and its noun, plural when it is not one. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

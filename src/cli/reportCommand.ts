@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { reportRun } from '../core/logs/reportData';
 import { loadTrainingLogs } from '../node/logs/read';
-import { asUsage, formatOption, mapOption, problemReporter } from './logOptions';
+import { asUsage, count, formatOption, mapOption, problemReporter } from './logOptions';
 import { UsageError } from './usageError';
 
 export interface ReportOptions {
@@ -24,7 +24,12 @@ export async function reportCommand(target: string, options: ReportOptions): Pro
   if (runs.length === 0) throw new UsageError(`${target}: no run has a series to chart; see \`gradscope inspect ${target}\` for the columns it has, then name them with --map`);
   const output = writeReport(resolve(options.output ?? 'report.html'), reportHtml(runs, readFileSync(join(__dirname, 'report.js'), 'utf8')));
   const events = runs.reduce((n, r) => n + r.events.length, 0);
-  process.stderr.write(`wrote ${output}: ${runs.length} run(s), ${runs.reduce((n, r) => n + r.rows, 0)} steps, ${events} events\n`);
+  process.stderr.write(
+    `wrote ${output}: ${count(runs.length, 'run')}, ${count(
+      runs.reduce((n, r) => n + r.rows, 0),
+      'step',
+    )}, ${count(events, 'event')}\n`,
+  );
   return 0;
 }
 

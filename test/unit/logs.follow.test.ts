@@ -101,7 +101,7 @@ test('inspect --follow prints events as a growing log gets them and ends on Ctrl
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     assert.equal(await exited, 1, 'events were found');
-    assert.match(stderr, /120 steps, 1 events/);
+    assert.match(stderr, /120 steps, 1 event\n/);
   } finally {
     child.kill('SIGKILL');
   }

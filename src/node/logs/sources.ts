@@ -277,7 +277,10 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
   }
   if (candidates.length > looked.length)
     onNote(`${candidates.length - looked.length} more files in ${root} were not looked at (only the first ${MAX_FILES_SNIFFED}); open a sub-folder or the file itself`);
-  if (found.unreadable.length) onNote(`${found.unreadable.length} files or folders could not be read (${found.unreadable.slice(0, 3).join(', ')}${found.unreadable.length > 3 ? ', …' : ''})`);
+  if (found.unreadable.length)
+    onNote(
+      `${found.unreadable.length} ${found.unreadable.length === 1 ? 'file or folder' : 'files or folders'} could not be read (${found.unreadable.slice(0, 3).join(', ')}${found.unreadable.length > 3 ? ', …' : ''})`,
+    );
   if (sources.length === 0 && found.files.some((f) => basename(f) === 'wandb-summary.json')) throw wandbSummaryError();
   return sources.sort((a, b) => naturalCompare(a.title, b.title));
 }
