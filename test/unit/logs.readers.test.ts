@@ -278,6 +278,14 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     );
   });
 
+  test('a statistic of per-parameter norms is not taken for the global norm, but the --map that would watch it is named', () => {
+    const rows = Array.from({ length: 20 }, (_, step) => `${step},${2 - step / 100},${1 + step / 10}`).join('\n');
+    const result = inspect(write('metrics.csv', `step,train_loss,grad_norm_max\n${rows}\n`));
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /no gradient-norm or learning-rate column/);
+    assert.match(result.stderr, /grad_norm_max is not read as the global gradient norm; to watch it for explosions: --map gradNorm=grad_norm_max/);
+  });
+
   test('a file of broken lines: a handful of messages, then a count', () => {
     const lines = ['{"step": 0, "loss": 1}', ...Array.from({ length: 500 }, (_, i) => `{"step": ${i + 1}, "loss": `), '{"step": 600, "loss": 1}'];
     const result = inspect(write('broken.jsonl', `${lines.join('\n')}\n`));
