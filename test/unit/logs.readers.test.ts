@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ColumnResolver } from '../../src/core/logs/columns';
-import { trainerStateRecords } from '../../src/core/logs/documents';
+import { readFailure, trainerStateRecords } from '../../src/core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
 import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
@@ -276,6 +276,12 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
       inspect(write('types.jsonl', rows)),
       /types\.jsonl: no loss or gradient-norm column in 10 records \(JSON lines\); numeric columns found: gnorm; try: gradscope inspect \S+ --map gradNorm=gnorm/,
     );
+  });
+
+  test('a file that cannot be read says why in words, with the code for a search', () => {
+    assert.equal(readFailure(Object.assign(new Error('open'), { code: 'EACCES' })), 'permission denied (EACCES)');
+    assert.equal(readFailure(Object.assign(new Error('open'), { code: 'EXDEV' })), 'EXDEV');
+    assert.equal(readFailure(new Error('disk gone')), 'disk gone');
   });
 
   test('a statistic of per-parameter norms is not taken for the global norm, but the --map that would watch it is named', () => {

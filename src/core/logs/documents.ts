@@ -8,6 +8,21 @@ import type { LogRecord } from './rows';
 /** Why a log cannot be read, for callers that act on it (wait for a file, skip it, try again). Default: 'format'. */
 export type LogFormatProblem = 'format' | 'missing' | 'empty' | 'unreadable' | 'cutOff';
 
+/** Why a file system call failed, in words (`permission denied (EACCES)`), for "cannot be read (…)". */
+export function readFailure(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a folder',
+    ENOENT: 'no such file',
+    EMFILE: 'too many open files',
+    EIO: 'an input/output error',
+  };
+  if (code && words[code]) return `${words[code]} (${code})`;
+  return code ?? (error as Error).message;
+}
+
 /** A file that cannot be read as its format; the message names what is wrong (and where). */
 export class LogFormatError extends Error {
   constructor(

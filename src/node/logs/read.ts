@@ -2,7 +2,7 @@
 // TensorBoard (whose records for one step may be spread across the file).
 import { createReadStream, promises as fs } from 'node:fs';
 import { ColumnResolver, type ColumnMapping, type FieldName } from '../../core/logs/columns';
-import { LogFormatError, trainerStateEntries, wandbSummaryError, type TrainerStateEntries } from '../../core/logs/documents';
+import { LogFormatError, readFailure, trainerStateEntries, wandbSummaryError, type TrainerStateEntries } from '../../core/logs/documents';
 import type { LineParser } from '../../core/logs/formats';
 import { RowAssembler, type LogRecord, type MetricsRow, type RowsReport } from '../../core/logs/rows';
 import { ByteLineSplitter, LineSplitter } from '../../core/logs/lineSplitter';
@@ -146,7 +146,7 @@ async function readLineBytes(file: string, parser: LineParser, assembler: RowAss
 }
 
 function unreadable(file: string, error: unknown): LogFormatError {
-  return new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+  return new LogFormatError(`${file}: cannot be read: ${readFailure(error)}`, 'unreadable');
 }
 
 /** A last line without its newline that does not parse is a write in progress, not damage. */

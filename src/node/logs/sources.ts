@@ -2,7 +2,7 @@
 // first bytes; a folder is searched (a few levels deep) for the files frameworks write.
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError, wandbSummaryError } from '../../core/logs/documents';
+import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError, readFailure, wandbSummaryError } from '../../core/logs/documents';
 import { LINE_FORMATS, sniffLineFormat, type FormatName, type LineFormat } from '../../core/logs/formats';
 
 /** One run's log, ready to be read or followed. */
@@ -91,7 +91,7 @@ export async function findLogSources(target: string, format?: FormatName, onNote
     stat = await fs.stat(target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT' ? new LogFormatError(`${target}: no such file or folder`, 'missing') : new LogFormatError(`${target}: cannot be read (${code})`, 'unreadable');
+    throw code === 'ENOENT' ? new LogFormatError(`${target}: no such file or folder`, 'missing') : new LogFormatError(`${target}: cannot be read: ${readFailure(error)}`, 'unreadable');
   }
   if (stat.isDirectory()) {
     const sources = await searchFolder(target, format, onNote ?? (() => {}));
@@ -111,7 +111,7 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   try {
     sample = await head(file);
   } catch (error) {
-    throw new LogFormatError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+    throw new LogFormatError(`${file}: cannot be read: ${readFailure(error)}`, 'unreadable');
   }
   const { text, lines, binary, utf16 } = sample;
   if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`, 'empty');

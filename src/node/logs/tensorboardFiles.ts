@@ -1,5 +1,6 @@
 import { closeSync, openSync, promises as fs, readdirSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { readFailure } from '../../core/logs/documents';
 import { forEachScalarIn, readRecordSpans, takeOtherValues, type TbProblem } from '../../core/logs/tensorboard';
 
 export interface TbRun {
@@ -147,7 +148,7 @@ function readEventFile(
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    onProblem(file, { offset: 0, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); file skipped` });
+    onProblem(file, { offset: 0, message: `cannot be read: ${readFailure(error)}; file skipped` });
     return false;
   }
   try {
