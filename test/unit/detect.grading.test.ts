@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { describeEvent } from '../../src/core/detect/describe';
 import { applyEvent, Detectors, isUpgrade, type DetectorEvent, type LossSpikeEvent, type StepSample } from '../../src/core/detect';
 import { seededNormal, seededUniform } from '../../src/core/random';
 
@@ -193,6 +194,10 @@ describe('real-log shapes', () => {
         [5, 'lossScalerSkip'],
       ],
     );
+    assert.deepEqual(events.map(describeEvent), [
+      'step 3: non-finite gradNorm NaN (the learning rate did not advance: the fp16 loss scaler skipped this step)',
+      'step 5: non-finite gradNorm Infinity (the learning rate did not advance: the fp16 loss scaler skipped this step)',
+    ]);
     // A constant lr says nothing about the scaler.
     const constant = new Detectors();
     const flat = [1, NaN].flatMap((gradNorm, step) => [...constant.observe({ step, lr: 1e-3, gradNorm })]);

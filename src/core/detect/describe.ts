@@ -18,8 +18,15 @@ export function describeEvent(event: RunEvent): string {
   switch (event.kind) {
     case 'explosion':
       return `step ${event.step}: gradient explosion: ‖g‖ ${n(event.gradNorm)} is ${n(event.ratio)}× its running level ${n(event.level)}${why(event.grade, event.upgradedAt)}`;
-    case 'nonFinite':
-      return `step ${event.step}: non-finite ${event.fields.join(', ')}${event.layers ? ` (${event.layers.join(', ')})` : ''}${event.hint === 'lossScalerSkip' ? ' (the learning rate did not advance: the fp16 loss scaler skipped this step)' : ''}`;
+    case 'nonFinite': {
+      // The value itself where the event has it: NaN (0/0, a poisoned weight) reads differently from Infinity (an overflow).
+      const value = (field: string) => (field === 'loss' ? event.loss : field === 'gradNorm' ? event.gradNorm : field === 'validationLoss' ? event.validationLoss : undefined);
+      const fields = event.fields.map((field) => {
+        const v = value(field);
+        return v !== undefined && !Number.isFinite(v) ? `${field} ${v}` : field;
+      });
+      return `step ${event.step}: non-finite ${fields.join(', ')}${event.layers ? ` (${event.layers.join(', ')})` : ''}${event.hint === 'lossScalerSkip' ? ' (the learning rate did not advance: the fp16 loss scaler skipped this step)' : ''}`;
+    }
     case 'vanishing':
       return `step ${event.step}: vanishing gradient in ${event.layer}: ‖g‖ ${n(event.gradNorm)}`;
     case 'lossSpike':
