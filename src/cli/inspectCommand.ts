@@ -44,13 +44,15 @@ export async function inspectCommand(target: string, options: InspectOptions): P
   let warnings = 0;
   let usable = 0;
   const unusable: string[] = [];
+  // A --map pair no log has is a typo, not a column some runs lack: said once at the end, exit 2.
+  const unmatched = new Map<string, string[]>();
   for (const source of sources) {
     const inspector = new Inspector();
     const report = await asUsage(() => readLogSource(source, { mapping, onRow: (row) => inspector.add(row), onProblem }));
     const result = inspector.result();
     // The whole log is read: print each event as finally graded (a spike the run absorbed is info).
     for (const event of result.events) out(formatEvent(event, source, several, options));
-    for (const message of unmatchedMapping(mapping, report, source)) err(`gradscope: ${message}`);
+    for (const [pair, message] of unmatchedMapping(mapping, report, source)) unmatched.set(pair, [...(unmatched.get(pair) ?? []), message]);
     warnings += result.events.filter((e) => e.severity === 'warning').length;
     if (result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) {
       usable++;
@@ -60,8 +62,11 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     }
   }
   problems.finish();
-  if (usable === 0) throw new UsageError(unusable.join('\n'));
+  const nowhere = [...unmatched.values()].filter((messages) => messages.length === sources.length);
+  for (const messages of unmatched.values()) if (messages.length < sources.length) for (const message of messages) err(`gradscope: ${message}`);
+  if (usable === 0) throw new UsageError([...nowhere.map((messages) => messages[0]), ...unusable].join('\n'));
   for (const message of unusable) err(`gradscope: ${message}`);
+  if (nowhere.length) throw new UsageError(nowhere.map((messages) => (sources.length > 1 ? `${messages[0].replace(/^[^:]*: /, '')} in any of the ${sources.length} runs` : messages[0])).join('\n'));
   // Info events (transient spikes the run absorbed) are reported, but a run with only those passes.
   return warnings > 0 ? 1 : 0;
 }
@@ -147,21 +152,24 @@ function sourcePath(source: LogSource): string {
   return source.kind === 'lines' || source.kind === 'trainerState' ? source.file : source.dir;
 }
 
-/** A --map column that no record has: say so, with the columns of that name in another case. */
-function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: LogSource): string[] {
+/** Each --map pair (`field=column`) whose column no record has, with a message: the columns of that name in another case. */
+function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: LogSource): [string, string][] {
   const all = [...report.unused, ...Object.values(report.columns).flat()];
-  return Object.entries(mapping).flatMap(([field, column]) => {
+  return Object.entries(mapping).flatMap(([field, column]): [string, string][] => {
     if (report.columns[field as keyof typeof report.columns]?.includes(column!)) return [];
     const near = all.filter((c) => c.toLowerCase() === column!.toLowerCase() || c.toLowerCase().includes(column!.toLowerCase()));
     return [
-      `${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${
-        near.length
-          ? ` (did you mean ${near
-              .slice(0, 3)
-              .map((c) => JSON.stringify(c))
-              .join(' or ')}?)`
-          : ''
-      }`,
+      [
+        `${field}=${column}`,
+        `${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${
+          near.length
+            ? ` (did you mean ${near
+                .slice(0, 3)
+                .map((c) => JSON.stringify(c))
+                .join(' or ')}?)`
+            : ''
+        }`,
+      ],
     ];
   });
 }

@@ -524,6 +524,8 @@ describe('files the readers had not seen (from a review with new files of each k
     const file = write('detectron.json', Array.from({ length: 5 }, (_, i) => JSON.stringify({ iteration: i, total_loss: 1, lr: 0.1, eta_seconds: 1 })).join('\n'));
     const result = inspect(file, '--map', 'loss=Total_Loss');
     assert.match(result.stderr, /--map loss=Total_Loss: no numeric column "Total_Loss" \(did you mean "total_loss"\?\)/);
+    assert.equal(result.status, 2, 'a column no log has is a typo: bad input');
+    assert.equal(result.stderr.match(/Total_Loss: no numeric column/g)!.length, 1, 'said once');
     const strings = inspect(write('strings.jsonl', Array.from({ length: 5 }, (_, i) => JSON.stringify({ step: i, loss: '0.5' })).join('\n')));
     assert.match(strings.stderr, /numbers written as strings \(not read\): loss/);
   });
