@@ -1,6 +1,6 @@
 // What a path holds: which training logs, in which format. A file is sniffed from its name and
 // first bytes; a folder is searched (a few levels deep) for the files frameworks write.
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError, readFailure, wandbSummaryError } from '../../core/logs/documents';
 import { LINE_FORMATS, sniffLineFormat, type FormatName, type LineFormat } from '../../core/logs/formats';
@@ -94,6 +94,12 @@ export async function findLogSources(target: string, format?: FormatName, onNote
     throw code === 'ENOENT' ? new LogFormatError(`${target}: no such file or folder`, 'missing') : new LogFormatError(`${target}: cannot be read: ${readFailure(error)}`, 'unreadable');
   }
   if (stat.isDirectory()) {
+    try {
+      await fs.access(target, fsConstants.R_OK | fsConstants.X_OK);
+    } catch (error) {
+      // Said as the reason, not as a note before "no training log found", which it did not look for.
+      throw new LogFormatError(`${target}: cannot be read: ${readFailure(error)}`, 'unreadable');
+    }
     const sources = await searchFolder(target, format, onNote ?? (() => {}));
     if (sources.length === 0) {
       throw new LogFormatError(
