@@ -278,6 +278,20 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     );
   });
 
+  test('a text or CSV log whose last line has no newline: that line may be cut inside a number, so it is named and not read', () => {
+    const llmc = inspect(write('main.log', 's:0 trl:3.5 lr:0.0006 norm:1.1\ns:1 trl:3.4 lr:0.0006 norm:1.0\ns:2 trl:3.3 lr:0.'));
+    assert.equal(llmc.status, 0, llmc.stderr);
+    assert.match(llmc.stderr, /main\.log:3: the last line has no newline, so it may be cut off \(a write in progress\?\); not read/);
+    assert.match(llmc.stderr, /2 steps \(0–1\)/);
+    const csv = inspect(write('metrics.csv', 'step,loss,grad_norm\n0,2.0,1.0\n1,1.9,1.1\n2,1.8,1'));
+    assert.match(csv.stderr, /metrics\.csv:4: the last line has no newline/);
+    assert.match(csv.stderr, /2 steps \(0–1\)/);
+    // A JSON object is whole at its closing brace, newline or not.
+    const jsonl = inspect(write('log.jsonl', '{"step": 0, "loss": 2}\n{"step": 1, "loss": 1.9}'));
+    assert.doesNotMatch(jsonl.stderr, /cut off|no newline/);
+    assert.match(jsonl.stderr, /2 steps \(0–1\)/);
+  });
+
   test('a file that cannot be read says why in words, with the code for a search', () => {
     assert.equal(readFailure(Object.assign(new Error('open'), { code: 'EACCES' })), 'permission denied (EACCES)');
     assert.equal(readFailure(Object.assign(new Error('open'), { code: 'EXDEV' })), 'EXDEV');

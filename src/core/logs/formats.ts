@@ -54,6 +54,11 @@ export interface LineFormat {
   readonly aliases?: Partial<Record<FieldName, readonly string[]>>;
   /** A parser for one file (parsers keep state: nanoGPT's validation lines wait for the next step). */
   parser(): LineParser;
+  /**
+   * Whether a line cut off mid-write can look whole: CSV and text lines end where their last number
+   * does (`lr:0.` of `lr:0.0006`), a JSON object at its closing brace. Default: false.
+   */
+  readonly undelimitedLines?: boolean;
 }
 
 /** Lines longer than this are not read (a metrics record is a few kB; a 10 MB line is something else). */
@@ -294,6 +299,7 @@ export function parseNumber(text: string): number | undefined {
 
 export const lightningCsv: LineFormat = {
   name: 'lightning-csv',
+  undelimitedLines: true,
   label: 'Lightning CSVLogger metrics.csv',
   sniff: (file, head) => {
     const header = looksLikeCsvHeader(head[0]);
@@ -306,6 +312,7 @@ export const lightningCsv: LineFormat = {
 
 export const csv: LineFormat = {
   name: 'csv',
+  undelimitedLines: true,
   label: 'CSV with a header',
   sniff: (_file, head) => {
     const header = looksLikeCsvHeader(head[0]);
@@ -320,6 +327,7 @@ const OTHER_SPACE = /[^\S ]/;
 
 export const llmc: LineFormat = {
   name: 'llmc',
+  undelimitedLines: true,
   label: 'llm.c main.log',
   aliases: { step: ['s'], loss: ['trl'], validationLoss: ['tel'], gradNorm: ['norm'] },
   sniff: (_file, head) => (head.some((line) => /^s:\d+ (trl|tel|eval):/.test(line)) ? 0.95 : 0),
@@ -432,6 +440,7 @@ const NANOGPT_VALIDATION = /\bval(?:idation)? loss:?\s*([\d.eE+-]+|nan|inf)\s*$/
 
 export const nanogpt: LineFormat = {
   name: 'nanogpt',
+  undelimitedLines: true,
   label: 'nanoGPT / build-nanogpt log',
   aliases: { loss: ['train'], validationLoss: ['val'], gradNorm: ['norm'] },
   sniff: (_file, head) => {

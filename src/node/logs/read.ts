@@ -52,7 +52,7 @@ export async function readLogSource(source: LogSource, options: ReadOptions): Pr
   switch (source.kind) {
     case 'lines': {
       if (source.format.name === 'wandb-summary') throw wandbSummaryError();
-      await readLines(source.file, source.format.parser(), assembler, counts, problem, options.signal);
+      await readLines(source.file, source.format.parser(), source.format.undelimitedLines === true, assembler, counts, problem, options.signal);
       break;
     }
     case 'trainerState': {
@@ -106,12 +106,24 @@ export function feedLine(parser: LineParser, text: string, lineNumber: number, a
   else problem(`${file}:${lineNumber}: ${result.problem}`);
 }
 
-async function readLines(file: string, parser: LineParser, assembler: RowAssembler, counts: { skippedLines: number }, problem: (message: string) => void, signal?: AbortSignal): Promise<void> {
+async function readLines(
+  file: string,
+  parser: LineParser,
+  undelimited: boolean,
+  assembler: RowAssembler,
+  counts: { skippedLines: number },
+  problem: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (parser.bytes) return readLineBytes(file, parser, assembler, counts, problem, signal);
   let lineNumber = 0;
   const splitter = new LineSplitter((text) => feedLine(parser, text, ++lineNumber, assembler, counts, problem, file));
   if (!(await eachChunk<string>(file, 'utf8', (chunk) => splitter.push(chunk), signal))) return;
-  feedTail(file, splitter.flush(), ++lineNumber, parser, assembler, counts, problem);
+  const tail = splitter.flush();
+  ++lineNumber;
+  // Such a last line without its newline may be cut inside its last number: not read rather than read wrong.
+  if (undelimited && tail.trim() !== '' && !zeroBytesOnly(tail)) problem(`${file}:${lineNumber}: the last line has no newline, so it may be cut off (a write in progress?); not read`);
+  else feedTail(file, tail, lineNumber, parser, assembler, counts, problem);
 }
 
 /** Gives a file's chunks (1 MB) to `push`; false when `signal` aborted first. A read error is the LogFormatError that names the file. */
