@@ -22,7 +22,8 @@ for (const run of window.GRADSCOPE_REPORT) {
   const section = document.createElement('section');
   section.innerHTML = `<h2></h2><p class="summary"></p>`;
   section.querySelector('h2')!.textContent = run.title;
-  section.querySelector('.summary')!.textContent = `${run.rows} steps, ${run.events.length} events`;
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  section.querySelector('.summary')!.textContent = `${count(run.rows, 'step')}, ${count(run.events.length, 'event')}`;
   root.appendChild(section);
   for (const chart of run.charts) {
     const box = document.createElement('div');
@@ -67,10 +68,10 @@ for (const run of window.GRADSCOPE_REPORT) {
     });
   }
   const table = document.createElement('table');
-  table.innerHTML = '<thead><tr><th>Step</th><th>Kind</th><th>What</th></tr></thead><tbody></tbody>';
+  table.innerHTML = '<thead><tr><th>Step</th><th>Severity</th><th>Kind</th><th>What</th></tr></thead><tbody></tbody>';
   for (const event of run.events) {
     const tr = document.createElement('tr');
-    for (const text of [String(event.step), event.kind, describeEvent(event)]) {
+    for (const text of [String(event.step), 'severity' in event ? event.severity : '', event.kind, describeEvent(event)]) {
       const td = document.createElement('td');
       td.textContent = text;
       tr.appendChild(td);

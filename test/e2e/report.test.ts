@@ -31,7 +31,7 @@ test('the report renders offline with its charts, markers and events table', asy
     assert.deepEqual(errors, []);
     assert.equal(await page.locator('[data-chart]').count(), 4);
     assert.equal(await page.locator('[data-chart="gradNorm"]').getAttribute('data-event-steps'), '2000');
-    assert.match(await page.locator('table').innerText(), /2000\s+explosion/);
+    assert.match(await page.locator('table').innerText(), /2000\s+warning\s+explosion/);
     await page.screenshot({ path: join(screenshots, 'report.png'), fullPage: true });
   } finally {
     await browser.close();
