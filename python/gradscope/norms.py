@@ -168,6 +168,7 @@ class NormReader:
         float32 = torch.float32
 
         def read_replaced():
+            # read_kept's accumulation, inline: a helper called per parameter would cost what binding saves.
             module_norms = []
             total = square = 0.0
             for p, closes_module in params:
