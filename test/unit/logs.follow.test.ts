@@ -47,6 +47,34 @@ test('a trainer_state.json that the trainer rewrites: new entries once each; a s
   follower.stop();
 });
 
+test('a followed trainer_state.json that stays cut off, or holds a damaged entry, gives what it can, each problem once', async () => {
+  const file = join(temp(), 'trainer_state.json');
+  writeFileSync(file, state([1, 2, 3]).slice(0, -60)); // entry 3 cut off, and nothing rewrites it
+  const [source] = await findLogSources(file);
+  const rows: MetricsRow[] = [];
+  const problems: string[] = [];
+  const follower = followLogSource(source, { onRow: (row) => rows.push(row), onProblem: (message) => problems.push(message) });
+  await follower.poll();
+  assert.deepEqual(rows, [], 'the first look waits: the trainer may be rewriting it');
+  await follower.poll();
+  await follower.poll();
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2],
+  );
+  assert.deepEqual(problems, [`${file}: log_history is cut off after 2 entries (a file still being written?); the complete entries are read`]);
+  writeFileSync(file, state([1, 2, 3, 4]).replace('"step": 3', '"step": 3,,'));
+  await follower.poll();
+  await follower.poll();
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    [1, 2, 4],
+  );
+  assert.equal(problems.length, 2);
+  assert.match(problems[1], /trainer_state\.json: line \d+: the log_history entry that starts here is not JSON/);
+  follower.stop();
+});
+
 test('a JSON-lines log: a step whose records span two looks is handed out once, when a look brings nothing new', async () => {
   const file = join(temp(), 'metrics.jsonl');
   writeFileSync(file, '{"step": 1, "loss": 2}\n{"step": 2, "loss": 1.5}\n');

@@ -46,8 +46,11 @@ export function looksLikeWandbSummary(fileName: string, head: string): boolean {
  * The entries of `log_history`, each with the line of its opening brace. The file is scanned once
  * (strings and nesting tracked) and each entry parsed on its own, with Python's NaN and Infinity.
  * `fromEntry` skips entries already read (a followed file that the trainer rewrote with more).
+ * An entry that is not JSON is skipped and named in `problems`. A history cut off throws
+ * (LogFormatError 'cutOff': a follower waits for the trainer's rewrite) unless `keepCutOff`, when its
+ * complete entries are returned and the cut is named in `problems`.
  */
-export function trainerStateRecords(text: string, fromEntry = 0): { records: LogRecord[]; entries: number } {
+export function trainerStateRecords(text: string, fromEntry = 0, keepCutOff = false): { records: LogRecord[]; entries: number; problems: string[] } {
   const start = findLogHistory(text);
   if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
   const records: LogRecord[] = [];
@@ -58,6 +61,7 @@ export function trainerStateRecords(text: string, fromEntry = 0): { records: Log
   let entryStart = -1;
   let entryLine = 0;
   let entries = 0;
+  const problems: string[] = [];
   for (let i = start; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) line++;
@@ -78,14 +82,24 @@ export function trainerStateRecords(text: string, fromEntry = 0): { records: Log
     } else if (c === 125 || c === 93) {
       depth--;
       if (depth === 1 && c === 125 && entryStart >= 0) {
-        if (entries >= fromEntry) records.push(entryRecord(text.slice(entryStart, i + 1), entryLine));
+        if (entries >= fromEntry) {
+          try {
+            records.push(entryRecord(text.slice(entryStart, i + 1), entryLine));
+          } catch (error) {
+            if (!(error instanceof LogFormatError)) throw error;
+            problems.push(error.message);
+          }
+        }
         entries++;
         entryStart = -1;
       }
-      if (depth === 0) return { records, entries };
+      if (depth === 0) return { records, entries, problems };
     }
   }
-  throw new LogFormatError(`log_history is cut off after ${entries} entries (a file still being written?)`, 'cutOff');
+  const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
+  if (!keepCutOff || entries === 0) throw new LogFormatError(cutOff, 'cutOff');
+  problems.push(`${cutOff}; the complete entries are read`);
+  return { records, entries, problems };
 }
 
 /** Index of the `[` that opens the top-level log_history array, or -1. */

@@ -174,6 +174,8 @@ class PollingFollower implements LogFollower {
 class TrainerStateReader implements Reader {
   private entries = 0;
   private signature = '';
+  /** The file's signature when a look last found it cut off. */
+  private cutOffSignature = '';
   private assembler: RowAssembler;
   private file: string;
 
@@ -212,19 +214,24 @@ class TrainerStateReader implements Reader {
     const text = await fs.readFile(this.file, 'utf8');
     let parsed;
     try {
-      parsed = trainerStateRecords(text, this.entries);
+      // A file found cut off at the last look too, and not changed since, is not being rewritten: keep what it has.
+      parsed = trainerStateRecords(text, this.entries, signature === this.cutOffSignature);
     } catch (error) {
       // Caught mid-rewrite: the next look reads the finished file.
-      if (error instanceof LogFormatError && error.problem === 'cutOff') return;
+      if (error instanceof LogFormatError && error.problem === 'cutOff') {
+        this.cutOffSignature = signature;
+        return;
+      }
       throw new LogFormatError(`${this.file}: ${(error as Error).message}`);
     }
     this.signature = signature;
+    for (const problem of parsed.problems) this.handlers.onProblem?.(`${this.file}: ${problem}`);
     if (parsed.entries < this.entries) {
       // A new run wrote a shorter history: start over.
       this.handlers.onRestart?.(`${this.file} was rewritten by a new run`);
       this.entries = 0;
       this.assembler = this.newAssembler();
-      parsed = trainerStateRecords(text, 0);
+      parsed = trainerStateRecords(text, 0, signature === this.cutOffSignature);
     }
     for (const record of parsed.records) this.assembler.push(record);
     this.entries = parsed.entries;
