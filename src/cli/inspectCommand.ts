@@ -123,7 +123,8 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     lines.push(`  not used: ${report.unused.slice(0, 15).join(', ')}${report.unused.length > 15 ? `, … (${report.unused.length} in all)` : ''} (name one with --map field=column)`);
   // Statistics of per-parameter norms (grad_norm_max, grad_norm_mean) are not the global norm, so they
   // are never taken for it; but they spike with it, and a user may want one watched.
-  const normLike = result.fields.gradNorm ? undefined : report.unused.find((column) => /grad(ient)?_?norm|gnorm/i.test(column));
+  // Not when --map named the norm (mistyped: said apart), which leaves the usual column unused.
+  const normLike = result.fields.gradNorm || /(^|,)\s*gradNorm=/.test(options.map ?? '') ? undefined : report.unused.find((column) => /grad(ient)?_?norm|gnorm/i.test(column));
   if (normLike) lines.push(`  ${normLike} is not read as the global gradient norm; to watch it for explosions: --map gradNorm=${normLike}`);
   if (report.skippedLines) lines.push(`  ${count(report.skippedLines, 'line')} that ${report.skippedLines === 1 ? 'is' : 'are'} not metrics ${report.skippedLines === 1 ? 'was' : 'were'} skipped`);
   for (const note of result.notes) lines.push(`  ${note}`);

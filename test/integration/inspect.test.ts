@@ -74,6 +74,22 @@ describe('gradscope inspect', () => {
     assert.equal(withJunk.status, 0, withJunk.stderr);
     assert.match(withJunk.stderr, /50 steps/);
     assert.match(withJunk.stderr, /junk\.jsonl:31: not JSON/);
+    // The same in a Windows file; a run resumed right after the zeros, on their line; nothing but zeros.
+    const crlf = join(dir, 'crlf.jsonl');
+    writeFileSync(
+      crlf,
+      Buffer.concat([Buffer.from(`${rows.slice(0, 5).join('\r\n')}\r\n`), Buffer.alloc(64), Buffer.from('\r\n'), Buffer.alloc(64), Buffer.from(`\r\n${rows.slice(5, 10).join('\r\n')}\r\n`)]),
+    );
+    assert.match(inspect(crlf).stderr, /10 steps \(0–9\)/);
+    const resumed = join(dir, 'resumed.jsonl');
+    writeFileSync(resumed, Buffer.concat([Buffer.alloc(4096), Buffer.from(`${rows.join('\n')}\n`)]));
+    const afterZeros = inspect(resumed);
+    assert.match(afterZeros.stderr, /resumed\.jsonl:1: 4096 zero bytes before its record/);
+    assert.match(afterZeros.stderr, /50 steps \(0–49\)/);
+    const zeros = join(dir, 'zeros.jsonl');
+    writeFileSync(zeros, Buffer.alloc(2048));
+    assert.equal(inspect(zeros).status, 2);
+    assert.match(inspect(zeros).stderr, /the file holds only zero bytes/);
     const binary = join(dir, 'binary.jsonl');
     writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
     assert.equal(inspect(binary).status, 2);

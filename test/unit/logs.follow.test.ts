@@ -55,7 +55,7 @@ test('a followed trainer_state.json that stays cut off, or holds a damaged entry
   const problems: string[] = [];
   const follower = followLogSource(source, { onRow: (row) => rows.push(row), onProblem: (message) => problems.push(message) });
   await follower.poll();
-  assert.deepEqual(rows, [], 'the first look waits: the trainer may be rewriting it');
+  assert.equal(rows.length, 0, 'the first look waits: the trainer may be rewriting it');
   await follower.poll();
   await follower.poll();
   assert.deepEqual(
@@ -72,6 +72,22 @@ test('a followed trainer_state.json that stays cut off, or holds a damaged entry
   );
   assert.equal(problems.length, 2);
   assert.match(problems[1], /trainer_state\.json: line \d+: the log_history entry that starts here is not JSON/);
+  // A rewrite of the longer history that stalls part-way is not a new run: nothing is read again.
+  const restarts: string[] = [];
+  const again = followLogSource(source, { onRow: (row) => rows.push(row), onProblem: (message) => problems.push(message), onRestart: (why) => restarts.push(why) });
+  writeFileSync(file, state([1, 2, 3, 4]));
+  await again.poll();
+  const before = rows.length;
+  writeFileSync(file, state([1, 2, 3, 4, 5]).slice(0, 200));
+  await again.poll();
+  await again.poll();
+  await again.poll();
+  assert.deepEqual(restarts, []);
+  assert.equal(rows.length, before);
+  writeFileSync(file, state([1, 2, 3, 4, 5]));
+  await again.poll();
+  again.stop();
+  assert.equal(rows.at(-1)!.step, 5);
   follower.stop();
 });
 

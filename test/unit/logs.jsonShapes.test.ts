@@ -272,6 +272,10 @@ describe('trainer_state.json read as bytes', () => {
       .replace(/"grad_norm": 50/, '"grad_norm": NaN'),
     cutOff: JSON.stringify({ log_history: history }, null, 2).slice(0, 900),
     badEntry: JSON.stringify({ log_history: history }, null, 2).replace('"step": 3', '"step": 3,,'),
+    // Damage that unbalances the scan: the entries are then found by their lines.
+    missingBrace: JSON.stringify({ log_history: history }, null, 2).replace(/("step": 5\n\s*)\}/, '$1'),
+    extraBrace: JSON.stringify({ log_history: history }, null, 2).replace(/("step": 5\n\s*)\}/, '$1}}'),
+    openQuote: JSON.stringify({ log_history: history }, null, 2).replace('"step": 5', '"step: 5'),
     noHistory: JSON.stringify({ global_step: 3 }),
     emptyHistory: '{"log_history": []}',
   };
@@ -310,6 +314,15 @@ describe('trainer_state.json read as bytes', () => {
         }
       })();
       assert.deepEqual(entries?.problems ?? [], slowProblems);
+      if (['missingBrace', 'extraBrace', 'openQuote'].includes(name)) {
+        assert.deepEqual(
+          (slow as { rows: MetricsRow[] }).rows.map((row) => row.step),
+          [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+          'every entry but the damaged one',
+        );
+        assert.equal(slowProblems.length, 1);
+        assert.match(slowProblems[0], /^line \d+: the log_history entry that starts here (has no end|is not JSON)/);
+      }
       if (name === 'badEntry') {
         assert.equal(slowProblems.length, 1);
         assert.match(slowProblems[0], /^line \d+: the log_history entry that starts here is not JSON/);

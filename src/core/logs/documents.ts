@@ -50,7 +50,7 @@ export function looksLikeWandbSummary(fileName: string, head: string): boolean {
  * (LogFormatError 'cutOff': a follower waits for the trainer's rewrite) unless `keepCutOff`, when its
  * complete entries are returned and the cut is named in `problems`.
  */
-export function trainerStateRecords(text: string, fromEntry = 0, keepCutOff = false): { records: LogRecord[]; entries: number; problems: string[] } {
+export function trainerStateRecords(text: string, fromEntry = 0, keepCutOff = false): { records: LogRecord[]; entries: number; problems: string[]; cutOff?: true } {
   const start = findLogHistory(text);
   if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
   const records: LogRecord[] = [];
@@ -93,12 +93,72 @@ export function trainerStateRecords(text: string, fromEntry = 0, keepCutOff = fa
         entries++;
         entryStart = -1;
       }
-      if (depth === 0) return { records, entries, problems };
+      if (depth === 0) {
+        // Closed by a brace, not by the array's bracket: an entry's braces do not balance.
+        if (c === 125) return recoverLogHistory(text, start, fromEntry) ?? { records, entries, problems: [...problems, UNBALANCED] };
+        // An entry that is not JSON may hold a quote that shifted the scan: find the entries by their lines.
+        return (problems.length > 0 && recoverLogHistory(text, start, fromEntry)) || { records, entries, problems };
+      }
     }
+  }
+  // A document that closes is damaged, not a write in progress (an unbalanced quote ran to its end).
+  if (text.trimEnd().endsWith('}')) {
+    const recovered = recoverLogHistory(text, start, fromEntry);
+    if (recovered) return recovered;
   }
   const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
   if (!keepCutOff || entries === 0) throw new LogFormatError(cutOff, 'cutOff');
   problems.push(`${cutOff}; the complete entries are read`);
+  return { records, entries, problems, cutOff: true };
+}
+
+const UNBALANCED = 'log_history ends early: the braces of an entry do not balance, so entries after it may be missing';
+
+/**
+ * log_history read line by line, for a file whose braces or quotes do not balance (an entry edited
+ * or damaged by hand): Python's json.dumps(indent=…) writes each entry from a line `{` to a line `}`
+ * at one indentation, so an entry is found by its lines whatever is inside it. Each entry that is not
+ * JSON, or has no end, is named. Undefined when the file is not laid out so (one line, say).
+ */
+function recoverLogHistory(text: string, start: number, fromEntry: number): { records: LogRecord[]; entries: number; problems: string[] } | undefined {
+  let line = 1;
+  for (let i = 0; i < start; i++) if (text.charCodeAt(i) === 10) line++;
+  const lines = text.slice(start).split('\n');
+  const records: LogRecord[] = [];
+  const problems: string[] = [];
+  let entries = 0;
+  let indent: string | undefined;
+  let open: { line: number; from: number } | undefined;
+  const close = (body: string | undefined) => {
+    if (entries >= fromEntry) {
+      if (body === undefined) problems.push(`line ${open!.line}: the log_history entry that starts here has no end`);
+      else
+        try {
+          records.push(entryRecord(body, open!.line));
+        } catch (error) {
+          if (!(error instanceof LogFormatError)) throw error;
+          problems.push(error.message);
+        }
+    }
+    entries++;
+    open = undefined;
+  };
+  for (let k = 1; k < lines.length; k++) {
+    const raw = lines[k].endsWith('\r') ? lines[k].slice(0, -1) : lines[k];
+    const trimmed = raw.trim();
+    const lead = raw.slice(0, raw.length - raw.trimStart().length);
+    if (trimmed === '{' && (indent === undefined || lead === indent)) {
+      if (open) close(undefined);
+      indent ??= lead;
+      open = { line: line + k, from: k };
+    } else if (open && lead === indent && (trimmed === '}' || trimmed === '},')) {
+      close(`${lines.slice(open.from, k).join('\n')}\n}`);
+    } else if (!open && indent !== undefined && lead.length < indent.length && trimmed.startsWith(']')) {
+      break;
+    }
+  }
+  if (indent === undefined) return undefined;
+  if (open) close(undefined);
   return { records, entries, problems };
 }
 
@@ -261,13 +321,29 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
         entries++;
         entryStart = -1;
       }
-      if (depth === 0) return { entries, feed, problems };
+      if (depth === 0) {
+        if (c === 125) return recoveredEntries(data) ?? { entries, feed, problems: [...problems, UNBALANCED] };
+        return (problems.length > 0 && recoveredEntries(data)) || { entries, feed, problems };
+      }
     }
+  }
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 32 || data[end - 1] === 10 || data[end - 1] === 13 || data[end - 1] === 9)) end--;
+  if (data[end - 1] === 125) {
+    const recovered = recoveredEntries(data);
+    if (recovered) return recovered;
   }
   const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
   if (items.length === 0) throw new LogFormatError(cutOff, 'cutOff');
   problems.push(`${cutOff}; the ${items.length} complete ${items.length === 1 ? 'entry is' : 'entries are'} read`);
   return { entries, feed, problems };
+}
+
+/** trainerStateEntries for a file whose braces or quotes do not balance: recoverLogHistory over its text. */
+function recoveredEntries(data: Uint8Array): TrainerStateEntries | undefined {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(data);
+  const recovered = recoverLogHistory(text, findLogHistory(text), 0);
+  return recovered && { entries: recovered.entries, feed: (assembler) => recovered.records.forEach((record) => assembler.push(record)), problems: recovered.problems };
 }
 
 const LOG_HISTORY = Array.from('"log_history"', (c) => c.charCodeAt(0));

@@ -213,9 +213,10 @@ class TrainerStateReader implements Reader {
     if (signature === this.signature) return;
     const text = await fs.readFile(this.file, 'utf8');
     let parsed;
+    // A file found cut off at the last look too, and not changed since, is not being rewritten: keep what it has.
+    const keepCutOff = signature === this.cutOffSignature;
     try {
-      // A file found cut off at the last look too, and not changed since, is not being rewritten: keep what it has.
-      parsed = trainerStateRecords(text, this.entries, signature === this.cutOffSignature);
+      parsed = trainerStateRecords(text, this.entries, keepCutOff);
     } catch (error) {
       // Caught mid-rewrite: the next look reads the finished file.
       if (error instanceof LogFormatError && error.problem === 'cutOff') {
@@ -224,15 +225,17 @@ class TrainerStateReader implements Reader {
       }
       throw new LogFormatError(`${this.file}: ${(error as Error).message}`);
     }
+    // Stalled part-way through rewriting a longer history: not a new run, and nothing new to read.
+    if (parsed.cutOff && parsed.entries < this.entries) return;
     this.signature = signature;
-    for (const problem of parsed.problems) this.handlers.onProblem?.(`${this.file}: ${problem}`);
     if (parsed.entries < this.entries) {
       // A new run wrote a shorter history: start over.
       this.handlers.onRestart?.(`${this.file} was rewritten by a new run`);
       this.entries = 0;
       this.assembler = this.newAssembler();
-      parsed = trainerStateRecords(text, 0, signature === this.cutOffSignature);
+      parsed = trainerStateRecords(text, 0, keepCutOff);
     }
+    for (const problem of parsed.problems) this.handlers.onProblem?.(`${this.file}: ${problem}`);
     for (const record of parsed.records) this.assembler.push(record);
     this.entries = parsed.entries;
     this.assembler.flush();

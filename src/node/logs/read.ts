@@ -98,6 +98,12 @@ export function feedLine(parser: LineParser, text: string, lineNumber: number, a
     problem(`${file}:${lineNumber}: ${ZERO_BYTES}`);
     return;
   }
+  if (text.charCodeAt(0) === 0) {
+    // A run resumed after a crash appends right after the zero bytes: its first record shares their line.
+    const record = text.replace(/^\0+/, '');
+    problem(`${file}:${lineNumber}: ${text.length - record.length} zero bytes before its record (what a crash leaves in blocks the file system had allocated but not written)`);
+    text = record;
+  }
   const result = parser.line(lineNumber === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, lineNumber);
   if (result === undefined) return;
   if (result === 'skip') counts.skippedLines++;

@@ -53,7 +53,8 @@ function holdsBinary(bytes: Uint8Array): boolean {
   for (let i = 0; i <= bytes.length; i++) {
     const byte = i < bytes.length ? bytes[i] : 0x0a;
     if (byte === 0x0a) {
-      if (zeros > 0 && zeros < i - lineStart) mixed++;
+      const length = i - lineStart - (i > lineStart && bytes[i - 1] === 0x0d ? 1 : 0); // a CRLF line's \r is not content
+      if (zeros > 0 && zeros < length) mixed++;
       lines++;
       lineStart = i + 1;
       zeros = 0;
@@ -121,6 +122,7 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   }
   const { text, lines, binary, utf16 } = sample;
   if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`, 'empty');
+  if (/^[\0\r\n]*$/.test(text)) throw new LogFormatError(`${file}: the file holds only zero bytes (what a crash leaves in blocks the file system had allocated but not written)`, 'empty');
   if (format === 'hf-trainer-state' || (!format && looksLikeTrainerState(file, text))) return { kind: 'trainerState', title, format: 'hf-trainer-state', file };
   if (!format && looksLikeWandbSummary(file, text)) return { kind: 'lines', title, format: wandbSummary, file };
   if (format) {
