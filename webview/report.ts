@@ -63,7 +63,25 @@ for (const run of window.GRADSCOPE_REPORT) {
         responsive: true,
         maintainAspectRatio: false,
         scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: chart.log ? 'logarithmic' : 'linear', ...(yMin !== undefined ? { min: yMin } : {}) } },
-        plugins: { tooltip: { callbacks: { label: (item) => (item.dataset.label === 'events' ? describeEvent(run.events[item.dataIndex]) : `${item.dataset.label}: ${item.formattedValue}`) } } },
+        plugins: {
+          tooltip: { callbacks: { label: (item) => (item.dataset.label === 'events' ? describeEvent(run.events[item.dataIndex]) : `${item.dataset.label}: ${item.formattedValue}`) } },
+          // As in the panel: a series by a stroke of its line, the events by their marker (a filled box read as a checkbox).
+          legend: {
+            labels: {
+              usePointStyle: true,
+              pointStyleWidth: 22,
+              boxHeight: 8,
+              generateLabels: (c) =>
+                Chart.defaults.plugins.legend.labels
+                  .generateLabels(c)
+                  .map((item) =>
+                    (c.data.datasets[item.datasetIndex!] as { type?: string }).type === 'scatter'
+                      ? { ...item, pointStyle: legendTriangle(color('--red')) }
+                      : { ...item, pointStyle: 'line' as const, lineWidth: 2 },
+                  ),
+            },
+          },
+        },
       },
     });
   }
@@ -79,4 +97,20 @@ for (const run of window.GRADSCOPE_REPORT) {
     table.tBodies[0].appendChild(tr);
   }
   section.appendChild(table);
+}
+
+/** The events' marker for the legend, drawn at its own size (a point style would be stretched to a line's width). */
+function legendTriangle(fill: string): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = 10;
+  canvas.height = 9;
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = fill;
+  context.beginPath();
+  context.moveTo(5, 0);
+  context.lineTo(10, 9);
+  context.lineTo(0, 9);
+  context.closePath();
+  context.fill();
+  return canvas;
 }
