@@ -104,32 +104,21 @@ class NormReader:
         return squares, values[count:]
 
     def quick(self):
-        """``(total, per-module norms)`` for the usual step on the CPU, or None when ``read`` and
-        ``reduce`` must run: every parameter has a float32 CPU gradient and numpy is there. Same
-        values as ``read`` + ``reduce``, in one loop of ``ndarray.dot`` over the kept views."""
+        """``(total, per-module norms)`` on the CPU when every parameter has a gradient and numpy is
+        there, or None when ``read`` and ``reduce`` must run. Same values as they give, in one pass of
+        ``_CpuSquares.squares``. The steps between two looks at control.json take the faster
+        function ``bound_reader`` makes; this is for the others."""
         into = self._quick
         if into is None:
             return None
-        kept = into.kept
-        squares = []
-        if kept is not None:
-            append = squares.append
-            for p, source, view, address in kept:
-                grad = p.grad
-                # replaced (a dead reference is None too), or its memory swapped under it
-                if source() is not grad or grad is None or grad.data_ptr() != address:
-                    kept = None
-                    break
-                append(float(view.dot(view)))
-        if kept is None:
-            grads = [p.grad for p in self.layout.params]
-            if any(grad is None for grad in grads):
-                return None
-            squares = into.squares(grads, self.layout.params)
+        grads = [p.grad for p in self.layout.params]
+        if any(grad is None for grad in grads):
+            return None
+        squares = into.squares(grads, self.layout.params)
         fsum, sqrt = math.fsum, math.sqrt
         total_square = fsum(squares)
         if total_square == math.inf:
-            return None  # a square overflowed float32, or the norm is infinite: the general path reads it in float64
+            return None  # the norm itself is infinite (an overflowed square is read again in float64): the general path says so
         return sqrt(total_square), [sqrt(fsum(squares[start:end])) for start, end in self._quick_slices]
 
     def bound_reader(self):

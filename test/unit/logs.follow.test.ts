@@ -62,7 +62,7 @@ test('a followed trainer_state.json that stays cut off, or holds a damaged entry
     rows.map((r) => r.step),
     [1, 2],
   );
-  assert.deepEqual(problems, [`${file}: log_history is cut off after 2 entries (a file still being written?); the complete entries are read`]);
+  assert.deepEqual(problems, [`${file}: log_history is cut off after 2 entries (a file still being written?); the 2 complete entries are read`]);
   writeFileSync(file, state([1, 2, 3, 4]).replace('"step": 3', '"step": 3,,'));
   await follower.poll();
   await follower.poll();

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ColumnResolver } from '../../src/core/logs/columns';
-import { readFailure, trainerStateRecords } from '../../src/core/logs/documents';
+import { readFailure, trainerStateEntries } from '../../src/core/logs/documents';
+import type { LogRecord } from '../../src/core/logs/rows';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
 import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
@@ -72,7 +73,14 @@ describe('rows from records', () => {
   test('trainer_state.json: each log_history entry with its line; NaN and Infinity; eval entries; the summary entry is not a step', () => {
     const text =
       '{\n  "global_step": 3,\n  "log_history": [\n    {\n      "loss": 1.0,\n      "grad_norm": NaN,\n      "step": 1\n    },\n    {\n      "eval_loss": 1.2,\n      "step": 1\n    },\n    {\n      "loss": 0.9,\n      "grad_norm": Infinity,\n      "note": "a } in a string",\n      "step": 2\n    },\n    {\n      "train_loss": 0.95,\n      "train_runtime": 12.5,\n      "step": 2\n    }\n  ],\n  "max_steps": 3\n}\n';
-    const { records, entries } = trainerStateRecords(text);
+    // Every entry by JSON.parse (shapes: false), so that each is a LogRecord to look at.
+    const read = (fromEntry = 0) => {
+      const history = trainerStateEntries(new TextEncoder().encode(text), { fromEntry, shapes: false });
+      const records: LogRecord[] = [];
+      history.feed({ push: (record) => records.push(record), pushShaped: () => assert.fail('no shapes') });
+      return { records, entries: history.entries };
+    };
+    const { records, entries } = read();
     assert.equal(entries, 4);
     assert.deepEqual(
       records.map((r) => [r.line, r.role]),
@@ -85,7 +93,7 @@ describe('rows from records', () => {
     );
     assert.ok(Number.isNaN(records[0].values.grad_norm));
     assert.equal(records[2].values.grad_norm, Infinity);
-    assert.equal(trainerStateRecords(text, 3).records.length, 1, 'entries already read are skipped');
+    assert.equal(read(3).records.length, 1, 'entries already read are skipped');
   });
 });
 

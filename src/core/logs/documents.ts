@@ -42,88 +42,17 @@ export function looksLikeWandbSummary(fileName: string, head: string): boolean {
   return /(^|[/\\])wandb-summary\.json$/.test(fileName) || (head.trimStart().startsWith('{') && /"_wandb"\s*:/.test(head) && /"_runtime"\s*:/.test(head));
 }
 
-/**
- * The entries of `log_history`, each with the line of its opening brace. The file is scanned once
- * (strings and nesting tracked) and each entry parsed on its own, with Python's NaN and Infinity.
- * `fromEntry` skips entries already read (a followed file that the trainer rewrote with more).
- * An entry that is not JSON is skipped and named in `problems`. A history cut off throws
- * (LogFormatError 'cutOff': a follower waits for the trainer's rewrite) unless `keepCutOff`, when its
- * complete entries are returned and the cut is named in `problems`.
- */
-export function trainerStateRecords(text: string, fromEntry = 0, keepCutOff = false): { records: LogRecord[]; entries: number; problems: string[]; cutOff?: true } {
-  const start = findLogHistory(text);
-  if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
-  const records: LogRecord[] = [];
-  let line = 1;
-  for (let i = 0; i < start; i++) if (text.charCodeAt(i) === 10) line++;
-  let depth = 0;
-  let inString = false;
-  let entryStart = -1;
-  let entryLine = 0;
-  let entries = 0;
-  const problems: string[] = [];
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) line++;
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: the next character is escaped
-      else if (c === 34) inString = false;
-      continue;
-    }
-    if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      // { or [ — depth 1 is inside the log_history array
-      if (depth === 1 && c === 123) {
-        entryStart = i;
-        entryLine = line;
-      }
-      depth++;
-    } else if (c === 125 || c === 93) {
-      depth--;
-      if (depth === 1 && c === 125 && entryStart >= 0) {
-        if (entries >= fromEntry) {
-          try {
-            records.push(entryRecord(text.slice(entryStart, i + 1), entryLine));
-          } catch (error) {
-            if (!(error instanceof LogFormatError)) throw error;
-            problems.push(error.message);
-          }
-        }
-        entries++;
-        entryStart = -1;
-      }
-      if (depth === 0) {
-        // Closed by a brace, not by the array's bracket: an entry's braces do not balance.
-        if (c === 125) return recoverLogHistory(text, start, fromEntry) ?? { records, entries, problems: [...problems, UNBALANCED] };
-        // An entry that is not JSON may hold a quote that shifted the scan: find the entries by their lines.
-        return (problems.length > 0 && recoverLogHistory(text, start, fromEntry)) || { records, entries, problems };
-      }
-    }
-  }
-  // A document that closes is damaged, not a write in progress (an unbalanced quote ran to its end).
-  if (text.trimEnd().endsWith('}')) {
-    const recovered = recoverLogHistory(text, start, fromEntry);
-    if (recovered) return recovered;
-  }
-  const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
-  if (!keepCutOff || entries === 0) throw new LogFormatError(cutOff, 'cutOff');
-  problems.push(`${cutOff}; the complete entries are read`);
-  return { records, entries, problems, cutOff: true };
-}
-
 const UNBALANCED = 'log_history ends early: the braces of an entry do not balance, so entries after it may be missing';
 
 /**
  * log_history read line by line, for a file whose braces or quotes do not balance (an entry edited
  * or damaged by hand): Python's json.dumps(indent=…) writes each entry from a line `{` to a line `}`
  * at one indentation, so an entry is found by its lines whatever is inside it. Each entry that is not
- * JSON, or has no end, is named. Undefined when the file is not laid out so (one line, say).
+ * JSON, or has no end, is named. `history` starts at the array's `[`, on line `line`. Undefined
+ * when the file is not laid out so (one line, say).
  */
-function recoverLogHistory(text: string, start: number, fromEntry: number): { records: LogRecord[]; entries: number; problems: string[] } | undefined {
-  let line = 1;
-  for (let i = 0; i < start; i++) if (text.charCodeAt(i) === 10) line++;
-  const lines = text.slice(start).split('\n');
+function recoverLogHistory(history: string, line: number, fromEntry: number): { records: LogRecord[]; entries: number; problems: string[] } | undefined {
+  const lines = history.split('\n');
   const records: LogRecord[] = [];
   const problems: string[] = [];
   let entries = 0;
@@ -162,33 +91,6 @@ function recoverLogHistory(text: string, start: number, fromEntry: number): { re
   return { records, entries, problems };
 }
 
-/** Index of the `[` that opens the top-level log_history array, or -1. */
-function findLogHistory(text: string): number {
-  let depth = 0;
-  let inString = false;
-  let stringStart = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) {
-        inString = false;
-        if (depth === 1 && text.slice(stringStart, i + 1) === '"log_history"') {
-          const bracket = /^\s*:\s*\[/.exec(text.slice(i + 1, i + 64));
-          if (bracket) return i + bracket[0].length;
-        }
-      }
-      continue;
-    }
-    if (c === 34) {
-      inString = true;
-      stringStart = i;
-    } else if (c === 123 || c === 91) depth++;
-    else if (c === 125 || c === 93) depth--;
-  }
-  return -1;
-}
-
 const SUMMARY_KEYS = ['train_runtime', 'total_flos', 'train_samples_per_second', 'train_steps_per_second'];
 
 function entryRecord(text: string, line: number): LogRecord {
@@ -220,26 +122,42 @@ export function wandbSummaryError(): LogFormatError {
 
 /** Records to hand to a RowAssembler, in order: each a LogRecord, or an entry the fast path read (its shape, line and numbers). */
 export interface TrainerStateEntries {
-  /** Entries in log_history (as trainerStateRecords counts them). */
+  /** Entries in log_history, the damaged ones included. */
   entries: number;
-  /** Pushes every record into `assembler`, as pushing trainerStateRecords' records would. */
+  /** Pushes the records of the entries from `fromEntry` on into `assembler`. */
   feed(assembler: { push(record: LogRecord): void; pushShaped(record: ShapedRecord): void }): void;
   /**
    * What could not be read, one message each: an entry that is not JSON (skipped; the entries
    * around it are read), and a history cut off (its complete entries are read).
    */
   problems: string[];
+  /** The history is cut off (and `keepCutOff` kept its complete entries). */
+  cutOff?: true;
+}
+
+export interface TrainerStateOptions {
+  /** Entries already read, not handed out again (a followed file the trainer rewrote with more). Default: 0. */
+  fromEntry?: number;
+  /**
+   * Whether a history cut off keeps its complete entries (true, default) or throws LogFormatError
+   * 'cutOff', as a follower wants while the trainer may be rewriting the file.
+   */
+  keepCutOff?: boolean;
+  /** Whether entries of a shape seen before are read in place by JsonShapeReader (true, default) or all by JSON.parse. */
+  shapes?: boolean;
 }
 
 /**
- * trainerStateRecords over the file's bytes: the same entries and lines (nothing is handed out
- * before the whole history is read), but an entry whose keys and kinds of value match an entry
- * before it is read in place by JsonShapeReader instead of by JSON.parse. A damaged or cut-off
- * history keeps what can be read, and says what could not in `problems`; it throws only when it
- * holds no complete entry.
+ * The entries of a trainer_state.json's `log_history`, each with the line of its opening brace, from
+ * the file's bytes. The file is scanned once (strings and nesting tracked) and nothing is handed out
+ * before the whole history is read. An entry whose keys and kinds of value match an entry before it
+ * is read in place by JsonShapeReader; the others by JSON.parse, with Python's NaN and Infinity. A
+ * damaged or cut-off history keeps what can be read and says what could not in `problems`; it
+ * throws only when it holds no complete entry (or, without `keepCutOff`, when it is cut off).
  */
-export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
-  const start = findLogHistoryBytes(data);
+export function trainerStateEntries(data: Uint8Array, options: TrainerStateOptions = {}): TrainerStateEntries {
+  const { fromEntry = 0, keepCutOff = true, shapes = true } = options;
+  const start = findLogHistory(data);
   if (start < 0) throw new LogFormatError('no "log_history" array (is this a Hugging Face trainer_state.json?)');
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const reader = new JsonShapeReader((values) => classifyEntry(values, { values }));
@@ -249,6 +167,7 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
   let used = 0;
   let line = 1;
   for (let i = 0; i < start; i++) if (data[i] === 10) line++;
+  const startLine = line;
   let depth = 0;
   let inString = false;
   let entryStart = -1;
@@ -272,6 +191,11 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
       assembler.pushShaped(scratch);
     }
   };
+  // The history read line by line instead, for a file whose braces or quotes do not balance.
+  const recovered = (): TrainerStateEntries | undefined => {
+    const history = recoverLogHistory(decoder.decode(data.subarray(start)), startLine, fromEntry);
+    return history && { entries: history.entries, feed: (assembler) => history.records.forEach((record) => assembler.push(record)), problems: history.problems };
+  };
   for (let i = start; i < data.length; i++) {
     const c = data[i];
     if (c === 10) line++;
@@ -285,19 +209,21 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
     else if (c === 123 || c === 91) {
       // { or [ — depth 1 is inside the log_history array
       if (depth === 1 && c === 123) {
-        const record = reader.readObject(data, i, data.length, line);
+        const record = shapes ? reader.readObject(data, i, data.length, line) : undefined;
         if (record) {
           // A flat entry read in place: its closing brace is the one the scan would stop at.
-          const count = record.shape.keys.length;
-          if (used + count > numbers.length) {
-            const grown = new Float64Array(Math.max(2 * numbers.length, used + count));
-            grown.set(numbers.subarray(0, used));
-            numbers = grown;
+          if (entries >= fromEntry) {
+            const count = record.shape.keys.length;
+            if (used + count > numbers.length) {
+              const grown = new Float64Array(Math.max(2 * numbers.length, used + count));
+              grown.set(numbers.subarray(0, used));
+              numbers = grown;
+            }
+            numbers.set(record.numbers.subarray(0, count), used);
+            used += count;
+            items.push(record.shape);
+            lines.push(line);
           }
-          numbers.set(record.numbers.subarray(0, count), used);
-          used += count;
-          items.push(record.shape);
-          lines.push(line);
           entries++;
           const end = reader.objectEnd;
           for (let j = i + 1; j < end; j++) if (data[j] === 10) line++;
@@ -311,45 +237,43 @@ export function trainerStateEntries(data: Uint8Array): TrainerStateEntries {
     } else if (c === 125 || c === 93) {
       depth--;
       if (depth === 1 && c === 125 && entryStart >= 0) {
-        try {
-          items.push(entryRecord(decoder.decode(data.subarray(entryStart, i + 1)), entryLine));
-          lines.push(entryLine);
-        } catch (error) {
-          if (!(error instanceof LogFormatError)) throw error;
-          problems.push(error.message);
+        if (entries >= fromEntry) {
+          try {
+            items.push(entryRecord(decoder.decode(data.subarray(entryStart, i + 1)), entryLine));
+            lines.push(entryLine);
+          } catch (error) {
+            if (!(error instanceof LogFormatError)) throw error;
+            problems.push(error.message);
+          }
         }
         entries++;
         entryStart = -1;
       }
       if (depth === 0) {
-        if (c === 125) return recoveredEntries(data) ?? { entries, feed, problems: [...problems, UNBALANCED] };
-        return (problems.length > 0 && recoveredEntries(data)) || { entries, feed, problems };
+        // Closed by a brace, not by the array's bracket: an entry's braces do not balance.
+        if (c === 125) return recovered() ?? { entries, feed, problems: [...problems, UNBALANCED] };
+        // An entry that is not JSON may hold a quote that shifted the scan: find the entries by their lines.
+        return (problems.length > 0 && recovered()) || { entries, feed, problems };
       }
     }
   }
+  // A document that closes is damaged, not a write in progress (an unbalanced quote ran to its end).
   let end = data.length;
   while (end > 0 && (data[end - 1] === 32 || data[end - 1] === 10 || data[end - 1] === 13 || data[end - 1] === 9)) end--;
   if (data[end - 1] === 125) {
-    const recovered = recoveredEntries(data);
-    if (recovered) return recovered;
+    const history = recovered();
+    if (history) return history;
   }
   const cutOff = `log_history is cut off after ${entries} entries (a file still being written?)`;
-  if (items.length === 0) throw new LogFormatError(cutOff, 'cutOff');
-  problems.push(`${cutOff}; the ${items.length} complete ${items.length === 1 ? 'entry is' : 'entries are'} read`);
-  return { entries, feed, problems };
-}
-
-/** trainerStateEntries for a file whose braces or quotes do not balance: recoverLogHistory over its text. */
-function recoveredEntries(data: Uint8Array): TrainerStateEntries | undefined {
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(data);
-  const recovered = recoverLogHistory(text, findLogHistory(text), 0);
-  return recovered && { entries: recovered.entries, feed: (assembler) => recovered.records.forEach((record) => assembler.push(record)), problems: recovered.problems };
+  if (!keepCutOff || entries === 0) throw new LogFormatError(cutOff, 'cutOff');
+  problems.push(`${cutOff}; the ${entries} complete ${entries === 1 ? 'entry is' : 'entries are'} read`);
+  return { entries, feed, problems, cutOff: true };
 }
 
 const LOG_HISTORY = Array.from('"log_history"', (c) => c.charCodeAt(0));
 
-/** findLogHistory over bytes. */
-function findLogHistoryBytes(data: Uint8Array): number {
+/** Index of the `[` that opens the top-level log_history array, or -1. */
+function findLogHistory(data: Uint8Array): number {
   let depth = 0;
   let inString = false;
   let stringStart = -1;
@@ -360,7 +284,7 @@ function findLogHistoryBytes(data: Uint8Array): number {
       else if (c === 34) {
         inString = false;
         if (depth === 1 && i + 1 - stringStart === LOG_HISTORY.length && LOG_HISTORY.every((b, k) => data[stringStart + k] === b)) {
-          // As findLogHistory: the next 64 characters (256 bytes hold at least 64 of them).
+          // The next 64 characters (256 bytes hold at least 64 of them).
           const after = new TextDecoder('utf-8', { ignoreBOM: true }).decode(data.subarray(i + 1, i + 1 + 256)).slice(0, 64);
           const bracket = /^\s*:\s*\[/.exec(after);
           if (bracket) return i + new TextEncoder().encode(bracket[0]).length;

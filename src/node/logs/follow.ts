@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ColumnMapping } from '../../core/logs/columns';
-import { LogFormatError, trainerStateRecords } from '../../core/logs/documents';
+import { LogFormatError, trainerStateEntries } from '../../core/logs/documents';
 import { RowAssembler, type MetricsRow } from '../../core/logs/rows';
 import { FileFollower } from '../follow';
 import { TbFollower } from './tensorboardFiles';
@@ -211,12 +211,12 @@ class TrainerStateReader implements Reader {
     const stat = await fs.stat(this.file);
     const signature = `${this.file}:${stat.mtimeMs}:${stat.size}`;
     if (signature === this.signature) return;
-    const text = await fs.readFile(this.file, 'utf8');
+    const data = await fs.readFile(this.file);
     let parsed;
     // A file found cut off at the last look too, and not changed since, is not being rewritten: keep what it has.
     const keepCutOff = signature === this.cutOffSignature;
     try {
-      parsed = trainerStateRecords(text, this.entries, keepCutOff);
+      parsed = trainerStateEntries(data, { fromEntry: this.entries, keepCutOff });
     } catch (error) {
       // Caught mid-rewrite: the next look reads the finished file.
       if (error instanceof LogFormatError && error.problem === 'cutOff') {
@@ -233,10 +233,10 @@ class TrainerStateReader implements Reader {
       this.handlers.onRestart?.(`${this.file} was rewritten by a new run`);
       this.entries = 0;
       this.assembler = this.newAssembler();
-      parsed = trainerStateRecords(text, 0, keepCutOff);
+      parsed = trainerStateEntries(data, { keepCutOff });
     }
     for (const problem of parsed.problems) this.handlers.onProblem?.(`${this.file}: ${problem}`);
-    for (const record of parsed.records) this.assembler.push(record);
+    parsed.feed(this.assembler);
     this.entries = parsed.entries;
     this.assembler.flush();
   }
