@@ -101,16 +101,36 @@ function assertRampOffered(offered: string[]): void {
   assert.ok(!offered.some((t) => /clipping/i.test(t)), `clipping offered under Adam: ${offered.join(' | ')}`);
 }
 
-async function applyQuickFix(line: number, title: string | RegExp): Promise<void> {
-  await openQuickFixes(line);
-  const item = vs.page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
-  await item.waitFor({ timeout: 15_000 });
-  // A freshly opened menu sits under a pointer block until the mouse moves: hover, then choose.
-  await item.hover({ force: true });
-  await vs.page.waitForTimeout(200);
-  await vs.page.keyboard.press('Enter');
-  await vs.page.keyboard.press('Control+S');
-  await vs.page.waitForTimeout(500);
+/**
+ * Applies the quick fix titled `title` at `line` of `file`, saves, and waits until the file on disk
+ * holds the edit. Waits on what a user would see (the row focused, the menu closed, the file changed),
+ * never on a fixed delay: on a loaded machine the edit or the save can land seconds later.
+ */
+async function applyQuickFix(file: string, line: number, title: string | RegExp): Promise<void> {
+  const before = readFileSync(file, 'utf8');
+  for (let attempt = 1; ; attempt++) {
+    await openQuickFixes(line);
+    const item = vs.page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+    await item.waitFor({ timeout: 15_000 });
+    // A freshly opened menu sits under a pointer block until the mouse moves: hover until the row is focused.
+    const focused = vs.page.locator('.action-widget .monaco-list-row.focused', { hasText: title });
+    for (let i = 0; i < 20 && !(await focused.count()); i++) {
+      await item.hover({ force: true });
+      await vs.page.waitForTimeout(100);
+    }
+    await focused.first().waitFor({ timeout: 5_000 });
+    await vs.page.keyboard.press('Enter');
+    await vs.page.locator('.action-widget .monaco-list-row').first().waitFor({ state: 'hidden', timeout: 15_000 });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      await vs.page.keyboard.press('Control+S');
+      await vs.page.waitForTimeout(500);
+      if (readFileSync(file, 'utf8') !== before) return;
+    }
+    // The menu closed without the edit reaching the file: say so, and choose once more.
+    if (attempt === 2) throw new Error(`the quick fix "${title}" did not change ${basename(file)}`);
+    console.log(`applyQuickFix: "${title}" closed the menu without changing ${basename(file)}; choosing again`);
+  }
 }
 
 describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
@@ -168,7 +188,7 @@ describe('Gradscope in VS Code', { timeout: 900_000 }, () => {
     const entry = rows.find((row) => row.includes('Gradient explosion at step'));
     assert.ok(entry && /jumped 50×/.test(entry) && !/clip/i.test(entry), `Problems: ${rows.join(' | ')}`);
     await openFile('mnist-exploding.gradscope.json');
-    await applyQuickFix(line, ramp);
+    await applyQuickFix(file, line, ramp);
     const job = JSON.parse(readFileSync(file, 'utf8'));
     assert.deepEqual(job.schedule.schedules[0], { type: 'linear', lr: 0.05, startFactor: 0.02, endFactor: 1, totalIters: 100 });
     await screenshot(page, 'quick-fixed-job');
