@@ -2,9 +2,10 @@ import type { DetectorEvent } from '../core/detect';
 import { Inspector, type InspectResult } from '../core/logs/inspect';
 import { VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
-import { describeColumns, type MetricsRow } from '../core/logs/rows';
+import { likelyMeant } from '../core/logs/spelling';
+import { describeColumns, type MetricsRow, type RowsReport } from '../core/logs/rows';
 import { stringifyStrictJsonLine } from '../node/runlog';
-import { followLogSource } from '../node/logs/follow';
+import { followLogSource, type LogFollower } from '../node/logs/follow';
 import { readLogSource, type ReadReport } from '../node/logs/read';
 import { findLogSources, type LogSource } from '../node/logs/sources';
 import { asUsage, count, formatOption, mapOption, problemReporter } from './logOptions';
@@ -62,11 +63,11 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     }
   }
   problems.finish();
-  const nowhere = [...unmatched.values()].filter((messages) => messages.length === sources.length);
-  for (const messages of unmatched.values()) if (messages.length < sources.length) for (const message of messages) err(`gradscope: ${message}`);
-  if (usable === 0) throw new UsageError([...nowhere.map((messages) => messages[0]), ...unusable].join('\n'));
+  const verdict = mappingVerdict(unmatched, sources.length);
+  for (const message of verdict.somewhere) err(`gradscope: ${message}`);
+  if (usable === 0) throw new UsageError([...verdict.nowhere, ...unusable].join('\n'));
   for (const message of unusable) err(`gradscope: ${message}`);
-  if (nowhere.length) throw new UsageError(nowhere.map((messages) => (sources.length > 1 ? `${messages[0].replace(/^[^:]*: /, '')} in any of the ${sources.length} runs` : messages[0])).join('\n'));
+  if (verdict.nowhere.length) throw new UsageError(verdict.nowhere.join('\n'));
   // Info events (transient spikes the run absorbed) are reported, but a run with only those passes.
   return warnings > 0 ? 1 : 0;
 }
@@ -111,7 +112,7 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     return;
   }
   const lines = [
-    `${source.title}: ${report.format}, ${report.trainingRows} steps (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${count(report.validationRows, 'validation-only row')}` : ''}`,
+    `${source.title}: ${report.format}, ${count(report.trainingRows, 'step')} (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${count(report.validationRows, 'validation-only row')}` : ''}`,
     `  columns: ${describeColumns(report.columns)}${result.fields.layers.length ? `, ${result.fields.layers.length} layer norms (${result.fields.layers.slice(0, 3).join(', ')}${result.fields.layers.length > 3 ? ', …' : ''})` : ''}${report.columns.step ? `, step ← ${report.columns.step.join(' | ')}` : ', step ← row number'}`,
   ];
   const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
@@ -153,23 +154,28 @@ function sourcePath(source: LogSource): string {
   return source.kind === 'lines' || source.kind === 'trainerState' ? source.file : source.dir;
 }
 
+/**
+ * The --map pairs some runs lack (said, not fatal) and those no run has (a typo: exit 2), from each
+ * pair's messages, one per run that lacks it.
+ */
+function mappingVerdict(unmatched: Map<string, string[]>, runs: number): { somewhere: string[]; nowhere: string[] } {
+  const lacking = [...unmatched.values()];
+  return {
+    somewhere: lacking.filter((messages) => messages.length < runs).flat(),
+    nowhere: lacking.filter((messages) => messages.length === runs).map((messages) => (runs > 1 ? `${messages[0].replace(/^[^:]*: /, '')} in any of the ${runs} runs` : messages[0])),
+  };
+}
+
 /** Each --map pair (`field=column`) whose column no record has, with a message: the columns of that name in another case. */
-function unmatchedMapping(mapping: ColumnMapping, report: ReadReport, source: LogSource): [string, string][] {
+function unmatchedMapping(mapping: ColumnMapping, report: Pick<RowsReport, 'columns' | 'unused'>, source: LogSource, scope = ''): [string, string][] {
   const all = [...report.unused, ...Object.values(report.columns).flat()];
   return Object.entries(mapping).flatMap(([field, column]): [string, string][] => {
     if (report.columns[field as keyof typeof report.columns]?.includes(column!)) return [];
-    const near = all.filter((c) => c.toLowerCase() === column!.toLowerCase() || c.toLowerCase().includes(column!.toLowerCase()));
+    const near = likelyMeant(column!, all);
     return [
       [
         `${field}=${column}`,
-        `${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${
-          near.length
-            ? ` (did you mean ${near
-                .slice(0, 3)
-                .map((c) => JSON.stringify(c))
-                .join(' or ')}?)`
-            : ''
-        }`,
+        `${source.title}: --map ${field}=${column}: no numeric column ${JSON.stringify(column)}${scope}${near.length ? ` (did you mean ${near.map((c) => JSON.stringify(c)).join(' or ')}?)` : ''}`,
       ],
     ];
   });
@@ -182,23 +188,45 @@ function quote(text: string): string {
 /** Reads every source and keeps reading as it grows, printing events as they come; Ctrl-C ends it. */
 async function followAll(sources: LogSource[], mapping: ColumnMapping, several: boolean, options: InspectOptions, out: (text: string) => void, onProblem: (message: string) => void): Promise<number> {
   const inspectors = sources.map(() => new Inspector());
-  const followers = sources.map((source, i) =>
+  // A --map column missing from a run's first rows is most likely a typo: said once, as soon as rows
+  // are read (a column that only comes later, as eval_loss does, is then found by the end).
+  const mappingChecked = sources.map(() => Object.keys(mapping).length === 0);
+  const followers: LogFollower[] = sources.map((source, i) =>
     followLogSource(source, {
       mapping,
       onProblem,
       onRestart: (reason) => process.stderr.write(`gradscope: ${reason}; reading it again\n`),
       onRow: eventPrinter(inspectors[i], source, several, options, out),
+      onBatchEnd: () => checkMapping(i),
     }),
   );
+  function checkMapping(i: number): void {
+    if (mappingChecked[i] || !started || inspectors[i].result().rows === 0) return;
+    mappingChecked[i] = true;
+    const scope = ` in its first ${count(inspectors[i].result().rows, 'step')}`;
+    for (const [, message] of unmatchedMapping(mapping, followers[i].columns(), sources[i], scope)) process.stderr.write(`gradscope: ${message}; still following\n`);
+  }
+  // Checked once what is there has been read whole (a look's last step is held until the next look).
+  let started = false;
   await Promise.all(followers.map((f) => f.start()));
-  sources.forEach((source, i) => process.stderr.write(`${source.title}: ${inspectors[i].result().rows} steps so far; following (Ctrl-C to stop)\n`));
+  started = true;
+  sources.forEach((_, i) => checkMapping(i));
+  sources.forEach((source, i) => process.stderr.write(`${source.title}: ${count(inspectors[i].result().rows, 'step')} so far; following (Ctrl-C to stop)\n`));
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   followers.forEach((f) => f.stop());
+  // As for a one-shot inspect: a pair no run had by the end is a typo (exit 2), one some runs lack is said.
+  const unmatched = new Map<string, string[]>();
+  sources.forEach((source, i) => {
+    for (const [pair, message] of unmatchedMapping(mapping, followers[i].columns(), source)) unmatched.set(pair, [...(unmatched.get(pair) ?? []), message]);
+  });
+  const verdict = mappingVerdict(unmatched, sources.length);
   const warnings = inspectors.reduce((n, inspector) => n + inspector.result().events.filter((e) => e.severity === 'warning').length, 0);
   sources.forEach((source, i) => {
     const { rows, events } = inspectors[i].result();
     process.stderr.write(`${source.title}: ${count(rows, 'step')}, ${count(events.length, 'event')}\n`);
   });
+  for (const message of verdict.somewhere) process.stderr.write(`gradscope: ${message}\n`);
+  if (verdict.nowhere.length) throw new UsageError(verdict.nowhere.join('\n'));
   return warnings > 0 ? 1 : 0;
 }
 

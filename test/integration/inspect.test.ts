@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -242,5 +242,77 @@ describe('the real logs, as a user runs them', { skip: sharedReference('logs') ?
     assert.equal(empty.status, 2);
     assert.match(empty.stderr, /accuracy\.jsonl: nothing to chart \(no loss, learning rate or gradient norm\)/);
     assert.match(empty.stderr, /no run has a series to chart/);
+  });
+});
+
+/**
+ * `inspect --follow` as a terminal runs it: rows appended while it follows are read, their events
+ * printed as they come; Ctrl-C (SIGINT to the process group) ends it with a count per run.
+ */
+describe('gradscope inspect --follow', () => {
+  function follow(...args: string[]) {
+    const child = spawn(process.execPath, [join(root, 'bin/gradscope.js'), 'inspect', '--follow', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    /** Resolves once `pattern` is in the output; rejects if the process ends first, or after a minute without it. */
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!pattern.test(stdout + stderr)) {
+        if (ended || Date.now() > deadline) {
+          if (!ended) process.kill(-child.pid!, 'SIGKILL');
+          throw new Error(`no ${pattern} in: ${stdout}${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const interrupt = async () => {
+      process.kill(-child.pid!, 'SIGINT');
+      return { code: await exited, stdout, stderr };
+    };
+    return { waitFor, interrupt };
+  }
+  const row = (step: number, extra: Record<string, number> = {}) => `${JSON.stringify({ step, loss: 2 - step / 200, grad_norm: step === 70 ? 90 : 1 + 0.02 * (step % 5), ...extra })}\n`;
+
+  test('rows appended while following are read and their explosion printed as it comes; Ctrl-C ends it with the count', async () => {
+    const file = join(temp(), 'metrics.jsonl');
+    writeFileSync(file, Array.from({ length: 40 }, (_, step) => row(step)).join(''));
+    const run = follow(file);
+    await run.waitFor(/40 steps so far; following/);
+    appendFileSync(file, Array.from({ length: 60 }, (_, i) => row(40 + i)).join(''));
+    await run.waitFor(/step 70: gradient explosion/);
+    const { code, stdout, stderr } = await run.interrupt();
+    assert.equal(code, 1, stderr);
+    assert.match(stdout, /step 70/);
+    assert.match(stderr, /100 steps, 1 event/);
+  });
+
+  test('a --map column missing from the first rows is said at once with its likely spelling; still missing at the end, it is a usage error (exit 2)', async () => {
+    const file = join(temp(), 'metrics.jsonl');
+    writeFileSync(file, Array.from({ length: 30 }, (_, step) => row(step, { total_norm: 1 })).join(''));
+    const run = follow(file, '--map', 'gradNorm=total_nrm');
+    await run.waitFor(/--map gradNorm=total_nrm: no numeric column "total_nrm" in its first 30 steps \(did you mean "total_norm"\?\); still following/);
+    const { code, stderr } = await run.interrupt();
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /30 steps/);
+    assert.equal(stderr.match(/no numeric column "total_nrm"/g)?.length, 2, `said once while following, once at the end: ${stderr}`);
+  });
+
+  test('a --map column that only comes later (an evaluation loss) is read when it comes, and the end says nothing of it', async () => {
+    const file = join(temp(), 'metrics.jsonl');
+    writeFileSync(file, Array.from({ length: 30 }, (_, step) => row(step)).join(''));
+    const run = follow(file, '--map', 'validationLoss=eval_loss');
+    await run.waitFor(/30 steps so far; following/);
+    // An evaluation at step 30, then a spike at 31: its event, printed, shows step 30's row went through.
+    appendFileSync(file, `${JSON.stringify({ step: 30, eval_loss: 1.9 })}\n${JSON.stringify({ step: 31, loss: 1.8, grad_norm: 90 })}\n`);
+    await run.waitFor(/step 31: gradient explosion/);
+    const { code, stderr } = await run.interrupt();
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /no numeric column "eval_loss" in its first 30 steps/);
+    assert.equal(stderr.match(/no numeric column "eval_loss"/g)?.length, 1, stderr);
   });
 });

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { ColumnMapping } from '../../core/logs/columns';
 import { LogFormatError, trainerStateEntries } from '../../core/logs/documents';
-import { RowAssembler, type MetricsRow } from '../../core/logs/rows';
+import { RowAssembler, type MetricsRow, type RowsReport } from '../../core/logs/rows';
 import { FileFollower } from '../follow';
 import { TbFollower } from './tensorboardFiles';
 import { feedLine, resolverFor, tensorBoardRecords } from './read';
@@ -29,6 +29,8 @@ export interface LogFollower {
   /** Reads what is there, then keeps looking until stop(). */
   start(): Promise<void>;
   stop(): void;
+  /** The columns read so far: which fed a field, which were numeric but unused (for `--map` checks). */
+  columns(): Pick<RowsReport, 'columns' | 'unused'>;
 }
 
 /** A follower for any source; rows come out in order, each step once its records are complete. */
@@ -120,11 +122,16 @@ class LineLogFollower implements LogFollower {
     this.assembler.flush();
     this.handlers.onBatchEnd?.();
   }
+
+  columns(): Pick<RowsReport, 'columns' | 'unused'> {
+    return this.assembler.report();
+  }
 }
 
 interface Reader {
   read(): Promise<void>;
   end(): void;
+  readonly assembler: RowAssembler;
 }
 
 /** Looks every pollMs, never two looks at once; a failed look is reported and retried. */
@@ -157,6 +164,10 @@ class PollingFollower implements LogFollower {
     this.timer = setTimeout(() => void this.poll().then(() => this.schedule()), this.handlers.pollMs ?? 1000);
   }
 
+  columns(): Pick<RowsReport, 'columns' | 'unused'> {
+    return this.reader.assembler.report();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -176,7 +187,7 @@ class TrainerStateReader implements Reader {
   private signature = '';
   /** The file's signature when a look last found it cut off. */
   private cutOffSignature = '';
-  private assembler: RowAssembler;
+  assembler: RowAssembler;
   private file: string;
 
   constructor(
@@ -256,7 +267,7 @@ async function exists(file: string): Promise<boolean> {
 /** New complete records of a run's event files; a step's row goes out once a later step appears. */
 class TensorBoardReader implements Reader {
   private readonly follower: TbFollower;
-  private readonly assembler: RowAssembler;
+  readonly assembler: RowAssembler;
 
   constructor(source: Extract<LogSource, { kind: 'tensorboard' }>, handlers: FollowHandlers) {
     this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
@@ -284,7 +295,7 @@ class TensorBoardReader implements Reader {
 class KerasReader implements Reader {
   private signature = '';
   private handed = -Infinity;
-  private readonly assembler: RowAssembler;
+  readonly assembler: RowAssembler;
 
   constructor(
     private readonly source: Extract<LogSource, { kind: 'keras' }>,
