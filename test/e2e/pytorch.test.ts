@@ -3,7 +3,7 @@
 // (through the run folder's control.json). Needs Debian's python3-torch (/usr/bin/python3).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { closeAll, launch, panelFrame, root, runCommand, screenshot, type VsCode } from './vscode';
@@ -101,7 +101,12 @@ describe('PyTorch loops in VS Code', { timeout: 300_000 }, () => {
       10_000,
       () => 'no pause in control.json',
     );
-    await page.waitForTimeout(1000); // the loop sees it within 100 ms; its last rows are written on pausing
+    // The loop records the pause as an event once it holds, its rows written before it.
+    await waitFor(
+      () => (existsSync(join(runDir, 'events.jsonl')) && readFileSync(join(runDir, 'events.jsonl'), 'utf8').includes('"change":"pause"') ? true : undefined),
+      30_000,
+      () => 'no pause event in events.jsonl',
+    );
     const held = rowCount(runDir);
     await page.waitForTimeout(1500);
     assert.equal(rowCount(runDir), held, 'rows were written while paused');
