@@ -341,3 +341,99 @@ test('a one-file run streams its rows a chunk at a time: records across chunk en
   assert.equal(rows.at(-1)?.step, 39);
   assert.deepEqual(problems.slice(1), ['the record length checksum does not match; the rest of the file is skipped']);
 });
+
+/** Every row a follower hands out (poll, then flush), with its problems and how many hand-outs it made. */
+async function followOnce(dir: string, chunk: number, depth = 0) {
+  const rows: Record<string, number>[] = [];
+  const problems: string[] = [];
+  let handOuts = 0;
+  const follower = new TbFollower(
+    dir,
+    (_, out) => {
+      handOuts++;
+      rows.push(...out);
+    },
+    (_, p) => problems.push(`${p.offset}: ${p.message}`),
+    depth,
+    chunk,
+  );
+  await follower.poll();
+  const duringLook = handOuts;
+  follower.flush();
+  return { rows, problems, duringLook, follower };
+}
+
+test('a followed event file is read a chunk at a time: the rows of reading it whole, handed out as each chunk is read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tbfollow-chunks-'));
+  const file = join(dir, 'events.out.tfevents.1.host');
+  const events = Array.from({ length: 60 }, (_, step) => record(eventBytes(step, step === 30 ? { loss: 1 / (step + 1), ['x'.repeat(300)]: 7 } : { loss: 1 / (step + 1), lr: 0.1 })));
+  const damaged = Uint8Array.from(events[20]);
+  damaged[damaged.length - 1] ^= 0xff;
+  events[20] = damaged;
+  writeFileSync(file, concat(events));
+  const expectedProblems: string[] = [];
+  const expected = readTbRows({ name: '.', files: [file] }, (_, p) => expectedProblems.push(`${p.offset}: ${p.message}`));
+  for (const chunk of [16, 64, 100, 1 << 20]) {
+    const { rows, problems, duringLook } = await followOnce(dir, chunk);
+    assert.deepEqual(rows, expected, `chunks of ${chunk} bytes`);
+    assert.deepEqual(problems, expectedProblems, `chunks of ${chunk} bytes`);
+    if (chunk < 1000) assert.ok(duringLook > 10, `chunks of ${chunk} bytes: ${duringLook} hand-outs during the look`);
+  }
+});
+
+test('a followed run of several files: a second writer joins the rows of its steps, a resumed file is a segment after the old one (as readTbRows reads it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tbfollow-resume-'));
+  const file = (name: string, steps: number[], tag: string, value: number) => writeFileSync(join(dir, name), concat(steps.map((step) => record(eventBytes(step, { [tag]: value + step })))));
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  file('events.out.tfevents.1.host', range(0, 80), 'loss', 1000);
+  file('events.out.tfevents.2.host', range(0, 80), 'grad_norm', 2000);
+  file('events.out.tfevents.3.host', range(50, 90), 'loss', 3000);
+  const expected = readTbRows(findTbRuns(dir)[0], () => assert.fail('no problem expected'));
+  for (const chunk of [64, 1 << 20]) {
+    const { rows } = await followOnce(dir, chunk);
+    assert.deepEqual(rows, expected, `chunks of ${chunk} bytes`);
+  }
+  assert.deepEqual(
+    expected.map((r) => r.step),
+    [...range(0, 80), ...range(50, 90)],
+  );
+  assert.deepEqual(expected[60], { step: 60, loss: 1060, grad_norm: 2060 });
+  assert.deepEqual(expected[80 + 10], { step: 60, loss: 3060 });
+});
+
+test('a followed file whose framing is lost is said once and not read again as it grows; a record being written waits for its end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-tbfollow-lost-'));
+  const file = join(dir, 'events.out.tfevents.1.host');
+  const events = Array.from({ length: 30 }, (_, step) => record(eventBytes(step, { loss: step })));
+  const next = record(eventBytes(30, { loss: 30 }));
+  writeFileSync(file, concat([...events, next.subarray(0, 9)]));
+  const rows: number[] = [];
+  const problems: string[] = [];
+  const follower = new TbFollower(
+    dir,
+    (_, out) => rows.push(...out.map((r) => r.step)),
+    (_, p) => problems.push(p.message),
+    0,
+    64,
+  );
+  await follower.poll();
+  assert.equal(rows.at(-1), 28, 'the newest complete step waits for more tags');
+  appendFileSync(file, next.subarray(9));
+  await follower.poll();
+  assert.equal(rows.at(-1), 29);
+  assert.deepEqual(problems, [], 'a record being written is not a problem');
+
+  const broken = Uint8Array.from(record(eventBytes(31, { loss: 31 })));
+  broken[9] ^= 0xff; // its length checksum
+  appendFileSync(file, broken);
+  await follower.poll();
+  appendFileSync(file, concat([32, 33, 34].map((step) => record(eventBytes(step, { loss: step })))));
+  await follower.poll();
+  await follower.poll();
+  follower.flush();
+  assert.deepEqual(problems, ['the record length checksum does not match; the rest of the file is skipped']);
+  assert.deepEqual(
+    rows,
+    Array.from({ length: 31 }, (_, i) => i),
+  );
+});

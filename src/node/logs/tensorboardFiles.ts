@@ -202,14 +202,34 @@ function readEventFile(
   }
 }
 
+/** What a follower holds of one run between looks. */
+interface FollowedRun {
+  /** Rows not handed out yet, by step. */
+  rows: Map<number, Record<string, number>>;
+  tags: Set<string>;
+  /** The highest step read from any of the run's files. */
+  maxStep: number;
+}
+
 /**
  * Follows a TensorBoard log directory that is still being written: new runs, new files and new
  * complete records are picked up on each poll (a record cut off at the end waits for the rest).
  * A step's row is handed out once a later step appears, since its tags may arrive in several events.
+ *
+ * New bytes are read a chunk at a time, so a multi-gigabyte file of histograms costs one chunk of
+ * memory, and the thread is given back between chunks. A one-file run hands its rows out as each
+ * chunk is read; a run of several files holds its new rows until the look has read every file, so
+ * that a second writer's tags join the rows of the same steps. As readTbRows does, a file that logs
+ * the run's tags again from an earlier step is a resumed run: what came before is handed out first,
+ * and its rows follow as a new segment instead of overwriting the old values.
  */
 export class TbFollower {
   private readonly offsets = new Map<string, number>();
-  private readonly open = new Map<string, Map<number, Record<string, number>>>();
+  private readonly runs = new Map<string, FollowedRun>();
+  /** Files whose first scalar was read (the look that reads it decides whether the run resumed). */
+  private readonly begun = new Set<string>();
+  /** Files whose framing was lost (a record length that fails its checksum): not read again. */
+  private readonly lost = new Set<string>();
   private looking: Promise<void> | undefined;
 
   constructor(
@@ -218,6 +238,8 @@ export class TbFollower {
     private readonly onProblem: (file: string, problem: TbProblem) => void,
     /** How many folder levels below `dir` hold runs. Default: 3. */
     private readonly depth = 3,
+    /** Bytes read at a time. Default: 4 MiB. */
+    private readonly chunkBytes = CHUNK_BYTES,
   ) {}
 
   /** One look at the directory; overlapping calls share one look (no byte is read twice). */
@@ -228,51 +250,88 @@ export class TbFollower {
 
   private async look(): Promise<void> {
     for (const run of await findTbRunsAsync(this.dir, this.depth)) {
-      const rows = this.open.get(run.name) ?? new Map<number, Record<string, number>>();
-      this.open.set(run.name, rows);
-      for (const file of run.files) {
-        const from = this.offsets.get(file) ?? 0;
-        let handle: fs.FileHandle | undefined;
-        try {
-          try {
-            handle = await fs.open(file, 'r');
-          } catch (error) {
-            // Removed between the listing and the read (a rotated or cleaned-up run): not an error.
-            if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-            throw error;
+      let state = this.runs.get(run.name);
+      if (!state) this.runs.set(run.name, (state = { rows: new Map(), tags: new Set(), maxStep: -Infinity }));
+      for (const file of run.files) await this.readNew(run.name, state, file, run.files.length === 1);
+      this.release(run.name, state.rows, false);
+    }
+  }
+
+  /** Reads the complete records `file` gained since the last look, a chunk at a time. */
+  private async readNew(runName: string, state: FollowedRun, file: string, releaseEachChunk: boolean): Promise<void> {
+    if (this.lost.has(file)) return;
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      // Removed between the listing and the read (a rotated or cleaned-up run): not an error.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      /** File offset of buffer[0]: the first byte not yet consumed. */
+      let base = this.offsets.get(file) ?? 0;
+      if (size <= base) return;
+      let buffer = Buffer.alloc(Math.min(this.chunkBytes, size - base));
+      let filled = 0;
+      const add = (tag: string, step: number, value: number) => {
+        if (!this.begun.has(file)) {
+          this.begun.add(file);
+          // The run's tags again, from a step it already had: a resumed run, a segment of its own.
+          if (state.tags.has(tag) && step <= state.maxStep) {
+            this.release(runName, state.rows, true);
+            state.maxStep = -Infinity;
           }
-          const { size } = await handle.stat();
-          if (size <= from) continue;
-          const buffer = Buffer.alloc(size - from);
-          await handle.read(buffer, 0, buffer.length, from);
-          const consumed = readRecordSpans(
-            buffer,
-            0,
-            (start, stop, offset) => {
-              try {
-                forEachScalarIn(buffer, start, stop, (tag, step, value) => {
-                  let row = rows.get(step);
-                  if (!row) rows.set(step, (row = { step }));
-                  row[tag] = value;
-                });
-              } catch (error) {
-                this.onProblem(file, { offset: from + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-              }
-            },
-            (problem) => this.onProblem(file, { ...problem, offset: from + problem.offset }),
-          );
-          this.offsets.set(file, from + consumed);
-        } finally {
-          await handle?.close();
         }
+        let row = state.rows.get(step);
+        if (!row) state.rows.set(step, (row = { step }));
+        row[tag] = value;
+        state.tags.add(tag);
+        if (step > state.maxStep) state.maxStep = step;
+      };
+      while (base + filled < size) {
+        // One record larger than the buffer: grow it to hold the record.
+        if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)]);
+        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, size - base - filled), base + filled);
+        if (bytesRead === 0) break; // shrunk since stat: the next look sees it
+        filled += bytesRead;
+        const data = buffer.subarray(0, filled);
+        let framingLost = false;
+        const consumed = readRecordSpans(
+          data,
+          0,
+          (start, stop, offset) => {
+            try {
+              forEachScalarIn(data, start, stop, add);
+            } catch (error) {
+              this.onProblem(file, { offset: base + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+            }
+          },
+          (problem) => {
+            if (problem.fatal) framingLost = true;
+            this.onProblem(file, { ...problem, offset: base + problem.offset });
+          },
+        );
+        if (framingLost) {
+          this.lost.add(file);
+          break;
+        }
+        // Keep the unread tail (a record cut by the chunk's end, or still being written) for later.
+        buffer.copy(buffer, 0, consumed, filled);
+        base += consumed;
+        filled -= consumed;
+        if (releaseEachChunk) this.release(runName, state.rows, false);
       }
-      this.release(run.name, rows, false);
+      this.offsets.set(file, base);
+    } finally {
+      await handle.close();
     }
   }
 
   /** Hands out every row still held (the run is over, or following stops). */
   flush(): void {
-    for (const [run, rows] of this.open) this.release(run, rows, true);
+    for (const [run, state] of this.runs) this.release(run, state.rows, true);
   }
 
   private release(run: string, rows: Map<number, Record<string, number>>, all: boolean): void {
