@@ -542,6 +542,27 @@ describe('files the readers had not seen (from a review with new files of each k
     assert.equal(mmcv.report.segments, 1);
   });
 
+  test('TSV: pandas to_csv(sep="\\t") with its unnamed index, quoted cells, nan; a comma in a cell does not make it CSV, and a CSV stays CSV', async () => {
+    const tsv = await load(write('history.tsv', '\t_step\ttrain/loss\tgrad_norm\tnote\n0\t10\t2.5\t1.1\t"warm, up"\n1\t20\tnan\t1.3\tok\n2\t30\t2.3\t1.2\t\n'));
+    assert.equal(tsv.report.format, 'TSV (tab-separated) with a header');
+    assert.deepEqual(
+      tsv.rows.map((r) => [r.step, r.loss, r.gradNorm]),
+      [
+        [10, 2.5, 1.1],
+        [20, NaN, 1.3],
+        [30, 2.3, 1.2],
+      ],
+    );
+    const plain = await load(write('metrics.txt', 'step\tloss\n1\t2.0\n2\t1.9\n'));
+    assert.equal(plain.report.format, 'TSV (tab-separated) with a header');
+    assert.equal(plain.report.trainingRows, 2);
+    const csv = await load(write('log.csv', 'step,loss,comment\n1,2.0,a\tb\n2,1.9,\n'));
+    assert.equal(csv.report.format, 'CSV with a header');
+    assert.equal(csv.report.trainingRows, 2);
+    const forced = inspect(write('odd.log', 'step\tloss\n1\t2.0\n2\t1.9\n'), '--format', 'tsv');
+    assert.equal(forced.status, 0, forced.stderr);
+  });
+
   test('--map naming a column the log does not have says so; numbers written as strings are named', () => {
     const file = write('detectron.json', Array.from({ length: 5 }, (_, i) => JSON.stringify({ iteration: i, total_loss: 1, lr: 0.1, eta_seconds: 1 })).join('\n'));
     const result = inspect(file, '--map', 'loss=Total_Loss');

@@ -15,6 +15,7 @@ export type FormatName =
   | 'jsonl'
   | 'lightning-csv'
   | 'csv'
+  | 'tsv'
   | 'llmc'
   | 'nanogpt'
   | 'tensorboard'
@@ -179,9 +180,9 @@ export const jsonLines: LineFormat = {
     }),
 };
 
-/** One CSV line into cells (RFC 4180 quotes within a line). */
-export function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
+/** One CSV line into cells (RFC 4180 quotes within a line); `delimiter` is ',' or a tab for TSV. */
+export function splitCsvLine(line: string, delimiter = ','): string[] {
+  if (!line.includes('"')) return line.split(delimiter);
   const cells: string[] = [];
   let cell = '';
   let quoted = false;
@@ -194,7 +195,7 @@ export function splitCsvLine(line: string): string[] {
       } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') {
+    else if (c === delimiter) {
       cells.push(cell);
       cell = '';
     } else cell += c;
@@ -203,11 +204,12 @@ export function splitCsvLine(line: string): string[] {
   return cells;
 }
 
-function looksLikeCsvHeader(line: string | undefined): string[] | undefined {
+function looksLikeCsvHeader(line: string | undefined, delimiter = ','): string[] | undefined {
   if (!line) return undefined;
   line = line.replace(/^\ufeff/, '');
-  if (line.startsWith('{') || line.startsWith('[') || !line.includes(',')) return undefined;
-  const cells = splitCsvLine(line.trim()).map((c) => c.trim());
+  if (line.startsWith('{') || line.startsWith('[') || !line.includes(delimiter)) return undefined;
+  // Trimmed of spaces only: a TSV's first cell may be empty (pandas' index), its tab kept.
+  const cells = splitCsvLine(line.replace(/^ +| +$/g, '').replace(/\r$/, ''), delimiter).map((c) => c.trim());
   // pandas' to_csv writes its index first, under an empty name: only that cell may be empty.
   if (cells.length < 2 || cells.some((c, i) => (c === '' && i > 0) || /^-?[\d.]+(e-?\d+)?$/i.test(c))) return undefined;
   return cells;
@@ -216,7 +218,7 @@ function looksLikeCsvHeader(line: string | undefined): string[] | undefined {
 /** A column any training log would have, so that a CSV of something else is not taken for one. */
 const KNOWN_COLUMN = /(^|[/_ -])(loss|step|epoch|iter|iteration|lr|learning_rate|grad_norm|norm)([/_ -]|$)/i;
 
-function csvParser(): LineParser {
+function csvParser(delimiter = ','): LineParser {
   let header: string[] | undefined;
   // Rows whose non-empty cells are all numbers, by which cells those are (one bit a column, up to
   // 31 columns): a row with the cells of a row before goes to the row assembler as numbers by
@@ -228,7 +230,7 @@ function csvParser(): LineParser {
     line(text, lineNumber) {
       if (text.length > MAX_LINE_LENGTH) return tooLong(text);
       if (text.trim() === '') return undefined;
-      const cells = splitCsvLine(text);
+      const cells = splitCsvLine(text, delimiter);
       if (!header) {
         header = cells.map((c, i) => (i === 0 ? c.replace(/^\ufeff/, '') : c).trim());
         cellNumbers = new Float64Array(header.length);
@@ -307,7 +309,7 @@ export const lightningCsv: LineFormat = {
     // Both a step and an epoch column is how Lightning writes it; its file name or an lr-<Optimizer> column makes it sure.
     return base(file).endsWith('metrics.csv') || header.some((c) => c.startsWith('lr-')) ? 0.9 : 0.6;
   },
-  parser: csvParser,
+  parser: () => csvParser(),
 };
 
 export const csv: LineFormat = {
@@ -318,7 +320,19 @@ export const csv: LineFormat = {
     const header = looksLikeCsvHeader(head[0]);
     return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
   },
-  parser: csvParser,
+  parser: () => csvParser(),
+};
+
+/** Tab-separated, as pandas' `to_csv(sep="\t")` and some trainers write: the CSV reader with a tab. */
+export const tsv: LineFormat = {
+  name: 'tsv',
+  undelimitedLines: true,
+  label: 'TSV (tab-separated) with a header',
+  sniff: (_file, head) => {
+    const header = head[0]?.includes(',') ? undefined : looksLikeCsvHeader(head[0], '\t');
+    return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
+  },
+  parser: () => csvParser('\t'),
 };
 
 const LLMC_LINE = /^s:(\d+)\s+(.*)$/;
@@ -561,7 +575,7 @@ export const mmcv: LineFormat = {
 };
 
 /** Line formats in the order ties are broken (most specific first). */
-export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmcv, mmengine, llmc, nanogpt, hfConsole, lightningCsv, jsonLines, csv];
+export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmcv, mmengine, llmc, nanogpt, hfConsole, lightningCsv, jsonLines, csv, tsv];
 
 /** The most likely line format of a file, or undefined when none is likely. */
 export function sniffLineFormat(fileName: string, head: readonly string[]): LineFormat | undefined {
