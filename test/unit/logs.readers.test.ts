@@ -2,7 +2,7 @@
 // error (exit 2, no stack trace), no hang, never one message per line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -457,6 +457,67 @@ describe('files the readers had not seen (from a review with new files of each k
       Array.from({ length: 40 }, (_, i) => i + 1),
     );
     assert.ok(Number.isNaN(rows[29].gradNorm));
+  });
+
+  test('following a Keras run as it trains: an epoch goes out once its validation values are written, not an epoch late; the rows of reading it whole', async () => {
+    const dir = temp();
+    const file = (part: string) => join(dir, part, 'events.out.tfevents.1.host.1.0.v2');
+    for (const part of ['train', 'validation']) mkdirSync(join(dir, part));
+    const epoch = (part: string, e: number) =>
+      appendFileSync(file(part), record(eventBytes(e, { epoch_loss: (part === 'train' ? 1 : 2) / 2 ** e, ...(part === 'train' ? { epoch_learning_rate: 0.01 } : {}) })));
+    for (const e of [0, 1, 2]) for (const part of ['train', 'validation']) epoch(part, e);
+    const [source] = await findLogSources(dir);
+    assert.equal(source.kind, 'keras');
+    const rows: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => rows.push(row) });
+    await follower.poll();
+    assert.deepEqual(
+      rows.map((r) => r.step),
+      [0, 1, 2],
+    );
+    epoch('train', 3);
+    await follower.poll();
+    assert.equal(rows.length, 3, 'epoch 3 waits for its validation loss');
+    epoch('validation', 3);
+    await follower.poll();
+    assert.deepEqual(
+      rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [0, 1, 2, 3].map((e) => [e, 1 / 2 ** e, 2 / 2 ** e]),
+    );
+    follower.stop();
+    const [whole] = await loadTrainingLogs(dir);
+    assert.deepEqual(rows, whole.rows);
+  });
+
+  test('following a Keras run that logs every batch: the batch scale, each new record read once, the rows of reading it whole', async () => {
+    const dir = temp();
+    const file = (part: string) => join(dir, part, 'events.out.tfevents.1.host.1.0.v2');
+    for (const part of ['train', 'validation']) mkdirSync(join(dir, part));
+    const batches = (from: number, to: number) => {
+      for (let step = from; step < to; step++) {
+        appendFileSync(file('train'), record(eventBytes(step, { batch_loss: step === 150 ? 40 : 1 + (step % 3) / 10, batch_learning_rate: 0.01 })));
+        if (step % 50 === 49) {
+          const e = (step + 1) / 50;
+          appendFileSync(file('train'), record(eventBytes(e, { epoch_loss: 1 })));
+          appendFileSync(file('validation'), record(eventBytes(e, { epoch_loss: 2 })));
+        }
+      }
+    };
+    batches(0, 120);
+    const [source] = await findLogSources(dir);
+    const rows: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => rows.push(row) });
+    await follower.poll();
+    batches(120, 200);
+    await follower.poll();
+    follower.stop();
+    const [whole] = await loadTrainingLogs(dir);
+    assert.deepEqual(rows, whole.rows);
+    assert.deepEqual(
+      rows.map((r) => r.step),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(rows[150].loss, 40);
   });
 
   test('a Lightning metrics.csv rewritten with a new header while followed: every step once, the new column read', async () => {

@@ -354,8 +354,7 @@ async function followOnce(dir: string, chunk: number, depth = 0) {
       rows.push(...out);
     },
     (_, p) => problems.push(`${p.offset}: ${p.message}`),
-    depth,
-    chunk,
+    { depth, chunkBytes: chunk },
   );
   await follower.poll();
   const duringLook = handOuts;
@@ -413,8 +412,7 @@ test('a followed file whose framing is lost is said once and not read again as i
     dir,
     (_, out) => rows.push(...out.map((r) => r.step)),
     (_, p) => problems.push(p.message),
-    0,
-    64,
+    { depth: 0, chunkBytes: 64 },
   );
   await follower.poll();
   assert.equal(rows.at(-1), 28, 'the newest complete step waits for more tags');

@@ -7,7 +7,7 @@ import { LogFormatError, trainerStateEntries } from '../../core/logs/documents';
 import { RowAssembler, type MetricsRow, type RowsReport } from '../../core/logs/rows';
 import { FileFollower } from '../follow';
 import { TbFollower } from './tensorboardFiles';
-import { feedLine, resolverFor, tensorBoardRecords } from './read';
+import { feedLine, resolverFor } from './read';
 import type { LogSource } from './sources';
 
 export interface FollowHandlers {
@@ -277,7 +277,7 @@ class TensorBoardReader implements Reader {
         for (const values of rows) this.assembler.push({ values });
       },
       (file, problem) => handlers.onProblem?.(`${file} at byte ${problem.offset}: ${problem.message}`),
-      0,
+      { depth: 0 },
     );
   }
 
@@ -291,42 +291,84 @@ class TensorBoardReader implements Reader {
   }
 }
 
-/** Keras runs are small (one record per epoch): re-read when a file changed, hand out the new steps. */
+/**
+ * A Keras run folder (train/ + validation/) or SummaryWriter.add_scalars folders, followed part by
+ * part: each part's new records only (a per-batch Keras log of 200,000 steps was read whole at every
+ * change), merged by step with the part's name on its tags, then handed out in step order as
+ * tensorBoardRecords reads them: the batch scale once the run logs one, and an epoch held until its
+ * validation values are written.
+ */
 class KerasReader implements Reader {
-  private signature = '';
   private handed = -Infinity;
+  private batchScale = false;
+  /** Merged rows of steps not handed out yet. */
+  private readonly pending = new Map<number, Record<string, number>>();
+  private readonly followers: TbFollower[];
+  private readonly hasValidation: boolean;
   readonly assembler: RowAssembler;
 
   constructor(
     private readonly source: Extract<LogSource, { kind: 'keras' }>,
-    private readonly handlers: FollowHandlers,
+    handlers: FollowHandlers,
   ) {
     this.assembler = new RowAssembler(resolverFor(source, handlers.mapping), handlers.onRow);
+    this.hasValidation = source.format === 'keras' && source.parts.some((p) => p.prefix === 'validation');
+    this.followers = source.parts.map((part) => {
+      const name = (tag: string) => (part.prefix !== undefined ? `${part.prefix}/${tag}` : `${tag}/${part.suffix}`);
+      return new TbFollower(
+        part.dir,
+        (_run, rows) => {
+          for (const row of rows) {
+            // A step already handed out (a validation value written after the next batches): too late.
+            if (row.step <= this.handed) continue;
+            let merged = this.pending.get(row.step);
+            if (!merged) this.pending.set(row.step, (merged = { step: row.step }));
+            for (const tag in row) if (tag !== 'step') merged[name(tag)] = row[tag];
+            if (!this.batchScale && source.format === 'keras' && 'batch_loss' in row && part.prefix === 'train') this.batchScale = true;
+          }
+        },
+        (file, problem) => handlers.onProblem?.(`${file} at byte ${problem.offset}: ${problem.message}`),
+        { depth: 0, holdNewestStep: false },
+      );
+    });
   }
 
   async read(): Promise<void> {
-    const sizes: string[] = [];
-    for (const part of this.source.parts) {
-      for (const name of await fs.readdir(part.dir).catch(() => [] as string[])) {
-        const stat = await fs.stat(`${part.dir}/${name}`).catch(() => undefined);
-        if (stat) sizes.push(`${name}:${stat.size}`);
-      }
-    }
-    const signature = sizes.join(',');
-    if (signature === this.signature) return;
-    this.signature = signature;
-    const records = await tensorBoardRecords(this.source, (file, offset, message) => this.handlers.onProblem?.(`${file} at byte ${offset}: ${message}`));
-    // The newest epoch's validation values are written after its training values: hold it back until they are there.
-    const hasValidation = this.source.parts.some((p) => p.prefix === 'validation');
-    const last = records.at(-1);
-    const lastComplete = last !== undefined && (!hasValidation || Object.keys(last.values).some((k) => k.startsWith('validation/')));
-    const ready = (lastComplete ? records : records.slice(0, -1)).filter((r) => (r.values.step as number) > this.handed);
-    for (const record of ready) this.assembler.push(record);
-    if (ready.length) this.handed = ready.at(-1)!.values.step as number;
-    this.assembler.flush();
+    for (const follower of this.followers) await follower.poll();
+    this.handOut(false);
   }
 
   end(): void {
+    for (const follower of this.followers) follower.flush();
+    this.handOut(true);
+  }
+
+  private handOut(all: boolean): void {
+    const steps = [...this.pending.keys()].sort((a, b) => a - b);
+    const last = steps.length ? this.pending.get(steps[steps.length - 1])! : undefined;
+    // The newest epoch's validation values are written after its training values: hold it back until they are there.
+    const lastComplete = all || !this.hasValidation || (last !== undefined && Object.keys(last).some((k) => k.startsWith('validation/')));
+    const ready = lastComplete ? steps : steps.slice(0, -1);
+    const keep =
+      this.source.format !== 'keras'
+        ? () => true
+        : this.batchScale
+          ? (tag: string) => tag.startsWith('train/batch_') || tag.includes('_vs_iterations')
+          : (tag: string) => !tag.startsWith('train/batch_') && !tag.includes('_vs_iterations');
+    for (const step of ready) {
+      const row = this.pending.get(step)!;
+      this.pending.delete(step);
+      const values: Record<string, number> = { step };
+      let any = false;
+      for (const tag in row) {
+        if (tag !== 'step' && keep(tag)) {
+          values[tag] = row[tag];
+          any = true;
+        }
+      }
+      if (any) this.assembler.push({ values });
+    }
+    if (ready.length) this.handed = ready[ready.length - 1];
     this.assembler.flush();
   }
 }

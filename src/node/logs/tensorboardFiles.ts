@@ -202,6 +202,19 @@ function readEventFile(
   }
 }
 
+export interface TbFollowOptions {
+  /** How many folder levels below the directory hold runs. Default: 3. */
+  depth?: number;
+  /** Bytes read at a time. Default: 4 MiB. */
+  chunkBytes?: number;
+  /**
+   * Whether the newest step of a look is held until a later step comes, in case more of its tags are
+   * still to be written. Default: true. A reader that merges a step's rows itself (Keras' train/ and
+   * validation/) sets it false, so that a run's newest epoch is not one epoch late.
+   */
+  holdNewestStep?: boolean;
+}
+
 /** What a follower holds of one run between looks. */
 interface FollowedRun {
   /** Rows not handed out yet, by step. */
@@ -236,10 +249,7 @@ export class TbFollower {
     private readonly dir: string,
     private readonly onRows: (run: string, rows: Record<string, number>[]) => void,
     private readonly onProblem: (file: string, problem: TbProblem) => void,
-    /** How many folder levels below `dir` hold runs. Default: 3. */
-    private readonly depth = 3,
-    /** Bytes read at a time. Default: 4 MiB. */
-    private readonly chunkBytes = CHUNK_BYTES,
+    private readonly options: TbFollowOptions = {},
   ) {}
 
   /** One look at the directory; overlapping calls share one look (no byte is read twice). */
@@ -249,11 +259,11 @@ export class TbFollower {
   }
 
   private async look(): Promise<void> {
-    for (const run of await findTbRunsAsync(this.dir, this.depth)) {
+    for (const run of await findTbRunsAsync(this.dir, this.options.depth ?? 3)) {
       let state = this.runs.get(run.name);
       if (!state) this.runs.set(run.name, (state = { rows: new Map(), tags: new Set(), maxStep: -Infinity }));
       for (const file of run.files) await this.readNew(run.name, state, file, run.files.length === 1);
-      this.release(run.name, state.rows, false);
+      this.release(run.name, state.rows, !(this.options.holdNewestStep ?? true));
     }
   }
 
@@ -273,7 +283,7 @@ export class TbFollower {
       /** File offset of buffer[0]: the first byte not yet consumed. */
       let base = this.offsets.get(file) ?? 0;
       if (size <= base) return;
-      let buffer = Buffer.alloc(Math.min(this.chunkBytes, size - base));
+      let buffer = Buffer.alloc(Math.min(this.options.chunkBytes ?? CHUNK_BYTES, size - base));
       let filled = 0;
       const add = (tag: string, step: number, value: number) => {
         if (!this.begun.has(file)) {
