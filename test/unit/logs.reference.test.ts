@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Inspector } from '../../src/core/logs/inspect';
+import type { MetricsRow } from '../../src/core/logs/rows';
+import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
 import { sharedReference } from './shared';
 
@@ -127,6 +129,18 @@ describe('the real logs of shared/reference/logs', { skip: logs ? false : 'share
       for (const step of want.flagged ?? []) assert.ok(flaggedSteps.has(step), `an event at step ${step} (events at ${[...flaggedSteps].join(', ') || 'none'})`);
     });
   }
+
+  // What VS Code shows is what the follower hands out: on a finished log, the rows of reading it whole.
+  test('following each log gives the rows of reading it whole', async () => {
+    for (const path of Object.keys(expected)) {
+      const [run] = await loadTrainingLogs(join(logs!, path));
+      const rows: MetricsRow[] = [];
+      const follower = followLogSource(run.source, { onRow: (row) => rows.push(row), onProblem: (message) => assert.fail(`${path}: ${message}`) });
+      await follower.poll();
+      follower.stop();
+      assert.deepEqual(rows, run.rows, path);
+    }
+  });
 
   test('a folder of logs of every kind is searched: every file is found once, as one run each', async () => {
     const runs = await loadTrainingLogs(logs!);
