@@ -10,8 +10,8 @@ changed.
 import json
 import os
 import time
-import warnings
 
+from ._warn import warn
 from .runfolder import CONTROL_FILE
 
 
@@ -53,6 +53,7 @@ class ControlFile:
         self.interval = interval
         self.next_poll = 0.0  # time.monotonic() from which ``poll`` looks at the file again
         self._seen = None
+        self._unreadable = None  # the signature of a file found not to be JSON at the last look
 
     def poll(self, state, force=False):
         """Updates ``state`` in place from the file if it changed; cheap when called every step."""
@@ -70,8 +71,17 @@ class ControlFile:
         try:
             with open(self.path) as handle:
                 request = json.load(handle)
-        except (OSError, ValueError):
-            return  # a writer that does not rename may be half-way; the next poll sees the whole file
+        except OSError:
+            return
+        except ValueError as error:
+            # A writer that does not rename may be half-way: the next look sees the whole file. The same
+            # file still not JSON at the next look was written that way (by hand): said once, then ignored
+            # until it changes.
+            if signature == self._unreadable:
+                self._seen = signature
+                _warn("%s is not valid JSON (%s); ignored until it is rewritten" % (self.path, error))
+            self._unreadable = signature
+            return
         self._seen = signature
         if not isinstance(request, dict):
             _warn("%s: expected a JSON object, got %s; ignored" % (self.path, type(request).__name__))
@@ -110,4 +120,4 @@ def _positive_number(value):
 
 
 def _warn(message):
-    warnings.warn("gradscope: " + message, RuntimeWarning, stacklevel=4)
+    warn("gradscope: " + message)

@@ -10,12 +10,12 @@ import socket
 import sys
 import time
 import types
-import warnings
 from datetime import datetime, timezone
 
 import torch
 
 from . import distributed
+from ._warn import warn
 from .control import ControlFile, ControlState
 from .norms import ModuleLayout, NormReader, scale_, unwrap
 from .runfolder import RunFolder, default_run_dir
@@ -43,10 +43,19 @@ class Monitor:
             ``"skip"`` (default: clears the gradients and returns False), ``"raise"`` (NonFiniteError)
             or ``"warn"`` (records it, warns, returns True).
         per_rank: under torch.distributed, also record each rank's loss as ``loss/rank<k>``. Default: False.
-        poll_interval: seconds between two looks at ``control.json``. Default: 0.1.
+        poll_interval: seconds between two looks at ``control.json`` (0: at every step), and the longest
+            a row waits in memory before it is written, wherever the loop is. Default: 0.1.
     """
 
     def __init__(self, model, optimizer, run_dir=None, name=None, clip=None, nonfinite="skip", per_rank=False, poll_interval=0.1):
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError("gradscope: model must be a torch.nn.Module (got %s)" % type(model).__name__)
+        if not isinstance(getattr(optimizer, "param_groups", None), list):
+            raise TypeError("gradscope: optimizer must be a torch.optim.Optimizer (got %s)" % type(optimizer).__name__)
+        if name is not None and not isinstance(name, str):
+            raise TypeError("gradscope: name must be a string or None (got %r)" % (name,))
+        if not (isinstance(poll_interval, (int, float)) and not isinstance(poll_interval, bool) and 0 <= poll_interval < math.inf):
+            raise ValueError("gradscope: poll_interval must be a number of seconds, 0 or more (got %r)" % (poll_interval,))
         if nonfinite not in NONFINITE_MODES:
             raise ValueError("gradscope: nonfinite must be one of %s (got %r)" % (", ".join(NONFINITE_MODES), nonfinite))
         if clip is not None and not (isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < math.inf):
@@ -55,13 +64,11 @@ class Monitor:
         self.optimizer = optimizer
         self.nonfinite = nonfinite
         self.steps = 0
-        self._layout = ModuleLayout(model)
-        self._norms = NormReader(self._layout)
-        self._row_keys = ["gradNorm/" + name for name in self._layout.names]
-        # The short path's row: the loss and the norms (float32 values) with 9 significant digits, which
-        # round-trip float32 (TensorBoard keeps its scalars as float32) at half the cost of repr; the LR,
-        # a Python float, exactly.
-        self._row_format = "{%s}" % ",".join(['"step":%d', '"lr":%r', '"loss":%.9g', '"gradNorm":%.9g'] + [json.dumps(key).replace("%", "%%") + ":%.9g" for key in self._row_keys])
+        # Every parameter, trainable or not, and which are: a layer unfrozen mid-run (gradual
+        # unfreezing) is measured and clipped from its next step, as clip_grad_norm_ would.
+        self._all_params = list(unwrap(model).parameters())
+        self._trainable = [p.requires_grad for p in self._all_params]
+        self._use_layout(ModuleLayout(model))
         self._state = ControlState(None if clip is None else float(clip))
         self._poll_interval = poll_interval
         self._sync = distributed.RankSync(per_rank) if distributed.active() else None
@@ -69,6 +76,7 @@ class Monitor:
         self._lr_groups_differ = False
         self._lr_scaling = None
         self._last_loss = math.nan
+        self._nonfinite_last, self._nonfinite_streak = -2, 0
         self._event_counts = {}
         self._started = time.monotonic()
         self._closed = False
@@ -79,7 +87,9 @@ class Monitor:
         if self.rank == 0:
             try:
                 path = run_dir or default_run_dir(self.name)
-                self._folder = RunFolder(path, self._job(clip, per_rank), number_row=(self._row_format, 4 + len(self._row_keys)))
+                self._job_record = self._job(clip, per_rank)
+                self._folder = RunFolder(path, self._job_record, number_row=self._number_row())
+                self._folder.flush_when_idle(max(poll_interval, 0.05))
             except (OSError, ValueError) as error:
                 problem = str(error)
         if self._sync:
@@ -115,7 +125,7 @@ class Monitor:
                 total, module_norms = norms
                 try:
                     loss_value = loss.item()
-                except RuntimeError:
+                except (RuntimeError, ValueError):
                     loss_value = None  # not one element: the general path says so
                 groups = self.optimizer.param_groups
                 lr = float(groups[0]["lr"]) if len(groups) == 1 else math.nan
@@ -134,9 +144,16 @@ class Monitor:
         """``step`` for any step: clipping, an LR multiplier, a pause, several param groups, non-finite
         values, ranks. ``tick``: this step looked at control.json, and writes the rows after it."""
         step = self.steps
-        loss_tensor = loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
+        if isinstance(loss, torch.Tensor):
+            loss_tensor = loss
+        else:
+            try:
+                loss_tensor = torch.tensor(float(loss))
+            except (TypeError, ValueError):
+                raise TypeError("gradscope: step(loss) needs the loss, a number or a one-element tensor (got %s)" % type(loss).__name__) from None
         if loss_tensor.numel() != 1:
             raise ValueError("gradscope: step(loss) needs a scalar loss (got shape %s)" % (tuple(loss_tensor.shape),))
+        self._check_layout()  # every general step: with clipping or ranks the set measured must be exact
         before = None  # the state before the ranks agree on it
         rank_losses = None
         quick = None if self._sync else self._norms.quick()
@@ -160,13 +177,17 @@ class Monitor:
             self._wait_while_paused(step)
         if self._state.lr_multiplier != 1.0 and self._lr_scaling is None:
             self._lr_scaling = _LrScaling(self.optimizer, self._lr_multiplier)
-        finite = math.isfinite(loss_value) and math.isfinite(total)
+        if grads is not None and not grads:
+            total = None  # no parameter has a gradient (step() before backward?): no norm, not a zero norm
+        finite = math.isfinite(loss_value) and (total is None or math.isfinite(total))
         groups = self.optimizer.param_groups
         multiplier = self._state.lr_multiplier
         lr = float(groups[0]["lr"]) * multiplier
         clip = self._state.clip
-        row = {"step": step, "lr": lr, "loss": loss_value, "gradNorm": total}
-        if clip is not None:
+        row = {"step": step, "lr": lr, "loss": loss_value}
+        if total is not None:
+            row["gradNorm"] = total
+        if clip is not None and total is not None:
             coefficient = clip / (total + 1e-6) if finite else 1.0
             if coefficient < 1.0:
                 scale_(grads if grads is not None else self._norms.grads(), coefficient)
@@ -209,9 +230,12 @@ class Monitor:
 
     def close(self, status=None, message=None):
         """Flushes and writes summary.json. ``status``: finished (default), stopped (default after a
-        stop request) or failed. Safe to call twice."""
+        stop request or Ctrl-C) or failed (default when called while an exception propagates, as in a
+        ``finally:``). Safe to call twice."""
         if self._closed:
             return
+        if status is None:
+            status, message = _ending_of(sys.exc_info()[1], message)
         self._closed = True
         self._usual, self._usual_step = False, None
         atexit.unregister(self._close_at_exit)
@@ -234,15 +258,47 @@ class Monitor:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.close("stopped", "interrupted")
-        else:
-            self.close("failed", "%s: %s" % (exc_type.__name__, exc))
+        self.close(*_ending_of(exc, None))
         return False
 
     # -- inside ----------------------------------------------------------------------------------
+
+    def _use_layout(self, layout):
+        """Measures the parameters of ``layout`` from now on: its norm reader, row columns and row format."""
+        self._layout = layout
+        self._norms = NormReader(layout)
+        self._row_keys = ["gradNorm/" + name for name in layout.names]
+        # The short path's row: the loss and the norms (float32 values) with 9 significant digits, which
+        # round-trip float32 (TensorBoard keeps its scalars as float32) at half the cost of repr; the LR,
+        # a Python float, exactly.
+        self._row_format = "{%s}" % ",".join(['"step":%d', '"lr":%r', '"loss":%.9g', '"gradNorm":%.9g'] + [json.dumps(key).replace("%", "%%") + ":%.9g" for key in self._row_keys])
+        self._usual_step = None
+
+    def _number_row(self):
+        return (self._row_format, 4 + len(self._row_keys))
+
+    def _check_layout(self):
+        """Follows a change of which parameters are trainable (a layer frozen or unfrozen mid-run): the
+        next rows measure, and clipping scales, the trainable parameters of now, as clip_grad_norm_ over
+        ``model.parameters()`` would. One pass over the ``requires_grad`` flags: at each look at
+        control.json, and at every step that clips or runs under torch.distributed."""
+        trainable = [p.requires_grad for p in self._all_params]
+        if trainable == self._trainable:
+            return
+        self._trainable = trainable
+        try:
+            layout = ModuleLayout(self.model)
+        except ValueError:
+            return  # nothing trainable left (an evaluation phase?): keep measuring what was
+        if self._folder:
+            self._folder.flush()  # rows of the old columns, in their format
+        self._use_layout(layout)
+        if self._folder:
+            self._folder.set_number_row(self._number_row())
+            self._job_record["layerNames"] = list(layout.names)
+            self._job_record["model"]["trainableParameters"] = sum(layout.counts)
+            self._job_record["model"]["modules"] = [{"name": n, "type": t, "parameters": c} for n, t, c in zip(layout.names, layout.types, layout.counts)]
+            self._folder.rewrite_job(self._job_record)
 
     def _is_usual(self):
         """Whether the next step can take ``step``'s short path: one process writing the run folder,
@@ -289,7 +345,7 @@ class Monitor:
             total, module_norms = norms
             try:
                 loss_value = loss.item()
-            except RuntimeError:
+            except (RuntimeError, ValueError):
                 return False
             lr = float(groups[0]["lr"])
             if not (isfinite(total) and isfinite(loss_value) and isfinite(lr)):
@@ -308,6 +364,7 @@ class Monitor:
         before = self._state.copy()
         self._control.poll(self._state)
         self._record_changes(before, self.steps)
+        self._check_layout()
         self._usual, self._usual_step = self._is_usual(), None
 
     def _record_changes(self, before, step):
@@ -315,19 +372,29 @@ class Monitor:
             self._event({"kind": "control", "step": step, "change": change, "value": value, "previous": previous})
 
     def _on_nonfinite(self, step, loss, total, module_norms):
-        fields = [field for field, value in (("loss", loss), ("gradNorm", total)) if not math.isfinite(value)]
+        fields = [field for field, value in (("loss", loss), ("gradNorm", total)) if value is not None and not math.isfinite(value)]
         layers = [name for name, value in zip(self._layout.names, module_norms) if value is not None and not math.isfinite(value)]
-        event = {"kind": "nonFinite", "step": step, "fields": fields + (["layerGradNorm"] if layers else []), "loss": loss, "gradNorm": total}
-        if layers:
-            event["layers"] = layers
-        self._event(event)
-        action = {"skip": "skip", "raise": "stop", "warn": "warn"}[self.nonfinite]
-        self._event({"kind": "guard", "step": step, "action": action, "cause": "nonFinite"})
+        # Steps in a row that are not finite (weights gone NaN under "warn" make every later step so):
+        # the first three are recorded and warned, then the 10th, 100th… of the streak, with its length.
+        streak = self._nonfinite_streak + 1 if step == self._nonfinite_last + 1 else 1
+        self._nonfinite_last, self._nonfinite_streak = step, streak
+        said = streak <= 3 or _power_of_ten(streak)
         what = "non-finite %s (loss %r, gradient norm %r)" % (", ".join(fields), loss, total)
+        if said:
+            event = {"kind": "nonFinite", "step": step, "fields": fields + (["layerGradNorm"] if layers else []), "loss": loss, "gradNorm": total}
+            if layers:
+                event["layers"] = layers
+            if streak > 1:
+                event["streak"] = streak
+            self._event(event)
+            action = {"skip": "skip", "raise": "stop", "warn": "warn"}[self.nonfinite]
+            self._event({"kind": "guard", "step": step, "action": action, "cause": "nonFinite"})
         if self.nonfinite == "raise":
             raise NonFiniteError("gradscope: step %d: %s" % (step, what))
         if self.nonfinite == "warn":
-            warnings.warn("gradscope: step %d: %s; the update is not skipped (nonfinite='warn')" % (step, what), RuntimeWarning, stacklevel=3)
+            if said:
+                in_a_row = "" if streak == 1 else " (%d steps in a row%s)" % (streak, "; the next are said at 10, 100, 1000… in a row" if streak == 3 else "")
+                warn("gradscope: step %d: %s%s; the update is not skipped (nonfinite='warn')" % (step, what, in_a_row))
             return True
         # Nothing non-finite may reach the weights, even if the caller steps anyway: no gradient, no update.
         for group in self.optimizer.param_groups:
@@ -376,7 +443,25 @@ class Monitor:
 
     def _close_at_exit(self):
         # The loop ended without close(): keep what was recorded, and say how it ended as far as known.
-        self.close(None, "closed at interpreter exit (Monitor.close() was not called)")
+        # An uncaught exception (Ctrl-C included) ended the script when Python kept it for sys.last_value.
+        ended = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+        status, message = _ending_of(ended, None)
+        self.close(status, message or "closed at interpreter exit (Monitor.close() was not called)")
+
+
+def _ending_of(error, message):
+    """``(status, message)`` for a run ended by ``error`` (None: ended normally, status decided by close)."""
+    if error is None or (isinstance(error, SystemExit) and error.code in (None, 0)):
+        return None, message
+    if isinstance(error, KeyboardInterrupt):
+        return "stopped", message or "interrupted"
+    return "failed", message or "%s: %s" % (type(error).__name__, error)
+
+
+def _power_of_ten(n):
+    while n % 10 == 0:
+        n //= 10
+    return n == 1
 
 
 class _LrScaling:

@@ -14,6 +14,8 @@ numbers are written as bare ``NaN`` / ``Infinity``, as Python's ``json`` does an
 import json
 import os
 import re
+import threading
+import time
 from array import array
 from datetime import datetime, timezone
 
@@ -44,7 +46,9 @@ def safe_name(name):
 class RunFolder:
     """Writes one run folder. Metric rows wait in memory until ``flush()`` (its owner calls it at
     least every ``poll_interval``: the Monitor flushes at each look at control.json) or until
-    ``flush_rows`` wait (default 256).
+    ``flush_rows`` wait (default 256). While the loop is elsewhere (an evaluation, a checkpoint), a
+    thread started by ``flush_when_idle`` writes the rows that waited: one lock, taken by every
+    append, keeps the two from losing or repeating a row.
 
     ``number_row``: ``(line_format, width)``, the ``%`` format of the usual metrics line and how many
     numbers it takes, for ``append_numbers``. Default: None (only ``append_row``)."""
@@ -59,31 +63,70 @@ class RunFolder:
         self._numbers = array("d")  # then the numbers of the number rows appended after them
         self._number_line, self._number_width = (number_row[0] + "\n", number_row[1]) if number_row else ("", 1)
         self.closed = False
+        self._lock = threading.Lock()
+        self._written_at = time.monotonic()
+        self._idle_writer = None
         write_atomically(os.path.join(path, JOB_FILE), json.dumps(job, indent=2, default=_jsonable) + "\n")
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self._metrics = os.open(os.path.join(path, METRICS_FILE), flags, 0o644)
         self._events = os.open(os.path.join(path, EVENTS_FILE), flags, 0o644)
 
+    def flush_when_idle(self, interval):
+        """Starts a daemon thread that, every ``interval`` seconds, writes the rows that have waited that
+        long: a crash then loses at most the rows of the last ``interval``, wherever the loop is."""
+        stopping = threading.Event()
+        self._idle_writer = stopping
+
+        def write_waiting_rows():
+            while not stopping.wait(interval):
+                with self._lock:
+                    if self.closed:
+                        return
+                    if (self._text or self._numbers) and time.monotonic() - self._written_at >= interval:
+                        self._flush()
+
+        threading.Thread(target=write_waiting_rows, name="gradscope-rows", daemon=True).start()
+
+    def set_number_row(self, number_row):
+        """A new ``number_row`` for the number rows appended from now on (the waiting ones are written first)."""
+        with self._lock:
+            self._flush()
+            self._number_line, self._number_width = number_row[0] + "\n", number_row[1]
+
+    def rewrite_job(self, job):
+        """job.json again (the trainable layers changed), replaced whole, as it was written."""
+        write_atomically(os.path.join(self.path, JOB_FILE), json.dumps(job, indent=2, default=_jsonable) + "\n")
+
     def append_row(self, row):
-        self._format_numbers()
-        self._text.append(_ROW_ENCODER.encode(row) + "\n")
-        if len(self._text) >= self.flush_rows:
-            self.flush()
+        line = _ROW_ENCODER.encode(row) + "\n"
+        with self._lock:
+            self._format_numbers()
+            self._text.append(line)
+            if len(self._text) >= self.flush_rows:
+                self._flush()
 
     def append_numbers(self, values):
         """Appends a metrics line of the ``number_row`` format with these values (finite numbers).
         They wait in one flat array and every such line of a batch is formatted by one ``%`` when it
         is written: a step pays for no string and leaves no object behind for the collector."""
-        numbers = self._numbers
-        numbers.extend(values)
-        if len(numbers) >= self.flush_rows * self._number_width:
-            self.flush()
+        with self._lock:
+            numbers = self._numbers
+            numbers.extend(values)
+            if len(numbers) >= self.flush_rows * self._number_width:
+                self._flush()
 
     def append_event(self, event):
-        self.flush()  # rows before the event's step are on disk when a reader sees the event
-        os.write(self._events, (json.dumps(event, separators=(",", ":"), default=_jsonable) + "\n").encode())
+        line = (json.dumps(event, separators=(",", ":"), default=_jsonable) + "\n").encode()
+        with self._lock:
+            self._flush()  # rows before the event's step are on disk when a reader sees the event
+            if not self.closed:
+                os.write(self._events, line)
 
     def flush(self):
+        with self._lock:
+            self._flush()
+
+    def _flush(self):
         if self.closed:
             return
         self._format_numbers()
@@ -91,6 +134,7 @@ class RunFolder:
             text = "".join(self._text)
             self._text.clear()
             os.write(self._metrics, text.encode())
+        self._written_at = time.monotonic()
 
     def _format_numbers(self):
         numbers = self._numbers
@@ -100,12 +144,15 @@ class RunFolder:
 
     def close(self, summary):
         """Flushes, closes the files and writes summary.json. Safe to call twice."""
-        if self.closed:
-            return
-        self.flush()
-        self.closed = True
-        os.close(self._metrics)
-        os.close(self._events)
+        with self._lock:
+            if self.closed:
+                return
+            self._flush()
+            self.closed = True
+            if self._idle_writer:
+                self._idle_writer.set()
+            os.close(self._metrics)
+            os.close(self._events)
         write_atomically(os.path.join(self.path, SUMMARY_FILE), json.dumps(summary, default=_jsonable) + "\n")
 
 
