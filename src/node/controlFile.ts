@@ -2,6 +2,7 @@
 // reads it: the desired state, written whole and atomically (temporary file + rename). A key that is
 // absent leaves that setting as it is; `clipThreshold: null` turns clipping off.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isObject } from '../core/logs/formats';
 import { parseJsonLine } from '../core/runlog/jsonLine';
@@ -67,21 +68,49 @@ export interface PythonRunEnd {
 
 /**
  * The run folder a metrics file belongs to when the gradscope Python package writes it (its job.json
- * says `"source": "gradscope-python"`) and the loop is still running (no summary.json yet).
+ * says `"source": "gradscope-python"`) and the loop is still running (no summary.json yet, and its
+ * process, when it runs on this machine, is alive).
  */
 export function livePythonRunDir(metricsFile: string): string | undefined {
   const dir = dirname(metricsFile);
   if (basename(metricsFile) !== RUN_FILES.metrics || existsSync(join(dir, RUN_FILES.summary))) return undefined;
+  const job = readJob(dir);
+  return job?.source === 'gradscope-python' && !processGone(job) ? dir : undefined;
+}
+
+/**
+ * Why a run folder without summary.json will never get one: its loop's process (job.json's `pid`, on
+ * this machine by `host`) no longer runs — killed (out of memory, SIGKILL) or crashed before it could
+ * write it. Undefined while it runs, or when that cannot be known (another machine, no pid).
+ */
+export function runProcessGone(runDir: string): string | undefined {
+  const job = readJob(runDir);
+  return job && processGone(job) ? `its process (pid ${String(job.pid)}) ended without writing ${RUN_FILES.summary}: killed (out of memory?) or crashed` : undefined;
+}
+
+function readJob(dir: string): Record<string, unknown> | undefined {
   try {
     const job: unknown = JSON.parse(readFileSync(join(dir, RUN_FILES.job), 'utf8'));
-    return isObject(job) && job.source === 'gradscope-python' ? dir : undefined;
+    return isObject(job) ? job : undefined;
   } catch {
     return undefined;
   }
 }
 
+function processGone(job: Record<string, unknown>): boolean {
+  const pid = job.pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || job.host !== hostname()) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export interface ControlFileControllerOptions {
-  /** Called once when summary.json appears (the loop ended). */
+  /** Called once when summary.json appears (the loop ended), or when the loop's process is gone without it. */
   onEnd?: (end: PythonRunEnd) => void;
   /** A request that could not be written (one line, naming the file). */
   onError?: (message: string) => void;
@@ -147,7 +176,14 @@ export class ControlFileController {
   }
 
   private lookForEnd(): void {
-    if (!this.ended) return;
+    if (!this.ended) {
+      const gone = runProcessGone(this.runDir);
+      if (gone) {
+        this.dispose();
+        this.options.onEnd?.({ status: 'failed', message: gone });
+      }
+      return;
+    }
     this.dispose();
     let end: PythonRunEnd = { status: 'finished' };
     try {

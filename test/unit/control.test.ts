@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ControlFileController, livePythonRunDir, parseControlAction, pipInstallCommand, writeControl } from '../../src/node/controlFile';
+import { ControlFileController, livePythonRunDir, parseControlAction, pipInstallCommand, runProcessGone, writeControl } from '../../src/node/controlFile';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
 const gradscope = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -106,6 +106,35 @@ describe('the controller of a run the Python package writes', () => {
     assert.equal(controller.stop(), false);
     assert.deepEqual(control(dir), { pause: false, lrMultiplier: 0.5, clipThreshold: 2 });
     controller.dispose();
+  });
+
+  test('a loop killed before it wrote summary.json (out of memory, SIGKILL): its run has ended, for the panel and for gradscope control', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
+    const job = (pid: number, host = hostname()) => JSON.stringify({ name: 't', source: 'gradscope-python', pid, host });
+    const killed = runFolder();
+    writeFileSync(join(killed, 'job.json'), job(dead));
+    assert.match(runProcessGone(killed) ?? '', new RegExp(`its process \\(pid ${dead}\\) ended without writing summary\\.json: killed \\(out of memory\\?\\) or crashed`));
+    assert.equal(livePythonRunDir(join(killed, 'metrics.jsonl')), undefined);
+    const refused = gradscope('control', killed, 'stop');
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /the run has ended: its process \(pid \d+\) ended without writing summary\.json/);
+
+    let ended: unknown;
+    const controller = new ControlFileController(killed, { pollMs: 10, onEnd: (end) => (ended = end) });
+    for (let waited = 0; ended === undefined && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(ended, { status: 'failed', message: runProcessGone(killed) });
+    controller.dispose();
+
+    // Alive, or on another machine (a shared file system): running, as far as can be known.
+    const alive = runFolder();
+    writeFileSync(join(alive, 'job.json'), job(process.pid));
+    const elsewhere = runFolder();
+    writeFileSync(join(elsewhere, 'job.json'), job(dead, `not-${hostname()}`));
+    for (const dir of [alive, elsewhere]) {
+      assert.equal(runProcessGone(dir), undefined);
+      assert.equal(livePythonRunDir(join(dir, 'metrics.jsonl')), dir);
+      assert.equal(gradscope('control', dir, 'pause').status, 0);
+    }
   });
 
   test('pip install command: quoted only when needed, with & for a quoted program in PowerShell', () => {
