@@ -45,9 +45,11 @@ class Monitor:
         per_rank: under torch.distributed, also record each rank's loss as ``loss/rank<k>``. Default: False.
         poll_interval: seconds between two looks at ``control.json`` (0: at every step), and the longest
             a row waits in memory before it is written, wherever the loop is. Default: 0.1.
+        start_step: the number of the first step recorded, for a run resumed from a checkpoint (its
+            optimizer steps so far). Default: 0.
     """
 
-    def __init__(self, model, optimizer, run_dir=None, name=None, clip=None, nonfinite="skip", per_rank=False, poll_interval=0.1):
+    def __init__(self, model, optimizer, run_dir=None, name=None, clip=None, nonfinite="skip", per_rank=False, poll_interval=0.1, start_step=0):
         if not isinstance(model, torch.nn.Module):
             raise TypeError("gradscope: model must be a torch.nn.Module (got %s)" % type(model).__name__)
         if not isinstance(getattr(optimizer, "param_groups", None), list):
@@ -56,6 +58,8 @@ class Monitor:
             raise TypeError("gradscope: name must be a string or None (got %r)" % (name,))
         if not (isinstance(poll_interval, (int, float)) and not isinstance(poll_interval, bool) and 0 <= poll_interval < math.inf):
             raise ValueError("gradscope: poll_interval must be a number of seconds, 0 or more (got %r)" % (poll_interval,))
+        if not (isinstance(start_step, int) and not isinstance(start_step, bool) and start_step >= 0):
+            raise ValueError("gradscope: start_step must be a whole number, 0 or more (got %r)" % (start_step,))
         if nonfinite not in NONFINITE_MODES:
             raise ValueError("gradscope: nonfinite must be one of %s (got %r)" % (", ".join(NONFINITE_MODES), nonfinite))
         if clip is not None and not (isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < math.inf):
@@ -63,7 +67,7 @@ class Monitor:
         self.model = model
         self.optimizer = optimizer
         self.nonfinite = nonfinite
-        self.steps = 0
+        self.steps = start_step
         # Every parameter, trainable or not, and which are: a layer unfrozen mid-run (gradual
         # unfreezing) is measured and clipped from its next step, as clip_grad_norm_ would.
         self._all_params = list(unwrap(model).parameters())
@@ -212,6 +216,19 @@ class Monitor:
         self._usual = self._is_usual()
         self._usual_step = None  # bound again by the next usual step
         return True if finite else self._on_nonfinite(step, loss_value, total, module_norms)
+
+    def log_validation(self, loss):
+        """Records a validation (evaluation) loss at the last step recorded, as the panel charts it next
+        to the training loss and checks it for spikes. Under torch.distributed, rank 0's value is the
+        one written: reduce it across ranks first if each rank evaluates a shard."""
+        if self._closed:
+            raise RuntimeError("gradscope: Monitor.log_validation() after close()")
+        try:
+            value = float(loss.detach().reshape(())) if isinstance(loss, torch.Tensor) else float(loss)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError("gradscope: log_validation(loss) needs a number or a one-element tensor (got %s)" % type(loss).__name__) from None
+        if self._folder:
+            self._folder.append_row({"step": max(self.steps - 1, 0), "validationLoss": value})
 
     @property
     def should_stop(self):

@@ -178,3 +178,25 @@ def test_a_step_with_no_gradient_at_all_has_no_norm_not_a_zero_one(tmp_path):
         assert monitor.step(torch.tensor(2.0))  # before any backward
     (row,) = rows(run_dir)
     assert "gradNorm" not in row and row["loss"] == 2.0
+
+
+def test_a_resumed_run_numbers_its_steps_on_and_a_validation_loss_joins_its_step(tmp_path):
+    from conftest import gradscope_cli
+
+    model, run_dir = mlp(), str(tmp_path / "run")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    with gradscope.Monitor(model, optimizer, run_dir=run_dir, start_step=1000) as monitor:
+        for i, (x, y) in enumerate(batches(6)):
+            monitor.step(backward(model, x, y))
+            optimizer.step()
+            if i % 3 == 2:
+                monitor.log_validation(torch.tensor(2.5 - i / 10))
+        with pytest.raises(TypeError, match="log_validation\\(loss\\) needs a number"):
+            monitor.log_validation("low")
+    assert [row["step"] for row in rows(run_dir) if "loss" in row] == list(range(1000, 1006))
+    validation = [(row["step"], row["validationLoss"]) for row in rows(run_dir) if "validationLoss" in row]
+    assert [step for step, _ in validation] == [1002, 1005] and [value for _, value in validation] == pytest.approx([2.3, 2.0])
+    summary = json.loads(gradscope_cli("inspect", run_dir, "--json").stdout.strip().split("\n")[-1])
+    assert summary["columns"]["validationLoss"] == "validationLoss" and (summary["firstStep"], summary["lastStep"]) == (1000, 1005)
+    with pytest.raises(ValueError, match="start_step must be a whole number"):
+        gradscope.Monitor(model, optimizer, run_dir=str(tmp_path / "bad"), start_step=-1)
