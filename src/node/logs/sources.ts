@@ -135,7 +135,7 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   const sniffed = sniffLineFormat(file, lines);
   if (!sniffed || sniffed.sniff(file, lines) < threshold) {
     throw new LogFormatError(
-      `${file}: not a training log Gradscope knows (JSON lines, CSV or TSV with a header, trainer_state.json, llm.c or nanoGPT text); name the format with --format ${FORMAT_NAMES.join('|')}`,
+      `${file}: not a training log Gradscope knows (JSON lines, CSV or TSV with a header, trainer_state.json, llm.c, nanoGPT or modded-nanogpt text); name the format with --format ${FORMAT_NAMES.join('|')}`,
     );
   }
   return { kind: 'lines', title, format: sniffed, file };
