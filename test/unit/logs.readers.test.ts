@@ -13,6 +13,7 @@ import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
 import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
 import { findLogSources } from '../../src/node/logs/sources';
+import { readRecordSpans } from '../../src/core/logs/tensorboard';
 import { concat, eventBytes, record } from '../support/tfevents';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
@@ -346,6 +347,48 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     const bytes = Buffer.alloc(100_000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
     oneLine(inspect(write('garbage.jsonl', bytes)), /garbage\.jsonl: a binary file that is not a TensorBoard event file/);
+  });
+
+  test('a Git LFS pointer in place of a log, of any kind, is named once as one; a folder of them says so; the logs beside them are read', async () => {
+    // What a clone without git-lfs leaves (P4P4N1CK/whisper-large-v2-japanese-5k-steps' runs/, byte for byte).
+    const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:408e0deacdea0c8618dba746a9b1f705959b06396fe4c8b3651d8fd7b030bd11\nsize 4419\n';
+    const said = 'a Git LFS pointer, not the log itself (run `git lfs pull`)';
+    for (const name of ['events.out.tfevents.1674944078.gpu07.12415.0', 'trainer_state.json', 'metrics.csv', 'trainer_log.jsonl', 'main.log']) {
+      oneLine(inspect(write(name, pointer)), new RegExp(`^gradscope: \\S+/${name.replace(/\./g, '\\.')}: ${said.replace(/[()`]/g, '\\$&')}\n$`));
+    }
+    oneLine(inspect(write('metrics.csv', pointer), '--format', 'csv'), /metrics\.csv: a Git LFS pointer/);
+    // A runs/ folder whose event files are all pointers, and a checkpoint whose trainer_state.json is one.
+    const dir = temp();
+    for (const run of ['Jan28_15-12-11', 'Jan28_15-22-09']) {
+      mkdirSync(join(dir, 'runs', run, '1674944078.06'), { recursive: true });
+      writeFileSync(join(dir, 'runs', run, 'events.out.tfevents.1674944078.gpu07.12415.0'), pointer);
+      writeFileSync(join(dir, 'runs', run, '1674944078.06', 'events.out.tfevents.1674944078.gpu07.12415.1'), pointer);
+    }
+    mkdirSync(join(dir, 'checkpoint-10'));
+    writeFileSync(join(dir, 'checkpoint-10', 'trainer_state.json'), pointer);
+    const folder = inspect(dir);
+    oneLine(
+      folder,
+      /: no training log to read: 5 files are Git LFS pointers, not the logs themselves \(run `git lfs pull`\): checkpoint-10\/trainer_state\.json, runs\/Jan28_15-12-11\/1674944078\.06\/events\.out\.tfevents\.\S+, runs\/Jan28_15-12-11\/events\.out\.tfevents\.\S+, and 2 more\n$/,
+    );
+    assert.doesNotMatch(folder.stderr, /checksum/);
+    // Beside a real log: the log is read, the pointers are said once.
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step": 1, "loss": 2}\n{"step": 2, "loss": 1.9}\n');
+    const mixed = inspect(dir);
+    assert.equal(mixed.status, 0, mixed.stderr);
+    assert.equal(mixed.stderr.match(/Git LFS pointer/g)!.length, 1, mixed.stderr);
+    assert.match(mixed.stderr, /^gradscope: 5 files are Git LFS pointers/);
+    assert.match(mixed.stderr, /metrics\.jsonl: JSON lines, 2 steps/);
+    assert.doesNotMatch(mixed.stderr, /checksum/);
+    // Read straight from a followed folder (a pointer that appeared later), an event file says the same.
+    const problems: string[] = [];
+    readRecordSpans(
+      new TextEncoder().encode(pointer),
+      0,
+      () => assert.fail('no record'),
+      (p) => problems.push(p.message),
+    );
+    assert.deepEqual(problems, [said]);
   });
 
   test('an empty file', () => {
