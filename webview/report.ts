@@ -40,7 +40,10 @@ for (const run of window.GRADSCOPE_REPORT) {
       borderWidth: 1.25,
       pointRadius: 0,
     }));
-    const top = Math.max(...first.values.filter((v): v is number => v !== null));
+    // An event's marker sits on its point, or at the top of the line where that point is a gap (NaN);
+    // on a line with no finite value at all (a loss NaN throughout) on the axis's 1 (log) or 0.
+    const finite = first.values.filter((v): v is number => v !== null);
+    const top = finite.length ? finite.reduce((a, b) => Math.max(a, b)) : chart.log ? 1 : 0;
     const at = new Map(first.steps.map((x, k) => [x, first.values[k]]));
     datasets.push({
       type: 'scatter',

@@ -55,7 +55,9 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     for (const event of result.events) out(formatEvent(event, source, several, options));
     for (const [pair, message] of unmatchedMapping(mapping, report, source)) unmatched.set(pair, [...(unmatched.get(pair) ?? []), message]);
     warnings += result.events.filter((e) => e.severity === 'warning').length;
-    if (result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) {
+    // A log whose training lines carry no loss (modded-nanogpt's 2025 records) still has its validation loss checked.
+    const validationOnly = report.trainingRows === 0 && report.validationRows > 0;
+    if ((result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) || validationOnly) {
       usable++;
       printSummary(source, report, result, options, out, err);
     } else {
@@ -98,6 +100,7 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
         rows: report.trainingRows,
         firstStep: report.firstStep ?? null,
         lastStep: report.lastStep ?? null,
+        validationRows: report.validationRows,
         warnings,
         segments: report.segments,
         columns,
@@ -111,12 +114,18 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
     );
     return;
   }
+  // A log whose training lines carry no loss is its validation series: its steps are those.
+  const validationOnly = report.trainingRows === 0;
+  const validationRange = validationOnly ? ` (${report.firstValidationStep}–${report.lastValidationStep})` : '';
   const lines = [
-    `${source.title}: ${report.format}, ${count(report.trainingRows, 'step')} (${report.firstStep}–${report.lastStep})${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${count(report.validationRows, 'validation-only row')}` : ''}`,
+    `${source.title}: ${report.format}, ${validationOnly ? 'no training steps' : `${count(report.trainingRows, 'step')} (${report.firstStep}–${report.lastStep})`}${report.segments > 1 ? ` in ${report.segments} segments (the step counter went back: appended or resumed runs)` : ''}${report.validationRows ? `, ${count(report.validationRows, 'validation-only row')}${validationRange}` : ''}`,
     `  columns: ${describeColumns(report.columns)}${result.fields.layers.length ? `, ${result.fields.layers.length} layer norms (${result.fields.layers.slice(0, 3).join(', ')}${result.fields.layers.length > 3 ? ', …' : ''})` : ''}${report.columns.step ? `, step ← ${report.columns.step.join(' | ')}` : ', step ← row number'}`,
   ];
   const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
-  if (missing.length)
+  if (validationOnly) {
+    const lossLike = report.unused.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
+    lines.push(`  no training loss or gradient norm: only the validation loss is checked${lossLike ? `; to read ${lossLike} as the loss: --map loss=${quote(lossLike)}` : ''}`);
+  } else if (missing.length)
     lines.push(
       `  no ${missing.length > 1 ? `${missing.slice(0, -1).join(', ')} or ${missing.at(-1)}` : missing[0]} column${!result.fields.gradNorm ? ': explosions can only be seen in the loss' : ''}`,
     );

@@ -186,6 +186,55 @@ describe('gradscope report', () => {
     assert.equal(html.match(/<\/script>/g)!.length, 2, 'inlined text cannot close the script elements');
   });
 
+  test('a run whose loss is NaN throughout is in the report: its charts (NaN points as gaps) and its non-finite events, as inspect counts them', () => {
+    // A Keras fit/ folder of two runs, as the QA pass found one (OCTTextureDetector): a run whose
+    // train and validation epoch_loss are NaN from the first epoch, beside a healthy one.
+    const dir = temp();
+    const run = (name: string, loss: (epoch: number) => number) => {
+      for (const part of ['train', 'validation']) {
+        mkdirSync(join(dir, 'fit', name, part), { recursive: true });
+        writeFileSync(
+          join(dir, 'fit', name, part, 'events.out.tfevents.1641367412.host.1.0.v2'),
+          concat(Array.from({ length: 7 }, (_, epoch) => record(eventBytes(epoch, { epoch_loss: loss(epoch), epoch_accuracy: 0.5 })))),
+        );
+      }
+    };
+    run('20220105-074332', () => NaN);
+    run('20220106-123415', (epoch) => 1 / (epoch + 1));
+    const report = (target: string) => {
+      const out = join(temp(), 'report.html');
+      const result = spawnSync(process.execPath, [join(root, 'bin/gradscope.js'), 'report', target, '-o', out], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /nothing to chart|no loss/);
+      const data = JSON.parse(/window\.GRADSCOPE_REPORT = (.*);<\/script>/.exec(readFileSync(out, 'utf8'))![1].replace(/<\\\//g, '</'));
+      return { result, data };
+    };
+    const nan = report(join(dir, 'fit', '20220105-074332'));
+    assert.match(nan.result.stderr, /wrote \S+: 1 run, 7 steps, 7 events/);
+    const [only] = nan.data;
+    assert.equal(only.rows, 7);
+    assert.deepEqual(
+      only.events.map((e: { kind: string; step: number }) => [e.kind, e.step]),
+      [0, 1, 2, 3, 4, 5, 6].map((step) => ['nonFinite', step]),
+    );
+    const loss = only.charts.find((c: { id: string }) => c.id === 'loss');
+    assert.deepEqual(
+      loss.series.map((s: { label: string; steps: number[]; values: (number | null)[] }) => [s.label, s.steps, s.values]),
+      ['train', 'validation'].map((label) => [label, [0, 1, 2, 3, 4, 5, 6], Array(7).fill(null)]),
+    );
+    // The folder of both: every run inspect reads is reported, with the events inspect finds.
+    const both = report(join(dir, 'fit'));
+    assert.deepEqual(
+      both.data.map((r: { title: string; events: unknown[] }) => [r.title, r.events.length]),
+      [
+        ['20220105-074332', 7],
+        ['20220106-123415', 0],
+      ],
+    );
+    const inspected = inspect(join(dir, 'fit'), '--json');
+    assert.equal(inspected.stdout.match(/"type":"event"/g)!.length, 7);
+  });
+
   test('-o a folder writes report.html in it; a folder that does not exist is one line naming it, exit 2', () => {
     const dir = temp();
     const file = join(dir, 'log.jsonl');

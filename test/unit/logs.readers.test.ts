@@ -13,6 +13,7 @@ import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
 import { followLogSource } from '../../src/node/logs/follow';
 import { loadTrainingLogs } from '../../src/node/logs/read';
 import { findLogSources } from '../../src/node/logs/sources';
+import { readRecordSpans } from '../../src/core/logs/tensorboard';
 import { concat, eventBytes, record } from '../support/tfevents';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
@@ -23,8 +24,8 @@ const write = (name: string, text: string | Buffer) => {
   writeFileSync(file, text);
   return file;
 };
-const load = async (file: string) => {
-  const [run] = await loadTrainingLogs(file);
+const load = async (file: string, options: Parameters<typeof loadTrainingLogs>[1] = {}) => {
+  const [run] = await loadTrainingLogs(file, options);
   return run;
 };
 const steps = (rows: MetricsRow[]) => rows.filter((r) => r.loss !== undefined || r.gradNorm !== undefined).map((r) => r.step);
@@ -227,6 +228,88 @@ describe('each reader on a cut-down of its format', () => {
     );
   });
 
+  test('modded-nanogpt: the printed source skipped and counted, step:N/T, train_loss, val_loss joining its step, units dropped', async () => {
+    // The head of a 2024 record (KellerJordan/modded-nanogpt, records/track_1_short/2024-10-10_Muon), cut down.
+    const source = [
+      '='.repeat(100),
+      'import os',
+      'import sys',
+      'with open(sys.argv[0]) as f:',
+      '    code = f.read() # read the code of this file ASAP, for logging',
+      '    if (last_step or (args.val_loss_every > 0 and step % args.val_loss_every == 0)):',
+      '        print0(f"step:{step}/{args.num_iterations} val_loss:{val_loss:.4f} train_time:{training_time_ms:.0f}ms")',
+      '|    0   N/A  N/A      6718      C   /usr/bin/python3                           5776MiB |',
+      '='.repeat(100),
+    ];
+    const lines = [
+      'step:0/6200 val_loss:10.9264 train_time:285ms step_avg:nanms',
+      'step:1/6200 train_loss:10.9184 train_time:74701ms step_avg:nanms',
+      'step:2/6200 train_loss:8.6834 train_time:75965ms step_avg:nanms',
+      'step:125/6200 train_loss:5.3717 train_time:24562ms step_avg:213.58ms',
+      'step:125/6200 val_loss:5.2017 train_time:24564ms step_avg:213.60ms',
+      'step:126/6200 train_loss:nan train_time:24781ms step_avg:213.63ms',
+    ];
+    const run = await load(write('eb5659d0.txt', [...source, ...lines, ''].join('\n')));
+    assert.equal(run.report.format, 'modded-nanogpt log');
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [
+        [0, undefined, 10.9264],
+        [1, 10.9184, undefined],
+        [2, 8.6834, undefined],
+        [125, 5.3717, 5.2017],
+        [126, NaN, undefined],
+      ],
+    );
+    assert.equal(run.rows[3].line, source.length + 4, 'the step of the training line');
+    assert.equal(run.report.skippedLines, source.length, 'the source, counted, not reported');
+    assert.equal(run.report.badLines, 0);
+    assert.deepEqual(run.report.columns, { step: ['step'], loss: ['train_loss'], validationLoss: ['val_loss'] });
+    // train_time and step_avg are read in ms, the unit dropped (nanms is NaN), and left for --map.
+    assert.deepEqual(run.report.unused, ['train_time', 'step_avg']);
+    const timed = await load(write('timed.txt', `${lines.join('\n')}\n`), { mapping: { gradNorm: 'step_avg' } });
+    assert.deepEqual(
+      timed.rows.map((r) => r.gradNorm),
+      [undefined, NaN, NaN, 213.58, 213.63],
+    );
+  });
+
+  test('modded-nanogpt: a 2025 record (train lines without a loss) is its validation series; found after more source than is sniffed', async () => {
+    // The source of a 2025 record runs past the 64 kB a file is sniffed from before its first metric line.
+    const source = ['import os', 'import sys', '', 'with open(sys.argv[0]) as f:', '    code = f.read()  # read the code of this file ASAP, for logging', 'import copy'];
+    for (let i = 0; source.join('\n').length < 80_000; i++) source.push(`    x_${i} = torch.zeros((), device=device, dtype=torch.float32)  # padding`);
+    const lines = [
+      'step:0/1680 val_loss:10.8258 train_time:0ms step_avg:0.02ms',
+      'step:1/1680 train_time:145ms step_avg:145.22ms',
+      'step:125/1680 train_time:10871ms step_avg:86.97ms',
+      'step:125/1680 val_loss:4.3173 train_time:10959ms step_avg:87.67ms',
+      'step:1680/1680 train_time:148100ms step_avg:88.15ms',
+      'step:1680/1680 val_loss:3.2799 train_time:148190ms step_avg:88.21ms',
+      'peak memory allocated: 30760 MiB reserved: 45934 MiB',
+    ];
+    const file = write('08c0770f.txt', [...source, ...lines, ''].join('\n'));
+    const [found] = await findLogSources(file);
+    assert.equal(found.kind === 'lines' && found.format.name, 'modded-nanogpt');
+    const run = await load(file);
+    assert.deepEqual(
+      run.rows.map((r) => [r.step, r.loss, r.validationLoss]),
+      [
+        [0, undefined, 10.8258],
+        [125, undefined, 4.3173],
+        [1680, undefined, 3.2799],
+      ],
+    );
+    assert.equal(run.report.trainingRows, 0);
+    assert.equal(run.report.skippedLines, source.length, 'the source and the peak memory line (the blank one is not counted)');
+    const result = inspect(file);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /08c0770f\.txt: modded-nanogpt log, no training steps, 3 validation-only rows \(0–1680\)\n {2}columns: validationLoss ← val_loss, step ← step\n {2}no training loss or gradient norm: only the validation loss is checked\n/,
+    );
+    assert.doesNotMatch(result.stderr, /--map loss=train_time/);
+  });
+
   test('Keras TensorBoard: a run folder with train/ and validation/ is one run', async () => {
     const dir = temp();
     for (const part of ['train', 'validation']) {
@@ -264,6 +347,48 @@ describe('hostile input: one clear line, exit 2, no stack trace, no hang', () =>
     const bytes = Buffer.alloc(100_000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
     oneLine(inspect(write('garbage.jsonl', bytes)), /garbage\.jsonl: a binary file that is not a TensorBoard event file/);
+  });
+
+  test('a Git LFS pointer in place of a log, of any kind, is named once as one; a folder of them says so; the logs beside them are read', async () => {
+    // What a clone without git-lfs leaves (P4P4N1CK/whisper-large-v2-japanese-5k-steps' runs/, byte for byte).
+    const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:408e0deacdea0c8618dba746a9b1f705959b06396fe4c8b3651d8fd7b030bd11\nsize 4419\n';
+    const said = 'a Git LFS pointer, not the log itself (run `git lfs pull`)';
+    for (const name of ['events.out.tfevents.1674944078.gpu07.12415.0', 'trainer_state.json', 'metrics.csv', 'trainer_log.jsonl', 'main.log']) {
+      oneLine(inspect(write(name, pointer)), new RegExp(`^gradscope: \\S+/${name.replace(/\./g, '\\.')}: ${said.replace(/[()`]/g, '\\$&')}\n$`));
+    }
+    oneLine(inspect(write('metrics.csv', pointer), '--format', 'csv'), /metrics\.csv: a Git LFS pointer/);
+    // A runs/ folder whose event files are all pointers, and a checkpoint whose trainer_state.json is one.
+    const dir = temp();
+    for (const run of ['Jan28_15-12-11', 'Jan28_15-22-09']) {
+      mkdirSync(join(dir, 'runs', run, '1674944078.06'), { recursive: true });
+      writeFileSync(join(dir, 'runs', run, 'events.out.tfevents.1674944078.gpu07.12415.0'), pointer);
+      writeFileSync(join(dir, 'runs', run, '1674944078.06', 'events.out.tfevents.1674944078.gpu07.12415.1'), pointer);
+    }
+    mkdirSync(join(dir, 'checkpoint-10'));
+    writeFileSync(join(dir, 'checkpoint-10', 'trainer_state.json'), pointer);
+    const folder = inspect(dir);
+    oneLine(
+      folder,
+      /: no training log to read: 5 files are Git LFS pointers, not the logs themselves \(run `git lfs pull`\): checkpoint-10\/trainer_state\.json, runs\/Jan28_15-12-11\/1674944078\.06\/events\.out\.tfevents\.\S+, runs\/Jan28_15-12-11\/events\.out\.tfevents\.\S+, and 2 more\n$/,
+    );
+    assert.doesNotMatch(folder.stderr, /checksum/);
+    // Beside a real log: the log is read, the pointers are said once.
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"step": 1, "loss": 2}\n{"step": 2, "loss": 1.9}\n');
+    const mixed = inspect(dir);
+    assert.equal(mixed.status, 0, mixed.stderr);
+    assert.equal(mixed.stderr.match(/Git LFS pointer/g)!.length, 1, mixed.stderr);
+    assert.match(mixed.stderr, /^gradscope: 5 files are Git LFS pointers/);
+    assert.match(mixed.stderr, /metrics\.jsonl: JSON lines, 2 steps/);
+    assert.doesNotMatch(mixed.stderr, /checksum/);
+    // Read straight from a followed folder (a pointer that appeared later), an event file says the same.
+    const problems: string[] = [];
+    readRecordSpans(
+      new TextEncoder().encode(pointer),
+      0,
+      () => assert.fail('no record'),
+      (p) => problems.push(p.message),
+    );
+    assert.deepEqual(problems, [said]);
   });
 
   test('an empty file', () => {

@@ -6,7 +6,7 @@ import { JsonShapeReader, type RecordShape, type ShapedRecord } from './jsonShap
 import type { LogRecord } from './rows';
 
 /** Why a log cannot be read, for callers that act on it (wait for a file, skip it, try again). Default: 'format'. */
-export type LogFormatProblem = 'format' | 'missing' | 'empty' | 'unreadable' | 'cutOff';
+export type LogFormatProblem = 'format' | 'missing' | 'empty' | 'unreadable' | 'cutOff' | 'lfsPointer';
 
 /** Why a file system call failed, in words (`permission denied (EACCES)`), for "cannot be read (…)". */
 export function readFailure(error: unknown): string {

@@ -18,6 +18,7 @@ export type FormatName =
   | 'tsv'
   | 'llmc'
   | 'nanogpt'
+  | 'modded-nanogpt'
   | 'tensorboard'
   | 'keras'
   | 'gradscope'
@@ -500,6 +501,54 @@ export const nanogpt: LineFormat = {
   },
 };
 
+// modded-nanogpt (KellerJordan/modded-nanogpt and its forks): `step:6200/6200 train_loss:3.2533 train_time:1339065ms step_avg:216.33ms`,
+// `step:125/6200 val_loss:5.2017 train_time:…`; the 2025 records write train lines without a loss.
+const MODDED_LINE = /^step:(\d+)\/\d+\s+(.*)$/;
+/** A number with a unit after it (`1339065ms`, `nanms`): the unit is dropped. */
+const MODDED_VALUE = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|[-+]?nan|[-+]?inf)[A-Za-z%]*$/i;
+const MODDED_SNIFF = /^step:\d+\/\d+ +(train_loss|val_loss|train_time):/;
+
+/**
+ * Whether a file starts with the training script's own source, as modded-nanogpt logs do (the
+ * script reads itself, `code = f.read()`, and writes that first): the metric lines may come only
+ * after more code than the 64 kB a file is sniffed from.
+ */
+function startsWithPrintedSource(head: readonly string[]): boolean {
+  const start = head.slice(0, 40);
+  const at = start.findIndex((line) => /^with open\(sys\.argv\[0\]\)( as f)?:/.test(line));
+  return at >= 0 && start.slice(at + 1, at + 4).some((line) => /^\s+code = f\.read\(\)/.test(line));
+}
+
+export const moddedNanogpt: LineFormat = {
+  name: 'modded-nanogpt',
+  undelimitedLines: true,
+  label: 'modded-nanogpt log',
+  aliases: { loss: ['train_loss'], validationLoss: ['val_loss'] },
+  sniff: (_file, head) => (head.some((line) => MODDED_SNIFF.test(line)) ? 0.95 : startsWithPrintedSource(head) ? 0.6 : 0),
+  parser: () => ({
+    line(text, lineNumber) {
+      if (text.length > MAX_LINE_LENGTH) return tooLong(text);
+      const line = text.trim();
+      if (line === '') return undefined;
+      // Everything else (the printed source, nvidia-smi's table, `peak memory …`) is not a metric.
+      const match = MODDED_LINE.exec(line);
+      if (!match) return 'skip';
+      const values: Record<string, unknown> = { step: Number(match[1]) };
+      for (const pair of match[2].split(/\s+/)) {
+        const at = pair.indexOf(':');
+        if (at <= 0) continue;
+        const value = MODDED_VALUE.exec(pair.slice(at + 1));
+        const number = value ? parseNumber(value[1]) : undefined;
+        if (number !== undefined) values[pair.slice(0, at)] = number;
+      }
+      const record: LogRecord = { values, line: lineNumber };
+      // A validation line comes after its step's training line and joins it.
+      if ('val_loss' in values && !('train_loss' in values)) record.role = 'eval';
+      return [record];
+    },
+  }),
+};
+
 // The Hugging Face Trainer prints each log as a Python dict, often after a tqdm bar on the same line.
 const HF_CONSOLE = /\{'(?:loss|eval_loss|train_runtime)': [^{}]*\}/g;
 
@@ -575,7 +624,7 @@ export const mmcv: LineFormat = {
 };
 
 /** Line formats in the order ties are broken (most specific first). */
-export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmcv, mmengine, llmc, nanogpt, hfConsole, lightningCsv, jsonLines, csv, tsv];
+export const LINE_FORMATS: readonly LineFormat[] = [llamaFactory, detectron2, mmcv, mmengine, llmc, moddedNanogpt, nanogpt, hfConsole, lightningCsv, jsonLines, csv, tsv];
 
 /** The most likely line format of a file, or undefined when none is likely. */
 export function sniffLineFormat(fileName: string, head: readonly string[]): LineFormat | undefined {

@@ -35,8 +35,12 @@ export function reportRun(title: string, allRows: MetricsRow[], format?: string,
   // A segment (an appended or resumed run) starts where the step counter went back: keep its first
   // point, and put a gap before it so that no line is drawn back to the start.
   const segmentStarts = rows.flatMap((r, i) => (i > 0 && r.segment !== rows[i - 1].segment ? [i] : []));
-  const series = (label: string, values: number[], at = steps, starts = segmentStarts, flagged: number[] = keep): ReportSeries | undefined => {
-    if (values.every((v) => Number.isNaN(v))) return undefined;
+  // A value that is absent (undefined: the log has no such column, or not at this step) is not
+  // drawn; one that is NaN or infinite is a gap in the line, and the events say where. A series
+  // with values, all NaN, is still a series: a run whose loss is NaN throughout is not "no loss".
+  const series = (label: string, present: (number | undefined)[], at = steps, starts = segmentStarts, flagged: number[] = keep): ReportSeries | undefined => {
+    if (present.every((v) => v === undefined)) return undefined;
+    const values = present.map((v) => v ?? NaN);
     const indices = decimate(values, width, { keep: [...flagged, ...starts] });
     const out: ReportSeries = { label, steps: [], values: [] };
     const startSet = new Set(starts);
@@ -50,7 +54,7 @@ export function reportRun(title: string, allRows: MetricsRow[], format?: string,
     }
     return out;
   };
-  const column = (pick: (r: MetricsRow) => number | undefined) => rows.map((r) => pick(r) ?? NaN);
+  const column = (pick: (r: MetricsRow) => number | undefined) => rows.map(pick);
   // A page stays light however wide the model: the layers whose norm reached the highest are drawn.
   const allLayers = [...(rows.find((r) => r.layers.size)?.layers.keys() ?? [])];
   const peak = (name: string) =>

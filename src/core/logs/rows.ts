@@ -45,6 +45,9 @@ export interface RowsReport {
   trainingRows: number;
   /** Rows that hold only validation results. */
   validationRows: number;
+  /** The steps of the first and last of those rows (what a log with no training loss covers). */
+  firstValidationStep?: number;
+  lastValidationStep?: number;
   firstStep?: number;
   lastStep?: number;
   /** 1 + the number of times the step counter went back. */
@@ -192,6 +195,8 @@ export class RowAssembler {
       r.lastStep = row.step;
     } else if (row.validationLoss !== undefined) {
       r.validationRows++;
+      r.firstValidationStep ??= row.step;
+      r.lastValidationStep = row.step;
     }
     this.lastStep = row.step;
     this.onRow(row);

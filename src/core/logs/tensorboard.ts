@@ -2,6 +2,7 @@
 // around Event protos. Scalars may be a Summary.Value simple_value (PyTorch's SummaryWriter, the
 // Hugging Face Trainer, Lightning) or a one-element tensor (TF 2's tf.summary.scalar).
 import { crc32c, crc32cOf } from './crc32c';
+import { isLfsPointer, LFS_POINTER } from './lfs';
 
 export interface TbScalar {
   tag: string;
@@ -45,7 +46,8 @@ export function readRecordSpans(buffer: Uint8Array, offset: number, onRecord: (s
     // A uint64 little-endian length (a double holds it exactly below 2^53; a larger one is cut off anyway).
     const length = view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
     if (view.getUint32(at + 8, true) !== mask(crc32cOf(buffer, at, at + 8))) {
-      onProblem({ offset: at, message: 'the record length checksum does not match; the rest of the file is skipped', fatal: true });
+      // A Git LFS pointer in place of the file is no damage: say what it is (the sources leave these out; a followed folder may gain one).
+      onProblem({ offset: at, message: isLfsPointer(buffer, at) ? LFS_POINTER : 'the record length checksum does not match; the rest of the file is skipped', fatal: true });
       return buffer.length;
     }
     const end = at + 12 + length + 4;

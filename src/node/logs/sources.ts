@@ -4,6 +4,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { looksLikeTrainerState, looksLikeWandbSummary, LogFormatError, readFailure, wandbSummaryError } from '../../core/logs/documents';
 import { LINE_FORMATS, sniffLineFormat, type FormatName, type LineFormat } from '../../core/logs/formats';
+import { isLfsPointer, LFS_POINTER } from '../../core/logs/lfs';
 
 /** One run's log, ready to be read or followed. */
 export type LogSource =
@@ -112,8 +113,25 @@ export async function findLogSources(target: string, format?: FormatName, onNote
   return [await fileSource(target, target, format, 0.3)];
 }
 
+/** Whether a file is a Git LFS pointer (false when it cannot be read: reading it says why). */
+async function lfsPointerFile(file: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    return isLfsPointer(buffer.subarray(0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
+
 async function fileSource(file: string, title: string, format: FormatName | undefined, threshold: number): Promise<LogSource> {
-  if (EVENT_FILE.test(basename(file)) && (!format || format === 'tensorboard')) return { kind: 'tensorboard', title, format: 'tensorboard', dir: dirname(file) };
+  if (EVENT_FILE.test(basename(file)) && (!format || format === 'tensorboard')) {
+    if (await lfsPointerFile(file)) throw new LogFormatError(`${file}: ${LFS_POINTER}`, 'lfsPointer');
+    return { kind: 'tensorboard', title, format: 'tensorboard', dir: dirname(file) };
+  }
   let sample;
   try {
     sample = await head(file);
@@ -122,6 +140,8 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   }
   const { text, lines, binary, utf16 } = sample;
   if (text.length === 0) throw new LogFormatError(`${file}: the file is empty`, 'empty');
+  // Whatever the log's kind (and whatever --format says): a pointer holds none of it.
+  if (isLfsPointer(text)) throw new LogFormatError(`${file}: ${LFS_POINTER}`, 'lfsPointer');
   if (/^[\0\r\n]*$/.test(text)) throw new LogFormatError(`${file}: the file holds only zero bytes (what a crash leaves in blocks the file system had allocated but not written)`, 'empty');
   if (format === 'hf-trainer-state' || (!format && looksLikeTrainerState(file, text))) return { kind: 'trainerState', title, format: 'hf-trainer-state', file };
   if (!format && looksLikeWandbSummary(file, text)) return { kind: 'lines', title, format: wandbSummary, file };
@@ -135,7 +155,7 @@ async function fileSource(file: string, title: string, format: FormatName | unde
   const sniffed = sniffLineFormat(file, lines);
   if (!sniffed || sniffed.sniff(file, lines) < threshold) {
     throw new LogFormatError(
-      `${file}: not a training log Gradscope knows (JSON lines, CSV or TSV with a header, trainer_state.json, llm.c or nanoGPT text); name the format with --format ${FORMAT_NAMES.join('|')}`,
+      `${file}: not a training log Gradscope knows (JSON lines, CSV or TSV with a header, trainer_state.json, llm.c, nanoGPT or modded-nanogpt text); name the format with --format ${FORMAT_NAMES.join('|')}`,
     );
   }
   return { kind: 'lines', title, format: sniffed, file };
@@ -149,6 +169,8 @@ interface Found {
   files: string[];
   runFolders: string[];
   unreadable: string[];
+  /** Git LFS pointers found in place of logs (event files are left out of `events`). */
+  lfsPointers: string[];
   /** Real paths of the folders seen (a symlink loop is walked once). */
   seen: Set<string>;
 }
@@ -196,6 +218,10 @@ async function walk(dir: string, depth: number, found: Found): Promise<void> {
     } else if (checkpoint) {
       if (entry.name === 'trainer_state.json') found.files.push(path);
     } else if (EVENT_FILE.test(entry.name)) {
+      if (await lfsPointerFile(path)) {
+        found.lfsPointers.push(path);
+        continue;
+      }
       const list = found.events.get(dir) ?? [];
       list.push(path);
       found.events.set(dir, list);
@@ -213,7 +239,7 @@ export function naturalCompare(a: string, b: string): number {
 const PART = /^(?:(.*?)[_-])?(train|training|val|valid|validation|eval|test)$/i;
 
 async function searchFolder(root: string, format: FormatName | undefined, onNote: (message: string) => void): Promise<LogSource[]> {
-  const found: Found = { events: new Map(), files: [], runFolders: [], unreadable: [], seen: new Set() };
+  const found: Found = { events: new Map(), files: [], runFolders: [], unreadable: [], lfsPointers: [], seen: new Set() };
   await walk(root, 4, found);
   const title = (path: string) => relative(root, path) || basename(root);
   const sources: LogSource[] = [];
@@ -255,7 +281,12 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
   }
 
   // Checkpoint copies of trainer_state.json are prefixes of the final one: read the final one, or the latest checkpoint.
-  const states = found.files.filter((f) => basename(f) === 'trainer_state.json');
+  const states: string[] = [];
+  for (const file of found.files) {
+    if (basename(file) !== 'trainer_state.json') continue;
+    if (await lfsPointerFile(file)) found.lfsPointers.push(file);
+    else states.push(file);
+  }
   const byRun = new Map<string, string>();
   const rank = (f: string) => Number(/checkpoint-(\d+)$/.exec(dirname(f))?.[1] ?? Infinity);
   for (const file of states) {
@@ -281,6 +312,7 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
       sources.push(source);
     } catch (error) {
       if (error instanceof LogFormatError && error.problem === 'unreadable') found.unreadable.push(file);
+      if (error instanceof LogFormatError && error.problem === 'lfsPointer') found.lfsPointers.push(file);
     }
   }
   if (candidates.length > looked.length)
@@ -289,6 +321,14 @@ async function searchFolder(root: string, format: FormatName | undefined, onNote
     onNote(
       `${found.unreadable.length} ${found.unreadable.length === 1 ? 'file or folder' : 'files or folders'} could not be read (${found.unreadable.slice(0, 3).join(', ')}${found.unreadable.length > 3 ? ', …' : ''})`,
     );
+  if (found.lfsPointers.length) {
+    const pointers = found.lfsPointers.sort(naturalCompare).map(title);
+    const shown = pointers.slice(0, 3).join(', ') + (pointers.length > 3 ? `, and ${pointers.length - 3} more` : '');
+    const said = pointers.length === 1 ? `${shown}: ${LFS_POINTER}` : `${pointers.length} files are Git LFS pointers, not the logs themselves (run \`git lfs pull\`): ${shown}`;
+    // Said once, as the reason when nothing else is there to read.
+    if (sources.length === 0) throw new LogFormatError(`${root}: no training log to read: ${said}`, 'lfsPointer');
+    onNote(said);
+  }
   if (sources.length === 0 && found.files.some((f) => basename(f) === 'wandb-summary.json')) throw wandbSummaryError();
   return sources.sort((a, b) => naturalCompare(a.title, b.title));
 }
