@@ -19,6 +19,10 @@ Chart.defaults.borderColor = color('--grid');
 
 const root = document.getElementById('report')!;
 for (const run of window.GRADSCOPE_REPORT) {
+  // The page's JSON carries an event's NaN and ±Infinity as text (reportHtml): numbers again.
+  for (const event of run.events as unknown as Record<string, unknown>[]) {
+    for (const key in event) if (event[key] === 'NaN' || event[key] === 'Infinity' || event[key] === '-Infinity') event[key] = Number(event[key]);
+  }
   const section = document.createElement('section');
   section.innerHTML = `<h2></h2><p class="summary"></p>`;
   section.querySelector('h2')!.textContent = run.title;

@@ -60,7 +60,10 @@ export function reportHtml(runs: ReturnType<typeof reportRun>[], script: string)
     .map((r) => r.title)
     .join(', ')
     .replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const data = JSON.stringify(runs);
+  // JSON has no NaN or Infinity: an event's non-finite values travel as the strings "NaN", "Infinity"
+  // and "-Infinity" (the script turns them back into numbers), so the table says which it was. The
+  // charts' values go as null, a gap in the line.
+  const data = JSON.stringify(runs.map((run) => ({ ...run, events: run.events.map(nonFiniteAsText) })));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -85,4 +88,10 @@ td, th { border-bottom: 1px solid var(--grid); padding: 4px 10px; text-align: le
 </body>
 </html>
 `;
+}
+
+function nonFiniteAsText<T extends object>(event: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) out[key] = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+  return out as T;
 }

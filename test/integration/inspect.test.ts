@@ -217,6 +217,8 @@ describe('gradscope report', () => {
       only.events.map((e: { kind: string; step: number }) => [e.kind, e.step]),
       [0, 1, 2, 3, 4, 5, 6].map((step) => ['nonFinite', step]),
     );
+    // The table says NaN, not null: an event's non-finite values travel as text, turned back by the page.
+    assert.deepEqual([only.events[0].loss, only.events[0].validationLoss], ['NaN', 'NaN']);
     const loss = only.charts.find((c: { id: string }) => c.id === 'loss');
     assert.deepEqual(
       loss.series.map((s: { label: string; steps: number[]; values: (number | null)[] }) => [s.label, s.steps, s.values]),
