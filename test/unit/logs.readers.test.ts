@@ -372,6 +372,38 @@ describe('column names a reader has never seen', () => {
     assert.equal(run.rows[150].gradNorm, 90);
   });
 
+  test("'-' separates like '_' and '/': Lightning's train-loss and val-loss are the losses, not train-clip_loss before them", () => {
+    assert.deepEqual(columnsOf({ epoch: 0, step: 33, 'train-acc': 0.5, 'train-clip_loss': 2.2, 'train-loss': 4.9, 'val-clip_loss': 2.2, 'val-loss': 4.8 }), {
+      step: ['step'],
+      loss: ['train-loss'],
+      validationLoss: ['val-loss'],
+    });
+    assert.deepEqual(columnsOf({ Step: 1, 'Train-Loss': 1, 'grad-norm': 2, 'learning-rate': 0.1 }), { step: ['Step'], lr: ['learning-rate'], loss: ['Train-Loss'], gradNorm: ['grad-norm'] });
+  });
+
+  test('a mistyped --map on a log of many columns: the hint, the first of the columns listed and the --map to try are the likeliest column', () => {
+    // The header of a real Lightning metrics.csv (36 columns; the list of those found is cut at 20).
+    const header = [
+      'epoch',
+      'step',
+      ...['test', 'train', 'val'].flatMap((set) =>
+        ['acc', 'auc', 'clip_loss', 'cls_loss', 'cls_loss1D', 'cls_loss2D', 'contrast_loss', 'contrast_loss1D', 'contrast_loss2D', 'eer', 'loss', 'mse_loss'].map((name) => `${set}-${name}`),
+      ),
+    ];
+    const row = (epoch: number, set: string) =>
+      header.map((column, i) => (column === 'epoch' ? epoch : column === 'step' ? 33 * (epoch + 1) : column.startsWith(`${set}-`) ? 1 + i / 100 : '')).join(',');
+    const file = write('metrics.csv', `${[header.join(','), row(0, 'val'), row(0, 'train'), row(1, 'val'), row(1, 'train')].join('\n')}\n`);
+    const plain = inspect(file);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, /columns: loss ← train-loss, validationLoss ← val-loss, step ← step/);
+    const mistyped = inspect(file, '--map', 'loss=train_loss');
+    assert.equal(mistyped.status, 2, mistyped.stderr);
+    assert.doesNotMatch(mistyped.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(mistyped.stderr, /--map loss=train_loss: no numeric column "train_loss" \(did you mean "train-loss"\?\)/);
+    assert.match(mistyped.stderr, /numeric columns found: train-loss, val-loss, epoch, /);
+    assert.match(mistyped.stderr, /try: gradscope inspect \S+ --map loss=train-loss$/m);
+  });
+
   test("W&B exports: `Step` in any case; a panel export's `<run> - train/loss` without its __MIN/__MAX bands", () => {
     assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), {
       step: ['Step'],

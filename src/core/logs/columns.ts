@@ -112,10 +112,11 @@ export class ColumnResolver {
       if (mapped !== undefined) return numeric.includes(mapped) ? mapped : undefined;
       const aliases = [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]];
       for (const name of aliases) if (numeric.includes(name) && !used.has(name)) return name;
-      // Then in any case, and after a W&B run prefix: `Step`, `glorious-sun-3 - train/loss`.
+      // Then in any case, with '-', '_' and '/' alike, and after a W&B run prefix: `Step`,
+      // `train-loss` (Lightning with a '-' separator), `glorious-sun-3 - train/loss`.
       for (const name of aliases) {
-        const lower = name.toLowerCase();
-        for (const [key, metric] of bare) if (metric.toLowerCase() === lower && free(key)) return key;
+        const spelt = columnSpelling(name);
+        for (const [key, metric] of bare) if (columnSpelling(metric) === spelt && free(key)) return key;
       }
       if (field === 'step') return undefined;
       const patterns = FIELD_PATTERNS[field];
@@ -161,6 +162,11 @@ export class ColumnResolver {
 }
 
 const NO_SLOTS: RecordLayout['slots'] = { step: -1, fields: [], layers: [] };
+
+/** A column name as compared with the aliases: in lower case, its separators '-', '_' and '/' alike (`Train-Loss`, `train_loss` and `train/loss` are one name). */
+export function columnSpelling(name: string): string {
+  return name.toLowerCase().replace(/[-/]/g, '_');
+}
 
 function isLayerColumn(name: string): boolean {
   return LAYER_PREFIXES.some((p) => name.startsWith(p));
