@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ColumnResolver } from '../../src/core/logs/columns';
+import { reportRun } from '../../src/core/logs/reportData';
 import { readFailure, trainerStateEntries } from '../../src/core/logs/documents';
 import type { LogRecord } from '../../src/core/logs/rows';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
@@ -430,6 +431,54 @@ describe('column names a reader has never seen', () => {
 
   test('summary values and epoch aggregates are not per-step values', () => {
     assert.deepEqual(columnsOf({ step: 60, 'train/train_loss': 2, train_loss_epoch: 1.9, train_runtime: 100 }), { step: ['step'] });
+  });
+});
+
+describe('per-layer norms a row leaves out (the Python package writes no gradNorm/<module> for a module without a gradient)', () => {
+  const summaryOf = (result: ReturnType<typeof inspect>) => JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { layers: string[]; events: Record<string, number> };
+
+  test('a layer first seen after the first row is a layer: listed, checked and charted', async () => {
+    // aux has no gradient at step 0, then one that collapses (vanishing from its 10th row).
+    const rows = Array.from({ length: 20 }, (_, step) => ({ step, loss: 1, gradNorm: 1, 'gradNorm/body': 1, ...(step > 0 ? { 'gradNorm/aux': 1e-9 } : {}) }));
+    const dir = temp();
+    writeFileSync(join(dir, 'job.json'), JSON.stringify({ name: 'r04', source: 'gradscope-python', layerNames: ['body', 'aux'] }));
+    writeFileSync(join(dir, 'metrics.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    for (const target of [dir, join(dir, 'metrics.jsonl')]) {
+      const result = inspect(target, '--json');
+      assert.equal(result.status, 1, result.stderr);
+      const summary = summaryOf(result);
+      assert.deepEqual(summary.layers, ['body', 'aux']);
+      assert.deepEqual(summary.events, { vanishing: 1 }, 'aux is analysed');
+      assert.match(result.stdout, /"kind":"vanishing","step":10,"severity":"warning","layer":"aux"/);
+    }
+    const plain = inspect(dir);
+    assert.match(plain.stderr, /2 layer norms \(body, aux\)/);
+    const run = await load(join(dir, 'metrics.jsonl'));
+    const layers = reportRun('r04', run.rows).charts.find((chart) => chart.id === 'layers')!;
+    assert.deepEqual(
+      layers.series.map((series) => [series.label, series.steps[series.values.findIndex((value) => value !== null)]]),
+      [
+        ['body', 0],
+        ['aux', 1],
+      ],
+      'the report draws aux from the row that has it',
+    );
+  });
+
+  test('a layer left out of later rows is missing there, not non-finite', () => {
+    const rows = Array.from({ length: 20 }, (_, step) => ({ step, loss: 1, gradNorm: 1, 'gradNorm/body': 1, ...(step < 3 || step % 2 ? { 'gradNorm/aux': 0.5 } : {}) }));
+    const result = inspect(write('metrics.jsonl', rows.map((row) => JSON.stringify(row)).join('\n') + '\n'), '--json');
+    assert.equal(result.status, 0, result.stdout);
+    assert.deepEqual(summaryOf(result).layers, ['body', 'aux']);
+    assert.deepEqual(summaryOf(result).events, {});
+    const nan = inspect(
+      write(
+        'metrics.jsonl',
+        [...rows.slice(0, 5), { step: 5, loss: 1, gradNorm: 1, 'gradNorm/body': 1, 'gradNorm/aux': 'NaN' }].map((row) => JSON.stringify(row).replace('"NaN"', 'NaN')).join('\n') + '\n',
+      ),
+      '--json',
+    );
+    assert.match(nan.stdout, /"kind":"nonFinite","step":5,.*"layers":\["aux"\]/, 'a NaN that is there is still flagged');
   });
 });
 
