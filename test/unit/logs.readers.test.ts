@@ -405,6 +405,45 @@ describe('column names a reader has never seen', () => {
     assert.match(mistyped.stderr, /try: gradscope inspect \S+ --map loss=train-loss$/m);
   });
 
+  test('a log written once an epoch, without a step column, is numbered by its epoch (Ultralytics results.csv: 1, 2, …, as its TensorBoard file)', async () => {
+    const header = 'epoch,time,train/box_loss,train/seg_loss,metrics/mAP50(B),val/box_loss,val/seg_loss,lr/pg0,lr/pg1';
+    const rows = [1, 2, 3, 4, 5].map((epoch) => `${epoch},${epoch * 600},${1.5 - epoch / 10},2.3,0.2,1.2,1.6,0.0005,0.0005`);
+    const file = write('results.csv', `${[header, ...rows].join('\n')}\n`);
+    const run = await load(file);
+    assert.deepEqual(steps(run.rows), [1, 2, 3, 4, 5]);
+    assert.deepEqual(run.report.columns.step, ['epoch']);
+    assert.ok(!run.report.unused.includes('epoch'), 'epoch feeds the step');
+    assert.match(inspect(file).stderr, /5 steps \(1–5\)[\s\S]*step ← epoch/);
+    // Followed as it is written, each row handed out before the next is written: the rows of reading it whole.
+    const grown = write('results.csv', `${header}\n`);
+    const [source] = await findLogSources(grown);
+    const followed: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => followed.push(row) });
+    for (const row of rows) {
+      appendFileSync(grown, `${row}\n`);
+      await follower.poll();
+      await follower.poll(); // a look with nothing new: the row goes out
+      assert.equal(followed.at(-1)?.step, Number(row.split(',')[0]));
+    }
+    follower.stop();
+    assert.deepEqual(followed, run.rows);
+    // Keras' CSVLogger counts epochs from 0: 0, 1, 2 as before.
+    const keras = await load(write('training.log.csv', 'epoch,accuracy,loss,val_accuracy,val_loss\n0,0.8,0.5,0.85,0.4\n1,0.9,0.3,0.88,0.35\n2,0.92,0.25,0.9,0.3\n'));
+    assert.deepEqual(steps(keras.rows), [0, 1, 2]);
+  });
+
+  test('an epoch column that does not go up by one a row does not number the rows: rows of one epoch from 1, a skipped epoch', async () => {
+    // Several rows an epoch, epochs from 1: numbered by row from 0, every row kept.
+    const shared = await load(write('train_log.csv', `epoch,batch,loss\n${Array.from({ length: 6 }, (_, i) => `${1 + Math.floor(i / 3)},${i % 3},1`).join('\n')}\n`));
+    assert.deepEqual(steps(shared.rows), [0, 1, 2, 3, 4, 5]);
+    assert.equal(shared.report.columns.step, undefined, 'step ← row number');
+    assert.ok(shared.report.unused.includes('epoch'));
+    // One row an epoch until one is skipped: numbered by the epoch up to there, then by row.
+    const skipped = await load(write('log.csv', 'epoch,loss\n1,1\n2,1\n4,1\n5,1\n'));
+    assert.deepEqual(steps(skipped.rows), [1, 2, 3, 4]);
+    assert.equal(skipped.report.columns.step, undefined);
+  });
+
   test("W&B exports: `Step` in any case; a panel export's `<run> - train/loss` without its __MIN/__MAX bands", () => {
     assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), {
       step: ['Step'],
