@@ -1,6 +1,6 @@
 import type { DetectorEvent } from '../core/detect';
 import { Inspector, type InspectResult } from '../core/logs/inspect';
-import { VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
+import { ColumnResolver, VALUE_FIELDS, type ColumnMapping } from '../core/logs/columns';
 import { LogFormatError } from '../core/logs/documents';
 import { likelyMeant } from '../core/logs/spelling';
 import { describeColumns, type MetricsRow, type RowsReport } from '../core/logs/rows';
@@ -61,7 +61,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
       usable++;
       printSummary(source, report, result, options, out, err);
     } else {
-      unusable.push(nothingUsable(source, report, result));
+      unusable.push(nothingUsable(source, report, result, mapping));
     }
   }
   problems.finish();
@@ -145,16 +145,31 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   err(lines.join('\n'));
 }
 
-/** Names what the log does have, and the exact --map to try. */
-function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult): string {
-  const found = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
+/**
+ * Names what the log does have, likeliest first (what a mistyped --map most likely meant, then what
+ * Gradscope would choose without the --map), and the exact --map to try.
+ */
+function nothingUsable(source: LogSource, report: ReadReport, result: InspectResult, mapping: ColumnMapping = {}): string {
+  const all = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
   const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
   if (report.records === 0)
     return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${plural(report.skippedLines, 'line')} without metrics` : ''}${report.badLines ? `; ${plural(report.badLines, source.kind === 'lines' || source.kind === 'trainerState' ? 'unreadable line' : 'problem')}, above` : ''})`;
+  const meant = Object.entries(mapping).map(([field, column]) => [field, all.includes(column!) ? [] : likelyMeant(column!, all)] as const);
+  const unmapped = new ColumnResolver().layoutOf(Object.fromEntries(all.map((column) => [column, 0]))).fields;
+  const found = [...new Set([...meant.flatMap(([, near]) => near), ...unmapped.map(([, column]) => column), ...all])];
+  // The column a field most likely has: what its mistyped --map meant, else what the resolver would choose.
+  const likely = (field: string) => meant.find(([f, near]) => f === field && near.length)?.[1][0] ?? unmapped.find(([f]) => f === field)?.[1];
   const lossLike = found.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
   const normLike = found.find((c) => /norm/i.test(c));
-  const guess = lossLike ? ['loss', lossLike] : normLike ? ['gradNorm', normLike] : found[0] ? ['loss', found[0]] : undefined;
-  const tried = guess ? `; try: gradscope inspect ${quote(sourcePath(source))} --map ${guess[0]}=${quote(guess[1])}` : '';
+  const guesses: [string, string | undefined][] = [
+    ['loss', likely('loss')],
+    ['gradNorm', likely('gradNorm')],
+    ['loss', lossLike],
+    ['gradNorm', normLike],
+    ['loss', found[0]],
+  ];
+  const guess = guesses.find(([, column]) => column !== undefined);
+  const tried = guess ? `; try: gradscope inspect ${quote(sourcePath(source))} --map ${guess[0]}=${quote(guess[1]!)}` : '';
   return `${source.title}: no loss or gradient-norm column in ${result.rows ? `${result.rows} steps` : `${report.records} records`} (${report.format}); numeric columns found: ${found.length ? found.slice(0, 20).join(', ') : 'none'}${strings}${tried}`;
 }
 

@@ -27,8 +27,10 @@ function isWarning(event: DetectorEvent): boolean {
  * segment (the step counter went back: a run appended to the same file) becomes a run of its own,
  * so its steps neither draw a line back to the start nor mix with the earlier run's.
  */
-class RowFeeder {
-  private layers: string[] | undefined;
+export class RowFeeder {
+  /** The layers of this run's rows so far, in the order first seen (the columns of each batch). */
+  private layers: string[] = [];
+  private readonly known = new Set<string>();
   private inspector = new Inspector();
   private pending: StepBatch | undefined;
   private segment = 0;
@@ -46,7 +48,8 @@ class RowFeeder {
       this.flush();
       this.segment = row.segment;
       this.run = this.nextRun(row.segment);
-      this.layers = undefined;
+      this.layers = [];
+      this.known.clear();
       this.inspector = new Inspector();
     }
     if (row.validationLoss !== undefined) {
@@ -54,9 +57,14 @@ class RowFeeder {
       this.run.addValidation({ step: row.step, loss: row.validationLoss });
     }
     if (!isTrainingRow(row)) return;
-    if (!this.layers) {
-      this.layers = [...row.layers.keys()];
-      this.run.snapshot.layerNames = this.layers;
+    // A layer may first come in any row (the Python package leaves out a module that had no gradient).
+    let added: string[] | undefined;
+    for (const name of row.layers.keys()) if (!this.known.has(name)) (added ??= []).push(name);
+    if (added) {
+      this.flush();
+      for (const name of added) this.known.add(name);
+      this.layers.push(...added);
+      this.run.addLayers(added);
     }
     // A missing value is NaN in the columns (the charts leave a gap); the detectors see it as missing.
     const b = (this.pending ??= { step: [], lr: [], loss: [], gradNorm: [], layerGradNorms: this.layers.map(() => []) });

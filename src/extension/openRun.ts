@@ -44,11 +44,7 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   run.runDir = dir;
   const rows = [];
   for await (const record of log.metrics({ onBadLine: () => {} })) rows.push(record.value as Record<string, number>);
-  const layerNames = rows.length
-    ? Object.keys(rows[0])
-        .filter((key) => key.startsWith('gradNorm/'))
-        .map((key) => key.slice('gradNorm/'.length))
-    : [];
+  const layerNames = runLayerNames(rows, log.job);
   const columns = new StepColumns(layerNames.length);
   for (const row of rows) {
     columns.push({
@@ -59,7 +55,7 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
       clippedNorm: row.clippedNorm ?? row.gradNorm,
       updateRatio: row.updateRatio ?? NaN,
       weightNorm: row.weightNorm ?? NaN,
-      layerGradNorms: layerNames.map((name) => row[`gradNorm/${name}`]),
+      layerGradNorms: layerNames.map((name) => row[`gradNorm/${name}`] ?? NaN),
     });
   }
   const summary = log.summary as RunSummary | undefined;
@@ -84,4 +80,17 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   });
   if (listed) runs.remove(listed);
   return runs.add(run);
+}
+
+/**
+ * The layers of a run folder: every `gradNorm/<layer>` column of any row (the Python package leaves
+ * out a module that had no gradient, in the first row too), in the order of the job's `layerNames`
+ * when it has them (the model's), else in the order first seen.
+ */
+export function runLayerNames(rows: readonly Record<string, unknown>[], job?: unknown): string[] {
+  const seen = new Set<string>();
+  for (const row of rows) for (const key in row) if (key.startsWith('gradNorm/')) seen.add(key.slice('gradNorm/'.length));
+  const declared = (job as { layerNames?: unknown } | undefined)?.layerNames;
+  const order = Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string' && seen.has(name)) : [];
+  return [...new Set([...order, ...seen])];
 }

@@ -122,6 +122,11 @@ export class DiagnosticsPanel implements vscode.Disposable {
           this.post({ type: 'snapshot', runs: [snapshotForView(run.snapshot, this.width)] });
           this.postRunList();
           break;
+        case 'layers':
+          // The snapshot has every row so far, the steps not yet sent included: they must not come twice.
+          this.pending.delete(run.id);
+          this.post({ type: 'snapshot', runs: [snapshotForView(run.snapshot, this.width)] });
+          break;
         case 'steps': {
           const pending = this.pending.get(run.id);
           if (pending) appendBatch(pending, change.batch);

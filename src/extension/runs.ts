@@ -8,6 +8,8 @@ import { TrainerProcess } from '../node/trainerProcess';
 
 export type RunChange =
   | { type: 'started' }
+  /** Layers first seen after the run's first rows: the view needs their names (and the snapshot's padded columns). */
+  | { type: 'layers' }
   | { type: 'steps'; batch: StepBatch }
   | { type: 'event'; event: RunEvent }
   | { type: 'validation'; point: ValidationPoint }
@@ -155,6 +157,21 @@ export class Run implements vscode.Disposable {
         this.setStatus('failed', undefined, message.message);
         break;
     }
+  }
+
+  /**
+   * Layers a log names after its first rows (the Python package leaves out a module that had no
+   * gradient): charted after the others, with a gap over the rows before. Batches that follow carry
+   * their columns.
+   */
+  addLayers(names: readonly string[]): void {
+    const s = this.snapshot;
+    const added = names.filter((name) => !s.layerNames.includes(name));
+    if (added.length === 0) return;
+    s.layerNames = [...s.layerNames, ...added];
+    const columns = (s.batch.layerGradNorms ??= []);
+    while (columns.length < s.layerNames.length) columns.push(new Array<number>(s.batch.step.length).fill(NaN));
+    this.changed.fire({ type: 'layers' });
   }
 
   /** A validation result read from a log (a trainer sends them in its `epoch` messages). */

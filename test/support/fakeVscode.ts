@@ -49,8 +49,9 @@ export class FakeWebviewPanel {
     cspSource: 'vscode-resource:',
     asWebviewUri: (uri: unknown) => uri,
     onDidReceiveMessage: this.received.event,
+    // Structured-cloned when posted, as VS Code does: a later change to the host's data is not in it.
     postMessage: async (message: { type: string }) => {
-      this.posted.push(message);
+      this.posted.push(structuredClone(message));
       return true;
     },
     set html(value: string) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ColumnResolver } from '../../src/core/logs/columns';
+import { reportRun } from '../../src/core/logs/reportData';
 import { readFailure, trainerStateEntries } from '../../src/core/logs/documents';
 import type { LogRecord } from '../../src/core/logs/rows';
 import { RowAssembler, type MetricsRow } from '../../src/core/logs/rows';
@@ -497,6 +498,77 @@ describe('column names a reader has never seen', () => {
     assert.equal(run.rows[150].gradNorm, 90);
   });
 
+  test("'-' separates like '_' and '/': Lightning's train-loss and val-loss are the losses, not train-clip_loss before them", () => {
+    assert.deepEqual(columnsOf({ epoch: 0, step: 33, 'train-acc': 0.5, 'train-clip_loss': 2.2, 'train-loss': 4.9, 'val-clip_loss': 2.2, 'val-loss': 4.8 }), {
+      step: ['step'],
+      loss: ['train-loss'],
+      validationLoss: ['val-loss'],
+    });
+    assert.deepEqual(columnsOf({ Step: 1, 'Train-Loss': 1, 'grad-norm': 2, 'learning-rate': 0.1 }), { step: ['Step'], lr: ['learning-rate'], loss: ['Train-Loss'], gradNorm: ['grad-norm'] });
+  });
+
+  test('a mistyped --map on a log of many columns: the hint, the first of the columns listed and the --map to try are the likeliest column', () => {
+    // The header of a real Lightning metrics.csv (36 columns; the list of those found is cut at 20).
+    const header = [
+      'epoch',
+      'step',
+      ...['test', 'train', 'val'].flatMap((set) =>
+        ['acc', 'auc', 'clip_loss', 'cls_loss', 'cls_loss1D', 'cls_loss2D', 'contrast_loss', 'contrast_loss1D', 'contrast_loss2D', 'eer', 'loss', 'mse_loss'].map((name) => `${set}-${name}`),
+      ),
+    ];
+    const row = (epoch: number, set: string) =>
+      header.map((column, i) => (column === 'epoch' ? epoch : column === 'step' ? 33 * (epoch + 1) : column.startsWith(`${set}-`) ? 1 + i / 100 : '')).join(',');
+    const file = write('metrics.csv', `${[header.join(','), row(0, 'val'), row(0, 'train'), row(1, 'val'), row(1, 'train')].join('\n')}\n`);
+    const plain = inspect(file);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, /columns: loss ← train-loss, validationLoss ← val-loss, step ← step/);
+    const mistyped = inspect(file, '--map', 'loss=train_loss');
+    assert.equal(mistyped.status, 2, mistyped.stderr);
+    assert.doesNotMatch(mistyped.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(mistyped.stderr, /--map loss=train_loss: no numeric column "train_loss" \(did you mean "train-loss"\?\)/);
+    assert.match(mistyped.stderr, /numeric columns found: train-loss, val-loss, epoch, /);
+    assert.match(mistyped.stderr, /try: gradscope inspect \S+ --map loss=train-loss$/m);
+  });
+
+  test('a log written once an epoch, without a step column, is numbered by its epoch (Ultralytics results.csv: 1, 2, …, as its TensorBoard file)', async () => {
+    const header = 'epoch,time,train/box_loss,train/seg_loss,metrics/mAP50(B),val/box_loss,val/seg_loss,lr/pg0,lr/pg1';
+    const rows = [1, 2, 3, 4, 5].map((epoch) => `${epoch},${epoch * 600},${1.5 - epoch / 10},2.3,0.2,1.2,1.6,0.0005,0.0005`);
+    const file = write('results.csv', `${[header, ...rows].join('\n')}\n`);
+    const run = await load(file);
+    assert.deepEqual(steps(run.rows), [1, 2, 3, 4, 5]);
+    assert.deepEqual(run.report.columns.step, ['epoch']);
+    assert.ok(!run.report.unused.includes('epoch'), 'epoch feeds the step');
+    assert.match(inspect(file).stderr, /5 steps \(1–5\)[\s\S]*step ← epoch/);
+    // Followed as it is written, each row handed out before the next is written: the rows of reading it whole.
+    const grown = write('results.csv', `${header}\n`);
+    const [source] = await findLogSources(grown);
+    const followed: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => followed.push(row) });
+    for (const row of rows) {
+      appendFileSync(grown, `${row}\n`);
+      await follower.poll();
+      await follower.poll(); // a look with nothing new: the row goes out
+      assert.equal(followed.at(-1)?.step, Number(row.split(',')[0]));
+    }
+    follower.stop();
+    assert.deepEqual(followed, run.rows);
+    // Keras' CSVLogger counts epochs from 0: 0, 1, 2 as before.
+    const keras = await load(write('training.log.csv', 'epoch,accuracy,loss,val_accuracy,val_loss\n0,0.8,0.5,0.85,0.4\n1,0.9,0.3,0.88,0.35\n2,0.92,0.25,0.9,0.3\n'));
+    assert.deepEqual(steps(keras.rows), [0, 1, 2]);
+  });
+
+  test('an epoch column that does not go up by one a row does not number the rows: rows of one epoch from 1, a skipped epoch', async () => {
+    // Several rows an epoch, epochs from 1: numbered by row from 0, every row kept.
+    const shared = await load(write('train_log.csv', `epoch,batch,loss\n${Array.from({ length: 6 }, (_, i) => `${1 + Math.floor(i / 3)},${i % 3},1`).join('\n')}\n`));
+    assert.deepEqual(steps(shared.rows), [0, 1, 2, 3, 4, 5]);
+    assert.equal(shared.report.columns.step, undefined, 'step ← row number');
+    assert.ok(shared.report.unused.includes('epoch'));
+    // One row an epoch until one is skipped: numbered by the epoch up to there, then by row.
+    const skipped = await load(write('log.csv', 'epoch,loss\n1,1\n2,1\n4,1\n5,1\n'));
+    assert.deepEqual(steps(skipped.rows), [1, 2, 3, 4]);
+    assert.equal(skipped.report.columns.step, undefined);
+  });
+
   test("W&B exports: `Step` in any case; a panel export's `<run> - train/loss` without its __MIN/__MAX bands", () => {
     assert.deepEqual(columnsOf({ Step: 10, 'glorious-sun-3 - train/loss': 1, 'glorious-sun-3 - train/loss__MIN': 0.9, 'glorious-sun-3 - train/loss__MAX': 1.1 }), {
       step: ['Step'],
@@ -523,6 +595,54 @@ describe('column names a reader has never seen', () => {
 
   test('summary values and epoch aggregates are not per-step values', () => {
     assert.deepEqual(columnsOf({ step: 60, 'train/train_loss': 2, train_loss_epoch: 1.9, train_runtime: 100 }), { step: ['step'] });
+  });
+});
+
+describe('per-layer norms a row leaves out (the Python package writes no gradNorm/<module> for a module without a gradient)', () => {
+  const summaryOf = (result: ReturnType<typeof inspect>) => JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { layers: string[]; events: Record<string, number> };
+
+  test('a layer first seen after the first row is a layer: listed, checked and charted', async () => {
+    // aux has no gradient at step 0, then one that collapses (vanishing from its 10th row).
+    const rows = Array.from({ length: 20 }, (_, step) => ({ step, loss: 1, gradNorm: 1, 'gradNorm/body': 1, ...(step > 0 ? { 'gradNorm/aux': 1e-9 } : {}) }));
+    const dir = temp();
+    writeFileSync(join(dir, 'job.json'), JSON.stringify({ name: 'r04', source: 'gradscope-python', layerNames: ['body', 'aux'] }));
+    writeFileSync(join(dir, 'metrics.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    for (const target of [dir, join(dir, 'metrics.jsonl')]) {
+      const result = inspect(target, '--json');
+      assert.equal(result.status, 1, result.stderr);
+      const summary = summaryOf(result);
+      assert.deepEqual(summary.layers, ['body', 'aux']);
+      assert.deepEqual(summary.events, { vanishing: 1 }, 'aux is analysed');
+      assert.match(result.stdout, /"kind":"vanishing","step":10,"severity":"warning","layer":"aux"/);
+    }
+    const plain = inspect(dir);
+    assert.match(plain.stderr, /2 layer norms \(body, aux\)/);
+    const run = await load(join(dir, 'metrics.jsonl'));
+    const layers = reportRun('r04', run.rows).charts.find((chart) => chart.id === 'layers')!;
+    assert.deepEqual(
+      layers.series.map((series) => [series.label, series.steps[series.values.findIndex((value) => value !== null)]]),
+      [
+        ['body', 0],
+        ['aux', 1],
+      ],
+      'the report draws aux from the row that has it',
+    );
+  });
+
+  test('a layer left out of later rows is missing there, not non-finite', () => {
+    const rows = Array.from({ length: 20 }, (_, step) => ({ step, loss: 1, gradNorm: 1, 'gradNorm/body': 1, ...(step < 3 || step % 2 ? { 'gradNorm/aux': 0.5 } : {}) }));
+    const result = inspect(write('metrics.jsonl', rows.map((row) => JSON.stringify(row)).join('\n') + '\n'), '--json');
+    assert.equal(result.status, 0, result.stdout);
+    assert.deepEqual(summaryOf(result).layers, ['body', 'aux']);
+    assert.deepEqual(summaryOf(result).events, {});
+    const nan = inspect(
+      write(
+        'metrics.jsonl',
+        [...rows.slice(0, 5), { step: 5, loss: 1, gradNorm: 1, 'gradNorm/body': 1, 'gradNorm/aux': 'NaN' }].map((row) => JSON.stringify(row).replace('"NaN"', 'NaN')).join('\n') + '\n',
+      ),
+      '--json',
+    );
+    assert.match(nan.stdout, /"kind":"nonFinite","step":5,.*"layers":\["aux"\]/, 'a NaN that is there is still flagged');
   });
 });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunSnapshot } from '../../src/core/protocol';
 import { loadRun } from '../../src/extension/openRun';
+import { RowFeeder } from '../../src/extension/logs';
 import { DiagnosticsPanel } from '../../src/extension/panel';
 import { KEPT_FINISHED_RUNS, Run, RunManager } from '../../src/extension/runs';
 import type { JobProblems } from '../../src/extension/problems';
@@ -123,4 +124,62 @@ test('Open Run… lists a run folder once: a finished entry is replaced by its l
   assert.equal(await loadRun(dir, runs), training, 'a run still training in this window is shown, not read again');
   assert.deepEqual(runs.all(), [training]);
   runs.dispose();
+});
+
+test('Open Run… charts every layer of any row: a module without a gradient in the first row is a layer, in the model order of job.json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-layers-'));
+  writeFileSync(join(dir, 'job.json'), JSON.stringify({ name: 'r04', source: 'gradscope-python', layerNames: ['aux', 'body', 'head'] }));
+  const rows = [
+    { step: 0, lr: 0.1, loss: 1, gradNorm: 1, 'gradNorm/body': 1 },
+    { step: 1, lr: 0.1, loss: 1, gradNorm: 1, 'gradNorm/body': 1, 'gradNorm/aux': 0.5 },
+    { step: 2, lr: 0.1, loss: 1, gradNorm: 1, 'gradNorm/body': 1 },
+  ];
+  writeFileSync(join(dir, 'metrics.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  const runs = new RunManager();
+  const run = await loadRun(dir, runs);
+  assert.deepEqual(run.snapshot.layerNames, ['aux', 'body'], 'head never had a gradient: no column, no layer');
+  assert.deepEqual(run.snapshot.batch.layerGradNorms, [
+    [NaN, 0.5, NaN],
+    [1, 1, 1],
+  ]);
+  runs.dispose();
+});
+
+test('a followed log that names a layer after its first rows: the run gets the layer, the view its name, every step once', () => {
+  const runs = new RunManager();
+  const run = runs.add(new Run('followed', undefined, undefined, undefined, true));
+  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
+  panel.show({ runId: run.id });
+  const view = panels.at(-1)!;
+  view.say({ type: 'ready' });
+  try {
+    const feeder = new RowFeeder(
+      run,
+      () => {},
+      () => assert.fail('one segment'),
+    );
+    const row = (step: number, layers: Record<string, number>) => ({ step, loss: 1, gradNorm: 1, layers: new Map(Object.entries(layers)), segment: 0 });
+    feeder.add(row(0, { body: 1 }));
+    feeder.add(row(1, { body: 1 }));
+    feeder.flush();
+    feeder.add(row(2, { body: 1, aux: 0.5 }));
+    feeder.add(row(3, { body: 1 }));
+    feeder.flush();
+    assert.deepEqual(run.snapshot.layerNames, ['body', 'aux']);
+    assert.deepEqual(run.snapshot.batch.step, [0, 1, 2, 3]);
+    assert.deepEqual(run.snapshot.batch.layerGradNorms, [
+      [1, 1, 1, 1],
+      [NaN, NaN, 0.5, NaN],
+    ]);
+    // What the view holds: the last snapshot it got and the steps posted after it.
+    (panel as unknown as { flush(): void }).flush();
+    const lastSnapshot = view.posted.map((m) => m.type).lastIndexOf('snapshot');
+    const [seen] = view.posted[lastSnapshot].runs as RunSnapshot[];
+    assert.deepEqual(seen.layerNames, ['body', 'aux']);
+    const steps = [...seen.batch.step, ...view.posted.slice(lastSnapshot + 1).flatMap((m) => (m.type === 'steps' ? (m.batch as { step: number[] }).step : []))];
+    assert.deepEqual(steps, [0, 1, 2, 3]);
+  } finally {
+    panel.dispose();
+    runs.dispose();
+  }
 });

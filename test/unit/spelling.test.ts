@@ -19,3 +19,9 @@ test('the likely meant column: same name in another case first, then one contain
   assert.deepEqual(likelyMeant('ls', columns), []);
   assert.deepEqual(likelyMeant('accuracy', columns), []);
 });
+
+test("the likely meant column: '-', '_' and '/' are one separator, so the same name spelt with another comes first", () => {
+  const columns = ['train-clip_loss', 'train-cls_loss', 'train-loss', 'val-loss'];
+  assert.deepEqual(likelyMeant('train_loss', columns)[0], 'train-loss');
+  assert.deepEqual(likelyMeant('val/loss', columns)[0], 'val-loss');
+});

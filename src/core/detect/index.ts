@@ -50,10 +50,10 @@ export class Detectors {
   /** Row of the loss spike being followed. */
   private lossSpikeRow = -1;
 
-  constructor(
-    readonly layerNames: readonly string[] = [],
-    options?: DetectorOptionsInput,
-  ) {
+  private readonly names: string[];
+
+  constructor(layerNames: readonly string[] = [], options?: DetectorOptionsInput) {
+    this.names = [...layerNames];
     this.options = resolveDetectorOptions(options);
     if (this.options.explosion.enabled) this.explosion = new SpikeScorer(this.options.explosion, true);
     if (this.options.lossSpike.enabled) {
@@ -61,11 +61,25 @@ export class Detectors {
       this.validation = new SpikeScorer(this.options.lossSpike);
     }
     if (this.options.divergence.enabled) this.divergence = new DivergenceTracker(this.options.divergence);
-    if (this.options.vanishing.enabled) this.vanishing = new VanishingTracker(layerNames, this.options.vanishing);
+    if (this.options.vanishing.enabled) this.vanishing = new VanishingTracker(this.names, this.options.vanishing);
     this.explosionAbsorption = new Absorption(this.options.explosion);
     this.lossAbsorption = new Absorption(this.options.lossSpike);
     this.validationAbsorption = new Absorption(this.options.lossSpike);
     this.lrLevel = new RollingRobust(this.options.explosion.levelWindow);
+  }
+
+  /** The layers whose norms `layerGradNorms` holds, in its order. */
+  get layerNames(): readonly string[] {
+    return this.names;
+  }
+
+  /**
+   * A layer first seen after the run's first rows (a log leaves out a module that had no gradient):
+   * from the next row on, `layerGradNorms` holds its norm after the others'.
+   */
+  addLayer(name: string): void {
+    this.names.push(name);
+    this.vanishing?.addLayer();
   }
 
   /** Feeds one logged row; returns the events it raised (a shared empty array when none). */

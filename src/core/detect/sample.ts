@@ -16,5 +16,5 @@ export interface StepSample {
    */
   validationLoss?: number;
   /** Per-layer gradient norms, in the order of the layer names the detectors were made with (an undefined entry is missing). */
-  layerGradNorms?: ArrayLike<number>;
+  layerGradNorms?: ArrayLike<number | undefined>;
 }

@@ -42,18 +42,30 @@ export class DivergenceTracker {
 
 /** Per layer: how long its norm has been below the floor or far below the largest layer. */
 export class VanishingTracker {
-  private readonly below: Int32Array;
+  private below: Int32Array;
 
   constructor(
+    /** The layers' names, in the order of the norms; a layer added later comes after the others (see addLayer). */
     private readonly names: readonly string[],
     private readonly options: VanishingOptions,
   ) {
     this.below = new Int32Array(names.length);
   }
 
-  observe(step: number, norms: ArrayLike<number>, emit: (event: DetectorEvent) => void): void {
+  /** One more layer, after the others, whose name `names` now holds. */
+  addLayer(): void {
+    const below = new Int32Array(this.below.length + 1);
+    below.set(this.below);
+    this.below = below;
+  }
+
+  /** `norms` in the order of the names; an undefined entry is missing (the layer had no gradient that row). */
+  observe(step: number, norms: ArrayLike<number | undefined>, emit: (event: DetectorEvent) => void): void {
     let largest = 0;
-    for (let i = 0; i < norms.length; i++) if (norms[i] > largest) largest = norms[i];
+    for (let i = 0; i < norms.length; i++) {
+      const norm = norms[i];
+      if (norm !== undefined && norm > largest) largest = norm;
+    }
     const count = Math.min(norms.length, this.below.length);
     for (let i = 0; i < count; i++) {
       const norm = norms[i];

@@ -17,7 +17,8 @@ export type ColumnMapping = Partial<Record<FieldName, string>>;
  */
 export const FIELD_ALIASES: Readonly<Record<FieldName, readonly string[]>> = {
   // Not `epoch`: several rows share an epoch (or a rounded fractional one), and merging them would
-  // hide a spike. A log that counts nothing else (Keras' CSVLogger) is numbered by row, which is its epoch.
+  // hide a spike. A log that counts nothing else is numbered by its epoch while it has one row an
+  // epoch (RecordLayout.epoch), else by row.
   step: ['step', 'global_step', 'train/global_step', 'trainer/global_step', 'iteration', 'iter', 'current_steps', '_step'],
   lr: ['lr', 'learning_rate', 'train/learning_rate', 'learningRate', 'train/lr'],
   loss: ['loss', 'train/loss', 'train_loss', 'training_loss', 'train_loss_step', 'loss_step', 'train/loss_step', 'total_loss', 'train/total_loss'],
@@ -46,6 +47,12 @@ export const LAYER_PREFIXES = ['grad_norm/', 'grad_2.0_norm/', 'gradNorm/', 'tra
 /** Which column feeds each field for records of one shape (one set of keys). */
 export interface RecordLayout {
   step?: string;
+  /**
+   * With no step column, the record's `epoch` column (still listed unused): a log written once an
+   * epoch (Ultralytics' results.csv) is numbered by it, as long as each row's epoch is the one
+   * before + 1 (RowAssembler); rows that share an epoch stay rows, numbered by row.
+   */
+  epoch?: string;
   fields: [ValueField, string][];
   layers: [layer: string, column: string][];
   /** Numeric columns that feed nothing (listed so that --map is easy). */
@@ -53,7 +60,7 @@ export interface RecordLayout {
   /** Columns whose values are numbers written as strings ("0.5"): not read, but named in errors. */
   numericStrings: string[];
   /** Where `step`, each field's and each layer's column comes in the record's keys (records of one shape have their keys in one order). */
-  slots: { step: number; fields: number[]; layers: number[] };
+  slots: { step: number; epoch: number; fields: number[]; layers: number[] };
 }
 
 /**
@@ -92,6 +99,7 @@ export class ColumnResolver {
     const keys = Object.keys(record);
     layout.slots = {
       step: layout.step !== undefined ? keys.indexOf(layout.step) : -1,
+      epoch: layout.epoch !== undefined ? keys.indexOf(layout.epoch) : -1,
       fields: layout.fields.map(([, column]) => keys.indexOf(column)),
       layers: layout.layers.map(([, column]) => keys.indexOf(column)),
     };
@@ -112,10 +120,11 @@ export class ColumnResolver {
       if (mapped !== undefined) return numeric.includes(mapped) ? mapped : undefined;
       const aliases = [...(this.formatAliases[field] ?? []), ...FIELD_ALIASES[field]];
       for (const name of aliases) if (numeric.includes(name) && !used.has(name)) return name;
-      // Then in any case, and after a W&B run prefix: `Step`, `glorious-sun-3 - train/loss`.
+      // Then in any case, with '-', '_' and '/' alike, and after a W&B run prefix: `Step`,
+      // `train-loss` (Lightning with a '-' separator), `glorious-sun-3 - train/loss`.
       for (const name of aliases) {
-        const lower = name.toLowerCase();
-        for (const [key, metric] of bare) if (metric.toLowerCase() === lower && free(key)) return key;
+        const spelt = columnSpelling(name);
+        for (const [key, metric] of bare) if (columnSpelling(metric) === spelt && free(key)) return key;
       }
       if (field === 'step') return undefined;
       const patterns = FIELD_PATTERNS[field];
@@ -156,11 +165,17 @@ export class ColumnResolver {
       }
     }
     layout.unused = numeric.filter((key) => !used.has(key));
+    if (layout.step === undefined) layout.epoch = layout.unused.find((key) => columnSpelling(bare.get(key) ?? key) === 'epoch');
     return layout;
   }
 }
 
-const NO_SLOTS: RecordLayout['slots'] = { step: -1, fields: [], layers: [] };
+const NO_SLOTS: RecordLayout['slots'] = { step: -1, epoch: -1, fields: [], layers: [] };
+
+/** A column name as compared with the aliases: in lower case, its separators '-', '_' and '/' alike (`Train-Loss`, `train_loss` and `train/loss` are one name). */
+export function columnSpelling(name: string): string {
+  return name.toLowerCase().replace(/[-/]/g, '_');
+}
 
 function isLayerColumn(name: string): boolean {
   return LAYER_PREFIXES.some((p) => name.startsWith(p));

@@ -23,7 +23,9 @@ export interface InspectResult {
 export class Inspector {
   private detectors: Detectors | undefined;
   private segment = -1;
-  private layerNames: string[] = [];
+  /** Every layer seen so far, in the order first seen (a log may leave out a layer without a gradient, even in its first rows). */
+  private readonly layerNames: string[] = [];
+  private readonly layerSet = new Set<string>();
   private count = 0;
   private readonly events: DetectorEvent[] = [];
   private readonly seen = { lr: false, loss: false, gradNorm: false };
@@ -31,8 +33,8 @@ export class Inspector {
   private readonly resolved: ReturnType<typeof resolveDetectorOptions>;
   /** The training-row count when each event was raised (to tell an absorbed spike from a pending one). */
   private readonly raisedAtRow = new WeakMap<DetectorEvent, number>();
-  /** Reused for every row: the detectors read the norms during `observe` and keep none of them. */
-  private layerGradNorms: Float64Array = new Float64Array(0);
+  /** Reused for every row: the detectors read the norms during `observe` and keep none of them. A layer the row lacks is undefined (missing, not NaN). */
+  private readonly layerGradNorms: (number | undefined)[] = [];
 
   constructor(private readonly options?: DetectorOptionsInput) {
     this.resolved = resolveDetectorOptions(options);
@@ -42,17 +44,20 @@ export class Inspector {
     const training = isTrainingRow(row);
     // A row with only an lr is no sample; one with only a validation loss feeds the validation checks.
     if (!training && row.validationLoss === undefined) return [];
-    // Validation-only rows may come first (an eval at step 0): the first training row names the layers.
-    const layersNamedNow = this.layerNames.length === 0 && row.layers.size > 0 && this.count === 0;
-    if (!this.detectors || row.segment !== this.segment || layersNamedNow) {
+    if (!this.detectors || row.segment !== this.segment) {
       this.collectNotes();
-      // The first training row that names layers fixes their order.
-      if (this.layerNames.length === 0 && row.layers.size) {
-        this.layerNames = [...row.layers.keys()];
-        this.layerGradNorms = new Float64Array(this.layerNames.length);
-      }
       this.detectors = new Detectors(this.layerNames, this.options);
       this.segment = row.segment;
+    }
+    // A layer is a layer from the first row that has it on: the Python package leaves out a module
+    // that had no gradient, so a layer may first come in any row.
+    if (row.layers.size) {
+      for (const name of row.layers.keys()) {
+        if (this.layerSet.has(name)) continue;
+        this.layerSet.add(name);
+        this.layerNames.push(name);
+        this.detectors.addLayer(name);
+      }
     }
     if (training) {
       this.count++;
@@ -60,10 +65,10 @@ export class Inspector {
       this.seen.loss ||= row.loss !== undefined;
       this.seen.gradNorm ||= row.gradNorm !== undefined;
     }
-    let layerGradNorms: Float64Array | undefined;
-    if (this.layerNames.length && row.layers.size) {
+    let layerGradNorms: (number | undefined)[] | undefined;
+    if (row.layers.size) {
       layerGradNorms = this.layerGradNorms;
-      for (let i = 0; i < this.layerNames.length; i++) layerGradNorms[i] = row.layers.get(this.layerNames[i]) ?? NaN;
+      for (let i = 0; i < this.layerNames.length; i++) layerGradNorms[i] = row.layers.get(this.layerNames[i]);
     }
     // One object shape for every row (absent values are undefined), so the call stays monomorphic.
     const events = this.detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.gradNorm, lr: row.lr, validationLoss: row.validationLoss, layerGradNorms });
@@ -87,7 +92,7 @@ export class Inspector {
       const raisedAt = this.raisedAtRow.get(event);
       return raisedAt !== undefined && this.count - raisedAt >= absorbRows ? { ...event, grade: 'transient' as const } : event;
     });
-    return { rows: this.count, events, fields: { ...this.seen, layers: this.layerNames }, notes: [...this.notes] };
+    return { rows: this.count, events, fields: { ...this.seen, layers: [...this.layerNames] }, notes: [...this.notes] };
   }
 
   private collectNotes(): void {

@@ -26,7 +26,7 @@ export interface ReportRun {
 export function reportRun(title: string, allRows: MetricsRow[], format?: string, width = 1500): ReportRun {
   const inspector = new Inspector();
   for (const row of allRows) inspector.add(row);
-  const { events } = inspector.result();
+  const { events, fields } = inspector.result();
   const validation = allRows.filter((r) => r.validationLoss !== undefined);
   const rows = allRows.filter(isTrainingRow);
   const steps = rows.map((r) => r.step);
@@ -56,7 +56,8 @@ export function reportRun(title: string, allRows: MetricsRow[], format?: string,
   };
   const column = (pick: (r: MetricsRow) => number | undefined) => rows.map(pick);
   // A page stays light however wide the model: the layers whose norm reached the highest are drawn.
-  const allLayers = [...(rows.find((r) => r.layers.size)?.layers.keys() ?? [])];
+  // Every layer of any row, in the order first seen (a log may leave a layer out of its first rows).
+  const allLayers = fields.layers;
   const peak = (name: string) =>
     rows.reduce((m, r) => {
       const v = r.layers.get(name);

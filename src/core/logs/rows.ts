@@ -159,10 +159,13 @@ export class RowAssembler {
       this.emitCurrent();
       return;
     }
+    const epoch = this.byEpoch !== 'off' ? this.epochStep(row, step, layout, values, numbers) : undefined;
+    // The row held may have been numbered again (its epoch turned out not to number the rows).
+    const before = this.current?.step ?? this.lastStep;
     this.emitCurrent();
-    row.step = step ?? (previous !== undefined ? previous + 1 : this.index);
+    row.step = step ?? epoch ?? (before !== undefined ? before + 1 : this.index);
     this.index++;
-    if (previous !== undefined && row.step < previous) {
+    if (before !== undefined && row.step < before) {
       this.segment++;
       this.report_.segments++;
       row.segment = this.segment;
@@ -171,13 +174,50 @@ export class RowAssembler {
     this.current = row;
   }
 
+  /**
+   * A log without a step column, written once an epoch (Ultralytics' results.csv: epoch 1, 2, …), is
+   * numbered by its epoch, as its TensorBoard file is: while each row's epoch (an integer) is the one
+   * before + 1. A row that breaks it (an epoch of several rows, one missing) turns this off for good,
+   * and rows are numbered by row from there; the second row says it of the first, if still held.
+   */
+  private byEpoch: 'undecided' | 'on' | 'off' = 'undecided';
+  private lastEpoch = 0;
+  private epochColumn: string | undefined;
+  /** The first row, numbered by its epoch before a second row confirmed it, and the step it has by row. */
+  private firstByEpoch: { row: MetricsRow; byRow: number } | undefined;
+
+  private epochStep(row: MetricsRow, step: number | undefined, layout: RecordLayout, values: Record<string, unknown> | undefined, numbers: Float64Array | undefined): number | undefined {
+    const value = step !== undefined || layout.epoch === undefined ? undefined : numbers ? numbers[layout.slots.epoch] : values![layout.epoch];
+    const epoch = typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+    const first = this.firstByEpoch;
+    this.firstByEpoch = undefined;
+    if (this.byEpoch === 'undecided' && epoch !== undefined && this.current === undefined && this.lastStep === undefined) {
+      this.byEpoch = 'on';
+      this.epochColumn = layout.epoch;
+      this.lastEpoch = epoch;
+      this.firstByEpoch = { row, byRow: this.index };
+      return epoch;
+    }
+    if (this.byEpoch === 'on' && epoch === this.lastEpoch + 1 && layout.epoch === this.epochColumn) {
+      this.lastEpoch = epoch;
+      return epoch;
+    }
+    this.byEpoch = 'off';
+    if (first && this.current === first.row) first.row.step = first.byRow;
+    return undefined;
+  }
+
   /** Hands out the row still held (the end of the log, or of what a followed file holds now). */
   flush(): void {
     this.emitCurrent();
   }
 
   report(): RowsReport {
-    return this.report_;
+    const r = this.report_;
+    // Numbered by the epoch so far: it is the step column.
+    const epoch = this.byEpoch === 'on' ? this.epochColumn : undefined;
+    if (epoch === undefined || r.trainingRows + r.validationRows === 0) return r;
+    return { ...r, columns: { step: [epoch], ...r.columns }, unused: r.unused.filter((column) => column !== epoch) };
   }
 
   private emitCurrent(): void {

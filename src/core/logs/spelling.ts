@@ -1,5 +1,7 @@
 // "Did you mean": the names a user most likely meant when one they typed is not there.
 
+import { columnSpelling } from './columns';
+
 /** Edit distance (insertions, deletions, substitutions), giving up past `limit`. */
 export function editDistance(a: string, b: string, limit = Infinity): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
@@ -18,15 +20,16 @@ export function editDistance(a: string, b: string, limit = Infinity): number {
 }
 
 /**
- * The candidates `typed` most likely meant, closest first: the same name in another case, one that
- * contains it (`loss` for `train/loss`), or one a typo or two away (a third of its length at most).
+ * The candidates `typed` most likely meant, closest first: the same name in another case or with
+ * other separators ('-', '_' and '/' alike: `train-loss` for `train_loss`), one that contains it
+ * (`loss` for `train/loss`), or one a typo or two away (a third of its length at most).
  */
 export function likelyMeant(typed: string, candidates: readonly string[], most = 3): string[] {
-  const lower = typed.toLowerCase();
+  const lower = columnSpelling(typed);
   const limit = Math.min(2, Math.floor(typed.length / 3));
   const scored: [string, number][] = [];
   for (const candidate of new Set(candidates)) {
-    const other = candidate.toLowerCase();
+    const other = columnSpelling(candidate);
     if (other === lower) scored.push([candidate, 0]);
     else if (other.includes(lower)) scored.push([candidate, 1]);
     else {

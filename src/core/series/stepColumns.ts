@@ -51,6 +51,7 @@ export class StepColumns {
 
 /** Appends one batch to another (the host keeps all points of a run this way). */
 export function appendBatch(target: StepBatch, more: StepBatch): void {
+  const before = target.step.length;
   append(target.step, more.step);
   append(target.lr, more.lr);
   append(target.loss, more.loss);
@@ -59,8 +60,10 @@ export function appendBatch(target: StepBatch, more: StepBatch): void {
   if (more.updateRatio) append((target.updateRatio ??= []), more.updateRatio);
   if (more.weightNorm) append((target.weightNorm ??= []), more.weightNorm);
   if (more.layerGradNorms) {
-    target.layerGradNorms ??= more.layerGradNorms.map(() => []);
-    more.layerGradNorms.forEach((column, i) => append(target.layerGradNorms![i], column));
+    // A layer first seen in this batch (a log left it out of its first rows) has a gap before it.
+    const columns = (target.layerGradNorms ??= []);
+    while (columns.length < more.layerGradNorms.length) columns.push(new Array<number>(before).fill(NaN));
+    more.layerGradNorms.forEach((column, i) => append(columns[i], column));
   }
 }
 
