@@ -59,7 +59,7 @@ export async function inspectCommand(target: string, options: InspectOptions): P
     const validationOnly = report.trainingRows === 0 && report.validationRows > 0;
     if ((result.rows > 0 && (result.fields.loss || result.fields.gradNorm)) || validationOnly) {
       usable++;
-      printSummary(source, report, result, options, out, err);
+      printSummary(source, report, result, options, mapping, out, err);
     } else {
       unusable.push(nothingUsable(source, report, result, mapping));
     }
@@ -86,7 +86,7 @@ function eventPrinter(inspector: Inspector, source: LogSource, several: boolean,
   };
 }
 
-function printSummary(source: LogSource, report: ReadReport, result: InspectResult, options: InspectOptions, out: (text: string) => void, err: (text: string) => void): void {
+function printSummary(source: LogSource, report: ReadReport, result: InspectResult, options: InspectOptions, mapping: ColumnMapping, out: (text: string) => void, err: (text: string) => void): void {
   const columns = Object.fromEntries(VALUE_FIELDS.filter((f) => report.columns[f]?.length).map((f) => [f, report.columns[f]!.join(' | ')]));
   const eventCounts: Record<string, number> = {};
   for (const event of result.events) eventCounts[event.kind] = (eventCounts[event.kind] ?? 0) + 1;
@@ -123,7 +123,10 @@ function printSummary(source: LogSource, report: ReadReport, result: InspectResu
   ];
   const missing = [!result.fields.gradNorm && 'gradient-norm', !result.fields.loss && 'loss', !result.fields.lr && 'learning-rate'].filter(Boolean) as string[];
   if (validationOnly) {
-    const lossLike = report.unused.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
+    // What a mistyped --map loss= most likely meant, else what Gradscope would read as the loss without it.
+    const meant = mapping.loss !== undefined && !report.unused.includes(mapping.loss) ? likelyMeant(mapping.loss, report.unused)[0] : undefined;
+    const resolved = new ColumnResolver().layoutOf(Object.fromEntries(report.unused.map((column) => [column, 0]))).fields.find(([field]) => field === 'loss')?.[1];
+    const lossLike = meant ?? resolved ?? report.unused.find((c) => /loss/i.test(c) && !/^(val|valid|validation|eval|test)/i.test(c));
     lines.push(`  no training loss or gradient norm: only the validation loss is checked${lossLike ? `; to read ${lossLike} as the loss: --map loss=${quote(lossLike)}` : ''}`);
   } else if (missing.length)
     lines.push(
