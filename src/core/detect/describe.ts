@@ -25,7 +25,7 @@ export function describeEvent(event: RunEvent): string {
         const v = value(field);
         return v !== undefined && !Number.isFinite(v) ? `${field} ${v}` : field;
       });
-      return `step ${event.step}: non-finite ${fields.join(', ')}${event.layers ? ` (${event.layers.join(', ')})` : ''}${event.hint === 'lossScalerSkip' ? ' (the learning rate did not advance: the fp16 loss scaler skipped this step)' : ''}`;
+      return `step ${event.step}: non-finite ${fields.join(', ')}${event.layers ? ` (${event.layers.join(', ')})` : ''}${event.streak ? ` (${event.streak} rows in a row${event.streak === 3 ? '; listed again at 10, 100, 1000… in a row' : ''})` : ''}${event.hint === 'lossScalerSkip' ? ' (the learning rate did not advance: the fp16 loss scaler skipped this step)' : ''}`;
     }
     case 'vanishing':
       return `step ${event.step}: vanishing gradient in ${event.layer}: ‖g‖ ${n(event.gradNorm)}`;

@@ -59,6 +59,11 @@ export interface NonFiniteEvent {
   /** Layers whose gradient norm was not finite. */
   layers?: string[];
   /**
+   * How many rows in a row, this one included, were not finite, when more than one. A log reader
+   * lists the first three of a streak, then its 10th, 100th… (weights gone NaN make every later row so).
+   */
+  streak?: number;
+  /**
    * `lossScalerSkip`: the gradient norm is not finite and the learning rate repeats the previous
    * row's while it had been changing: an fp16 dynamic loss scaler skipped this step (and lowered its
    * scale). A few of these are routine in fp16 training; many in a row are not.

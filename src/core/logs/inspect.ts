@@ -33,6 +33,11 @@ export class Inspector {
   private readonly resolved: ReturnType<typeof resolveDetectorOptions>;
   /** The training-row count when each event was raised (to tell an absorbed spike from a pending one). */
   private readonly raisedAtRow = new WeakMap<DetectorEvent, number>();
+  /** Rows fed to the detectors, the row of the last non-finite event, and how many rows in a row were. */
+  private fed = 0;
+  private nonFiniteRow = -2;
+  private nonFiniteStreak = 0;
+  private nonFiniteFrom = 0;
   /** Reused for every row: the detectors read the norms during `observe` and keep none of them. A layer the row lacks is undefined (missing, not NaN). */
   private readonly layerGradNorms: (number | undefined)[] = [];
 
@@ -71,7 +76,9 @@ export class Inspector {
       for (let i = 0; i < this.layerNames.length; i++) layerGradNorms[i] = row.layers.get(this.layerNames[i]);
     }
     // One object shape for every row (absent values are undefined), so the call stays monomorphic.
-    const events = this.detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.gradNorm, lr: row.lr, validationLoss: row.validationLoss, layerGradNorms });
+    let events = this.detectors.observe({ step: row.step, loss: row.loss, gradNorm: row.gradNorm, lr: row.lr, validationLoss: row.validationLoss, layerGradNorms });
+    this.fed++;
+    if (events.length) events = this.foldNonFinite(events, row.step);
     // A regraded copy replaces the event it upgrades: the result is the events as finally graded.
     for (const event of events) {
       applyEvent(this.events, event);
@@ -92,10 +99,40 @@ export class Inspector {
       const raisedAt = this.raisedAtRow.get(event);
       return raisedAt !== undefined && this.count - raisedAt >= absorbRows ? { ...event, grade: 'transient' as const } : event;
     });
-    return { rows: this.count, events, fields: { ...this.seen, layers: [...this.layerNames] }, notes: [...this.notes] };
+    const notes = [...this.notes, ...(this.streakNote ? [this.streakNote] : [])];
+    return { rows: this.count, events, fields: { ...this.seen, layers: [...this.layerNames] }, notes };
   }
+
+  /**
+   * Weights gone NaN make every later row non-finite: of a streak, the first three rows' events are
+   * kept, then the 10th, 100th… (with the streak's length), and a note says how long it lasted.
+   */
+  private foldNonFinite(events: readonly DetectorEvent[], step: number): readonly DetectorEvent[] {
+    const index = events.findIndex((event) => event.kind === 'nonFinite');
+    if (index < 0) return events;
+    const streak = this.fed - 1 === this.nonFiniteRow + 1 ? this.nonFiniteStreak + 1 : 1;
+    if (streak === 1) {
+      this.nonFiniteFrom = step;
+      if (this.streakNote) this.notes.add(this.streakNote); // the streak before has ended
+      this.streakNote = undefined;
+    }
+    this.nonFiniteRow = this.fed - 1;
+    this.nonFiniteStreak = streak;
+    if (streak > 3) this.streakNote = `non-finite values on ${streak} rows in a row from step ${this.nonFiniteFrom} to ${step}: listed are the first 3 and the 10th, 100th… of them`;
+    if (streak > 3 && !isPowerOfTen(streak)) return events.filter((_, i) => i !== index);
+    if (streak === 1) return events;
+    return events.map((event, i) => (i === index ? { ...event, streak } : event));
+  }
+
+  /** The note of the latest streak longer than three rows (it may still be growing). */
+  private streakNote: string | undefined;
 
   private collectNotes(): void {
     for (const note of this.detectors?.notes() ?? []) this.notes.add(note);
   }
+}
+
+function isPowerOfTen(n: number): boolean {
+  while (n % 10 === 0) n /= 10;
+  return n === 1;
 }
