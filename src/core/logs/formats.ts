@@ -317,22 +317,21 @@ export const csv: LineFormat = {
   name: 'csv',
   undelimitedLines: true,
   label: 'CSV with a header',
-  sniff: (_file, head) => {
-    const header = looksLikeCsvHeader(head[0]);
-    return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
-  },
+  sniff: (_file, head) => headerConfidence(looksLikeCsvHeader(head[0])),
   parser: () => csvParser(),
 };
+
+/** How sure a header makes a CSV or TSV reader: more when a column is one any training log would have. */
+function headerConfidence(header: string[] | undefined): number {
+  return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
+}
 
 /** Tab-separated, as pandas' `to_csv(sep="\t")` and some trainers write: the CSV reader with a tab. */
 export const tsv: LineFormat = {
   name: 'tsv',
   undelimitedLines: true,
   label: 'TSV (tab-separated) with a header',
-  sniff: (_file, head) => {
-    const header = head[0]?.includes(',') ? undefined : looksLikeCsvHeader(head[0], '\t');
-    return header ? (header.some((c) => KNOWN_COLUMN.test(c)) ? 0.55 : 0.4) : 0;
-  },
+  sniff: (_file, head) => headerConfidence(head[0]?.includes(',') ? undefined : looksLikeCsvHeader(head[0], '\t')),
   parser: () => csvParser('\t'),
 };
 

@@ -174,22 +174,9 @@ function readEventFile(
       }
       atEnd = read === 0;
       filled += read;
-      const data = buffer.subarray(0, filled);
-      const end = readRecordSpans(
-        data,
-        0,
-        (start, stop, offset) => {
-          try {
-            forEachScalarIn(data, start, stop, visit);
-          } catch (error) {
-            onProblem(file, { offset: base + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-          }
-        },
-        (problem) => {
-          if (problem.fatal) stopped = true;
-          onProblem(file, { ...problem, offset: base + problem.offset });
-        },
-      );
+      const chunk = readChunk(file, buffer.subarray(0, filled), base, visit, onProblem);
+      const end = chunk.consumed;
+      stopped = chunk.framingLost;
       if (atEnd && end < filled && !stopped) onProblem(file, { offset: base + end, message: `the last record is cut off (${filled - end} bytes; a file still being written?)` });
       // Keep the unread tail (a record cut by the chunk's end) at the start of the buffer.
       buffer.copy(buffer, 0, end, filled);
@@ -222,6 +209,37 @@ interface FollowedRun {
   tags: Set<string>;
   /** The highest step read from any of the run's files. */
   maxStep: number;
+}
+
+/**
+ * The complete records of `data`, bytes of `file` from its offset `base`: each record's scalars go to
+ * `visit`, each problem is named by its offset in the file. Returns where the unread tail starts (a
+ * record cut by the chunk's end) and whether the framing was lost (the rest of the file cannot be read).
+ */
+function readChunk(
+  file: string,
+  data: Uint8Array,
+  base: number,
+  visit: (tag: string, step: number, value: number, wallTime: number) => void,
+  onProblem: (file: string, problem: TbProblem) => void,
+): { consumed: number; framingLost: boolean } {
+  let framingLost = false;
+  const consumed = readRecordSpans(
+    data,
+    0,
+    (start, stop, offset) => {
+      try {
+        forEachScalarIn(data, start, stop, visit);
+      } catch (error) {
+        onProblem(file, { offset: base + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
+      }
+    },
+    (problem) => {
+      if (problem.fatal) framingLost = true;
+      onProblem(file, { ...problem, offset: base + problem.offset });
+    },
+  );
+  return { consumed, framingLost };
 }
 
 /**
@@ -306,23 +324,7 @@ export class TbFollower {
         const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.length - filled, size - base - filled), base + filled);
         if (bytesRead === 0) break; // shrunk since stat: the next look sees it
         filled += bytesRead;
-        const data = buffer.subarray(0, filled);
-        let framingLost = false;
-        const consumed = readRecordSpans(
-          data,
-          0,
-          (start, stop, offset) => {
-            try {
-              forEachScalarIn(data, start, stop, add);
-            } catch (error) {
-              this.onProblem(file, { offset: base + offset, message: `not an Event proto (${(error as Error).message}); record skipped` });
-            }
-          },
-          (problem) => {
-            if (problem.fatal) framingLost = true;
-            this.onProblem(file, { ...problem, offset: base + problem.offset });
-          },
-        );
+        const { consumed, framingLost } = readChunk(file, buffer.subarray(0, filled), base, add, this.onProblem);
         if (framingLost) {
           this.lost.add(file);
           break;
