@@ -119,13 +119,11 @@ export class DiagnosticsPanel implements vscode.Disposable {
       }
       switch (change.type) {
         case 'started':
-          this.post({ type: 'snapshot', runs: [snapshotForView(run.snapshot, this.width)] });
-          this.postRunList();
-          break;
         case 'layers':
           // The snapshot has every row so far, the steps not yet sent included: they must not come twice.
           this.pending.delete(run.id);
           this.post({ type: 'snapshot', runs: [snapshotForView(run.snapshot, this.width)] });
+          if (change.type === 'started') this.postRunList();
           break;
         case 'steps': {
           const pending = this.pending.get(run.id);

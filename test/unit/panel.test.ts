@@ -183,3 +183,31 @@ test('a followed log that names a layer after its first rows: the run gets the l
     runs.dispose();
   }
 });
+
+test('a followed log made controllable (a PyTorch run) is redrawn whole with its controls: steps waiting to be sent do not come twice', () => {
+  const runs = new RunManager();
+  const run = runs.add(new Run('followed', undefined, undefined, undefined, true));
+  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
+  panel.show({ runId: run.id });
+  const view = panels.at(-1)!;
+  view.say({ type: 'ready' });
+  try {
+    const feeder = new RowFeeder(
+      run,
+      () => {},
+      () => assert.fail('one segment'),
+    );
+    for (let step = 0; step < 4; step++) feeder.add({ step, loss: 1, gradNorm: 1, layers: new Map(), segment: 0 });
+    feeder.flush(); // steps 0–3 wait for the panel's next frame
+    run.control({ stop: () => true, pause: () => true, resume: () => true, setLrMultiplier: () => {}, setClipThreshold: () => {} }, 'pytorch');
+    (panel as unknown as { flush(): void }).flush();
+    const lastSnapshot = view.posted.map((m) => m.type).lastIndexOf('snapshot');
+    const [seen] = view.posted[lastSnapshot].runs as RunSnapshot[];
+    assert.equal(seen.source, 'pytorch');
+    const steps = [...seen.batch.step, ...view.posted.slice(lastSnapshot + 1).flatMap((m) => (m.type === 'steps' ? (m.batch as { step: number[] }).step : []))];
+    assert.deepEqual(steps, [0, 1, 2, 3]);
+  } finally {
+    panel.dispose();
+    runs.dispose();
+  }
+});
