@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { applyEvent } from '../core/detect/events';
 import type { JobSpec } from '../core/job/spec';
-import type { RunEvent, RunSummary } from '../core/protocol';
+import { RUN_EVENT_KINDS, type RunEvent, type RunSummary, type ValidationPoint } from '../core/protocol';
+import { Inspector } from '../core/logs/inspect';
+import type { MetricsRow } from '../core/logs/rows';
 import { openRunLog, readValidation } from '../node/runlog';
 import { StepColumns } from '../core/series/stepColumns';
 import { listRunFolders } from '../node/localFiles';
@@ -42,8 +44,14 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   const job = log.job as JobSpec;
   const run = new Run(`${job.name} (${dir.split(/[\\/]/).pop()})`, undefined, undefined, job, false);
   run.runDir = dir;
-  const rows = [];
-  for await (const record of log.metrics({ onBadLine: () => {} })) rows.push(record.value as Record<string, number>);
+  const rows: Record<string, number>[] = [];
+  // The Python package writes a validation loss as a row of its own (log_validation): a validation point, not a step.
+  const validationRows: ValidationPoint[] = [];
+  for await (const record of log.metrics({ onBadLine: () => {} })) {
+    const row = record.value as Record<string, number>;
+    if (row.loss === undefined && row.gradNorm === undefined && typeof row.validationLoss === 'number') validationRows.push({ step: row.step, loss: row.validationLoss });
+    else rows.push(row);
+  }
   const layerNames = runLayerNames(rows, log.job);
   const columns = new StepColumns(layerNames.length);
   for (const row of rows) {
@@ -59,10 +67,19 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
     });
   }
   const summary = log.summary as RunSummary | undefined;
-  const events: RunEvent[] = [];
-  // An upgraded event replaces the one it regrades, as it did while the run was live.
-  for await (const record of log.events({ onBadLine: () => {} })) applyEvent(events, record.value as RunEvent);
-  const validation = await readValidation(log);
+  const python = (log.job as { source?: unknown }).source === 'gradscope-python';
+  // A trainer's run log holds its detectors' events. The Python package's holds only its guard's
+  // actions and control changes: its run gets the events it showed live, the detectors' over its
+  // rows, and the guard's actions beside them.
+  const events: RunEvent[] = python ? detectorEvents(rows, validationRows, layerNames) : [];
+  for await (const record of log.events({ onBadLine: () => {} })) {
+    const event = record.value as RunEvent;
+    if (!RUN_EVENT_KINDS.has(event.kind) || (python && event.kind !== 'guard')) continue; // control changes, or a kind this version does not know
+    // An upgraded event replaces the one it regrades, as it did while the run was live.
+    applyEvent(events, event);
+  }
+  if (python) events.sort((a, b) => a.step - b.step);
+  const validation = [...(await readValidation(log)), ...validationRows];
   // The folder is named after the run's start (UTC, to the second); the summary has its duration.
   const started = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(dir.split(/[\\/]/).pop() ?? '');
   const startedAt = started ? Date.UTC(+started[1], +started[2] - 1, +started[3], +started[4], +started[5], +started[6]) : undefined;
@@ -93,4 +110,19 @@ export function runLayerNames(rows: readonly Record<string, unknown>[], job?: un
   const declared = (job as { layerNames?: unknown } | undefined)?.layerNames;
   const order = Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string' && seen.has(name)) : [];
   return [...new Set([...order, ...seen])];
+}
+
+/** The detectors over a run folder's rows, as the panel ran them while the run was followed live. */
+function detectorEvents(rows: readonly Record<string, number>[], validation: readonly ValidationPoint[], layerNames: readonly string[]): RunEvent[] {
+  const inspector = new Inspector();
+  const metricsRow = (step: number, values: Partial<MetricsRow>): MetricsRow => ({ step, layers: new Map(), segment: 0, ...values });
+  let next = 0;
+  for (const row of rows) {
+    for (; next < validation.length && validation[next].step < row.step; next++) inspector.add(metricsRow(validation[next].step, { validationLoss: validation[next].loss }));
+    const layers = new Map<string, number>();
+    for (const name of layerNames) if (typeof row[`gradNorm/${name}`] === 'number') layers.set(name, row[`gradNorm/${name}`]);
+    inspector.add(metricsRow(row.step, { lr: row.lr, loss: row.loss, gradNorm: row.gradNorm, layers }));
+  }
+  for (; next < validation.length; next++) inspector.add(metricsRow(validation[next].step, { validationLoss: validation[next].loss }));
+  return inspector.result().events;
 }

@@ -211,3 +211,40 @@ test('a followed log made controllable (a PyTorch run) is redrawn whole with its
     runs.dispose();
   }
 });
+
+test("Open Run… on a PyTorch run folder shows the events it showed live (the detectors' over its rows, and the guard's actions), its validation losses as validation points", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradscope-python-run-'));
+  writeFileSync(join(dir, 'job.json'), JSON.stringify({ name: 'train', source: 'gradscope-python', layerNames: ['fc'] }));
+  const rows: Record<string, number>[] = [];
+  for (let step = 0; step < 120; step++) {
+    rows.push({ step, lr: 0.01, loss: 2 - step / 200, gradNorm: step === 100 ? 60 : 1 + 0.02 * (step % 5), 'gradNorm/fc': 1 });
+    if (step % 50 === 49) rows.push({ step, validationLoss: 1.9 - step / 500 });
+  }
+  writeFileSync(join(dir, 'metrics.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'events.jsonl'),
+    [
+      { kind: 'control', step: 20, change: 'lrMultiplier', value: 0.5, previous: 1 },
+      { kind: 'nonFinite', step: 110, fields: ['loss'], loss: null, gradNorm: 1 },
+      { kind: 'guard', step: 110, action: 'skip', cause: 'nonFinite' },
+    ]
+      .map((event) => JSON.stringify(event))
+      .join('\n') + '\n',
+  );
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ status: 'finished', steps: 120, durationMs: 1000 }));
+  const runs = new RunManager();
+  const run = await loadRun(dir, runs);
+  assert.deepEqual(
+    run.snapshot.events.map((e) => [e.kind, e.step]),
+    [
+      ['explosion', 100],
+      ['guard', 110],
+    ],
+  );
+  assert.deepEqual(run.snapshot.batch.step, [...Array(120).keys()], 'a validation row is not a step');
+  assert.deepEqual(
+    run.snapshot.validation.map((p) => p.step),
+    [49, 99],
+  );
+  runs.dispose();
+});

@@ -44,6 +44,11 @@ export interface LrCutEvent {
 export type RunEvent = DetectorEvent | GuardEvent | LrCutEvent;
 export type RunEventKind = RunEvent['kind'];
 
+/** Every kind of run event (a record of another kind in a run log, e.g. the Python package's control changes, is not one). */
+export const RUN_EVENT_KINDS: ReadonlySet<string> = new Set(
+  Object.keys({ explosion: true, nonFinite: true, vanishing: true, lossSpike: true, divergence: true, guard: true, lrCut: true } satisfies Record<RunEventKind, true>),
+);
+
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
 
 /**
