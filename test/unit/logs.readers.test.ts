@@ -734,6 +734,33 @@ describe('files the readers had not seen (from a review with new files of each k
     assert.deepEqual(rows, whole.rows);
   });
 
+  test('following a Keras fit() with validation_data epoch by epoch: its evaluation_loss_vs_iterations (stamped with the iteration) holds no epoch back', async () => {
+    const dir = temp();
+    const file = (part: string) => join(dir, part, 'events.out.tfevents.1.host.1.0.v2');
+    for (const part of ['train', 'validation']) mkdirSync(join(dir, part));
+    // As Keras' TensorBoard callback writes an epoch: train/ at step=epoch, then on_test_end's
+    // evaluation_loss_vs_iterations at step=iterations, then validation/ epoch_loss at step=epoch.
+    const epoch = (e: number) => {
+      appendFileSync(file('train'), record(eventBytes(e, { epoch_loss: 1 / (e + 1), epoch_learning_rate: 0.01 })));
+      appendFileSync(file('validation'), record(eventBytes((e + 1) * 100, { evaluation_loss_vs_iterations: 2 / (e + 1) })));
+      appendFileSync(file('validation'), record(eventBytes(e, { epoch_loss: 2 / (e + 1) })));
+    };
+    epoch(0);
+    const [source] = await findLogSources(dir);
+    const rows: MetricsRow[] = [];
+    const follower = followLogSource(source, { onRow: (row) => rows.push(row) });
+    await follower.poll();
+    for (let e = 1; e < 10; e++) {
+      epoch(e);
+      await follower.poll();
+      assert.equal(rows.at(-1)?.step, e, `epoch ${e} goes out once its validation loss is written`);
+    }
+    follower.stop();
+    const [whole] = await loadTrainingLogs(dir);
+    assert.deepEqual(rows, whole.rows);
+    assert.equal(rows.length, 10);
+  });
+
   test('following a Keras run that logs every batch: the batch scale, each new record read once, the rows of reading it whole', async () => {
     const dir = temp();
     const file = (part: string) => join(dir, part, 'events.out.tfevents.1.host.1.0.v2');

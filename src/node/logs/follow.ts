@@ -344,31 +344,33 @@ class KerasReader implements Reader {
   }
 
   private handOut(all: boolean): void {
-    const steps = [...this.pending.keys()].sort((a, b) => a - b);
-    const last = steps.length ? this.pending.get(steps[steps.length - 1])! : undefined;
-    // The newest epoch's validation values are written after its training values: hold it back until they are there.
-    const lastComplete = all || !this.hasValidation || (last !== undefined && Object.keys(last).some((k) => k.startsWith('validation/')));
-    const ready = lastComplete ? steps : steps.slice(0, -1);
     const keep =
       this.source.format !== 'keras'
         ? () => true
         : this.batchScale
           ? (tag: string) => tag.startsWith('train/batch_') || tag.includes('_vs_iterations')
           : (tag: string) => !tag.startsWith('train/batch_') && !tag.includes('_vs_iterations');
+    const kept = (row: Record<string, number>) => Object.keys(row).some((tag) => tag !== 'step' && keep(tag));
+    // Only rows of the scale read count: on the epoch scale, Keras' evaluation_loss_vs_iterations
+    // (stamped with the optimizer's iteration, far past the epochs) must neither hold an epoch back
+    // nor move the steps handed out past the epochs still to come.
+    const steps = [...this.pending.keys()].sort((a, b) => a - b);
+    const candidates = steps.filter((step) => kept(this.pending.get(step)!));
+    const last = candidates.length ? this.pending.get(candidates[candidates.length - 1])! : undefined;
+    // The newest epoch's validation values are written after its training values: hold it back until they are there.
+    const lastComplete = all || !this.hasValidation || (last !== undefined && Object.keys(last).some((k) => k.startsWith('validation/') && keep(k)));
+    const ready = lastComplete ? candidates : candidates.slice(0, -1);
     for (const step of ready) {
       const row = this.pending.get(step)!;
       this.pending.delete(step);
       const values: Record<string, number> = { step };
-      let any = false;
-      for (const tag in row) {
-        if (tag !== 'step' && keep(tag)) {
-          values[tag] = row[tag];
-          any = true;
-        }
-      }
-      if (any) this.assembler.push({ values });
+      for (const tag in row) if (tag !== 'step' && keep(tag)) values[tag] = row[tag];
+      this.assembler.push({ values });
     }
     if (ready.length) this.handed = ready[ready.length - 1];
+    // Rows of the other scale at or before the last step handed out would never go out: let them go.
+    for (const step of steps) if (step <= this.handed && this.pending.has(step) && !kept(this.pending.get(step)!)) this.pending.delete(step);
+    if (all) this.pending.clear();
     this.assembler.flush();
   }
 }
