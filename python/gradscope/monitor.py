@@ -105,6 +105,11 @@ class Monitor:
             self._control = ControlFile(self.run_dir, poll_interval)
         self._usual = self._is_usual()
         self._usual_step = None  # see _bind_usual_step
+        self._pid = os.getpid()
+        # An error an interactive session printed before this run (sys.last_value stays set) did not end it.
+        self._uncaught_at_start = _uncaught()
+        self._ended_by = None
+        self._summary = None
         atexit.register(self._close_at_exit)
 
     # -- the loop's calls --------------------------------------------------------------------------
@@ -247,12 +252,19 @@ class Monitor:
 
     def close(self, status=None, message=None):
         """Flushes and writes summary.json. ``status``: finished (default), stopped (default after a
-        stop request or Ctrl-C) or failed (default when called while an exception propagates, as in a
-        ``finally:``). Safe to call twice."""
-        if self._closed:
+        stop request or Ctrl-C) or failed. Called with no status while an exception is being handled
+        (``finally:`` or ``except:``), the run is recorded as it ended: failed if that exception then
+        ends the script, as a crash does, and not if the script handled it (early stopping). Safe to
+        call twice; does nothing in a forked child."""
+        if self._closed or os.getpid() != self._pid:
             return
-        if status is None:
-            status, message = _ending_of(sys.exc_info()[1], message)
+        handling = sys.exc_info()[1] if status is None else None
+        if isinstance(handling, KeyboardInterrupt):
+            status, message = "stopped", message or "interrupted"
+        elif handling is not None and not (isinstance(handling, SystemExit) and handling.code in (None, 0)):
+            # Propagating (a crash) or handled (early stopping)? Only the end of the script can tell.
+            self._ended_by = handling
+            atexit.register(self._amend_at_exit)
         self._closed = True
         self._usual, self._usual_step = False, None
         atexit.unregister(self._close_at_exit)
@@ -269,7 +281,14 @@ class Monitor:
             }
             if message:
                 summary["message"] = message
+            self._summary = summary
             self._folder.close(summary)
+
+    def _amend_at_exit(self):
+        # close() ran while an exception was handled: if that exception is what ended the script, the run failed.
+        if self._summary is not None and self._ended_by is not None and _uncaught() is self._ended_by:
+            status, message = _ending_of(self._ended_by, None)
+            self._folder.rewrite_summary(dict(self._summary, status=status, message=message))
 
     def __enter__(self):
         return self
@@ -461,9 +480,16 @@ class Monitor:
     def _close_at_exit(self):
         # The loop ended without close(): keep what was recorded, and say how it ended as far as known.
         # An uncaught exception (Ctrl-C included) ended the script when Python kept it for sys.last_value.
-        ended = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
-        status, message = _ending_of(ended, None)
+        if os.getpid() != self._pid:
+            return  # a forked child (a DataLoader worker) exiting: not the end of the run
+        ended = _uncaught()
+        status, message = _ending_of(ended if ended is not self._uncaught_at_start else None, None)
         self.close(status, message or "closed at interpreter exit (Monitor.close() was not called)")
+
+
+def _uncaught():
+    """The exception that ended the script, once Python has printed it (None before, or if none did)."""
+    return getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
 
 
 def _ending_of(error, message):

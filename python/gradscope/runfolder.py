@@ -63,7 +63,11 @@ class RunFolder:
         self._numbers = array("d")  # then the numbers of the number rows appended after them
         self._number_line, self._number_width = (number_row[0] + "\n", number_row[1]) if number_row else ("", 1)
         self.closed = False
-        self._lock = threading.Lock()
+        # Re-entrant: a signal handler that closes the run (a preemption's SIGTERM) runs in the thread
+        # that may hold the lock, between two bytecodes of a write; that write finishes the close.
+        self._lock = threading.RLock()
+        self._writing = False
+        self._close_after = None
         self._written_at = time.monotonic()
         self._idle_writer = None
         write_atomically(os.path.join(path, JOB_FILE), json.dumps(job, indent=2, default=_jsonable) + "\n")
@@ -100,8 +104,12 @@ class RunFolder:
     def append_row(self, row):
         line = _ROW_ENCODER.encode(row) + "\n"
         with self._lock:
-            self._format_numbers()
-            self._text.append(line)
+            self._writing = True
+            try:
+                self._format_numbers()
+                self._text.append(line)
+            finally:
+                self._end_write()
             if len(self._text) >= self.flush_rows:
                 self._flush()
 
@@ -129,12 +137,22 @@ class RunFolder:
     def _flush(self):
         if self.closed:
             return
-        self._format_numbers()
-        if self._text:
-            text = "".join(self._text)
-            self._text.clear()
-            os.write(self._metrics, text.encode())
-        self._written_at = time.monotonic()
+        self._writing = True
+        try:
+            self._format_numbers()
+            if self._text:
+                text = "".join(self._text)
+                self._text.clear()
+                os.write(self._metrics, text.encode())
+            self._written_at = time.monotonic()
+        finally:
+            self._end_write()
+
+    def _end_write(self):
+        self._writing = False
+        if self._close_after is not None:
+            summary, self._close_after = self._close_after, None
+            self._close(summary)
 
     def _format_numbers(self):
         numbers = self._numbers
@@ -147,12 +165,25 @@ class RunFolder:
         with self._lock:
             if self.closed:
                 return
-            self._flush()
-            self.closed = True
-            if self._idle_writer:
-                self._idle_writer.set()
-            os.close(self._metrics)
-            os.close(self._events)
+            if self._writing:
+                # Called from a signal handler in the middle of a write: summary.json now (the handler
+                # may end the process next), the rest of the close when the write it interrupted ends.
+                write_atomically(os.path.join(self.path, SUMMARY_FILE), json.dumps(summary, default=_jsonable) + "\n")
+                self._close_after = summary
+                return
+            self._close(summary)
+
+    def rewrite_summary(self, summary):
+        """summary.json again, after close (how the run ended is known only at the script's end)."""
+        write_atomically(os.path.join(self.path, SUMMARY_FILE), json.dumps(summary, default=_jsonable) + "\n")
+
+    def _close(self, summary):
+        self._flush()
+        self.closed = True
+        if self._idle_writer:
+            self._idle_writer.set()
+        os.close(self._metrics)
+        os.close(self._events)
         write_atomically(os.path.join(self.path, SUMMARY_FILE), json.dumps(summary, default=_jsonable) + "\n")
 
 

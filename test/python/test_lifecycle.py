@@ -88,6 +88,42 @@ if sys.argv[1] == "finally-normal":
         pass
     finally:
         monitor.close()
+if sys.argv[1] == "finally-crash":
+    try:
+        raise RuntimeError("NCCL timeout (pretend)")
+    finally:
+        monitor.close()
+if sys.argv[1] == "early-stopping":
+    class EarlyStopping(Exception):
+        pass
+    try:
+        raise EarlyStopping("plateau")
+    except EarlyStopping:
+        monitor.close()  # a normal end
+if sys.argv[1] == "forked-child-exits":
+    import os
+    pid = os.fork()
+    if pid == 0:
+        sys.exit(0)  # a worker process forked from the loop ends: its atexit must not end the run
+    os.waitpid(pid, 0)
+    print("summary after the child:", os.path.exists(sys.argv[2] + "/summary.json"))
+    monitor.step(torch.nn.functional.cross_entropy(model(x), y))
+    monitor.close()
+"""
+
+STALE = r"""
+import sys, torch
+sys.path.insert(0, sys.argv[2])
+try:
+    undefined_name  # a typo in an interactive session: Python keeps it as sys.last_value
+except NameError as error:
+    sys.last_type, sys.last_value = type(error), error
+import gradscope
+from helpers import batches, mlp
+model = mlp()
+monitor = gradscope.Monitor(model, torch.optim.SGD(model.parameters(), lr=0.01), run_dir=sys.argv[1])
+x, y = batches(1)[0]
+monitor.step(torch.nn.functional.cross_entropy(model(x), y))
 """
 
 
@@ -97,15 +133,66 @@ if sys.argv[1] == "finally-normal":
         ("uncaught", "failed", "RuntimeError: CUDA out of memory (pretend)"),
         ("interrupted-finally", "stopped", "interrupted"),
         ("finally-normal", "finished", None),
+        ("finally-crash", "failed", "RuntimeError: NCCL timeout (pretend)"),
+        ("early-stopping", "finished", None),
+        ("forked-child-exits", "finished", None),
         ("left-open", "finished", "closed at interpreter exit (Monitor.close() was not called)"),
     ],
 )
 def test_a_run_that_ends_without_with_is_recorded_as_it_ended(tmp_path, how, status, message):
     run_dir = str(tmp_path / "run")
     env = dict(os.environ, PYTHONPATH=PACKAGE)
-    subprocess.run([sys.executable, "-c", ENDINGS, how, run_dir, HERE], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", ENDINGS, how, run_dir, HERE], env=env, capture_output=True, text=True, timeout=300)
     summary = json.load(open(os.path.join(run_dir, "summary.json")))
     assert (summary["status"], summary.get("message")) == (status, message)
+    if how == "forked-child-exits":
+        assert "summary after the child: False" in result.stdout, result.stdout + result.stderr
+        assert [row["step"] for row in rows(run_dir)] == [0, 1], "the child wrote no row"
+
+
+def test_an_error_an_interactive_session_printed_before_the_run_does_not_make_it_failed(tmp_path):
+    run_dir = str(tmp_path / "run")
+    subprocess.run([sys.executable, "-c", STALE, run_dir, HERE], env=dict(os.environ, PYTHONPATH=PACKAGE), capture_output=True, timeout=300)
+    summary = json.load(open(os.path.join(run_dir, "summary.json")))
+    assert (summary["status"], summary["message"]) == ("finished", "closed at interpreter exit (Monitor.close() was not called)")
+
+
+PREEMPTED = r"""
+import os, signal, sys, torch
+sys.path.insert(0, sys.argv[2])
+import gradscope
+from helpers import batches, mlp
+model = mlp()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+monitor = gradscope.Monitor(model, optimizer, run_dir=sys.argv[1], poll_interval=0)
+
+def on_term(signum, frame):  # SLURM's preemption: record the run as stopped, then leave at once
+    monitor.close("stopped", "preempted")
+    os._exit(0)
+
+signal.signal(signal.SIGTERM, on_term)
+folder = monitor._folder
+format_numbers = folder._format_numbers
+
+def format_with_a_signal():  # the signal lands while a write holds the run folder's lock
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(10):
+        pass
+    return format_numbers()
+
+folder._format_numbers = format_with_a_signal
+x, y = batches(1)[0]
+for _ in range(100):
+    monitor.step(torch.nn.functional.cross_entropy(model(x), y))
+"""
+
+
+def test_a_signal_handler_that_closes_the_run_during_a_write_neither_hangs_nor_loses_the_summary(tmp_path):
+    run_dir = str(tmp_path / "run")
+    result = subprocess.run([sys.executable, "-c", PREEMPTED, run_dir, HERE], env=dict(os.environ, PYTHONPATH=PACKAGE), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.load(open(os.path.join(run_dir, "summary.json")))
+    assert (summary["status"], summary["message"]) == ("stopped", "preempted")
 
 
 def test_nonfinite_warn_on_weights_gone_nan_says_a_streak_once_in_a_while_at_the_users_line(tmp_path):
