@@ -472,6 +472,7 @@ class Monitor:
             "control": "control.json",
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            **_process_identity(),
             "cwd": os.getcwd(),
             "command": list(sys.argv),
             "startedAt": datetime.now(timezone.utc).isoformat(),
@@ -485,6 +486,21 @@ class Monitor:
         ended = _uncaught()
         status, message = _ending_of(ended if ended is not self._uncaught_at_start else None, None)
         self.close(status, message or "closed at interpreter exit (Monitor.close() was not called)")
+
+
+def _process_identity():
+    """What tells this process from another with the same pid, on Linux: its PID namespace (a container
+    has its own pids) and its start time in clock ticks since boot (a pid is reused after it ends)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return {}
+    try:
+        with open("/proc/self/stat") as handle:
+            stat = handle.read()
+        return {"pidNamespace": namespace, "processStart": stat[stat.rindex(")") + 2 :].split()[19]}
+    except (OSError, ValueError, IndexError):
+        return {"pidNamespace": namespace}
 
 
 def _uncaught():

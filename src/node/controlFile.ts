@@ -1,7 +1,7 @@
 // Live control of a run through `control.json` in its folder, as the Python package (python/gradscope)
 // reads it: the desired state, written whole and atomically (temporary file + rename). A key that is
 // absent leaves that setting as it is; `clipThreshold: null` turns clipping off.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isObject } from '../core/logs/formats';
@@ -100,6 +100,24 @@ function readJob(dir: string): Record<string, unknown> | undefined {
 function processGone(job: Record<string, unknown>): boolean {
   const pid = job.pid;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || job.host !== hostname()) return false;
+  if (process.platform === 'linux') {
+    // A container on this host (same name, own pids) and a pid reused after the loop ended both
+    // fool a bare pid check: the package records its PID namespace and start time to tell.
+    let namespace: string;
+    try {
+      namespace = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      return false;
+    }
+    if (typeof job.pidNamespace !== 'string' || job.pidNamespace !== namespace) return false; // not ours to tell
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true; // no such process
+    }
+    return typeof job.processStart === 'string' && startTimeOf(stat) !== job.processStart;
+  }
   try {
     process.kill(pid, 0);
     return false;
@@ -107,6 +125,11 @@ function processGone(job: Record<string, unknown>): boolean {
     // EPERM: it runs, as another user.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot (after the command, which may hold spaces). */
+export function startTimeOf(stat: string): string | undefined {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
 export interface ControlFileControllerOptions {

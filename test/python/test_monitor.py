@@ -467,6 +467,9 @@ def test_a_hard_crash_leaves_a_readable_log_missing_at_most_the_last_batch(tmp_p
     assert steps == list(range(len(steps))) and 300 - 100 <= len(steps) <= 300
     inspected = gradscope_cli("inspect", run_dir, "--json")
     assert inspected.returncode in (0, 1), inspected.stderr
+    # Its process is gone (job.json's pid, namespace and start time): nothing would read a control request.
+    refused = gradscope_cli("control", run_dir, "stop")
+    assert refused.returncode == 2 and "ended without writing summary.json" in refused.stderr, refused.stderr
 
 
 class OddModule(torch.nn.Module):

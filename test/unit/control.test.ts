@@ -1,11 +1,11 @@
 // gradscope control: the control.json a monitored PyTorch loop reads (python/gradscope/control.py).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ControlFileController, livePythonRunDir, parseControlAction, pipInstallCommand, runProcessGone, writeControl } from '../../src/node/controlFile';
+import { ControlFileController, livePythonRunDir, parseControlAction, pipInstallCommand, runProcessGone, startTimeOf, writeControl } from '../../src/node/controlFile';
 
 const bin = join(__dirname, '../../bin/gradscope.js');
 const gradscope = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -110,7 +110,12 @@ describe('the controller of a run the Python package writes', () => {
 
   test('a loop killed before it wrote summary.json (out of memory, SIGKILL): its run has ended, for the panel and for gradscope control', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
-    const job = (pid: number, host = hostname()) => JSON.stringify({ name: 't', source: 'gradscope-python', pid, host });
+    // As the package writes it: on Linux its PID namespace and start time tell it from a reused pid or a container's.
+    const linux = process.platform === 'linux';
+    const namespace = linux ? readlinkSync('/proc/self/ns/pid') : undefined;
+    const started = (pid: number) => (linux ? startTimeOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) : undefined);
+    const job = (pid: number, host = hostname(), identity: Record<string, unknown> = { pidNamespace: namespace, processStart: pid === process.pid ? started(pid) : '1' }) =>
+      JSON.stringify({ name: 't', source: 'gradscope-python', pid, host, ...identity });
     const killed = runFolder();
     writeFileSync(join(killed, 'job.json'), job(dead));
     assert.match(runProcessGone(killed) ?? '', new RegExp(`its process \\(pid ${dead}\\) ended without writing summary\\.json: killed \\(out of memory\\?\\) or crashed`));
@@ -130,10 +135,18 @@ describe('the controller of a run the Python package writes', () => {
     writeFileSync(join(alive, 'job.json'), job(process.pid));
     const elsewhere = runFolder();
     writeFileSync(join(elsewhere, 'job.json'), job(dead, `not-${hostname()}`));
-    for (const dir of [alive, elsewhere]) {
+    const container = runFolder(); // the same host name, pids of its own
+    writeFileSync(join(container, 'job.json'), job(dead, hostname(), { pidNamespace: 'pid:[4026531999]', processStart: '1' }));
+    for (const dir of [alive, elsewhere, ...(linux ? [container] : [])]) {
       assert.equal(runProcessGone(dir), undefined);
       assert.equal(livePythonRunDir(join(dir, 'metrics.jsonl')), dir);
       assert.equal(gradscope('control', dir, 'pause').status, 0);
+    }
+    if (linux) {
+      // A pid reused by another process after the loop ended: its start time differs.
+      const reused = runFolder();
+      writeFileSync(join(reused, 'job.json'), job(process.pid, hostname(), { pidNamespace: namespace, processStart: '1' }));
+      assert.match(runProcessGone(reused) ?? '', /ended without writing summary\.json/);
     }
   });
 
