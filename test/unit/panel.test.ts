@@ -145,19 +145,34 @@ test('Open Run… charts every layer of any row: a module without a gradient in 
   runs.dispose();
 });
 
-test('a followed log that names a layer after its first rows: the run gets the layer, the view its name, every step once', () => {
+/** A run fed as a followed log is, shown in a panel whose view has said it is ready. */
+function followedRunInPanel() {
   const runs = new RunManager();
   const run = runs.add(new Run('followed', undefined, undefined, undefined, true));
   const panel = new DiagnosticsPanel(extensionUri, runs, problems);
   panel.show({ runId: run.id });
   const view = panels.at(-1)!;
   view.say({ type: 'ready' });
+  const feeder = new RowFeeder(
+    run,
+    () => {},
+    () => assert.fail('one segment'),
+  );
+  return { runs, run, panel, view, feeder };
+}
+
+/** What the view holds once the panel has sent what waited: the last snapshot it got, and every step drawn (the snapshot's and those posted after it). */
+function whatTheViewHolds(panel: DiagnosticsPanel, view: (typeof panels)[number]) {
+  (panel as unknown as { flush(): void }).flush();
+  const lastSnapshot = view.posted.map((m) => m.type).lastIndexOf('snapshot');
+  const [seen] = view.posted[lastSnapshot].runs as RunSnapshot[];
+  const steps = [...seen.batch.step, ...view.posted.slice(lastSnapshot + 1).flatMap((m) => (m.type === 'steps' ? (m.batch as { step: number[] }).step : []))];
+  return { seen, steps };
+}
+
+test('a followed log that names a layer after its first rows: the run gets the layer, the view its name, every step once', () => {
+  const { runs, run, panel, view, feeder } = followedRunInPanel();
   try {
-    const feeder = new RowFeeder(
-      run,
-      () => {},
-      () => assert.fail('one segment'),
-    );
     const row = (step: number, layers: Record<string, number>) => ({ step, loss: 1, gradNorm: 1, layers: new Map(Object.entries(layers)), segment: 0 });
     feeder.add(row(0, { body: 1 }));
     feeder.add(row(1, { body: 1 }));
@@ -171,12 +186,8 @@ test('a followed log that names a layer after its first rows: the run gets the l
       [1, 1, 1, 1],
       [NaN, NaN, 0.5, NaN],
     ]);
-    // What the view holds: the last snapshot it got and the steps posted after it.
-    (panel as unknown as { flush(): void }).flush();
-    const lastSnapshot = view.posted.map((m) => m.type).lastIndexOf('snapshot');
-    const [seen] = view.posted[lastSnapshot].runs as RunSnapshot[];
+    const { seen, steps } = whatTheViewHolds(panel, view);
     assert.deepEqual(seen.layerNames, ['body', 'aux']);
-    const steps = [...seen.batch.step, ...view.posted.slice(lastSnapshot + 1).flatMap((m) => (m.type === 'steps' ? (m.batch as { step: number[] }).step : []))];
     assert.deepEqual(steps, [0, 1, 2, 3]);
   } finally {
     panel.dispose();
@@ -185,26 +196,13 @@ test('a followed log that names a layer after its first rows: the run gets the l
 });
 
 test('a followed log made controllable (a PyTorch run) is redrawn whole with its controls: steps waiting to be sent do not come twice', () => {
-  const runs = new RunManager();
-  const run = runs.add(new Run('followed', undefined, undefined, undefined, true));
-  const panel = new DiagnosticsPanel(extensionUri, runs, problems);
-  panel.show({ runId: run.id });
-  const view = panels.at(-1)!;
-  view.say({ type: 'ready' });
+  const { runs, run, panel, view, feeder } = followedRunInPanel();
   try {
-    const feeder = new RowFeeder(
-      run,
-      () => {},
-      () => assert.fail('one segment'),
-    );
     for (let step = 0; step < 4; step++) feeder.add({ step, loss: 1, gradNorm: 1, layers: new Map(), segment: 0 });
     feeder.flush(); // steps 0–3 wait for the panel's next frame
     run.control({ stop: () => true, pause: () => true, resume: () => true, setLrMultiplier: () => {}, setClipThreshold: () => {} }, 'pytorch');
-    (panel as unknown as { flush(): void }).flush();
-    const lastSnapshot = view.posted.map((m) => m.type).lastIndexOf('snapshot');
-    const [seen] = view.posted[lastSnapshot].runs as RunSnapshot[];
+    const { seen, steps } = whatTheViewHolds(panel, view);
     assert.equal(seen.source, 'pytorch');
-    const steps = [...seen.batch.step, ...view.posted.slice(lastSnapshot + 1).flatMap((m) => (m.type === 'steps' ? (m.batch as { step: number[] }).step : []))];
     assert.deepEqual(steps, [0, 1, 2, 3]);
   } finally {
     panel.dispose();
