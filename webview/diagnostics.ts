@@ -369,7 +369,7 @@ export function startDiagnostics(root: HTMLElement, post: (message: DiagnosticsT
     setText($('run-title'), s.title);
     setText(
       $('run-status'),
-      `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} events`,
+      `${s.status}${s.backend ? ` on ${s.backend}` : ''} · step ${steps}${total}${last >= 0 && Number.isFinite(s.batch.loss[last]) ? ` · loss ${sig3(s.batch.loss[last])}` : ''} · ${s.events.length} event${s.events.length === 1 ? '' : 's'}`,
     );
     const now = s.endedAt ?? (s.status === 'running' || s.status === 'paused' ? Date.now() : undefined);
     const train = finalAndBest(s.batch.loss, 'min');
