@@ -162,7 +162,8 @@ class Monitor:
                 raise TypeError("gradscope: step(loss) needs the loss, a number or a one-element tensor (got %s)" % type(loss).__name__) from None
         if loss_tensor.numel() != 1:
             raise ValueError("gradscope: step(loss) needs a scalar loss (got shape %s)" % (tuple(loss_tensor.shape),))
-        self._check_layout()  # every general step: with clipping or ranks the set measured must be exact
+        if self._sync is not None or self._state.clip is not None:
+            self._check_layout()  # the set clipped, and the all_reduce's shape on every rank, must be exact at once
         before = None  # the state before the ranks agree on it
         rank_losses = None
         quick = None if self._sync else self._norms.quick()
@@ -259,9 +260,10 @@ class Monitor:
         if self._closed or os.getpid() != self._pid:
             return
         handling = sys.exc_info()[1] if status is None else None
-        if isinstance(handling, KeyboardInterrupt):
-            status, message = "stopped", message or "interrupted"
-        elif handling is not None and not (isinstance(handling, SystemExit) and handling.code in (None, 0)):
+        ending, text = _ending_of(handling, message)
+        if ending == "stopped":  # Ctrl-C, propagating or handled: the user stopped it
+            status, message = ending, text
+        elif ending == "failed":
             # Propagating (a crash) or handled (early stopping)? Only the end of the script can tell.
             self._ended_by = handling
             atexit.register(self._amend_at_exit)

@@ -156,7 +156,7 @@ function nothingUsable(source: LogSource, report: ReadReport, result: InspectRes
   const all = [...new Set([...report.unused, ...VALUE_FIELDS.flatMap((f) => report.columns[f] ?? [])])];
   const strings = report.numericStrings.length ? `; numbers written as strings (not read): ${report.numericStrings.slice(0, 10).join(', ')}` : '';
   if (report.records === 0)
-    return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${plural(report.skippedLines, 'line')} without metrics` : ''}${report.badLines ? `; ${plural(report.badLines, source.kind === 'lines' || source.kind === 'trainerState' ? 'unreadable line' : 'problem')}, above` : ''})`;
+    return `${source.title}: no metric records (${report.format}${report.skippedLines ? `; ${count(report.skippedLines, 'line')} without metrics` : ''}${report.badLines ? `; ${count(report.badLines, source.kind === 'lines' || source.kind === 'trainerState' ? 'unreadable line' : 'problem')}, above` : ''})`;
   const meant = Object.entries(mapping).map(([field, column]) => [field, all.includes(column!) ? [] : likelyMeant(column!, all)] as const);
   const unmapped = new ColumnResolver().layoutOf(Object.fromEntries(all.map((column) => [column, 0]))).fields;
   const found = [...new Set([...meant.flatMap(([, near]) => near), ...unmapped.map(([, column]) => column), ...all])];
@@ -270,8 +270,4 @@ async function waitForLog(target: string, find: () => Promise<LogSource[]>): Pro
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

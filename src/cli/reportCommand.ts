@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { reportRun } from '../core/logs/reportData';
+import { nonFiniteAsText } from '../core/runlog/jsonLine';
 import { loadTrainingLogs } from '../node/logs/read';
 import { asUsage, count, formatOption, mapOption, problemReporter } from './logOptions';
 import { UsageError } from './usageError';
@@ -63,7 +64,7 @@ export function reportHtml(runs: ReturnType<typeof reportRun>[], script: string)
   // JSON has no NaN or Infinity: an event's non-finite values travel as the strings "NaN", "Infinity"
   // and "-Infinity" (the script turns them back into numbers), so the table says which it was. The
   // charts' values go as null, a gap in the line.
-  const data = JSON.stringify(runs.map((run) => ({ ...run, events: run.events.map(nonFiniteAsText) })));
+  const data = JSON.stringify(runs.map((run) => ({ ...run, events: run.events.map(eventAsStrictJson) })));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -90,8 +91,7 @@ td, th { border-bottom: 1px solid var(--grid); padding: 4px 10px; text-align: le
 `;
 }
 
-function nonFiniteAsText<T extends object>(event: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) out[key] = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-  return out as T;
+/** An event with its non-finite values as the text strict JSON carries them. */
+function eventAsStrictJson<T extends object>(event: T): T {
+  return Object.fromEntries(Object.entries(event).map(([key, value]) => [key, nonFiniteAsText(value)])) as T;
 }

@@ -4,7 +4,9 @@ import { applyEvent } from '../core/detect/events';
 import type { JobSpec } from '../core/job/spec';
 import { RUN_EVENT_KINDS, type RunEvent, type RunSummary, type ValidationPoint } from '../core/protocol';
 import { Inspector } from '../core/logs/inspect';
-import type { MetricsRow } from '../core/logs/rows';
+import { ColumnResolver } from '../core/logs/columns';
+import { jsonLines } from '../core/logs/formats';
+import { RowAssembler } from '../core/logs/rows';
 import { openRunLog, readValidation } from '../node/runlog';
 import { StepColumns } from '../core/series/stepColumns';
 import { listRunFolders } from '../node/localFiles';
@@ -44,14 +46,21 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
   const job = log.job as JobSpec;
   const run = new Run(`${job.name} (${dir.split(/[\\/]/).pop()})`, undefined, undefined, job, false);
   run.runDir = dir;
+  const python = (log.job as { source?: unknown }).source === 'gradscope-python';
   const rows: Record<string, number>[] = [];
   // The Python package writes a validation loss as a row of its own (log_validation): a validation point, not a step.
   const validationRows: ValidationPoint[] = [];
+  // Its run log holds no detector events: the detectors run over its rows here, assembled as the live
+  // view's follower assembles them (validation rows joining their step).
+  const inspector = python ? new Inspector() : undefined;
+  const assembler = inspector && new RowAssembler(new ColumnResolver(undefined, jsonLines.aliases), (row) => inspector.add(row));
   for await (const record of log.metrics({ onBadLine: () => {} })) {
     const row = record.value as Record<string, number>;
+    assembler?.push({ values: row });
     if (row.loss === undefined && row.gradNorm === undefined && typeof row.validationLoss === 'number') validationRows.push({ step: row.step, loss: row.validationLoss });
     else rows.push(row);
   }
+  assembler?.flush();
   const layerNames = runLayerNames(rows, log.job);
   const columns = new StepColumns(layerNames.length);
   for (const row of rows) {
@@ -67,11 +76,10 @@ export async function loadRun(dir: string, runs: RunManager): Promise<Run> {
     });
   }
   const summary = log.summary as RunSummary | undefined;
-  const python = (log.job as { source?: unknown }).source === 'gradscope-python';
   // A trainer's run log holds its detectors' events. The Python package's holds only its guard's
   // actions and control changes: its run gets the events it showed live, the detectors' over its
   // rows, and the guard's actions beside them.
-  const events: RunEvent[] = python ? detectorEvents(rows, validationRows, layerNames) : [];
+  const events: RunEvent[] = inspector ? inspector.result().events : [];
   for await (const record of log.events({ onBadLine: () => {} })) {
     const event = record.value as RunEvent;
     if (!RUN_EVENT_KINDS.has(event.kind) || (python && event.kind !== 'guard')) continue; // control changes, or a kind this version does not know
@@ -110,19 +118,4 @@ export function runLayerNames(rows: readonly Record<string, unknown>[], job?: un
   const declared = (job as { layerNames?: unknown } | undefined)?.layerNames;
   const order = Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string' && seen.has(name)) : [];
   return [...new Set([...order, ...seen])];
-}
-
-/** The detectors over a run folder's rows, as the panel ran them while the run was followed live. */
-function detectorEvents(rows: readonly Record<string, number>[], validation: readonly ValidationPoint[], layerNames: readonly string[]): RunEvent[] {
-  const inspector = new Inspector();
-  const metricsRow = (step: number, values: Partial<MetricsRow>): MetricsRow => ({ step, layers: new Map(), segment: 0, ...values });
-  let next = 0;
-  for (const row of rows) {
-    for (; next < validation.length && validation[next].step < row.step; next++) inspector.add(metricsRow(validation[next].step, { validationLoss: validation[next].loss }));
-    const layers = new Map<string, number>();
-    for (const name of layerNames) if (typeof row[`gradNorm/${name}`] === 'number') layers.set(name, row[`gradNorm/${name}`]);
-    inspector.add(metricsRow(row.step, { lr: row.lr, loss: row.loss, gradNorm: row.gradNorm, layers }));
-  }
-  for (; next < validation.length; next++) inspector.add(metricsRow(validation[next].step, { validationLoss: validation[next].loss }));
-  return inspector.result().events;
 }

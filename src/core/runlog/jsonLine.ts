@@ -62,5 +62,10 @@ export function stringifyJsonLine(value: unknown): string {
  * writes it. Log files keep Python's bare spelling (stringifyJsonLine).
  */
 export function stringifyStrictJsonLine(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return JSON.stringify(value, (_key, v: unknown) => nonFiniteAsText(v));
+}
+
+/** A non-finite number as the string strict JSON carries it ("NaN", "Infinity", "-Infinity"); anything else as it is. */
+export function nonFiniteAsText(value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }

@@ -39,7 +39,6 @@ const EVENT_FILE = /^events\.out\.tfevents\./;
 const SKIP_DIRS = new Set(['node_modules', '.git', '__pycache__', '.venv', 'venv', 'wandb-artifacts', 'plugins']);
 const MAX_FILES_SNIFFED = 1000;
 
-/** The first lines of a file (at most 64 kB), and whether it looks like text at all. */
 /**
  * Whether a file's first bytes are binary data rather than a text log: zero bytes inside more than a
  * few of its lines. A log with a line or two of junk is text with damage, which the readers skip line
@@ -66,6 +65,7 @@ function holdsBinary(bytes: Uint8Array): boolean {
   return mixed > Math.max(1, 0.05 * lines);
 }
 
+/** The first lines of a file (at most 64 kB), and whether it looks like text at all. */
 async function head(file: string): Promise<{ text: string; lines: string[]; binary: boolean; utf16: boolean }> {
   const handle = await fs.open(file, 'r');
   try {
