@@ -61,6 +61,15 @@ interface ChartSpec {
 const column = (label: string, values: ArrayLike<number> | undefined, rows: Rows, style: Series['style'] = 'line', smooth = true): Series[] =>
   values ? [{ label, values, steps: rows.batch.step, start: rows.start, end: rows.end, style, smooth }] : [];
 
+/** Index of a column's first value (a number, not NaN: a value a row lacked arrives as null or NaN). */
+function firstValue(values: ArrayLike<number | null>): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && !Number.isNaN(v)) return i;
+  }
+  return values.length;
+}
+
 /** A series with its own steps (validation points, a decimated plan), cut to the x range. */
 function sparse(label: string, steps: number[], values: number[], range: Range, style: Series['style'], smooth = false): Series {
   return { label, values, steps, start: Math.max(0, lowerBound(steps, range.min) - 1), end: Math.min(steps.length, lowerBound(steps, range.max + 1) + 1), style, smooth };
@@ -136,7 +145,10 @@ const SPECS: ChartSpec[] = [
     title: 'Per-layer gradient norms',
     yTitle: '‖g‖₂ of the layer',
     log: true,
-    series: (run, rows) => (rows.batch.layerGradNorms ?? []).flatMap((values, i) => column(run.snapshot.layerNames[i] ?? `layer ${i}`, values, rows)),
+    // A layer a log names after its first rows (a module without a gradient yet) starts where its
+    // values do: the rows before have none to draw, not a rail of non-finite markers.
+    series: (run, rows) =>
+      (rows.batch.layerGradNorms ?? []).flatMap((values, i) => column(run.snapshot.layerNames[i] ?? `layer ${i}`, values, rows).map((s) => ({ ...s, start: Math.max(s.start, firstValue(values)) }))),
   },
   {
     id: 'updateRatio',
